@@ -1,0 +1,41 @@
+import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
+import { fetch, type Agent } from 'undici';
+
+/**
+ * msal-node's network module over our own connection pool, so the token endpoint is reached with the
+ * same CA trust and timeouts as Graph (msal's default client cannot be given a CA).
+ */
+export class MsalNetworkClient implements INetworkModule {
+  constructor(private readonly dispatcher: Agent) {}
+
+  sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
+    return this.send<T>(url, 'GET', options, timeout);
+  }
+
+  sendPostRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
+    return this.send<T>(url, 'POST', options);
+  }
+
+  private async send<T>(url: string, method: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
+    const response = await fetch(url, {
+      method,
+      headers: options?.headers ?? {},
+      ...(method === 'POST' ? { body: options?.body ?? '' } : {}),
+      dispatcher: this.dispatcher,
+      ...(timeout ? { signal: AbortSignal.timeout(timeout) } : {}),
+    });
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, key) => {
+      headers[key] = value;
+    });
+    const text = await response.text();
+    let body: T;
+    try {
+      body = JSON.parse(text) as T;
+    } catch {
+      // msal reads `error` from the body; a non-JSON answer (a proxy's HTML page) becomes one it can read.
+      body = { error: 'invalid_response', error_description: `HTTP ${response.status} with a body that is not JSON` } as T;
+    }
+    return { headers, body, status: response.status };
+  }
+}

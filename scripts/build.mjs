@@ -1,0 +1,29 @@
+// Bundles each part of the product with esbuild. `node scripts/build.mjs [target ...]` builds the named
+// targets (all when none is named).
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const node = { platform: 'node', target: 'node20', bundle: true, sourcemap: true, logLevel: 'warning' };
+// Packages that are ESM-only or use import.meta need a real `require` in an ESM bundle.
+const esmBanner = {
+  js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+};
+
+const targets = {
+  sim: { ...node, format: 'esm', entryPoints: ['sim/main.ts'], outfile: 'dist/sim.js', banner: esmBanner },
+};
+
+const requested = process.argv.slice(2);
+const names = requested.length > 0 ? requested : Object.keys(targets);
+for (const name of names) {
+  const target = targets[name];
+  if (!target) {
+    console.error(`build: no target '${name}' (targets: ${Object.keys(targets).join(', ')})`);
+    process.exit(2);
+  }
+  if (!target.entryPoints.every((entry) => existsSync(entry))) {
+    console.error(`build: ${name}: entry ${target.entryPoints.join(', ')} is missing`);
+    process.exit(2);
+  }
+  await build(target);
+}

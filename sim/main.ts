@@ -1,0 +1,87 @@
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createDemoTenants, type DemoTenant } from './demo/demoTenants';
+import { SimServer } from './simServer';
+
+const usage = `m365-status simulator: the Microsoft identity platform and Graph v1.0, locally, over HTTPS.
+
+Usage: node dist/sim.js [options]
+
+  --port N          port on 127.0.0.1 (default 47443; 0 picks a free one)
+  --state-dir DIR   where ca.pem and sim.json are written (default $M365_STATUS_SIM_DIR or ${join(tmpdir(), 'm365-status-sim')})
+  --demo            create the demo tenants (healthy, wrong secret, expiring secret, missing permission)
+  --tenants N       create N more generated tenants ...
+  --users N         ... with N users each (default 2500)
+  --seed N          seed for fault injection (default 1)
+  --help            this text
+
+The control API is documented in the README (section "The simulator").`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '47443' },
+      'state-dir': { type: 'string' },
+      demo: { type: 'boolean', default: false },
+      tenants: { type: 'string', default: '0' },
+      users: { type: 'string', default: '2500' },
+      seed: { type: 'string', default: '1' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${usage}\n`);
+    return;
+  }
+  const number = (name: string, raw: string): number => {
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be a whole number, not '${raw}'`);
+    return value;
+  };
+  const port = number('port', values.port);
+  const stateDir = resolve(values['state-dir'] ?? process.env.M365_STATUS_SIM_DIR ?? join(tmpdir(), 'm365-status-sim'));
+  const sim = await SimServer.start({ port, seed: number('seed', values.seed) });
+  const demos: DemoTenant[] = values.demo ? createDemoTenants(sim.directory, sim.clock) : [];
+  const generated = number('tenants', values.tenants);
+  const users = number('users', values.users);
+  for (let i = 0; i < generated; i++) sim.directory.createTenant({ users, seed: 1000 + i, app: {} });
+
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const caPath = join(stateDir, 'ca.pem');
+  const statePath = join(stateDir, 'sim.json');
+  await writeFile(caPath, sim.caPem);
+  await writeFile(statePath, `${JSON.stringify({ url: sim.url, caPath, pid: process.pid, demoTenants: demos }, null, 2)}\n`, { mode: 0o600 });
+  await chmod(statePath, 0o600);
+
+  const lines = [
+    `m365-status simulator listening on ${sim.url}`,
+    `  authority      ${sim.url}/{tenant}   (msal-node knownAuthorities: ["${sim.authorityHost}"])`,
+    `  Graph          ${sim.url}/v1.0`,
+    `  control API    ${sim.url}/_sim/tenants`,
+    `  CA certificate ${caPath}`,
+    `  state          ${statePath}`,
+  ];
+  if (demos.length > 0) {
+    lines.push('', 'Demo tenants (tenant, app id, the secret to register):');
+    for (const demo of demos) lines.push(`  ${demo.domain.padEnd(28)} ${demo.state}\n      appId ${demo.appId}  secret ${demo.clientSecret}`);
+  }
+  if (generated > 0) lines.push('', `${generated} generated tenants with ${users} users each.`);
+  lines.push('', 'Stop with Ctrl+C.');
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  const stop = () => {
+    sim.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`sim: ${(error as Error).message}\n`);
+  process.exit(1);
+});
