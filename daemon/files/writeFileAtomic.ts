@@ -1,0 +1,63 @@
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** Every file the daemon writes holds tenant data or secrets: readable by the user only. */
+export const PRIVATE_FILE_MODE = 0o600;
+
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.tmp`);
+}
+
+/**
+ * Replaces `path` so that a crash at any moment leaves either the old content or the new, and resolves
+ * only once the new content is on disk.
+ *
+ * Unlike lowdb's own writer (steno) this fsyncs before and after the rename, and creates the file with
+ * mode 0600 whatever the umask: steno's `writeFile` + `rename` gives the final file the umask's mode
+ * (usually 0644) and a crash can leave a renamed file whose data never reached the disk.
+ */
+export async function writeFileAtomic(path: string, content: string | Uint8Array): Promise<void> {
+  const temp = tempPathFor(path);
+  const handle = await open(temp, 'w', PRIVATE_FILE_MODE);
+  try {
+    // The temp file may survive from a crashed run with another mode; open() only applies the mode on creation.
+    await handle.chmod(PRIVATE_FILE_MODE);
+    await handle.writeFile(content);
+    await handle.sync();
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
+  await renameWithRetry(temp, path);
+  await syncDirectory(dirname(path));
+}
+
+// On Windows a reader holding the target open makes rename fail for a moment (EPERM/EBUSY/EACCES).
+async function renameWithRetry(from: string, to: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await rename(from, to);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (attempt >= 9 || (code !== 'EPERM' && code !== 'EBUSY' && code !== 'EACCES')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
+    }
+  }
+}
+
+/** Makes the rename itself durable. Not every platform can fsync a directory (Windows cannot); that is fine. */
+export async function syncDirectory(directory: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(directory, 'r');
+    await handle.sync();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF' && code !== 'EACCES') throw error;
+  } finally {
+    await handle?.close();
+  }
+}

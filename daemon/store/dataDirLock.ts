@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { AppError } from '../errors/AppError';
+import { PRIVATE_FILE_MODE, syncDirectory } from '../files/writeFileAtomic';
+
+export const LOCK_FILE_NAME = 'daemon.lock';
+
+interface LockHolder {
+  pid: number;
+  hostname: string;
+  startedAt: number;
+  token: string;
+}
+
+export interface DataDirLock {
+  readonly path: string;
+  readonly holder: LockHolder;
+  /** Removes the lock file if it is still ours. */
+  release(): Promise<void>;
+}
+
+/**
+ * Two daemons on one data directory would each write their own picture and lose the other's writes, so
+ * the second refuses to start. The lock is a file naming the holder's pid; one left by a process that no
+ * longer exists (a `kill -9`, a crash, a reboot) is taken over.
+ */
+export async function acquireDataDirLock(dataDir: string, now: number = Date.now()): Promise<DataDirLock> {
+  const path = join(dataDir, LOCK_FILE_NAME);
+  const holder: LockHolder = { pid: process.pid, hostname: hostname(), startedAt: now, token: randomUUID() };
+  const content = JSON.stringify(holder);
+  for (let attempt = 0; attempt < 10; attempt++) {
+    if (await tryCreate(path, content)) {
+      await syncDirectory(dataDir);
+      return { path, holder, release: () => releaseLock(path, holder.token) };
+    }
+    const existing = await readHolder(path);
+    if (existing === 'missing') continue;
+    if (existing !== 'unreadable') refuseIfAlive(existing, dataDir);
+    await removeStale(path, existing);
+  }
+  throw new AppError({
+    status: 500,
+    code: 'DATA_DIR_LOCK_CONTENDED',
+    message: `Could not take the lock on ${dataDir}: other processes kept replacing ${path}.`,
+    details: { path },
+  });
+}
+
+// The lock appears complete or not at all: written to a private temp name, then hard-linked into place,
+// which fails if a lock exists. An exclusive create followed by a write would let a reader see it empty.
+async function tryCreate(path: string, content: string): Promise<boolean> {
+  const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
+  const handle = await open(temp, 'wx', PRIVATE_FILE_MODE);
+  try {
+    await handle.chmod(PRIVATE_FILE_MODE);
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await link(temp, path);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS') return createExclusive(path, content);
+    throw error;
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
+}
+
+// For file systems without hard links (FAT, some network shares).
+async function createExclusive(path: string, content: string): Promise<boolean> {
+  try {
+    const handle = await open(path, 'wx', PRIVATE_FILE_MODE);
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+async function readHolder(path: string): Promise<LockHolder | 'missing' | 'unreadable'> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    throw error;
+  }
+  try {
+    const parsed = JSON.parse(text) as Partial<LockHolder>;
+    if (typeof parsed.pid === 'number' && typeof parsed.hostname === 'string' && typeof parsed.token === 'string') {
+      return { pid: parsed.pid, hostname: parsed.hostname, startedAt: Number(parsed.startedAt ?? 0), token: parsed.token };
+    }
+  } catch {
+    // fall through: garbage in a lock file means no live holder wrote it
+  }
+  return 'unreadable';
+}
+
+function refuseIfAlive(existing: LockHolder, dataDir: string): void {
+  const sameHost = existing.hostname === hostname();
+  // A pid on another machine (a data directory on a network share) cannot be checked: assume it is alive.
+  if (sameHost && !isProcessAlive(existing.pid)) return;
+  const where = sameHost ? `pid ${existing.pid}` : `pid ${existing.pid} on ${existing.hostname}`;
+  const since = existing.startedAt > 0 ? `, started ${new Date(existing.startedAt).toISOString()}` : '';
+  throw new AppError({
+    status: 409,
+    code: 'DATA_DIR_LOCKED',
+    message:
+      `Another m365-status daemon (${where}${since}) is using ${dataDir}. Stop it first, or point ` +
+      `M365_STATUS_DATA_DIR at another directory.`,
+    details: { pid: existing.pid, dataDir },
+  });
+}
+
+function isProcessAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+// Two starters may both find the same stale lock. Each moves it aside under a private name and checks
+// that what it moved is the stale lock it read; if another starter had already replaced it with a live
+// lock, that lock is put back.
+async function removeStale(path: string, stale: LockHolder | 'unreadable'): Promise<void> {
+  const aside = `${path}.stale.${process.pid}.${randomUUID()}`;
+  try {
+    await rename(path, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  const moved = await readHolder(aside);
+  const movedTheStaleOne =
+    stale === 'unreadable' ? moved === 'unreadable' : moved !== 'missing' && moved !== 'unreadable' && moved.token === stale.token;
+  if (!movedTheStaleOne) {
+    await link(aside, path).catch(() => undefined);
+  }
+  await unlink(aside).catch(() => undefined);
+}
+
+async function releaseLock(path: string, token: string): Promise<void> {
+  const current = await readHolder(path);
+  if (current === 'missing' || current === 'unreadable' || current.token !== token) return;
+  await unlink(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+}

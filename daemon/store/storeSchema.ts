@@ -1,0 +1,209 @@
+import { z } from 'zod';
+
+/**
+ * Version of the on-disk layout, written into every file. Raise it with a migration in `loadStoreFile`
+ * whenever a change would not load under the previous schema; a daemon refuses files from a newer one.
+ */
+export const STORE_SCHEMA_VERSION = 1;
+
+// Our own ids become file names (users/<id>.json): nothing that could climb out of the directory.
+const ourId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+const time = z.number().int().nonnegative();
+
+export const tenantStatusSchema = z.enum(['ACTIVE', 'INACTIVE', 'DORMANT', 'STALE', 'DISCONNECTED']);
+export type TenantStatus = z.infer<typeof tenantStatusSchema>;
+
+/** Why the last sync failed; the first three mean the daemon cannot connect at all (DISCONNECTED). */
+export const syncFailureCategorySchema = z.enum([
+  'credentials',
+  'consent',
+  'permissions',
+  'throttled',
+  'timeout',
+  'network',
+  'graph',
+  'internal',
+]);
+export type SyncFailureCategory = z.infer<typeof syncFailureCategorySchema>;
+
+export const syncFailureSchema = z.object({
+  at: time,
+  category: syncFailureCategorySchema,
+  code: z.string(),
+  message: z.string(),
+});
+export type SyncFailure = z.infer<typeof syncFailureSchema>;
+
+export const credentialHealthSchema = z.object({
+  checkedAt: time,
+  canGetToken: z.boolean(),
+  /** The AADSTS reason in plain words and what to do, when no token could be had. */
+  failure: z.object({ code: z.string(), message: z.string(), remedy: z.string() }).nullable(),
+  grantedRoles: z.array(z.string()),
+  missingRoles: z.array(z.string()),
+  missingOptionalRoles: z.array(z.string()),
+  /** When the secret or certificate expires, where known. */
+  credentialExpiresAt: time.nullable(),
+});
+export type CredentialHealth = z.infer<typeof credentialHealthSchema>;
+
+export const credentialKindSchema = z.enum(['secret', 'certificate']);
+export type CredentialKind = z.infer<typeof credentialKindSchema>;
+
+/** A tenant as kept in the main file. Its secret lives in the vault, never here. */
+export const tenantSchema = z.object({
+  id: ourId,
+  /** The directory (tenant) id or a verified domain, as the operator gave it. */
+  tenantIdOrDomain: z.string().min(1),
+  displayName: z.string().min(1),
+  appId: z.string().min(1),
+  credentialKind: credentialKindSchema,
+  /** Overrides the daemon's poll interval for this tenant; null = the daemon's. */
+  pollIntervalMs: z.number().int().positive().nullable(),
+  createdAt: time,
+  /** "As of": the last successful sync. */
+  lastSyncAt: time.nullable(),
+  lastAttemptAt: time.nullable(),
+  lastError: syncFailureSchema.nullable(),
+  /** Operator actions only (register, lock, unlock, refresh, rotate); automated work does not count. */
+  lastManagementActivityAt: time,
+  /** The last status recorded, so that a change can be noticed and recorded as an activity. */
+  status: tenantStatusSchema,
+  statusChangedAt: time,
+  credentialHealth: credentialHealthSchema.nullable(),
+});
+export type StoredTenant = z.infer<typeof tenantSchema>;
+
+export const userLockSchema = z.object({
+  /** Who locked it through the product (the operator's name as the extension reports it). */
+  by: z.string(),
+  at: time,
+  revokedSessions: z.boolean(),
+});
+export type UserLock = z.infer<typeof userLockSchema>;
+
+export const userSchema = z.object({
+  id: z.string().min(1),
+  userPrincipalName: z.string(),
+  displayName: z.string().nullable(),
+  accountEnabled: z.boolean(),
+  /** True when sign-in state is mastered in on-premises AD; null for cloud-only users. */
+  onPremisesSyncEnabled: z.boolean().nullable(),
+  lastChangedAt: time,
+  lastVerifiedAt: time,
+  /** Set only while the product's lock holds: an account found enabled loses it. */
+  lock: userLockSchema.nullable(),
+});
+export type StoredUser = z.infer<typeof userSchema>;
+
+export const taskStatusSchema = z.enum(['PENDING', 'IN_PROGRESS', 'COMPLETE', 'ERROR']);
+export type TaskStatus = z.infer<typeof taskStatusSchema>;
+
+/** Who asked for the task: a refresh, the poller's own schedule, or an operator directly. */
+export const taskOriginSchema = z.enum(['refresh', 'poller', 'operator']);
+export type TaskOrigin = z.infer<typeof taskOriginSchema>;
+
+export const taskSchema = z.object({
+  id: z.string().min(1),
+  /** Orders tasks created in the same millisecond. */
+  seq: z.number().int().nonnegative(),
+  tenantId: ourId.nullable(),
+  /** Selects the handler that runs it, e.g. `update-ad-cache`. */
+  kind: z.string().min(1),
+  /** As the operator sees it, e.g. "Update AD cache". */
+  name: z.string().min(1),
+  description: z.string(),
+  status: taskStatusSchema,
+  origin: taskOriginSchema,
+  /** Hidden from listings unless asked for ("Display automated tasks"). */
+  automated: z.boolean(),
+  /** The activity that queued it, if any; the two tasks of one refresh share it. */
+  activityId: z.string().nullable(),
+  createdAt: time,
+  startedAt: time.nullable(),
+  finishedAt: time.nullable(),
+  error: z.object({ code: z.string(), message: z.string(), errorId: z.string().nullable() }).nullable(),
+});
+export type StoredTask = z.infer<typeof taskSchema>;
+
+export const activityKindSchema = z.enum([
+  'tenant-added',
+  'tenant-removed',
+  'credentials-rotated',
+  'settings-changed',
+  'lock',
+  'unlock',
+  'refresh',
+  'external-change',
+  'status-change',
+]);
+export type ActivityKind = z.infer<typeof activityKindSchema>;
+
+export const activitySchema = z.object({
+  id: z.string().min(1),
+  seq: z.number().int().nonnegative(),
+  tenantId: ourId.nullable(),
+  kind: activityKindSchema,
+  /** As the operator sees it, e.g. "Updating account status". */
+  name: z.string().min(1),
+  description: z.string(),
+  /** Who did it: an operator, `m365-status` for the daemon itself, or what is known of an outside actor. */
+  actor: z.string(),
+  /** Counts as management activity for the tenant's INACTIVE / DORMANT status. */
+  management: z.boolean(),
+  at: time,
+  userId: z.string().nullable(),
+  /** Tasks this activity queued. */
+  taskIds: z.array(z.string()),
+  /** For a refresh that queued nothing: the earlier task that made a new one unnecessary. */
+  blockedByTaskId: z.string().nullable(),
+});
+export type StoredActivity = z.infer<typeof activitySchema>;
+
+export const logLevelSchema = z.enum(['info', 'warn', 'error']);
+export type SystemLogLevel = z.infer<typeof logLevelSchema>;
+
+export const systemLogEntrySchema = z.object({
+  id: z.string().min(1),
+  seq: z.number().int().nonnegative(),
+  at: time,
+  level: logLevelSchema,
+  message: z.string(),
+  code: z.string().nullable(),
+  errorId: z.string().nullable(),
+  source: z.string().nullable(),
+  taskId: z.string().nullable(),
+  tenantId: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()).nullable(),
+});
+export type SystemLogEntry = z.infer<typeof systemLogEntrySchema>;
+
+/** `store.json`: everything but users and the system log, which change at their own pace. */
+export const mainFileSchema = z.object({
+  schemaVersion: z.literal(STORE_SCHEMA_VERSION),
+  nextSeq: z.number().int().nonnegative(),
+  tenants: z.array(tenantSchema),
+  tasks: z.array(taskSchema),
+  activities: z.array(activitySchema),
+});
+export type MainFile = z.infer<typeof mainFileSchema>;
+
+/**
+ * `users/<tenant>.json`: one file per tenant, so a change to one user rewrites one tenant's users only.
+ * The delta link lives here, written together with the users it brought: the two can never disagree.
+ */
+export const usersFileSchema = z.object({
+  schemaVersion: z.literal(STORE_SCHEMA_VERSION),
+  tenantId: ourId,
+  deltaLink: z.string().nullable(),
+  users: z.record(z.string(), userSchema),
+});
+export type UsersFile = z.infer<typeof usersFileSchema>;
+
+/** `system-log.json`: bounded; the oldest entries rotate out. */
+export const systemLogFileSchema = z.object({
+  schemaVersion: z.literal(STORE_SCHEMA_VERSION),
+  nextSeq: z.number().int().nonnegative(),
+  entries: z.array(systemLogEntrySchema),
+});
+export type SystemLogFile = z.infer<typeof systemLogFileSchema>;

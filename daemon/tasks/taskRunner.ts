@@ -1,0 +1,210 @@
+import type { Clock } from '../clock';
+import { systemClock } from '../clock';
+import { AppError } from '../errors/AppError';
+import { handleError } from '../errors/handleError';
+import type { Logger } from '../logging/logger';
+import type { Store } from '../store/store';
+import type { StoredTask } from '../store/storeSchema';
+
+export const INTERRUPTED_BY_RESTART = 'Interrupted by a daemon restart.';
+export const INTERRUPTED_BY_SHUTDOWN = 'Interrupted by a daemon shutdown: it did not finish in time.';
+
+export interface TaskContext {
+  /** Aborted when the daemon shuts down and the task did not finish in time. */
+  signal: AbortSignal;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Does the work of one kind of task; what it returns, if anything, becomes the task's description. */
+export type TaskHandler = (task: StoredTask, context: TaskContext) => Promise<string | void>;
+
+export interface TaskRunnerOptions {
+  store: Store;
+  logger: Logger;
+  maxConcurrent: number;
+  clock?: Clock;
+}
+
+interface Running {
+  task: StoredTask;
+  controller: AbortController;
+  done: Promise<void>;
+  abandoned: boolean;
+}
+
+/**
+ * Runs queued tasks through the handler registered for their kind: at most `maxConcurrent` at once, and
+ * one at a time per tenant (a full resync and a delta sync of the same tenant would race on its users and
+ * delta link). Failures end the task in ERROR and go through `handleError`, which keys them in the system
+ * log by task id.
+ */
+export class TaskRunner {
+  readonly #store: Store;
+  readonly #logger: Logger;
+  readonly #clock: Clock;
+  readonly #maxConcurrent: number;
+  readonly #handlers = new Map<string, TaskHandler>();
+  readonly #running = new Map<string, Running>();
+  readonly #busyTenants = new Set<string>();
+  #idleWaiters: Array<() => void> = [];
+  #unsubscribe: (() => void) | null = null;
+  #accepting = false;
+  #drainQueued = false;
+
+  constructor(options: TaskRunnerOptions) {
+    this.#store = options.store;
+    this.#logger = options.logger.child({ component: 'tasks' });
+    this.#clock = options.clock ?? systemClock;
+    this.#maxConcurrent = options.maxConcurrent;
+  }
+
+  register(kind: string, handler: TaskHandler): void {
+    if (this.#handlers.has(kind)) throw new Error(`A handler for task kind "${kind}" is already registered`);
+    this.#handlers.set(kind, handler);
+  }
+
+  get runningCount(): number {
+    return this.#running.size;
+  }
+
+  /**
+   * At start, before `start()`: a task found IN_PROGRESS belonged to a process that is gone. It ends in
+   * ERROR rather than running again, because a half-done task's effects are unknown; ERROR never blocks
+   * a new refresh, so the operator (or the next poll) simply asks again.
+   */
+  async recoverInterruptedTasks(): Promise<StoredTask[]> {
+    const interrupted = await this.#store.failInterruptedTasks(INTERRUPTED_BY_RESTART);
+    for (const task of interrupted) {
+      await this.#store.appendSystemLog({
+        level: 'warn',
+        message: `"${task.name}" was interrupted by a daemon restart and ended in ERROR.`,
+        code: 'INTERRUPTED',
+        source: 'task',
+        taskId: task.id,
+        ...(task.tenantId ? { tenantId: task.tenantId } : {}),
+      });
+    }
+    if (interrupted.length > 0) this.#logger.warn('Tasks interrupted by a restart ended in ERROR', { count: interrupted.length });
+    return interrupted;
+  }
+
+  /** Runs what is queued now and whatever is queued later. */
+  start(): void {
+    if (this.#accepting) return;
+    this.#accepting = true;
+    this.#unsubscribe = this.#store.onDidChange((event) => {
+      if (event.type === 'task' && event.task.status === 'PENDING') this.#scheduleDrain();
+    });
+    this.#scheduleDrain();
+  }
+
+  /**
+   * Stops taking tasks and waits up to `timeoutMs` for running ones. Those still running are aborted and
+   * recorded in ERROR, so none is left IN_PROGRESS.
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    this.#accepting = false;
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    if (this.#running.size === 0) return;
+    const finished = Promise.all([...this.#running.values()].map((r) => r.done)).then(() => true);
+    const timedOut = this.#clock.sleep(timeoutMs).then(() => false);
+    if (await Promise.race([finished, timedOut])) return;
+    for (const running of this.#running.values()) {
+      running.abandoned = true;
+      running.controller.abort(new Error(INTERRUPTED_BY_SHUTDOWN));
+      await this.#store
+        .failTask(running.task.id, { code: 'INTERRUPTED', message: INTERRUPTED_BY_SHUTDOWN })
+        .catch((error: unknown) => this.#logger.error('Could not record an interrupted task', { taskId: running.task.id, error }));
+    }
+  }
+
+  /** Resolves when nothing runs and nothing runnable is queued (tests; orderly shutdown). */
+  whenIdle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #isIdle(): boolean {
+    return this.#running.size === 0 && !this.#drainQueued && (!this.#accepting || this.#runnable().length === 0);
+  }
+
+  // Store events fire inside the store's own calls; draining on the next microtask keeps handlers from
+  // starting in the middle of someone else's store update.
+  #scheduleDrain(): void {
+    if (this.#drainQueued) return;
+    this.#drainQueued = true;
+    queueMicrotask(() => {
+      this.#drainQueued = false;
+      this.#drain();
+      this.#notifyIfIdle();
+    });
+  }
+
+  #runnable(): StoredTask[] {
+    return this.#store
+      .pendingTasks()
+      .filter((task) => !this.#running.has(task.id) && (task.tenantId === null || !this.#busyTenants.has(task.tenantId)));
+  }
+
+  #drain(): void {
+    if (!this.#accepting) return;
+    for (const task of this.#runnable()) {
+      if (this.#running.size >= this.#maxConcurrent) return;
+      if (task.tenantId !== null && this.#busyTenants.has(task.tenantId)) continue;
+      this.#launch(task);
+    }
+  }
+
+  #launch(task: StoredTask): void {
+    const running: Running = { task, controller: new AbortController(), done: Promise.resolve(), abandoned: false };
+    this.#running.set(task.id, running);
+    if (task.tenantId !== null) this.#busyTenants.add(task.tenantId);
+    running.done = this.#run(running).finally(() => {
+      this.#running.delete(task.id);
+      if (task.tenantId !== null) this.#busyTenants.delete(task.tenantId);
+      this.#scheduleDrain();
+    });
+  }
+
+  async #run(running: Running): Promise<void> {
+    const { task } = running;
+    const context = { source: 'task' as const, taskId: task.id, ...(task.tenantId ? { tenantId: task.tenantId } : {}), operation: task.name };
+    const sinks = { logger: this.#logger, systemLog: this.#store };
+    try {
+      await this.#store.startTask(task.id);
+    } catch (error) {
+      // Removed with its tenant, or moved on by someone else: nothing left to run.
+      if (error instanceof AppError && (error.status === 404 || error.status === 409)) return;
+      // The start could not be written: end the task rather than leave it IN_PROGRESS in memory.
+      const handled = handleError(error, context, sinks);
+      await this.#store
+        .failTask(task.id, { code: handled.code, message: handled.message, errorId: handled.errorId })
+        .catch(() => undefined);
+      return;
+    }
+    const handler = this.#handlers.get(task.kind);
+    try {
+      if (!handler) {
+        throw new AppError({ status: 500, code: 'NO_TASK_HANDLER', message: `This daemon cannot run "${task.name}" tasks (kind ${task.kind}).` });
+      }
+      const description = await handler(task, { signal: running.controller.signal, clock: this.#clock, logger: this.#logger.child({ taskId: task.id }) });
+      if (running.abandoned) return;
+      await this.#store.completeTask(task.id, typeof description === 'string' ? description : undefined);
+    } catch (error) {
+      if (running.abandoned) return;
+      const handled = handleError(error, context, sinks);
+      await this.#store
+        .failTask(task.id, { code: handled.code, message: handled.message, errorId: handled.errorId })
+        .catch((storeError: unknown) => this.#logger.error('Could not record a failed task', { taskId: task.id, error: storeError }));
+    }
+  }
+
+  #notifyIfIdle(): void {
+    if (!this.#isIdle()) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

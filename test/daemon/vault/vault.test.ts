@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { chmod, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AppError } from '../../../daemon/errors/AppError';
+import { createLogger } from '../../../daemon/logging/logger';
+import { Store } from '../../../daemon/store/store';
+import { Vault, VAULT_FILE_NAME, VAULT_KEY_FILE_NAME } from '../../../daemon/vault/vault';
+import { tempDataDir } from '../../support/tempDataDir';
+
+const SECRET = 'Zk8Q~s3cr3t-Value.For_Contoso-0001';
+const PRIVATE_KEY =
+  '-----BEGIN PRIVATE KEY-----\nMIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQDtestkeymaterial\n-----END PRIVATE KEY-----\n';
+const CERTIFICATE = '-----BEGIN CERTIFICATE-----\nMIIDazCCAlOgAwIBAgIUtestcert\n-----END CERTIFICATE-----\n';
+
+describe('vault', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDataDir());
+  });
+
+  afterEach(() => cleanup());
+
+  it('gives back a stored secret and certificate after reopening', async () => {
+    const vault = await Vault.open(dir);
+    await vault.put('t1', { kind: 'secret', clientSecret: SECRET });
+    await vault.put('t2', { kind: 'certificate', certificatePem: CERTIFICATE, privateKeyPem: PRIVATE_KEY });
+    const reopened = await Vault.open(dir);
+    assert.deepEqual(reopened.get('t1'), { kind: 'secret', clientSecret: SECRET });
+    assert.deepEqual(reopened.get('t2'), { kind: 'certificate', certificatePem: CERTIFICATE, privateKeyPem: PRIVATE_KEY });
+    assert.deepEqual(reopened.tenantIds().sort(), ['t1', 't2']);
+  });
+
+  it('keeps the secret text out of the main store and out of the vault file, which hold it only encrypted', async () => {
+    const store = await Store.open({ dataDir: dir });
+    const vault = await Vault.open(dir);
+    try {
+      const tenant = await store.addTenant({ tenantIdOrDomain: 'contoso.example', appId: 'app-1', credentialKind: 'secret', by: 'alice' });
+      await vault.put(tenant.id, { kind: 'secret', clientSecret: SECRET });
+      const other = await store.addTenant({ tenantIdOrDomain: 'fabrikam.example', appId: 'app-2', credentialKind: 'certificate', by: 'alice' });
+      await vault.put(other.id, { kind: 'certificate', certificatePem: CERTIFICATE, privateKeyPem: PRIVATE_KEY });
+      await store.appendSystemLog({ level: 'info', message: 'registered', tenantId: tenant.id });
+    } finally {
+      await store.close();
+    }
+    const forbidden = [
+      SECRET,
+      Buffer.from(SECRET).toString('base64'),
+      'MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQDtestkeymaterial',
+      'PRIVATE KEY',
+    ];
+    const files = [VAULT_FILE_NAME, 'store.json', 'system-log.json', ...(await readdir(join(dir, 'users'))).map((f) => join('users', f))];
+    for (const file of files) {
+      const raw = await readFile(join(dir, file), 'utf8');
+      for (const text of forbidden) assert.ok(!raw.includes(text), `${file} contains ${text.slice(0, 12)}…`);
+    }
+    const vaultFile = JSON.parse(await readFile(join(dir, VAULT_FILE_NAME), 'utf8')) as { entries: Record<string, { ciphertext: string }> };
+    assert.equal(Object.keys(vaultFile.entries).length, 2);
+  });
+
+  it('writes the vault and its key 0600 even under a permissive umask', async () => {
+    const umask = process.umask(0o000);
+    try {
+      const vault = await Vault.open(dir);
+      await vault.put('t1', { kind: 'secret', clientSecret: SECRET });
+    } finally {
+      process.umask(umask);
+    }
+    for (const file of [VAULT_FILE_NAME, VAULT_KEY_FILE_NAME]) {
+      assert.equal(((await stat(join(dir, file))).mode & 0o777).toString(8), '600', file);
+    }
+    assert.equal((await stat(join(dir, VAULT_KEY_FILE_NAME))).size, 32);
+  });
+
+  it('rotates a credential, refuses to rotate one that does not exist, and removes one', async () => {
+    const vault = await Vault.open(dir);
+    await vault.put('t1', { kind: 'secret', clientSecret: SECRET });
+    await vault.rotate('t1', { kind: 'certificate', certificatePem: CERTIFICATE, privateKeyPem: PRIVATE_KEY });
+    assert.equal((await Vault.open(dir)).get('t1').kind, 'certificate');
+    await assert.rejects(vault.rotate('t9', { kind: 'secret', clientSecret: SECRET }), (error: AppError) => error.status === 404);
+    assert.equal(await vault.remove('t1'), true);
+    assert.equal(await vault.remove('t1'), false);
+    assert.throws(() => vault.get('t1'), (error: AppError) => error.code === 'CREDENTIALS_MISSING');
+    assert.doesNotMatch(await readFile(join(dir, VAULT_FILE_NAME), 'utf8'), /"t1"/);
+  });
+
+  it('drops credentials of tenants the store no longer knows', async () => {
+    const vault = await Vault.open(dir);
+    await vault.put('kept', { kind: 'secret', clientSecret: SECRET });
+    await vault.put('orphan', { kind: 'secret', clientSecret: `${SECRET}-2` });
+    assert.deepEqual(await vault.retainOnly(['kept']), ['orphan']);
+    assert.deepEqual((await Vault.open(dir)).tenantIds(), ['kept']);
+  });
+
+  it('detects a credential moved to another tenant or altered, without revealing it', async () => {
+    const vault = await Vault.open(dir);
+    await vault.put('t1', { kind: 'secret', clientSecret: SECRET });
+    await vault.put('t2', { kind: 'secret', clientSecret: `${SECRET}-other` });
+    const path = join(dir, VAULT_FILE_NAME);
+    const data = JSON.parse(await readFile(path, 'utf8')) as { entries: Record<string, unknown> };
+    data.entries['t2'] = data.entries['t1'];
+    await writeFile(path, JSON.stringify(data));
+    const reopened = await Vault.open(dir);
+    assert.throws(() => reopened.get('t2'), (error: AppError) => {
+      assert.equal(error.code, 'VAULT_UNREADABLE');
+      assert.ok(!error.message.includes(SECRET));
+      return true;
+    });
+    assert.equal(reopened.get('t1').kind, 'secret');
+    // Entering the credential again repairs it.
+    await reopened.put('t2', { kind: 'secret', clientSecret: 'fresh-secret-value' });
+    assert.deepEqual((await Vault.open(dir)).get('t2'), { kind: 'secret', clientSecret: 'fresh-secret-value' });
+  });
+
+  it('refuses to start without the key that encrypted its credentials, or with a key others can read', async () => {
+    const vault = await Vault.open(dir);
+    await vault.put('t1', { kind: 'secret', clientSecret: SECRET });
+    const keyPath = join(dir, VAULT_KEY_FILE_NAME);
+    await chmod(keyPath, 0o644);
+    await assert.rejects(Vault.open(dir), (error: AppError) => error.code === 'VAULT_FILE_EXPOSED' && /chmod 600/.test(error.message));
+    await rm(keyPath);
+    await assert.rejects(Vault.open(dir), (error: AppError) => error.code === 'VAULT_KEY_MISSING');
+  });
+
+  it('scrubs a credential it has handed out from any later log line', async () => {
+    const vault = await Vault.open(dir);
+    const unusual = 'no-recognisable-shape-7Gq2';
+    await vault.put('t1', { kind: 'secret', clientSecret: unusual });
+    const lines: string[] = [];
+    createLogger({ write: (line) => lines.push(line) }).error(`token endpoint said: bad secret ${unusual}`, { detail: `echo ${unusual}` });
+    assert.ok(!lines.join('').includes(unusual));
+  });
+});
