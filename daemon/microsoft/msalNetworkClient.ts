@@ -1,4 +1,4 @@
-import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
+import { AuthError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
 import { fetch, type Agent } from 'undici';
 
 /**
@@ -17,13 +17,19 @@ export class MsalNetworkClient implements INetworkModule {
   }
 
   private async send<T>(url: string, method: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
-    const response = await fetch(url, {
-      method,
-      headers: options?.headers ?? {},
-      ...(method === 'POST' ? { body: options?.body ?? '' } : {}),
-      dispatcher: this.dispatcher,
-      ...(timeout ? { signal: AbortSignal.timeout(timeout) } : {}),
-    });
+    let response: Awaited<ReturnType<typeof fetch>>;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: options?.headers ?? {},
+        ...(method === 'POST' ? { body: options?.body ?? '' } : {}),
+        dispatcher: this.dispatcher,
+        ...(timeout ? { signal: AbortSignal.timeout(timeout) } : {}),
+      });
+    } catch (error) {
+      // msal replaces anything but its own errors with a bare "network_error": keep the cause.
+      throw new IdentityNetworkError(causeCode(error), (error as Error).message);
+    }
     const headers: Record<string, string> = {};
     response.headers.forEach((value, key) => {
       headers[key] = value;
@@ -37,5 +43,25 @@ export class MsalNetworkClient implements INetworkModule {
       body = { error: 'invalid_response', error_description: `HTTP ${response.status} with a body that is not JSON` } as T;
     }
     return { headers, body, status: response.status };
+  }
+}
+
+function causeCode(error: unknown): string {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown; name?: unknown }).code ?? (current as { name?: unknown }).name;
+    if (typeof code === 'string' && code !== 'TypeError' && code !== 'Error') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return 'NETWORK';
+}
+
+/** The identity platform could not be reached; an AuthError so that msal passes it on unchanged. */
+export class IdentityNetworkError extends AuthError {
+  constructor(
+    readonly networkCode: string,
+    detail: string,
+  ) {
+    super(/TIMEOUT|ABORT/i.test(networkCode) ? 'network_timeout' : 'network_unreachable', `${networkCode}: ${detail}`);
   }
 }

@@ -1,9 +1,10 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { ConfidentialClientApplication, LogLevel, type Configuration } from '@azure/msal-node';
-import type { Agent } from 'undici';
+import { fetch, type Agent } from 'undici';
 import { graphScope, type MicrosoftEndpoints } from './microsoftEndpoints';
 import { MsalNetworkClient } from './msalNetworkClient';
 
+/** What signs the daemon in to one tenant: a client secret, or a certificate with its private key. */
 export type TenantCredential =
   | { kind: 'secret'; clientSecret: string }
   | { kind: 'certificate'; certificatePem: string; privateKeyPem: string };
@@ -49,13 +50,15 @@ export function rolesOf(accessToken: string): string[] {
  */
 export class TenantTokenSource {
   private readonly client: ConfidentialClientApplication;
+  private readonly authority: string;
 
-  constructor(identity: TenantIdentity, endpoints: MicrosoftEndpoints, dispatcher: Agent) {
+  constructor(identity: TenantIdentity, endpoints: MicrosoftEndpoints, private readonly dispatcher: Agent) {
     const authorityHost = new URL(endpoints.authorityHost);
+    this.authority = `${authorityHost.origin}/${encodeURIComponent(identity.tenant)}`;
     const configuration: Configuration = {
       auth: {
         clientId: identity.clientId,
-        authority: `${authorityHost.origin}/${identity.tenant}`,
+        authority: this.authority,
         ...(identity.credential.kind === 'secret'
           ? { clientSecret: identity.credential.clientSecret }
           : { clientCertificate: certificateOptions(identity.credential) }),
@@ -72,11 +75,39 @@ export class TenantTokenSource {
 
   /** A token from the cache, or a new one; `fresh` skips the cache to see revoked or newly granted access. */
   async acquire(options: { fresh?: boolean } = {}): Promise<AccessToken> {
-    const result = await this.client.acquireTokenByClientCredential({
-      scopes: [graphScope],
-      skipCache: options.fresh ?? false,
-    });
+    let result: Awaited<ReturnType<ConfidentialClientApplication['acquireTokenByClientCredential']>>;
+    try {
+      result = await this.client.acquireTokenByClientCredential({ scopes: [graphScope], skipCache: options.fresh ?? false });
+    } catch (error) {
+      if ((error as { errorCode?: unknown }).errorCode === 'endpoints_resolution_error') throw await this.discoveryFailure(error);
+      throw error;
+    }
     if (!result) throw new Error('the identity platform answered without a token');
     return { accessToken: result.accessToken, expiresOn: result.expiresOn, roles: rolesOf(result.accessToken) };
+  }
+
+  /**
+   * msal reports every failed discovery alike; asking the discovery document ourselves tells an unknown
+   * tenant (AADSTS90002) from an unreachable identity platform.
+   */
+  private async discoveryFailure(original: unknown): Promise<unknown> {
+    try {
+      const response = await fetch(`${this.authority}/v2.0/.well-known/openid-configuration`, { dispatcher: this.dispatcher });
+      const body = (await response.json()) as { error?: string; error_description?: string };
+      if (body.error) return new IdentityPlatformError(body.error, body.error_description ?? body.error);
+      return original;
+    } catch (networkError) {
+      return networkError;
+    }
+  }
+}
+
+/** An identity-platform refusal read outside msal, shaped like msal's own errors. */
+export class IdentityPlatformError extends Error {
+  constructor(
+    readonly errorCode: string,
+    readonly errorMessage: string,
+  ) {
+    super(`${errorCode}: ${errorMessage}`);
   }
 }
