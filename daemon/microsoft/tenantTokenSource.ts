@@ -6,7 +6,8 @@ import { MsalNetworkClient } from './msalNetworkClient';
 
 /** What signs the daemon in to one tenant: a client secret, or a certificate with its private key. */
 export type TenantCredential =
-  | { kind: 'secret'; clientSecret: string }
+  /** `expiresAt`: the expiry the operator read off the app registration, for when Graph cannot tell us. */
+  | { kind: 'secret'; clientSecret: string; expiresAt?: number | undefined }
   | { kind: 'certificate'; certificatePem: string; privateKeyPem: string };
 
 /** How the daemon signs in to one customer tenant: app-only, as its registered app. */

@@ -693,9 +693,13 @@ export class Store {
       }
       return true;
     });
-    matching.sort((a, b) =>
-      (a.displayName ?? a.userPrincipalName).localeCompare(b.displayName ?? b.userPrincipalName) ||
-      a.userPrincipalName.localeCompare(b.userPrincipalName),
+    // What needs the operator's eye first: users the product locked, then other disabled ones.
+    const rank = (user: StoredUser): number => (user.lock ? 0 : user.accountEnabled ? 2 : 1);
+    matching.sort(
+      (a, b) =>
+        rank(a) - rank(b) ||
+        (a.displayName ?? a.userPrincipalName).localeCompare(b.displayName ?? b.userPrincipalName) ||
+        a.userPrincipalName.localeCompare(b.userPrincipalName),
     );
     const offset = Math.max(0, query.offset ?? 0);
     const limit = Math.max(0, query.limit ?? 100);
@@ -746,6 +750,20 @@ export class Store {
     this.#assertOpen();
     if (input.tenantId !== null) this.#requireTenant(input.tenantId);
     const task = this.#pushTask(input, null);
+    await this.#saveTask(task);
+    return copy(task);
+  }
+
+  /**
+   * A task that starts the moment it is recorded (the poller's own syncs): it is never PENDING, so the
+   * task runner, which takes PENDING tasks, leaves it alone.
+   */
+  async beginTask(input: NewTask): Promise<StoredTask> {
+    this.#assertOpen();
+    if (input.tenantId !== null) this.#requireTenant(input.tenantId);
+    const task = this.#pushTask(input, null);
+    task.status = 'IN_PROGRESS';
+    task.startedAt = task.createdAt;
     await this.#saveTask(task);
     return copy(task);
   }

@@ -15,7 +15,7 @@ const IV_BYTES = 12;
 
 
 const credentialSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('secret'), clientSecret: z.string().min(1) }),
+  z.object({ kind: z.literal('secret'), clientSecret: z.string().min(1), expiresAt: z.number().int().optional() }),
   z.object({ kind: z.literal('certificate'), certificatePem: z.string().min(1), privateKeyPem: z.string().min(1) }),
 ]);
 

@@ -1,0 +1,83 @@
+import type { ActivityView, SystemLogEntryView, TaskView, TenantView, UserView } from '../../protocol/daemonApi';
+import type { TenantStatusPolicy } from '../status/tenantStatus';
+import { tenantStatus } from '../status/tenantStatus';
+import type { Store } from '../store/store';
+import type { StoredActivity, StoredTask, StoredTenant, StoredUser, SystemLogEntry } from '../store/storeSchema';
+
+/** How stored records are shown through the API: derived values computed, bookkeeping left out. */
+export class ApiViews {
+  constructor(
+    private readonly store: Store,
+    private readonly policy: TenantStatusPolicy,
+    private readonly now: () => number,
+  ) {}
+
+  tenant(tenant: StoredTenant): TenantView {
+    const derived = tenantStatus(tenant, this.policy, this.now());
+    return {
+      id: tenant.id,
+      tenant: tenant.tenantIdOrDomain,
+      displayName: tenant.displayName,
+      appId: tenant.appId,
+      credentialKind: tenant.credentialKind,
+      status: derived.status,
+      statusReason: derived.reason,
+      asOf: tenant.lastSyncAt,
+      lastAttemptAt: tenant.lastAttemptAt,
+      lastError: tenant.lastError,
+      pollIntervalMs: derived.pollIntervalMs,
+      lastManagementActivityAt: tenant.lastManagementActivityAt,
+      counts: this.store.countUsers(tenant.id),
+      credentialHealth: tenant.credentialHealth,
+    };
+  }
+
+  user(user: StoredUser): UserView {
+    return {
+      id: user.id,
+      userPrincipalName: user.userPrincipalName,
+      displayName: user.displayName,
+      accountEnabled: user.accountEnabled,
+      onPremisesSyncEnabled: user.onPremisesSyncEnabled,
+      state: user.lock ? 'locked' : user.accountEnabled ? 'enabled' : 'disabled',
+      lastChangedAt: user.lastChangedAt,
+      lastVerifiedAt: user.lastVerifiedAt,
+      lock: user.lock,
+    };
+  }
+
+  task(task: StoredTask): TaskView {
+    const { seq: _seq, origin: _origin, ...view } = task;
+    return view;
+  }
+
+  activity(activity: StoredActivity): ActivityView {
+    return {
+      id: activity.id,
+      tenantId: activity.tenantId,
+      kind: activity.kind,
+      name: activity.name,
+      description: activity.description,
+      actor: activity.actor,
+      at: activity.at,
+      userId: activity.userId,
+      blockedByTaskId: activity.blockedByTaskId,
+      tasks: activity.taskIds.flatMap((id) => {
+        const task = this.store.getTask(id);
+        return task ? [this.task(task)] : [];
+      }),
+    };
+  }
+
+  logEntry(entry: SystemLogEntry): SystemLogEntryView {
+    return {
+      id: entry.id,
+      at: entry.at,
+      level: entry.level,
+      message: entry.message,
+      code: entry.code,
+      taskId: entry.taskId,
+      tenantId: entry.tenantId,
+    };
+  }
+}

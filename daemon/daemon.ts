@@ -1,0 +1,257 @@
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { appendFileSync } from 'node:fs';
+import { readFile, unlink } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import type { DaemonEndpointFile } from '../protocol/daemonApi';
+import { ApiViews } from './api/apiViews';
+import { systemClock, type Clock } from './clock';
+import type { Config } from './config';
+import { AppError } from './errors/AppError';
+import type { ErrorSinks } from './errors/handleError';
+import { writeFileAtomic } from './files/writeFileAtomic';
+import { createLogger, type Logger } from './logging/logger';
+import { createHttpDispatcher } from './microsoft/httpDispatcher';
+import type { MicrosoftEndpoints } from './microsoft/microsoftEndpoints';
+import { createDaemonApp } from './server/daemonApp';
+import type { DaemonServices } from './server/daemonServices';
+import { CredentialHealthService } from './services/credentialHealthService';
+import { EventStream } from './services/eventStream';
+import { Poller } from './services/poller';
+import { TenantConnections } from './services/tenantConnections';
+import { TenantRegistry } from './services/tenantRegistry';
+import { TenantStatusService } from './services/tenantStatusService';
+import { TenantSync } from './services/tenantSync';
+import { UserActions } from './services/userActions';
+import { Store } from './store/store';
+import { RefreshService } from './tasks/refreshService';
+import { TASK_KINDS } from './tasks/taskKinds';
+import { TaskRunner } from './tasks/taskRunner';
+import { Vault } from './vault/vault';
+
+export const DAEMON_FILE_NAME = 'daemon.json';
+export const DAEMON_LOG_FILE_NAME = 'daemon.log';
+export const daemonVersion = '0.1.0';
+
+export interface DaemonOptions {
+  config: Config;
+  clock?: Clock;
+  logger?: Logger;
+  random?: () => number;
+}
+
+/** Structured lines to stderr and to `daemon.log` in the data directory. */
+export function createDaemonLogger(config: Config, clock: Clock = systemClock): Logger {
+  const file = join(config.dataDir, DAEMON_LOG_FILE_NAME);
+  return createLogger({
+    level: config.logLevel,
+    clock,
+    write: (line) => {
+      process.stderr.write(`${line}\n`);
+      try {
+        appendFileSync(file, `${line}\n`, { mode: 0o600 });
+      } catch {
+        // The data directory may not exist yet at the very first line; stderr has it.
+      }
+    },
+  });
+}
+
+/**
+ * The daemon: its parts put together in order, and taken apart in the reverse order. Nothing here
+ * decides anything; it wires the store, the vault, the Microsoft clients, the services and the API.
+ */
+export class Daemon {
+  private stopping: Promise<void> | null = null;
+
+  private constructor(
+    readonly url: string,
+    readonly port: number,
+    readonly token: string,
+    readonly dataDir: string,
+    readonly store: Store,
+    private readonly parts: {
+      server: Server;
+      poller: Poller;
+      health: CredentialHealthService;
+      runner: TaskRunner;
+      events: EventStream;
+      dispatcher: ReturnType<typeof createHttpDispatcher>;
+      logger: Logger;
+      shutdownTimeoutMs: number;
+      streams: Set<() => void>;
+    },
+  ) {}
+
+  static async start(options: DaemonOptions): Promise<Daemon> {
+    const { config } = options;
+    const clock = options.clock ?? systemClock;
+    const logger = options.logger ?? createDaemonLogger(config, clock);
+    const store = await Store.open({
+      dataDir: config.dataDir,
+      clock,
+      logger,
+      systemLogMaxEntries: config.systemLogMaxEntries,
+      checkpointIntervalMs: config.checkpointIntervalMs,
+    });
+    try {
+      return await Daemon.assemble(options, store, clock, logger);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+
+  private static async assemble(options: DaemonOptions, store: Store, clock: Clock, logger: Logger): Promise<Daemon> {
+    const { config } = options;
+    const vault = await Vault.open(config.dataDir, { now: () => clock.now() });
+    const endpoints: MicrosoftEndpoints = {
+      authorityHost: config.authorityHost,
+      graphHost: new URL(config.graphBaseUrl).origin,
+      caPem: config.caFile ? await readFile(config.caFile, 'utf8') : undefined,
+      requestTimeoutMs: config.graphTimeoutMs,
+    };
+    const dispatcher = createHttpDispatcher(endpoints);
+    const sinks: ErrorSinks = { logger, systemLog: store };
+    const views = new ApiViews(store, config, () => clock.now());
+    const connections = new TenantConnections(vault, endpoints, dispatcher);
+    const status = new TenantStatusService(store, config, clock);
+    const sync = new TenantSync(store, connections, status, clock, sinks);
+    const poller = new Poller({
+      store,
+      sync,
+      status,
+      clock,
+      logger: logger.child({ component: 'poller' }),
+      maxConcurrent: config.maxConcurrentTenantSyncs,
+      jitterRatio: config.pollJitterRatio,
+      ...(options.random ? { random: options.random } : {}),
+    });
+    const health = new CredentialHealthService(store, connections, status, clock, logger.child({ component: 'credential-health' }));
+    const registry = new TenantRegistry(store, vault, connections, health, poller, logger);
+    const runner = new TaskRunner({ store, logger, maxConcurrent: config.maxConcurrentTasks, clock });
+    runner.register(TASK_KINDS.updateAdCache.kind, async (task) => {
+      const outcome = await sync.sync(task.tenantId ?? '', { full: true, taskId: task.id, source: 'task' });
+      if (!outcome.ok) throw new AppError({ status: 502, code: outcome.failure.code, message: outcome.failure.message });
+      return `Read all ${outcome.users} users from Microsoft 365.`;
+    });
+    runner.register(TASK_KINDS.checkAccountStatus.kind, async (task) => {
+      const result = await health.check(task.tenantId ?? '', task.id);
+      if (!result.canGetToken || result.failure) {
+        throw new AppError({ status: 502, code: result.failure?.code ?? 'CHECK_FAILED', message: result.failure?.message ?? 'The credential check failed.' });
+      }
+      return result.missingRoles.length > 0
+        ? `Connected; the app lacks ${result.missingRoles.join(', ')}.`
+        : 'Connected with every permission the product needs.';
+    });
+    const events = new EventStream(store, views);
+    const services: DaemonServices = {
+      version: daemonVersion,
+      store,
+      views,
+      registry,
+      actions: new UserActions(store, connections, status),
+      refresh: new RefreshService({ store, clock, dedupWindowMs: config.refreshDedupWindowMs, statusPolicy: config }),
+      health,
+      status,
+      events,
+      defaultOperator: safeUserName(),
+    };
+
+    await registry.reconcile();
+    await runner.recoverInterruptedTasks();
+    events.start();
+
+    const token = randomBytes(32).toString('base64url');
+    const streams = new Set<() => void>();
+    let port = 0;
+    const app = createDaemonApp({
+      services,
+      sinks,
+      token,
+      port: () => port,
+      trackStream: (close) => {
+        streams.add(close);
+        return () => streams.delete(close);
+      },
+    });
+    const server = createServer(app);
+    server.listen(config.port, '127.0.0.1');
+    await Promise.race([
+      once(server, 'listening'),
+      once(server, 'error').then(([error]) => {
+        throw new AppError({ status: 500, code: 'LISTEN_FAILED', message: `Cannot listen on 127.0.0.1:${config.port}: ${(error as Error).message}` });
+      }),
+    ]);
+    port = (server.address() as AddressInfo).port;
+    const url = `http://127.0.0.1:${port}`;
+    const endpointFile: DaemonEndpointFile = { url, port, pid: process.pid, token, version: daemonVersion };
+    await writeFileAtomic(join(config.dataDir, DAEMON_FILE_NAME), `${JSON.stringify(endpointFile, null, 2)}\n`);
+
+    runner.start();
+    poller.start();
+    health.start();
+    await status.updateAll();
+    logger.info('daemon started', { url, dataDir: config.dataDir, tenants: store.listTenants().length, pid: process.pid });
+    return new Daemon(url, port, token, config.dataDir, store, {
+      server,
+      poller,
+      health,
+      runner,
+      events,
+      dispatcher,
+      logger,
+      shutdownTimeoutMs: config.shutdownTimeoutMs,
+      streams,
+    });
+  }
+
+  /**
+   * In order: stop scheduling, stop taking tasks and let running ones finish (or record them as
+   * interrupted), end event streams and close the server, wait for the last store write.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    const { server, poller, health, runner, events, dispatcher, logger, shutdownTimeoutMs, streams } = this.parts;
+    logger.info('daemon stopping');
+    health.stop();
+    await poller.stop();
+    await runner.stop(shutdownTimeoutMs);
+    for (const close of streams) close();
+    const closed = once(server, 'close');
+    server.close();
+    server.closeIdleConnections();
+    await closed;
+    events.stop();
+    await this.store.close();
+    await dispatcher.close();
+    await removeDaemonFile(this.dataDir, this.token);
+    logger.info('daemon stopped');
+  }
+}
+
+/** Removes `daemon.json` only if it is still ours (another daemon may have started since). */
+async function removeDaemonFile(dataDir: string, token: string): Promise<void> {
+  const path = join(dataDir, DAEMON_FILE_NAME);
+  try {
+    const current = JSON.parse(await readFile(path, 'utf8')) as Partial<DaemonEndpointFile>;
+    if (current.token === token) await unlink(path);
+  } catch {
+    // Already gone.
+  }
+}
+
+function safeUserName(): string {
+  try {
+    return userInfo().username || 'operator';
+  } catch {
+    return 'operator';
+  }
+}

@@ -1,0 +1,74 @@
+import { parseArgs } from 'node:util';
+import { CONFIG_SETTINGS, loadConfig, type ConfigOverrides, type SettingName } from './config';
+import { createDaemonLogger, Daemon, daemonVersion } from './daemon';
+import { isAppError } from './errors/AppError';
+
+function usage(): string {
+  const rows = CONFIG_SETTINGS.map(({ flag, env }) => `  ${`${flag} VALUE`.padEnd(36)} or ${env}`);
+  return [
+    `m365-status daemon ${daemonVersion}: keeps Microsoft 365 sign-in state of your tenants, serves it on 127.0.0.1.`,
+    '',
+    'Usage: node dist/daemon.js [options]',
+    '',
+    'Options (each also from its environment variable; durations take a unit: 90s, 15m, 6h, 14d):',
+    ...rows,
+    `  ${'--help'.padEnd(36)} this text`,
+    `  ${'--version'.padEnd(36)} the version`,
+    '',
+    'It writes daemon.json (url, port, pid, bearer token; mode 0600) into the data directory for clients.',
+    'Point it at the simulator with --authority-host and --graph-base-url (https) and --ca-file.',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const options = Object.fromEntries(CONFIG_SETTINGS.map(({ flag }) => [flag.slice(2), { type: 'string' as const }]));
+  const { values } = parseArgs({
+    options: { ...options, help: { type: 'boolean' }, version: { type: 'boolean' } },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${usage()}\n`);
+    return;
+  }
+  if (values.version) {
+    process.stdout.write(`${daemonVersion}\n`);
+    return;
+  }
+  const overrides: ConfigOverrides = {};
+  for (const { name, flag } of CONFIG_SETTINGS) {
+    const value = (values as Record<string, unknown>)[flag.slice(2)];
+    if (typeof value === 'string') overrides[name as SettingName] = value;
+  }
+  const config = loadConfig({ overrides });
+  const logger = createDaemonLogger(config);
+  const daemon = await Daemon.start({ config, logger });
+  process.stdout.write(`m365-status daemon listening on ${daemon.url} (data: ${daemon.dataDir})\n`);
+
+  let signals = 0;
+  const stop = (signal: string): void => {
+    signals++;
+    if (signals > 1) process.exit(1);
+    logger.info('signal received', { signal });
+    // A bound on shutdown: in-flight work gets its time, then the process goes regardless.
+    const force = setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 5_000);
+    force.unref();
+    daemon.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error('shutdown failed', { error: (error as Error).message });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  const message = isAppError(error) ? error.message : error instanceof Error ? error.message : String(error);
+  process.stderr.write(`m365-status daemon: ${message}\n`);
+  process.exit(isAppError(error) && error.code === 'CONFIG_INVALID' ? 2 : 1);
+});

@@ -1,0 +1,40 @@
+import express, { type Express } from 'express';
+import { AppError } from '../errors/AppError';
+import { errorMiddleware } from '../errors/errorMiddleware';
+import type { ErrorSinks } from '../errors/handleError';
+import { apiSecurity } from './apiSecurity';
+import type { DaemonServices } from './daemonServices';
+import { activityRoutes } from './routes/activityRoutes';
+import { eventRoutes } from './routes/eventRoutes';
+import { tenantRoutes } from './routes/tenantRoutes';
+
+export interface DaemonAppOptions {
+  services: DaemonServices;
+  sinks: ErrorSinks;
+  token: string;
+  /** The port we listen on, known only once listening. */
+  port: () => number;
+  /** Keeps open event streams so shutdown can end them. */
+  trackStream: (close: () => void) => () => void;
+}
+
+/** The Express app, apart from `listen()` so tests and the daemon build it the same way. */
+export function createDaemonApp(options: DaemonAppOptions): Express {
+  const { services, sinks } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(apiSecurity({ port: options.port, token: options.token, openPaths: ['/v1/health'] }));
+  app.use(express.json({ limit: '64kb', strict: true, type: ['application/json', 'application/*+json'] }));
+  app.get('/v1/health', (_request, response) => {
+    response.json({ ok: true, version: services.version });
+  });
+  app.use('/v1', tenantRoutes(services, sinks));
+  app.use('/v1', activityRoutes(services));
+  app.use('/v1', eventRoutes(services, options.trackStream));
+  app.use((request, _response, next) => {
+    next(AppError.notFound('not_found', `No route ${request.method} ${request.path}.`));
+  });
+  app.use(errorMiddleware(sinks));
+  return app;
+}

@@ -1,0 +1,125 @@
+import { Router } from 'express';
+import {
+  addTenantSchema,
+  lockUserSchema,
+  rotateCredentialsSchema,
+  unlockUserSchema,
+  userListQuerySchema,
+  type LockOutcome,
+  type RefreshOutcome,
+  type UserPage,
+} from '../../../protocol/daemonApi';
+import { handleError } from '../../errors/handleError';
+import type { UserActionResult } from '../../services/userActions';
+import { operatorOf, type DaemonServices } from '../daemonServices';
+
+/** Tenants, their users, and what the operator does to them. HTTP only: the work is in the services. */
+export function tenantRoutes(services: DaemonServices, sinks: Parameters<typeof handleError>[2]): Router {
+  const { store, views } = services;
+  const router = Router();
+
+  router.get('/tenants', (_request, response) => {
+    response.json({ tenants: store.listTenants().map((tenant) => views.tenant(tenant)) });
+  });
+
+  router.post('/tenants', async (request, response) => {
+    const body = addTenantSchema.parse(request.body);
+    const tenant = await services.registry.register({
+      tenant: body.tenant,
+      displayName: body.displayName,
+      appId: body.appId,
+      credential: body.credential,
+      pollIntervalMs: body.pollIntervalSeconds ? body.pollIntervalSeconds * 1000 : undefined,
+      by: operatorOf(request, services),
+    });
+    response.status(201).json(views.tenant(tenant));
+  });
+
+  router.get('/tenants/:id', (request, response) => {
+    response.json(views.tenant(store.requireTenant(request.params.id)));
+  });
+
+  router.delete('/tenants/:id', async (request, response) => {
+    await services.registry.remove(request.params.id, operatorOf(request, services));
+    response.status(204).end();
+  });
+
+  router.put('/tenants/:id/credentials', async (request, response) => {
+    const body = rotateCredentialsSchema.parse(request.body);
+    const tenant = await services.registry.rotate(request.params.id, body.credential, operatorOf(request, services));
+    response.json(views.tenant(tenant));
+  });
+
+  router.post('/tenants/:id/credential-health', async (request, response) => {
+    await services.health.check(request.params.id);
+    response.json(views.tenant(store.requireTenant(request.params.id)));
+  });
+
+  router.post('/tenants/:id/refresh', async (request, response) => {
+    const result = await services.refresh.refresh(request.params.id, operatorOf(request, services));
+    await services.status.update(request.params.id);
+    const answer: RefreshOutcome =
+      result.outcome === 'queued'
+        ? {
+            outcome: 'queued',
+            activity: views.activity(result.activity),
+            tasks: result.tasks.map((task) => views.task(task)),
+            message: 'Update AD cache and Check account status tasks were added and will run shortly.',
+          }
+        : {
+            outcome: 'already-requested',
+            activity: views.activity(result.activity),
+            earlierTask: views.task(result.earlierTask),
+            message: result.activity.description,
+          };
+    response.status(result.outcome === 'queued' ? 202 : 200).json(answer);
+  });
+
+  router.get('/tenants/:id/users', (request, response) => {
+    const query = userListQuerySchema.parse(request.query);
+    const offset = query.offset ?? 0;
+    const limit = query.limit ?? 100;
+    const { users, total } = store.listUsers(request.params.id, { ...query, offset, limit });
+    const page: UserPage = { users: users.map((user) => views.user(user)), total, offset, limit };
+    response.json(page);
+  });
+
+  const answer = (result: UserActionResult): LockOutcome =>
+    result.outcome === 'unchanged'
+      ? { outcome: 'unchanged', user: views.user(result.user), message: result.message }
+      : { outcome: result.outcome, user: views.user(result.user), activity: views.activity(result.activity) };
+
+  router.post('/tenants/:id/users/:userId/lock', async (request, response) => {
+    const body = lockUserSchema.parse(request.body ?? {});
+    const { id, userId } = request.params;
+    try {
+      const result = await services.actions.lock(id, userId, {
+        by: operatorOf(request, services),
+        revokeSessions: body.revokeSessions ?? false,
+        overrideOnPremises: body.overrideOnPremises ?? false,
+      });
+      response.json(answer(result));
+    } catch (error) {
+      // Recorded as an action (system log, keyed by tenant) before Express answers with the same error.
+      handleError(error, { source: 'action', tenantId: id, operation: `lock ${userId}` }, sinks);
+      throw error;
+    }
+  });
+
+  router.post('/tenants/:id/users/:userId/unlock', async (request, response) => {
+    const body = unlockUserSchema.parse(request.body ?? {});
+    const { id, userId } = request.params;
+    try {
+      const result = await services.actions.unlock(id, userId, {
+        by: operatorOf(request, services),
+        overrideOnPremises: body.overrideOnPremises ?? false,
+      });
+      response.json(answer(result));
+    } catch (error) {
+      handleError(error, { source: 'action', tenantId: id, operation: `unlock ${userId}` }, sinks);
+      throw error;
+    }
+  });
+
+  return router;
+}

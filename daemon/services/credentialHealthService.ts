@@ -1,0 +1,112 @@
+import type { Clock, Timer } from '../clock';
+import type { Logger } from '../logging/logger';
+import { probeCredentialHealth } from '../microsoft/credentialProbe';
+import type { Store } from '../store/store';
+import type { CredentialHealth, SyncFailureCategory } from '../store/storeSchema';
+import type { TenantConnections } from './tenantConnections';
+import type { TenantStatusService } from './tenantStatusService';
+
+const dayMs = 24 * 60 * 60 * 1000;
+export const expiryWarningMs = 30 * dayMs;
+
+/**
+ * Credential health per tenant: checked at start, with every "Check account status" task, when
+ * credentials change, and at least daily. A failed token request counts as a failed connection attempt,
+ * so the tenant turns DISCONNECTED at once rather than at the next poll.
+ */
+export class CredentialHealthService {
+  private dailyTimer: Timer | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly connections: TenantConnections,
+    private readonly status: TenantStatusService,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  async check(tenantId: string, taskId?: string): Promise<CredentialHealth> {
+    const tenant = this.store.requireTenant(tenantId);
+    let health: CredentialHealth;
+    try {
+      const { tokens, graph, credential } = this.connections.get(tenant);
+      health = await probeCredentialHealth(
+        tokens,
+        graph,
+        { appId: tenant.appId, credential, declaredExpiresAt: credential.kind === 'secret' ? credential.expiresAt ?? null : null },
+        this.clock.now(),
+      );
+    } catch (error) {
+      health = {
+        checkedAt: this.clock.now(),
+        canGetToken: false,
+        failure: { code: 'no_credentials', message: (error as Error).message, remedy: 'Rotate the credentials of this tenant.' },
+        grantedRoles: [],
+        missingRoles: [],
+        missingOptionalRoles: [],
+        credentialExpiresAt: null,
+      };
+    }
+    if (!this.store.getTenant(tenantId)) return health;
+    await this.store.recordCredentialHealth(tenantId, health);
+    const category = failureCategory(health);
+    if (category) {
+      await this.store.recordSyncFailure(tenantId, { category, code: health.failure?.code ?? 'MISSING_PERMISSIONS', message: describe(health) });
+    }
+    if (health.credentialExpiresAt !== null && health.credentialExpiresAt - this.clock.now() < expiryWarningMs) {
+      const days = Math.max(0, Math.floor((health.credentialExpiresAt - this.clock.now()) / dayMs));
+      await this.store.appendSystemLog({
+        level: 'warn',
+        message: `The ${tenant.credentialKind} of ${tenant.displayName} ${health.credentialExpiresAt <= this.clock.now() ? 'has expired' : `expires in ${days} day${days === 1 ? '' : 's'}`}.`,
+        code: 'CREDENTIAL_EXPIRING',
+        source: 'credential-health',
+        tenantId,
+        ...(taskId ? { taskId } : {}),
+      });
+    }
+    await this.status.update(tenantId);
+    return health;
+  }
+
+  async checkAll(): Promise<void> {
+    for (const tenant of this.store.listTenants()) {
+      try {
+        await this.check(tenant.id);
+      } catch (error) {
+        this.logger.warn('credential health check failed', { tenantId: tenant.id, error: (error as Error).message });
+      }
+    }
+  }
+
+  /** Checks every tenant now, then daily. */
+  start(): void {
+    void this.checkAll().finally(() => this.scheduleDaily());
+  }
+
+  stop(): void {
+    this.dailyTimer?.cancel();
+    this.dailyTimer = null;
+  }
+
+  private scheduleDaily(): void {
+    this.dailyTimer = this.clock.setTimeout(() => {
+      void this.checkAll().finally(() => this.scheduleDaily());
+    }, dayMs);
+  }
+}
+
+/** What a health result means for the tenant's connection: no token, no consent, or a needed role missing. */
+function failureCategory(health: CredentialHealth): SyncFailureCategory | null {
+  if (!health.canGetToken) {
+    const code = health.failure?.code ?? '';
+    return /700016|7000229|7000112/.test(code) ? 'consent' : /network|timeout|ECONN|UND_ERR/i.test(code) ? null : 'credentials';
+  }
+  if (health.failure?.code === 'NO_ROLES') return 'consent';
+  if (health.missingRoles.includes('User.Read.All')) return 'permissions';
+  return null;
+}
+
+function describe(health: CredentialHealth): string {
+  if (health.failure) return health.failure.message;
+  return `The app lacks ${health.missingRoles.join(', ')}.`;
+}

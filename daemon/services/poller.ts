@@ -1,0 +1,189 @@
+import type { Clock, Timer } from '../clock';
+import type { Logger } from '../logging/logger';
+import { isDisconnecting } from '../microsoft/microsoftFailure';
+import type { Store } from '../store/store';
+import { TASK_KINDS } from '../tasks/taskKinds';
+import type { TenantStatusService } from './tenantStatusService';
+import type { SyncOutcome, TenantSync } from './tenantSync';
+
+export interface PollerOptions {
+  store: Store;
+  sync: TenantSync;
+  status: TenantStatusService;
+  clock: Clock;
+  logger: Logger;
+  maxConcurrent: number;
+  /** Each wait is the interval ± this fraction, so tenants registered together drift apart. */
+  jitterRatio: number;
+  /** A number in [0, 1); injected so tests can pin the jitter. */
+  random?: () => number;
+  /** How often statuses that change with time alone (STALE, INACTIVE, DORMANT) are re-derived. */
+  statusTickMs?: number;
+}
+
+const firstRetryMs = 2_000;
+
+/**
+ * Syncs every tenant on its own schedule (its status decides the interval), at most `maxConcurrent` at
+ * once, so one slow or failing tenant never delays the others. Failures back off: as Graph asks when it
+ * throttles, exponentially with jitter when it fails, at the normal pace when the credentials are wrong.
+ * Each sync is recorded as an automated task.
+ */
+export class Poller {
+  private readonly timers = new Map<string, Timer>();
+  /** Tenants with a sync scheduled or running: a new tenant is one not in here. */
+  private readonly known = new Set<string>();
+  private readonly failures = new Map<string, number>();
+  private readonly waiting: Array<() => void> = [];
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private running = 0;
+  private statusTimer: Timer | null = null;
+  private stopped = true;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(private readonly options: PollerOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    for (const tenant of this.options.store.listTenants()) this.schedule(tenant.id, this.jitter(1_000));
+    this.unsubscribe = this.options.store.onDidChange((event) => {
+      if (event.type === 'tenant-removed') this.cancel(event.tenantId);
+      if (event.type === 'tenant' && !this.known.has(event.tenant.id) && !this.stopped) this.schedule(event.tenant.id, 0);
+    });
+    this.tickStatuses();
+  }
+
+  /** Sync this tenant as soon as a slot is free (after registration, rotation or a refresh). */
+  syncSoon(tenantId: string): void {
+    if (!this.stopped) this.schedule(tenantId, 0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.statusTimer?.cancel();
+    for (const timer of this.timers.values()) timer.cancel();
+    this.timers.clear();
+    this.known.clear();
+    for (const release of this.waiting.splice(0)) release();
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Resolves when no sync is running or waiting for a slot (for tests and shutdown). */
+  async whenIdle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private cancel(tenantId: string): void {
+    this.timers.get(tenantId)?.cancel();
+    this.timers.delete(tenantId);
+    this.failures.delete(tenantId);
+    this.known.delete(tenantId);
+  }
+
+  private schedule(tenantId: string, delayMs: number): void {
+    this.known.add(tenantId);
+    this.timers.get(tenantId)?.cancel();
+    this.timers.set(
+      tenantId,
+      this.options.clock.setTimeout(() => {
+        this.timers.delete(tenantId);
+        const run = this.run(tenantId);
+        this.inFlight.add(run);
+        void run.finally(() => this.inFlight.delete(run));
+      }, delayMs),
+    );
+  }
+
+  private async run(tenantId: string): Promise<void> {
+    await this.acquire();
+    try {
+      if (this.stopped || !this.options.store.getTenant(tenantId)) return;
+      const outcome = await this.syncAsTask(tenantId);
+      if (!this.stopped && this.options.store.getTenant(tenantId) && !this.timers.has(tenantId)) {
+        this.schedule(tenantId, this.nextDelay(tenantId, outcome));
+      }
+    } catch (error) {
+      this.options.logger.error('poll failed unexpectedly', { tenantId, error: (error as Error).message });
+      if (!this.stopped && this.options.store.getTenant(tenantId)) this.schedule(tenantId, this.jitter(this.options.status.current(tenantId).pollIntervalMs));
+    } finally {
+      this.release();
+    }
+  }
+
+  private async syncAsTask(tenantId: string): Promise<SyncOutcome> {
+    const { store } = this.options;
+    const task = await store.beginTask({
+      tenantId,
+      kind: TASK_KINDS.syncUsers.kind,
+      name: TASK_KINDS.syncUsers.name,
+      description: 'Scheduled delta sync of sign-in state.',
+      origin: 'poller',
+      automated: true,
+    });
+    const outcome = await this.options.sync.sync(tenantId, { source: 'poller', taskId: task.id });
+    if (!store.getTenant(tenantId)) return outcome;
+    if (outcome.ok) {
+      const { summary } = outcome;
+      const changes = summary.added.length + summary.changed.length + summary.removed.length;
+      await store.completeTask(task.id, `${outcome.fullRound ? 'Full sync' : 'Delta sync'}: ${changes === 0 ? 'no changes' : `${changes} change${changes === 1 ? '' : 's'}`}${summary.locksCleared.length > 0 ? `, ${summary.locksCleared.length} lock(s) cleared outside m365-status` : ''}.`);
+    } else {
+      await store.failTask(task.id, { code: outcome.failure.code, message: outcome.failure.message });
+    }
+    return outcome;
+  }
+
+  private nextDelay(tenantId: string, outcome: SyncOutcome): number {
+    const interval = this.options.status.current(tenantId).pollIntervalMs;
+    if (outcome.ok) {
+      this.failures.delete(tenantId);
+      return this.jitter(interval);
+    }
+    const failure = outcome.failure;
+    const count = (this.failures.get(tenantId) ?? 0) + 1;
+    this.failures.set(tenantId, count);
+    if (failure.retryAfterMs !== null) return Math.max(failure.retryAfterMs, 500);
+    if (isDisconnecting(failure.category)) return this.jitter(interval);
+    const backoff = Math.min(interval, firstRetryMs * 2 ** (count - 1));
+    // Full jitter over the upper half, so failing tenants do not retry in lockstep.
+    return Math.round(backoff / 2 + this.random() * (backoff / 2));
+  }
+
+  private jitter(ms: number): number {
+    const ratio = this.options.jitterRatio;
+    return Math.max(0, Math.round(ms * (1 - ratio + 2 * ratio * this.random())));
+  }
+
+  private random(): number {
+    return (this.options.random ?? Math.random)();
+  }
+
+  private tickStatuses(): void {
+    if (this.stopped) return;
+    this.statusTimer = this.options.clock.setTimeout(() => {
+      this.options.status.updateAll().then(
+        () => this.tickStatuses(),
+        (error: unknown) => {
+          this.options.logger.error('status update failed', { error: (error as Error).message });
+          this.tickStatuses();
+        },
+      );
+    }, this.options.statusTickMs ?? 15_000);
+  }
+
+  private acquire(): Promise<void> {
+    if (this.running < this.options.maxConcurrent) {
+      this.running++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(() => {
+      this.running++;
+      resolve();
+    }));
+  }
+
+  private release(): void {
+    this.running--;
+    this.waiting.shift()?.();
+  }
+}

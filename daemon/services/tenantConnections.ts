@@ -1,0 +1,55 @@
+import type { Client } from '@microsoft/microsoft-graph-client';
+import type { Agent } from 'undici';
+import { AppError } from '../errors/AppError';
+import type { MicrosoftEndpoints } from '../microsoft/microsoftEndpoints';
+import { createTenantGraphClient } from '../microsoft/tenantGraphClient';
+import { TenantTokenSource, type TenantCredential } from '../microsoft/tenantTokenSource';
+import type { StoredTenant } from '../store/storeSchema';
+import type { Vault } from '../vault/vault';
+
+export interface TenantConnection {
+  tokens: TenantTokenSource;
+  graph: Client;
+  credential: TenantCredential;
+}
+
+/**
+ * One msal application and Graph client per tenant, built from its credential in the vault and kept, so
+ * msal's token cache serves every call until the token is near expiry. Rotation or removal drops it.
+ */
+export class TenantConnections {
+  private readonly connections = new Map<string, TenantConnection>();
+
+  constructor(
+    private readonly vault: Vault,
+    private readonly endpoints: MicrosoftEndpoints,
+    private readonly dispatcher: Agent,
+  ) {}
+
+  get(tenant: StoredTenant): TenantConnection {
+    const existing = this.connections.get(tenant.id);
+    if (existing) return existing;
+    if (!this.vault.has(tenant.id)) {
+      throw new AppError({
+        status: 409,
+        code: 'no_credentials',
+        message: `No credentials are stored for ${tenant.displayName}: rotate its credentials to add them.`,
+      });
+    }
+    const credential = this.vault.get(tenant.id);
+    const tokens = new TenantTokenSource(
+      { tenant: tenant.tenantIdOrDomain, clientId: tenant.appId, credential },
+      this.endpoints,
+      this.dispatcher,
+    );
+    // The poller keeps its own backoff across rounds; inside one call, Graph's Retry-After is honoured.
+    const graph = createTenantGraphClient(tokens, this.endpoints, this.dispatcher, { maxRetries: 2, delaySeconds: 1 });
+    const connection = { tokens, graph, credential };
+    this.connections.set(tenant.id, connection);
+    return connection;
+  }
+
+  forget(tenantId: string): void {
+    this.connections.delete(tenantId);
+  }
+}

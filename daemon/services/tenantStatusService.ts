@@ -1,0 +1,33 @@
+import type { Clock } from '../clock';
+import type { TenantStatusPolicy } from '../status/tenantStatus';
+import { tenantStatus, type TenantStatusResult } from '../status/tenantStatus';
+import type { Store } from '../store/store';
+
+/**
+ * Keeps each tenant's recorded status equal to its derived one; every change is recorded as an
+ * activity by the store. Called after anything that can move it, and on a timer for the changes that
+ * come with time alone (STALE, INACTIVE, DORMANT).
+ */
+export class TenantStatusService {
+  constructor(
+    private readonly store: Store,
+    private readonly policy: TenantStatusPolicy,
+    private readonly clock: Clock,
+  ) {}
+
+  current(tenantId: string): TenantStatusResult {
+    return tenantStatus(this.store.requireTenant(tenantId), this.policy, this.clock.now());
+  }
+
+  async update(tenantId: string): Promise<TenantStatusResult | undefined> {
+    const tenant = this.store.getTenant(tenantId);
+    if (!tenant) return undefined;
+    const derived = tenantStatus(tenant, this.policy, this.clock.now());
+    if (derived.status !== tenant.status) await this.store.recordTenantStatus(tenantId, derived.status, derived.reason);
+    return derived;
+  }
+
+  async updateAll(): Promise<void> {
+    for (const tenant of this.store.listTenants()) await this.update(tenant.id);
+  }
+}
