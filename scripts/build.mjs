@@ -11,6 +11,19 @@ const esmBanner = {
 
 const targets = {
   sim: { ...node, format: 'esm', entryPoints: ['sim/main.ts'], outfile: 'dist/sim.js', banner: esmBanner },
+  daemon: { ...node, format: 'esm', entryPoints: ['daemon/main.ts'], outfile: 'dist/daemon.js', banner: esmBanner },
+  // VS Code loads extensions with require(); the package is "type": "module", hence .cjs.
+  extension: { ...node, format: 'cjs', entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.cjs', external: ['vscode'] },
+  webview: {
+    platform: 'browser',
+    target: 'es2022',
+    bundle: true,
+    sourcemap: true,
+    logLevel: 'warning',
+    format: 'esm',
+    entryPoints: ['webview/credentialHealthPage.ts'],
+    outfile: 'dist/webview/credentialHealth.js',
+  },
 };
 
 const requested = process.argv.slice(2);
@@ -22,8 +35,11 @@ for (const name of names) {
     process.exit(2);
   }
   if (!target.entryPoints.every((entry) => existsSync(entry))) {
-    console.error(`build: ${name}: entry ${target.entryPoints.join(', ')} is missing`);
-    process.exit(2);
+    if (requested.length > 0) {
+      console.error(`build: ${name}: entry ${target.entryPoints.join(', ')} is missing`);
+      process.exit(2);
+    }
+    continue;
   }
   await build(target);
 }

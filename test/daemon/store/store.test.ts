@@ -233,7 +233,7 @@ describe('store', () => {
     assert.deepEqual(store.listUsers(tenant.id).users.map((u) => u.id), ['u1']);
   });
 
-  it('filters, searches and pages users, counting a later successful sync as verification', async () => {
+  it('lists locked users first, then disabled, then the rest; filters, searches, pages, and counts a later sync as verification', async () => {
     const tenant = await addTenant();
     await store.applyUserChanges(tenant.id, {
       observedAt: clock.now(),
@@ -246,7 +246,8 @@ describe('store', () => {
     });
     await store.recordUserLocked(tenant.id, 'u3', { by: 'alice', revokedSessions: false });
     assert.deepEqual(store.listUsers(tenant.id, { state: 'locked' }).users.map((u) => u.id), ['u3']);
-    assert.deepEqual(store.listUsers(tenant.id, { state: 'disabled' }).users.map((u) => u.id), ['u2', 'u3']);
+    assert.deepEqual(store.listUsers(tenant.id).users.map((u) => u.id), ['u3', 'u2', 'u1']);
+    assert.deepEqual(store.listUsers(tenant.id, { state: 'disabled' }).users.map((u) => u.id), ['u3', 'u2']);
     assert.deepEqual(store.listUsers(tenant.id, { state: 'enabled' }).users.map((u) => u.id), ['u1']);
     assert.deepEqual(store.listUsers(tenant.id, { text: 'TURING' }).users.map((u) => u.id), ['u2']);
     const page = store.listUsers(tenant.id, { offset: 1, limit: 1 });
