@@ -87,6 +87,8 @@ const SETTINGS = {
   graphBaseUrl: { env: 'M365_STATUS_GRAPH_BASE_URL', flag: '--graph-base-url', schema: httpsUrl.default('https://graph.microsoft.com/v1.0') },
   /** A PEM bundle trusted in addition to the system roots: the simulator's CA, or a TLS-inspecting proxy's. */
   caFile: { env: 'M365_STATUS_CA_FILE', flag: '--ca-file', schema: z.string().min(1).optional() },
+  /** Retries of a throttled or unavailable Graph call inside one sync, honouring Retry-After. */
+  graphMaxRetries: { env: 'M365_STATUS_GRAPH_MAX_RETRIES', flag: '--graph-max-retries', schema: integer(0, 5).default(2) },
   graphTimeoutMs: { env: 'M365_STATUS_GRAPH_TIMEOUT', flag: '--graph-timeout', schema: duration(SECOND, 10 * MINUTE).default(30 * SECOND) },
   systemLogMaxEntries: { env: 'M365_STATUS_SYSTEM_LOG_MAX_ENTRIES', flag: '--system-log-max-entries', schema: integer(100, 1_000_000).default(5000) },
   /** How often sync bookkeeping that changed nothing else ("as of" times, delta links) is saved. */

@@ -117,7 +117,7 @@ export class Daemon {
     const dispatcher = createHttpDispatcher(endpoints);
     const sinks: ErrorSinks = { logger, systemLog: store };
     const views = new ApiViews(store, config, () => clock.now());
-    const connections = new TenantConnections(vault, endpoints, dispatcher);
+    const connections = new TenantConnections(vault, endpoints, dispatcher, config.graphMaxRetries);
     const status = new TenantStatusService(store, config, clock);
     const sync = new TenantSync(store, connections, status, clock, sinks);
     const poller = new Poller({
@@ -128,6 +128,8 @@ export class Daemon {
       logger: logger.child({ component: 'poller' }),
       maxConcurrent: config.maxConcurrentTenantSyncs,
       jitterRatio: config.pollJitterRatio,
+      // Time alone moves a tenant to STALE, INACTIVE or DORMANT: look twice per poll interval.
+      statusTickMs: Math.min(Math.max(config.pollIntervalMs / 2, 1_000), 60 * 60_000),
       ...(options.random ? { random: options.random } : {}),
     });
     const health = new CredentialHealthService(store, connections, status, clock, logger.child({ component: 'credential-health' }));
@@ -207,6 +209,12 @@ export class Daemon {
       shutdownTimeoutMs: config.shutdownTimeoutMs,
       streams,
     });
+  }
+
+  /** Resolves once no sync or task is running (what is due later stays due). */
+  async whenIdle(): Promise<void> {
+    await this.parts.poller.whenIdle();
+    await this.parts.runner.whenIdle();
   }
 
   /**

@@ -24,6 +24,7 @@ export class TenantConnections {
     private readonly vault: Vault,
     private readonly endpoints: MicrosoftEndpoints,
     private readonly dispatcher: Agent,
+    private readonly graphMaxRetries: number,
   ) {}
 
   get(tenant: StoredTenant): TenantConnection {
@@ -43,7 +44,7 @@ export class TenantConnections {
       this.dispatcher,
     );
     // The poller keeps its own backoff across rounds; inside one call, Graph's Retry-After is honoured.
-    const graph = createTenantGraphClient(tokens, this.endpoints, this.dispatcher, { maxRetries: 2, delaySeconds: 1 });
+    const graph = createTenantGraphClient(tokens, this.endpoints, this.dispatcher, { maxRetries: this.graphMaxRetries, delaySeconds: 1 });
     const connection = { tokens, graph, credential };
     this.connections.set(tenant.id, connection);
     return connection;

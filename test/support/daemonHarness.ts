@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fetch } from 'undici';
 import type { ApiError } from '../../protocol/daemonApi';
-import type { Clock } from '../../daemon/clock';
+import type { Clock, ManualClock } from '../../daemon/clock';
 import { loadConfig, type ConfigOverrides } from '../../daemon/config';
 import { Daemon } from '../../daemon/daemon';
 import { createLogger } from '../../daemon/logging/logger';
@@ -111,6 +111,17 @@ export class DaemonHarness {
     });
     if (answer.status !== 201) throw new Error(`registering answered ${answer.status}: ${JSON.stringify(answer.body)}`);
     return { sim, id: answer.body.id };
+  }
+
+  /**
+   * With a manual clock: moves the daemon's time forward in steps, letting every sync and task that
+   * comes due finish (over real sockets) before the next step.
+   */
+  async advance(clock: ManualClock, ms: number, stepMs: number): Promise<void> {
+    for (let done = 0; done < ms; done += stepMs) {
+      await clock.advanceAsync(Math.min(stepMs, ms - done));
+      await this.daemon.whenIdle();
+    }
   }
 
   /** Waits until `check` holds, polling every 50 ms, up to `timeoutMs`. */
