@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import type { DaemonEvent, LockOutcome, UserPage } from '../../../protocol/daemonApi';
+import { DaemonHarness } from '../../support/daemonHarness';
+
+interface SimUserDetail {
+  id: string;
+  accountEnabled: boolean;
+  onPremisesSyncEnabled: boolean | null;
+  privilegedRole: string | null;
+}
+
+describe('daemon API: lock and unlock edge cases, and the event stream', function () {
+  this.timeout(30_000);
+  let harness: DaemonHarness;
+  before(async () => {
+    harness = await DaemonHarness.start();
+  });
+  after(async () => harness.stop());
+
+  async function syncedTenant(spec: Record<string, unknown>) {
+    const registered = await harness.registerTenant(spec);
+    await harness.until(async () => (await harness.api<UserPage>('GET', `/v1/tenants/${registered.id}/users?limit=1`)).body.total > 0);
+    return registered;
+  }
+
+  it('refuses to lock a user synced from on-premises AD before calling Graph, and locks it with the override', async () => {
+    const { sim, id } = await syncedTenant({ users: 6, userMix: { onPremisesShare: 1, disabledShare: 0, privilegedShare: 0 } });
+    const user = (await harness.api<UserPage>('GET', `/v1/tenants/${id}/users?limit=1`)).body.users[0];
+    assert.ok(user?.onPremisesSyncEnabled);
+    await harness.sim.control('DELETE', `/tenants/${sim.id}/counters`);
+    const refused = await harness.api<{ error: { code: string; message: string } }>('POST', `/v1/tenants/${id}/users/${user.id}/lock`, {});
+    assert.equal(refused.status, 409);
+    assert.equal(refused.body.error.code, 'on_premises_user');
+    assert.match(refused.body.error.message, /on-premises Active Directory/);
+    const counters = await harness.sim.control<{ graphRequests: number }>('GET', `/tenants/${sim.id}/counters`);
+    assert.equal(counters.body.graphRequests, 0, 'Graph was not called');
+    const overridden = await harness.api<LockOutcome>('POST', `/v1/tenants/${id}/users/${user.id}/lock`, { overrideOnPremises: true });
+    assert.equal(overridden.body.outcome, 'locked');
+    assert.equal((await harness.sim.control<SimUserDetail>('GET', `/tenants/${sim.id}/users/${user.id}`)).body.accountEnabled, false);
+  });
+
+  it('reports Graph\'s refusal to disable a privileged admin, and changes nothing', async () => {
+    const { sim, id } = await syncedTenant({ users: 3, userMix: { privilegedShare: 1, onPremisesShare: 0, disabledShare: 0 } });
+    const user = (await harness.api<UserPage>('GET', `/v1/tenants/${id}/users?limit=1`)).body.users[0];
+    assert.ok(user);
+    const refused = await harness.api<{ error: { code: string; message: string } }>('POST', `/v1/tenants/${id}/users/${user.id}/lock`, {});
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.error.code, 'graph_refused');
+    assert.match(refused.body.error.message, /privileged admin role/);
+    assert.equal((await harness.sim.control<SimUserDetail>('GET', `/tenants/${sim.id}/users/${user.id}`)).body.accountEnabled, true);
+    const after = await harness.api<UserPage>('GET', `/v1/tenants/${id}/users?state=locked`);
+    assert.equal(after.body.total, 0);
+    const logs = await harness.api<{ entries: Array<{ code: string | null; tenantId: string | null }> }>('GET', `/v1/logs?tenantId=${id}`);
+    assert.ok(logs.body.entries.some((e) => e.code === 'graph_refused'), 'the refusal is in the system log');
+  });
+
+  it('reports a missing permission when the app cannot disable users', async () => {
+    const { id } = await syncedTenant({ users: 3, app: { roles: ['User.Read.All'] }, userMix: { privilegedShare: 0, onPremisesShare: 0, disabledShare: 0 } });
+    const user = (await harness.api<UserPage>('GET', `/v1/tenants/${id}/users?limit=1`)).body.users[0];
+    const refused = await harness.api<{ error: { code: string; message: string } }>('POST', `/v1/tenants/${id}/users/${user?.id}/lock`, {});
+    assert.equal(refused.status, 403);
+    assert.match(refused.body.error.message, /User\.EnableDisableAccount\.All/);
+  });
+
+  it('unlocks a locked user, and says so plainly when the user is already enabled', async () => {
+    const { sim, id } = await syncedTenant({ users: 3, userMix: { privilegedShare: 0, onPremisesShare: 0, disabledShare: 0 } });
+    const user = (await harness.api<UserPage>('GET', `/v1/tenants/${id}/users?limit=1`)).body.users[0];
+    assert.ok(user);
+    const already = await harness.api<LockOutcome>('POST', `/v1/tenants/${id}/users/${user.id}/unlock`, {});
+    assert.equal(already.body.outcome, 'unchanged');
+    await harness.api('POST', `/v1/tenants/${id}/users/${user.id}/lock`, {});
+    const unlocked = await harness.api<LockOutcome>('POST', `/v1/tenants/${id}/users/${user.id}/unlock`, {});
+    assert.equal(unlocked.body.outcome, 'unlocked');
+    assert.equal(unlocked.body.user.state, 'enabled');
+    assert.equal((await harness.sim.control<SimUserDetail>('GET', `/tenants/${sim.id}/users/${user.id}`)).body.accountEnabled, true);
+  });
+
+  it('answers 404 for an unknown user and 400 for a bad lock body', async () => {
+    const { id } = await syncedTenant({ users: 2 });
+    assert.equal((await harness.api('POST', `/v1/tenants/${id}/users/no-such-user/lock`, {})).status, 404);
+    const bad = await harness.api('POST', `/v1/tenants/${id}/users/x/lock`, { revokeSessions: 'yes' });
+    assert.equal(bad.status, 400);
+    assert.match(JSON.stringify(bad.body), /revokeSessions/);
+  });
+
+  it('streams the change of a lock to event clients as users, activity and tenant events', async () => {
+    const { id } = await syncedTenant({ users: 3, userMix: { privilegedShare: 0, onPremisesShare: 0, disabledShare: 0 } });
+    const user = (await harness.api<UserPage>('GET', `/v1/tenants/${id}/users?limit=1`)).body.users[0];
+    assert.ok(user);
+    const controller = new AbortController();
+    const { fetch } = await import('undici');
+    const response = await fetch(`${harness.daemon.url}/v1/events`, { headers: { authorization: `Bearer ${harness.daemon.token}` }, signal: controller.signal });
+    assert.equal(response.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+    const events: DaemonEvent[] = [];
+    let hello = false;
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      let buffer = '';
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const message = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (message.startsWith('event: hello')) hello = true;
+          const data = message.split('\n').find((line) => line.startsWith('data: '));
+          if (data && !message.startsWith('event:')) events.push(JSON.parse(data.slice(6)) as DaemonEvent);
+        }
+      }
+    })().catch(() => undefined);
+    await harness.until(() => hello, 5_000, 'the hello event');
+    await harness.api('POST', `/v1/tenants/${id}/users/${user.id}/lock`, {});
+    await harness.until(() => events.some((e) => e.type === 'users' && e.users.some((u) => u.id === user.id && u.state === 'locked')), 5_000, 'the users event');
+    await harness.until(() => events.some((e) => e.type === 'activity' && e.activity.kind === 'lock'), 5_000, 'the activity event');
+    const tenantEvent = events.find((e) => e.type === 'tenant' && e.tenant.id === id && e.tenant.counts.locked === 1);
+    assert.ok(tenantEvent, 'the tenant event carries the new counts');
+    controller.abort();
+    await reading;
+  });
+});
