@@ -10,6 +10,8 @@ export interface DemoTenant {
   appId: string;
   /** The secret to register: for the "wrong secret" tenant, deliberately one that no longer works. */
   clientSecret: string;
+  /** The secret's end date as the app registration shows it. */
+  secretExpiresAt: string | null;
 }
 
 const dayMs = 24 * 60 * 60 * 1000;
@@ -30,6 +32,7 @@ export function createDemoTenants(directory: SimDirectory, clock: SimClock): Dem
   ) => {
     const { tenant, app: created, secret } = directory.createTenant({ domain, displayName, users, seed, app });
     if (!created || !secret) throw new Error(`demo tenant ${domain} has no app secret`);
+    const secretExpiresAt = created.secrets.at(-1)?.endDateTime ?? null;
     demos.push({
       tenantId: tenant.id,
       domain: tenant.domain,
@@ -37,6 +40,7 @@ export function createDemoTenants(directory: SimDirectory, clock: SimClock): Dem
       state,
       appId: created.appId,
       clientSecret: registeredSecret ?? secret,
+      secretExpiresAt,
     });
   };
 
