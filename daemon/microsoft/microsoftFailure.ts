@@ -91,7 +91,8 @@ function retryAfterMs(headers: Headers | undefined): number | null {
   return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
 }
 
-function networkCode(error: unknown): string | undefined {
+/** The code of a socket or undici error, wherever it sits in the `cause` chain. */
+export function networkCode(error: unknown): string | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
     const code = (current as { code?: unknown }).code;
@@ -155,8 +156,8 @@ export function classifyMicrosoftFailure(error: unknown): MicrosoftFailure {
     const known = number === undefined ? undefined : explanations[number];
     if (known) return failure({ ...known, code: `AADSTS${number}` });
     if (errorCode === 'network_timeout' || errorCode === 'network_unreachable') {
-      const networkCode = (error as { networkCode?: unknown }).networkCode;
-      const code = typeof networkCode === 'string' ? networkCode : errorCode;
+      const given = (error as { networkCode?: unknown }).networkCode;
+      const code = typeof given === 'string' ? given : errorCode;
       return errorCode === 'network_timeout'
         ? failure({ category: 'timeout', code, message: 'The Microsoft identity platform did not answer in time.', remedy: 'Nothing to do: the daemon retries with backoff.' })
         : failure({ category: 'network', code, message: 'The connection to the Microsoft identity platform failed.', remedy: "Check this machine's network; the daemon retries with backoff." });

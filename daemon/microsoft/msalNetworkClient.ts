@@ -1,5 +1,6 @@
 import { AuthError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
 import { fetch, type Agent } from 'undici';
+import { networkCode } from './microsoftFailure';
 
 /**
  * msal-node's network module over our own connection pool, so the token endpoint is reached with the
@@ -28,7 +29,7 @@ export class MsalNetworkClient implements INetworkModule {
       });
     } catch (error) {
       // msal replaces anything but its own errors with a bare "network_error": keep the cause.
-      throw new IdentityNetworkError(causeCode(error), (error as Error).message);
+      throw new IdentityNetworkError(networkCode(error) ?? (error as Error).name, (error as Error).message);
     }
     const headers: Record<string, string> = {};
     response.headers.forEach((value, key) => {
@@ -44,16 +45,6 @@ export class MsalNetworkClient implements INetworkModule {
     }
     return { headers, body, status: response.status };
   }
-}
-
-function causeCode(error: unknown): string {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
-    const code = (current as { code?: unknown; name?: unknown }).code ?? (current as { name?: unknown }).name;
-    if (typeof code === 'string' && code !== 'TypeError' && code !== 'Error') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return 'NETWORK';
 }
 
 /** The identity platform could not be reached; an AuthError so that msal passes it on unchanged. */

@@ -3,14 +3,9 @@ import { json, type SimRequest, type SimResponse } from '../http/simExchange';
 import { requireAnyRole, type GraphCaller } from './graphCaller';
 import type { GraphContext } from './graphContext';
 import { badRequest } from './graphFailure';
+import { compileFilter, unquote, type FilterClause } from './odataFilter';
 
-type AuditPredicate = (entry: AuditEntry) => boolean;
-
-function unquote(value: string): string {
-  return value.replace(/''/g, "'");
-}
-
-const clauses: Array<{ pattern: RegExp; build: (m: RegExpMatchArray) => AuditPredicate }> = [
+const clauses: Array<FilterClause<AuditEntry>> = [
   {
     pattern: /^activityDateTime (ge|gt|le|lt) (\S+)$/i,
     build: (m) => {
@@ -27,7 +22,7 @@ const clauses: Array<{ pattern: RegExp; build: (m: RegExpMatchArray) => AuditPre
     pattern: /^(activityDisplayName|category|loggedByService) eq '((?:[^']|'')*)'$/i,
     build: (m) => {
       const property = (m[1] ?? '').toLowerCase();
-      const value = unquote(m[2] ?? '');
+      const value = unquote(m[2]);
       return (entry) =>
         (property === 'category' ? entry.category : property === 'loggedbyservice' ? entry.loggedByService : entry.activityDisplayName) === value;
     },
@@ -35,7 +30,7 @@ const clauses: Array<{ pattern: RegExp; build: (m: RegExpMatchArray) => AuditPre
   {
     pattern: /^startswith\(activityDisplayName,\s*'((?:[^']|'')*)'\)$/i,
     build: (m) => {
-      const value = unquote(m[1] ?? '');
+      const value = unquote(m[1]);
       return (entry) => entry.activityDisplayName.startsWith(value);
     },
   },
@@ -43,28 +38,12 @@ const clauses: Array<{ pattern: RegExp; build: (m: RegExpMatchArray) => AuditPre
     pattern: /^targetResources\/any\((\w+):\s*\1\/(id|userPrincipalName) eq '((?:[^']|'')*)'\)$/i,
     build: (m) => {
       const byId = (m[2] ?? '').toLowerCase() === 'id';
-      const value = unquote(m[3] ?? '').toLowerCase();
+      const value = unquote(m[3]).toLowerCase();
       return (entry) =>
         entry.targetResources.some((t) => (byId ? t.id : t.userPrincipalName).toLowerCase() === value);
     },
   },
 ];
-
-function parseAuditFilter(filter: string | null): AuditPredicate | null {
-  if (filter === null || filter.trim() === '') return null;
-  const predicates = filter
-    .trim()
-    .split(/\s+and\s+/i)
-    .map((clause) => {
-      const text = clause.trim().replace(/\s+/g, ' ');
-      for (const { pattern, build } of clauses) {
-        const match = text.match(pattern);
-        if (match) return build(match);
-      }
-      throw badRequest(`Invalid filter clause: ${text}`);
-    });
-  return (entry) => predicates.every((p) => p(entry));
-}
 
 interface AuditPageState {
   tenant: string;
@@ -82,15 +61,13 @@ export function listDirectoryAudits(context: GraphContext, caller: GraphCaller, 
   const skiptoken = request.query.get('$skiptoken');
   let state: AuditPageState;
   if (skiptoken !== null) {
-    const opened = context.linkTokens.open<AuditPageState>(skiptoken);
-    if (!opened || opened.tenant !== caller.tenant.id) throw badRequest('The specified page token value has expired or is not valid.');
-    state = opened;
+    state = context.linkTokens.openFor<AuditPageState>(skiptoken, caller.tenant.id);
   } else {
     const top = Number(request.query.get('$top') ?? '100');
     if (!Number.isInteger(top) || top < 1 || top > 999) throw badRequest(`Invalid page size specified: '${request.query.get('$top') ?? ''}'.`);
     state = { tenant: caller.tenant.id, filter: request.query.get('$filter'), top, offset: 0 };
   }
-  const filter = parseAuditFilter(state.filter);
+  const filter = compileFilter(state.filter, clauses, 'directoryAudit');
   const entries = caller.tenant.visibleAudit(context.clock.now()).filter((entry) => !filter || filter(entry));
   const page = entries.slice(state.offset, state.offset + state.top).map(({ visibleAt: _hidden, ...entry }) => entry);
   const body: Record<string, unknown> = { '@odata.context': `${request.origin}/v1.0/$metadata#auditLogs/directoryAudits` };

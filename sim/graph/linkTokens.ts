@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { badRequest } from './graphFailure';
 
 /**
  * Opaque `$skiptoken` / `$deltatoken` values: state encoded with a MAC, so a client cannot forge or edit
@@ -23,6 +24,13 @@ export class LinkTokens {
     } catch {
       return undefined;
     }
+  }
+
+  /** A page token of this tenant's, or Graph's 400 for one that was forged, edited or is another's. */
+  openFor<T extends { tenant: string }>(token: string, tenantId: string): T {
+    const state = this.open<T>(token);
+    if (!state || state.tenant !== tenantId) throw badRequest('The specified page token value has expired or is not valid.');
+    return state;
   }
 
   private mac(payload: string): string {

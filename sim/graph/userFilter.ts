@@ -1,13 +1,10 @@
 import type { SimUser } from '../directory/simTenant';
-import { badRequest, unsupportedQuery } from './graphFailure';
+import { badRequest } from './graphFailure';
+import { compileFilter, unquote, type FilterClause } from './odataFilter';
 
 export type UserPredicate = (user: SimUser) => boolean;
 
-const clausePatterns: Array<{
-  pattern: RegExp;
-  advancedOnly?: boolean;
-  build: (match: RegExpMatchArray) => UserPredicate;
-}> = [
+const clausePatterns: Array<FilterClause<SimUser>> = [
   {
     pattern: /^accountEnabled eq (true|false)$/i,
     build: (m) => {
@@ -34,7 +31,7 @@ const clausePatterns: Array<{
     pattern: /^(userPrincipalName|mail|id) eq '((?:[^']|'')*)'$/i,
     build: (m) => {
       const property = m[1]?.toLowerCase() === 'id' ? 'id' : m[1]?.toLowerCase() === 'mail' ? 'mail' : 'userPrincipalName';
-      const value = (m[2] ?? '').replace(/''/g, "'").toLowerCase();
+      const value = unquote(m[2]).toLowerCase();
       return (user) => user[property].toLowerCase() === value;
     },
   },
@@ -45,7 +42,7 @@ const clausePatterns: Array<{
       const property = (['displayName', 'userPrincipalName', 'givenName', 'surname', 'mail'] as const).find(
         (p) => p.toLowerCase() === name,
       ) ?? 'displayName';
-      const value = (m[2] ?? '').replace(/''/g, "'").toLowerCase();
+      const value = unquote(m[2]).toLowerCase();
       return (user) => user[property].toLowerCase().startsWith(value);
     },
   },
@@ -56,25 +53,7 @@ const clausePatterns: Array<{
  * (such as `ne`) need `ConsistencyLevel: eventual` with `$count=true`, as in Graph.
  */
 export function parseUserFilter(filter: string | null, advanced: boolean): UserPredicate | null {
-  if (filter === null || filter.trim() === '') return null;
-  const predicates = filter
-    .trim()
-    .split(/\s+and\s+/i)
-    .map((clause) => {
-      const text = clause.trim().replace(/\s+/g, ' ');
-      for (const { pattern, advancedOnly, build } of clausePatterns) {
-        const match = text.match(pattern);
-        if (!match) continue;
-        if (advancedOnly && !advanced) {
-          throw unsupportedQuery(
-            `Unsupported or invalid query filter clause specified for property '${text.split(' ')[0]}' of resource 'User'.`,
-          );
-        }
-        return build(match);
-      }
-      throw badRequest(`Invalid filter clause: ${text}`);
-    });
-  return (user) => predicates.every((predicate) => predicate(user));
+  return compileFilter(filter, clausePatterns, 'User', advanced);
 }
 
 /** `$search="displayName:term"` with `ConsistencyLevel: eventual`. */

@@ -39,9 +39,7 @@ export function listUsers(context: GraphContext, caller: GraphCaller, request: S
   const skiptoken = request.query.get('$skiptoken');
   let state: ListState;
   if (skiptoken !== null) {
-    const opened = context.linkTokens.open<ListState>(skiptoken);
-    if (!opened || opened.tenant !== caller.tenant.id) throw badRequest('The specified page token value has expired or is not valid.');
-    state = opened;
+    state = context.linkTokens.openFor<ListState>(skiptoken, caller.tenant.id);
   } else {
     if (request.query.has('$skip')) throw badRequest("'$skip' is not supported by the service.");
     const count = request.query.get('$count')?.toLowerCase() === 'true';

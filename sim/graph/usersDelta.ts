@@ -80,8 +80,7 @@ export function usersDelta(context: GraphContext, caller: GraphCaller, request: 
     state = token === 'latest' ? { ...query, kind: 'delta', since: tenant.version - 1 } : { ...query, kind: 'initial', snapshot: tenant.version - 1, offset: 0 };
     if (state.kind === 'delta') return deltaLinkPage(context, request, state, []);
   } else {
-    const opened = context.linkTokens.open<DeltaState>(token);
-    if (!opened || opened.tenant !== tenant.id) throw badRequest('The delta token is not valid.');
+    const opened = context.linkTokens.openFor<DeltaState>(token, tenant.id);
     if (opened.generation !== tenant.deltaGeneration) throw dropped(tenant.deltaInvalidation, request, opened);
     if (now - opened.issuedAt > tokenLifetimeMs) throw syncStateNotFound();
     state = opened;
