@@ -149,7 +149,10 @@ export function classifyMicrosoftFailure(error: unknown): MicrosoftFailure {
       retryAfterMs: retryAfterMs(error.headers),
     });
   }
-  const errorCode = (error as { errorCode?: unknown }).errorCode;
+  // The Graph client wraps a token failure from msal into a GraphError without a status, keeping only
+  // msal's message: read the OAuth error and the AADSTS number back out of it.
+  const wrappedOAuth = error instanceof GraphError ? /^(\w+): /.exec(text)?.[1] : undefined;
+  const errorCode = (error as { errorCode?: unknown }).errorCode ?? (wrappedOAuth && /_/.test(wrappedOAuth) ? wrappedOAuth : undefined);
   if (typeof errorCode === 'string') {
     // msal-node: a ServerError carries the OAuth error and the AADSTS text.
     const number = aadstsNumber(text);

@@ -46,7 +46,9 @@ export class TenantSync {
     this.store.recordSyncAttempt(tenantId);
     const observedAt = this.clock.now();
     try {
-      const { graph } = this.connections.get(tenant);
+      const { graph, tokens } = this.connections.get(tenant);
+      // A token first: its failure comes from msal as itself, not wrapped by the Graph client.
+      await tokens.acquire();
       const round = await readUserChanges(graph, request.full ? null : this.store.getDeltaLink(tenantId));
       const summary = await this.store.applyUserChanges(tenantId, {
         observedAt,

@@ -63,9 +63,10 @@ export class UserActions {
         { userPrincipalName: cached.userPrincipalName },
       );
     }
-    const { graph } = this.connections.get(tenant);
+    const { graph, tokens } = this.connections.get(tenant);
     let live;
     try {
+      await tokens.acquire();
       live = await readUserSignInState(graph, userId);
     } catch (error) {
       throw refused(error, `read ${cached.userPrincipalName}`);

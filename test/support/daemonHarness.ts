@@ -22,9 +22,9 @@ export interface ApiAnswer<T> {
  * API on a free loopback port.
  */
 export class DaemonHarness {
-  readonly logLines: string[] = [];
-
   private constructor(
+    /** Every line the daemon logged, as it logged it. */
+    readonly logLines: string[],
     readonly sim: SimHarness,
     readonly dataDir: string,
     readonly caFile: string,
@@ -41,9 +41,7 @@ export class DaemonHarness {
     await writeFile(caFile, sim.sim.caPem);
     const lines: string[] = [];
     const daemon = await DaemonHarness.startDaemon(sim, dir, caFile, settings, clock, lines);
-    const harness = new DaemonHarness(sim, dir, caFile, cleanup, daemon, settings, clock);
-    harness.logLines.push(...lines);
-    return harness;
+    return new DaemonHarness(lines, sim, dir, caFile, cleanup, daemon, settings, clock);
   }
 
   static configFor(sim: SimHarness, dataDir: string, caFile: string, settings: ConfigOverrides) {

@@ -70,6 +70,19 @@ describe('daemon: tenant status and resilience (manual clock, real sockets)', fu
       assert.equal((await tenant(id)).status, 'ACTIVE');
     });
 
+    it('stays DISCONNECTED through its polls when registered with a wrong secret', async () => {
+      const { id } = await harness.registerTenant({ users: 5 }, { secret: 'not-the-secret' });
+      assert.equal((await tenant(id)).status, 'DISCONNECTED');
+      await harness.advance(clock, 3 * minute, 10 * second);
+      const after = await tenant(id);
+      assert.equal(after.status, 'DISCONNECTED');
+      assert.equal(after.lastError?.category, 'credentials');
+      assert.equal(after.lastError?.code, 'AADSTS7000215');
+      const changes = await statusActivities(id);
+      assert.equal(changes.length, 1, `one status change, no flapping: ${JSON.stringify(changes)}`);
+      assert.match(changes[0] ?? '', /→ DISCONNECTED/);
+    });
+
     it('honours Retry-After through a 429 storm without calling the tenant DISCONNECTED, then catches up', async () => {
       const { sim, id } = await harness.registerTenant({ users: 30 });
       const calm = await harness.registerTenant({ users: 30 });

@@ -105,6 +105,14 @@ describe('daemon/microsoft: Graph and identity gateway against the simulator', (
       assert.ok(!failure.message.includes('wrong'.repeat(2)));
     });
 
+    it('reads the AADSTS reason back out of a token failure the Graph client wrapped', async () => {
+      const tenant = await harness.createTenant();
+      const client = harness.graph(harness.tokens(tenant.id, tenant.app.appId, { kind: 'secret', clientSecret: 'wrong' }));
+      const failure = classifyMicrosoftFailure(await thrown(client.api('/users').get()));
+      assert.equal(failure.category, 'credentials');
+      assert.equal(failure.code, 'AADSTS7000215');
+    });
+
     it('tells an unknown tenant (AADSTS90002) apart from an unreachable identity platform', async () => {
       const tokens = harness.tokens('nobody.onmicrosoft.com', '00000000-0000-4000-8000-000000000000', { kind: 'secret', clientSecret: 'x' });
       const failure = classifyMicrosoftFailure(await thrown(tokens.acquire()));
