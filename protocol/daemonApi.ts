@@ -86,8 +86,9 @@ export const logListQuerySchema = z.strictObject({
 
 // ---- answers ---------------------------------------------------------------------------------------
 
+/** Every error answer. `details.field` names the offending field of a 400. */
 export interface ApiError {
-  error: { code: string; message: string; field?: string; errorId?: string };
+  error: { code: string; message: string; details?: { field?: string; [key: string]: unknown }; errorId: string };
 }
 
 export interface CredentialHealthView {
@@ -114,6 +115,7 @@ export interface TenantView {
   lastError: { at: number; category: string; code: string; message: string } | null;
   pollIntervalMs: number;
   lastManagementActivityAt: number;
+  /** Disjoint: locked by the product, other disabled, enabled. */
   counts: { total: number; enabled: number; disabled: number; locked: number };
   credentialHealth: CredentialHealthView | null;
 }

@@ -686,7 +686,8 @@ export class Store {
     const text = query.text?.trim().toLowerCase();
     const matching = all.filter((user) => {
       if (query.state === 'locked' && !user.lock) return false;
-      if (query.state === 'disabled' && user.accountEnabled) return false;
+      // As UserView.state has it: a user the product locked is "locked", not "disabled".
+      if (query.state === 'disabled' && (user.accountEnabled || user.lock)) return false;
       if (query.state === 'enabled' && !user.accountEnabled) return false;
       if (text && !user.userPrincipalName.toLowerCase().includes(text) && !(user.displayName ?? '').toLowerCase().includes(text)) {
         return false;
@@ -712,10 +713,11 @@ export class Store {
   countUsers(tenantId: string): UserCounts {
     const counts: UserCounts = { total: 0, enabled: 0, disabled: 0, locked: 0 };
     for (const user of Object.values(this.#requireUsers(tenantId).db.data.users)) {
+      // Three disjoint states, as UserView.state: locked by the product, otherwise disabled or enabled.
       counts.total++;
-      if (user.accountEnabled) counts.enabled++;
-      else counts.disabled++;
       if (user.lock) counts.locked++;
+      else if (user.accountEnabled) counts.enabled++;
+      else counts.disabled++;
     }
     return counts;
   }
