@@ -1,0 +1,38 @@
+/** What a command is to the operator: its id, title and icon, as package.json must declare it. */
+export interface CommandSpec {
+  readonly id: string;
+  readonly title: string;
+  readonly icon?: string;
+  /** False for commands that only make sense from a tree row or a link (hidden from the palette). */
+  readonly palette: boolean;
+}
+
+export const COMMAND_CATEGORY = 'M365';
+
+/**
+ * Every command of the extension. package.json declares exactly these (a test checks both ways), and
+ * `registerCommands` needs a handler for each key, so none can be declared and forgotten or registered
+ * and undeclared.
+ */
+export const COMMANDS = {
+  refreshTenant: { id: 'm365Status.refreshTenant', title: 'Refresh Tenant', icon: '$(refresh)', palette: true },
+  refreshStaleTenants: { id: 'm365Status.refreshStaleTenants', title: 'Refresh All Stale Tenants', icon: '$(refresh)', palette: true },
+  lockUser: { id: 'm365Status.lockUser', title: 'Lock User', icon: '$(lock)', palette: true },
+  unlockUser: { id: 'm365Status.unlockUser', title: 'Unlock User', icon: '$(unlock)', palette: true },
+  addTenant: { id: 'm365Status.addTenant', title: 'Add Tenant', icon: '$(add)', palette: true },
+  rotateCredentials: { id: 'm365Status.rotateCredentials', title: 'Rotate Credentials', icon: '$(key)', palette: true },
+  removeTenant: { id: 'm365Status.removeTenant', title: 'Remove Tenant', icon: '$(trash)', palette: true },
+  recheckCredentialHealth: { id: 'm365Status.recheckCredentialHealth', title: 'Re-check Credential Health', icon: '$(shield)', palette: true },
+  showCredentialHealth: { id: 'm365Status.showCredentialHealth', title: 'Show Credential Health', icon: '$(verified)', palette: true },
+  showSystemLog: { id: 'm365Status.showSystemLog', title: 'Show System Log', icon: '$(output)', palette: true },
+  startDaemon: { id: 'm365Status.startDaemon', title: 'Start Daemon', icon: '$(play)', palette: true },
+  stopDaemon: { id: 'm365Status.stopDaemon', title: 'Stop Daemon', icon: '$(debug-stop)', palette: true },
+  restartDaemon: { id: 'm365Status.restartDaemon', title: 'Restart Daemon', icon: '$(debug-restart)', palette: true },
+  toggleAutomatedTasks: { id: 'm365Status.toggleAutomatedTasks', title: 'Toggle Display of Automated Tasks', icon: '$(eye)', palette: true },
+  reload: { id: 'm365Status.reload', title: 'Reload from Daemon', icon: '$(sync)', palette: true },
+  showExtensionLog: { id: 'm365Status.showExtensionLog', title: 'Show Extension Log', palette: true },
+  loadMoreUsers: { id: 'm365Status.loadMoreUsers', title: 'Load More Users', palette: false },
+} as const satisfies Record<string, CommandSpec>;
+
+export type CommandKey = keyof typeof COMMANDS;
+export type CommandId = (typeof COMMANDS)[CommandKey]['id'];

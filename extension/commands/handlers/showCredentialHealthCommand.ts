@@ -1,0 +1,5 @@
+import type { CommandServices } from '../commandServices';
+
+export function showCredentialHealthCommand(services: CommandServices): void {
+  services.credentialHealth.show();
+}

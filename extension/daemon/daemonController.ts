@@ -1,0 +1,84 @@
+import type { DaemonEndpointFile } from '../../protocol/daemonApi';
+import type { Logger } from '../common/logger';
+import { silentLogger } from '../common/logger';
+import type { ExtensionSettings } from '../model/extensionSettings';
+import type { DaemonConnection } from './daemonConnection';
+import { readDaemonEndpoint, resolveDataDirectory } from './daemonEndpoint';
+import { daemonLaunchPlan } from './daemonLaunchPlan';
+import type { DaemonProcess } from './daemonProcess';
+import { answersHealth } from './daemonProcess';
+
+export interface DaemonControllerOptions {
+  settings: () => ExtensionSettings;
+  process: DaemonProcess;
+  /** dist/daemon.js inside the installed extension. */
+  daemonScript: string;
+  execPath?: string;
+  env?: Readonly<Record<string, string | undefined>>;
+  logger?: Logger;
+}
+
+/** Start, stop and restart as the operator asks for them, with the settings of the moment. */
+export class DaemonController {
+  readonly #options: DaemonControllerOptions;
+  readonly #logger: Logger;
+  #connection: DaemonConnection | undefined;
+
+  constructor(options: DaemonControllerOptions) {
+    this.#options = options;
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  attach(connection: DaemonConnection): void {
+    this.#connection = connection;
+  }
+
+  dataDirectory(): string {
+    return resolveDataDirectory(this.#options.settings().daemon.dataDirectory, this.#options.env ?? process.env);
+  }
+
+  /** Whether a daemon answers at the address in `daemon.json`, and its pid. */
+  async running(): Promise<{ pid: number; url: string } | undefined> {
+    const endpoint = await readDaemonEndpoint(this.dataDirectory());
+    return endpoint && (await answersHealth(endpoint)) ? { pid: endpoint.pid, url: endpoint.url } : undefined;
+  }
+
+  /** Spawns the bundled daemon and waits until it answers; the connection follows it from then on. */
+  launch = async (): Promise<DaemonEndpointFile> => {
+    const dataDirectory = this.dataDirectory();
+    const plan = daemonLaunchPlan({
+      settings: this.#options.settings(),
+      dataDirectory,
+      execPath: this.#options.execPath ?? process.execPath,
+      daemonScript: this.#options.daemonScript,
+      baseEnv: this.#options.env ?? process.env,
+    });
+    this.#logger.info(`daemon: starting ${plan.command} ${plan.args.join(' ')}`);
+    return this.#options.process.start(plan, dataDirectory);
+  };
+
+  async start(): Promise<'started' | 'already-running'> {
+    if (await this.running()) {
+      this.#connection?.retryNow();
+      return 'already-running';
+    }
+    await this.#requireConnection().startDaemon(this.launch);
+    return 'started';
+  }
+
+  async stop(): Promise<'stopped' | 'not-running'> {
+    const stopped = await this.#options.process.stop(this.dataDirectory());
+    this.#requireConnection().restartWatching('the daemon was stopped');
+    return stopped ? 'stopped' : 'not-running';
+  }
+
+  async restart(): Promise<void> {
+    await this.#options.process.stop(this.dataDirectory());
+    await this.#requireConnection().startDaemon(this.launch);
+  }
+
+  #requireConnection(): DaemonConnection {
+    if (!this.#connection) throw new Error('The daemon controller is not attached to a connection.');
+    return this.#connection;
+  }
+}

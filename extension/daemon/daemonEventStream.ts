@@ -1,0 +1,179 @@
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import { request } from 'node:http';
+import type { DaemonEndpointFile, DaemonEvent } from '../../protocol/daemonApi';
+import { apiVersion } from '../../protocol/daemonApi';
+import { DisposableBase } from '../common/disposableBase';
+import { Emitter } from '../common/emitter';
+import type { Logger } from '../common/logger';
+import { silentLogger } from '../common/logger';
+import type { TimerHandle, Timers } from '../common/timers';
+import { realTimers } from '../common/timers';
+import { parseDaemonEvent } from './parseDaemonEvent';
+import type { BackoffPolicy } from './reconnectBackoff';
+import { defaultBackoff, reconnectBackoff } from './reconnectBackoff';
+import { SseParser } from './sseParser';
+
+export type EventStreamState =
+  | { state: 'stopped' }
+  | { state: 'connecting'; attempt: number }
+  | { state: 'open' }
+  | { state: 'waiting'; attempt: number; retryAt: number; reason: string };
+
+export interface DaemonEventStreamOptions {
+  /** Read before every attempt: a restarted daemon has a new port and token in `daemon.json`. */
+  endpoint: () => Promise<Pick<DaemonEndpointFile, 'url' | 'token'> | undefined>;
+  timers?: Timers;
+  random?: () => number;
+  backoff?: BackoffPolicy;
+  logger?: Logger;
+}
+
+/**
+ * `GET /v1/events`, kept open: every message is a DaemonEvent; `event: hello` says the stream is live.
+ * When the stream ends or cannot be opened it tries again with backoff until stopped, and says so through
+ * `onDidChangeState` so the views can show that they are not live.
+ */
+export class DaemonEventStream extends DisposableBase {
+  readonly #options: Required<Omit<DaemonEventStreamOptions, 'endpoint'>> & Pick<DaemonEventStreamOptions, 'endpoint'>;
+  readonly #onDidReceive = this.register(new Emitter<DaemonEvent>());
+  readonly onDidReceive = this.#onDidReceive.event;
+  readonly #onDidOpen = this.register(new Emitter<void>());
+  /** The stream is live: events from now on arrive. Fired again after every reconnect. */
+  readonly onDidOpen = this.#onDidOpen.event;
+  readonly #onDidChangeState = this.register(new Emitter<EventStreamState>());
+  readonly onDidChangeState = this.#onDidChangeState.event;
+
+  #state: EventStreamState = { state: 'stopped' };
+  #attempt = 0;
+  #request: ClientRequest | undefined;
+  #retryTimer: TimerHandle | undefined;
+  // Bumped on every start/stop so callbacks of an abandoned connection do nothing.
+  #generation = 0;
+
+  constructor(options: DaemonEventStreamOptions) {
+    super();
+    this.#options = {
+      endpoint: options.endpoint,
+      timers: options.timers ?? realTimers,
+      random: options.random ?? Math.random,
+      backoff: options.backoff ?? defaultBackoff,
+      logger: options.logger ?? silentLogger,
+    };
+    this.register({ dispose: () => this.stop() });
+  }
+
+  get state(): EventStreamState {
+    return this.#state;
+  }
+
+  /** Connects now (again, if it was waiting), with the backoff reset. */
+  start(): void {
+    if (this.isDisposed) return;
+    this.#abandon();
+    this.#attempt = 0;
+    void this.#connect(this.#generation);
+  }
+
+  stop(): void {
+    this.#abandon();
+    this.#setState({ state: 'stopped' });
+  }
+
+  #abandon(): void {
+    this.#generation++;
+    if (this.#retryTimer !== undefined) this.#options.timers.clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#request?.destroy();
+    this.#request = undefined;
+  }
+
+  async #connect(generation: number): Promise<void> {
+    this.#setState({ state: 'connecting', attempt: this.#attempt });
+    let endpoint: Pick<DaemonEndpointFile, 'url' | 'token'> | undefined;
+    try {
+      endpoint = await this.#options.endpoint();
+    } catch (error) {
+      endpoint = undefined;
+      this.#options.logger.debug(`event stream: reading the daemon's address failed: ${String(error)}`);
+    }
+    if (generation !== this.#generation) return;
+    if (!endpoint) {
+      this.#retry(generation, 'the daemon is not running');
+      return;
+    }
+    const url = new URL(`/${apiVersion}/events`, endpoint.url);
+    const parser = new SseParser();
+    let opened = false;
+    const open = (): void => {
+      if (opened || generation !== this.#generation) return;
+      opened = true;
+      this.#attempt = 0;
+      this.#setState({ state: 'open' });
+      this.#onDidOpen.fire();
+    };
+    const outgoing = request(url, {
+      method: 'GET',
+      headers: { accept: 'text/event-stream', authorization: `Bearer ${endpoint.token}`, 'cache-control': 'no-cache' },
+    });
+    this.#request = outgoing;
+    outgoing.on('socket', (socket) => socket.setKeepAlive(true, 30_000));
+    outgoing.on('response', (response: IncomingMessage) => {
+      if (generation !== this.#generation) {
+        response.destroy();
+        return;
+      }
+      const status = response.statusCode ?? 0;
+      const type = String(response.headers['content-type'] ?? '');
+      if (status !== 200 || !type.startsWith('text/event-stream')) {
+        response.resume();
+        this.#retry(generation, status === 401 ? 'the daemon refused the token (it may have restarted)' : `the daemon answered ${status}`);
+        return;
+      }
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        if (generation !== this.#generation) return;
+        for (const message of parser.feed(chunk)) {
+          if (message.event === 'hello') {
+            open();
+            continue;
+          }
+          if (message.event !== 'message') continue;
+          const event = parseDaemonEvent(message.data);
+          if (!event) {
+            this.#options.logger.debug(`event stream: ignored a message it does not understand (${message.data.slice(0, 80)})`);
+            continue;
+          }
+          open();
+          this.#onDidReceive.fire(event);
+        }
+      });
+      response.on('end', () => this.#retry(generation, 'the daemon closed the event stream'));
+      response.on('error', () => this.#retry(generation, 'the event stream broke off'));
+    });
+    outgoing.on('error', (error: Error & { code?: string }) => {
+      this.#retry(generation, error.code === 'ECONNREFUSED' ? 'nothing is listening at the daemon\'s address' : error.message);
+    });
+    outgoing.end();
+  }
+
+  #retry(generation: number, reason: string): void {
+    if (generation !== this.#generation || this.isDisposed) return;
+    this.#generation++;
+    this.#request?.destroy();
+    this.#request = undefined;
+    const delay = reconnectBackoff(this.#attempt, this.#options.random, this.#options.backoff);
+    const attempt = ++this.#attempt;
+    this.#options.logger.info(`event stream: ${reason}; trying again in ${Math.round(delay / 100) / 10} s`);
+    this.#setState({ state: 'waiting', attempt, retryAt: this.#options.timers.now() + delay, reason });
+    const next = this.#generation;
+    this.#retryTimer = this.#options.timers.setTimeout(() => {
+      this.#retryTimer = undefined;
+      if (next === this.#generation) void this.#connect(next);
+    }, delay);
+  }
+
+  #setState(state: EventStreamState): void {
+    this.#state = state;
+    this.#onDidChangeState.fire(state);
+  }
+}

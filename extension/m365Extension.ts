@@ -1,0 +1,147 @@
+import { userInfo } from 'node:os';
+import * as vscode from 'vscode';
+import { commandHandlers } from './commands/commandHandlers';
+import { COMMANDS } from './commands/commandTable';
+import { VIEW_IDS } from './commands/contextKeys';
+import { registerCommands } from './commands/registerCommands';
+import { DisposableBase } from './common/disposableBase';
+import type { Logger } from './common/logger';
+import { DaemonConnection } from './daemon/daemonConnection';
+import { DaemonController } from './daemon/daemonController';
+import { DaemonProcess } from './daemon/daemonProcess';
+import { DisconnectAlerts } from './model/disconnectAlerts';
+import type { ExtensionSettings } from './model/extensionSettings';
+import { readExtensionSettings, SETTINGS_SECTION } from './model/extensionSettings';
+import { StatusModel } from './model/statusModel';
+import { ActivityTreeProvider } from './views/activityTreeProvider';
+import { ContextKeysController } from './views/contextKeysController';
+import { CredentialHealthPanel } from './views/credentialHealthPanel';
+import { outputLogger } from './views/outputLogger';
+import { StatusBarController } from './views/statusBarController';
+import { SystemLogContentProvider } from './views/systemLogContentProvider';
+import { TenantsTreeProvider } from './views/tenantsTreeProvider';
+
+/**
+ * Everything the extension runs, owned in one place: the model and its daemon connection, the views
+ * subscribed to the model, and the commands. Disposing it lets go of all of it.
+ */
+export class M365Extension extends DisposableBase {
+  readonly #logger: Logger;
+  readonly #model: StatusModel;
+  readonly #connection: DaemonConnection;
+  #settings: ExtensionSettings;
+
+  constructor(context: vscode.ExtensionContext) {
+    super();
+    const output = this.register(vscode.window.createOutputChannel('M365 Status', { log: true }));
+    this.#logger = outputLogger(output);
+    this.#settings = this.#readSettings();
+    const settings = (): ExtensionSettings => this.#settings;
+
+    const daemon = new DaemonController({
+      settings,
+      process: new DaemonProcess({ logger: this.#logger }),
+      daemonScript: vscode.Uri.joinPath(context.extensionUri, 'dist', 'daemon.js').fsPath,
+      logger: this.#logger,
+    });
+    this.#model = this.register(
+      new StatusModel({
+        // The connection's client reads the current daemon address on every call.
+        users: { listUsers: (tenantId, query) => this.#connection.client.listUsers(tenantId, query) },
+        pageSize: this.#settings.users.pageSize,
+      }),
+    );
+    this.#connection = this.register(
+      new DaemonConnection(this.#model, {
+        dataDirectory: () => daemon.dataDirectory(),
+        ...(this.#settings.daemon.autoStart ? { startDaemon: daemon.launch } : {}),
+        includeAutomatedTasks: () => this.#settings.activity.showAutomatedTasks,
+        logger: this.#logger,
+        operator: operatorName(),
+      }),
+    );
+    daemon.attach(this.#connection);
+
+    const tenantsProvider = this.register(new TenantsTreeProvider(this.#model));
+    const tenantsView = this.register(vscode.window.createTreeView(VIEW_IDS.tenants, { treeDataProvider: tenantsProvider, showCollapseAll: true }));
+    const activityProvider = this.register(new ActivityTreeProvider(this.#model));
+    const activityView = this.register(vscode.window.createTreeView(VIEW_IDS.activity, { treeDataProvider: activityProvider }));
+    const describeViews = (): void => {
+      const connection = this.#model.connection;
+      tenantsView.message =
+        connection.kind === 'reconnecting' && this.#model.tenants().length > 0
+          ? `Not live: reconnecting to the daemon (${connection.reason}). Shown as last known.`
+          : undefined;
+      activityView.description = this.#settings.activity.showAutomatedTasks ? 'automated tasks shown' : undefined;
+    };
+    this.register(this.#model.onDidChangeConnection(describeViews));
+    describeViews();
+
+    this.register(new StatusBarController(this.#model));
+    const contextKeys = this.register(new ContextKeysController(this.#model, settings));
+    const credentialHealth = this.register(new CredentialHealthPanel(context.extensionUri, this.#model, this.#connection.client, this.#logger));
+    const systemLog = this.register(new SystemLogContentProvider(this.#connection.client, this.#model));
+
+    const alerts = this.register(new DisconnectAlerts());
+    this.register(this.#model.onDidDisconnectTenant((tenant) => alerts.disconnected(tenant)));
+    this.register(this.#model.onDidChangeTenants(() => this.#model.tenants().forEach((tenant) => alerts.seen(tenant))));
+    this.register(
+      alerts.onDidAlert(async (alert) => {
+        this.#logger.warn(alert.message);
+        const choice = await vscode.window.showErrorMessage(alert.message, 'Show Credential Health');
+        if (choice) await vscode.commands.executeCommand(COMMANDS.showCredentialHealth.id);
+      }),
+    );
+
+    for (const disposable of registerCommands(
+      { model: this.#model, client: this.#connection.client, connection: this.#connection, daemon, logger: this.#logger, output, settings, credentialHealth, systemLog },
+      commandHandlers,
+    )) {
+      this.register(disposable);
+    }
+
+    this.register(
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (!event.affectsConfiguration(SETTINGS_SECTION)) return;
+        const before = this.#settings;
+        this.#settings = this.#readSettings();
+        contextKeys.update();
+        describeViews();
+        if (before.activity.showAutomatedTasks !== this.#settings.activity.showAutomatedTasks && this.#model.connection.kind === 'connected') {
+          void this.#connection.reloadActivity().catch((error: unknown) => this.#logger.error(`reading activity failed: ${String(error)}`));
+        }
+        if (before.daemon.dataDirectory !== this.#settings.daemon.dataDirectory) this.#connection.restartWatching('the data directory setting changed');
+        if (JSON.stringify(before.polling) !== JSON.stringify(this.#settings.polling) || before.daemon.port !== this.#settings.daemon.port) {
+          void this.#offerRestart();
+        }
+      }),
+    );
+  }
+
+  /** Connects (starting the bundled daemon if allowed and needed); activation does not wait for it. */
+  start(): void {
+    this.#connection.connect().catch((error: unknown) => this.#logger.error(`connecting to the daemon failed: ${String(error)}`));
+  }
+
+  #readSettings(): ExtensionSettings {
+    const configuration = vscode.workspace.getConfiguration(SETTINGS_SECTION);
+    return readExtensionSettings((key) => configuration.get(key));
+  }
+
+  async #offerRestart(): Promise<void> {
+    const choice = await vscode.window.showInformationMessage(
+      'The daemon reads its poll interval, thresholds and port when it starts. Restart it now to apply the new settings?',
+      'Restart Daemon',
+    );
+    if (choice) await vscode.commands.executeCommand(COMMANDS.restartDaemon.id);
+  }
+}
+
+/** The operator as activities name them: the OS account running VS Code. */
+function operatorName(): string | undefined {
+  try {
+    return userInfo().username || undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,7 @@
+/** How the extension stands with the daemon; every view shows it, so it lives in the model. */
+export type ConnectionState =
+  | { kind: 'connecting' }
+  | { kind: 'starting' }
+  | { kind: 'connected'; version: string }
+  | { kind: 'reconnecting'; reason: string; retryAt: number }
+  | { kind: 'unreachable'; reason: string };

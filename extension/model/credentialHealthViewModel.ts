@@ -1,0 +1,194 @@
+import type { CredentialHealthView, TenantStatusName, TenantView } from '../../protocol/daemonApi';
+import { clockTime, relativeTime } from '../common/relativeTime';
+
+/** The least-privilege set the daemon needs (issue 3), and the one that only adds "who changed it". */
+export const REQUIRED_ROLES = ['User.Read.All', 'User.EnableDisableAccount.All', 'User.RevokeSessions.All'] as const;
+export const OPTIONAL_ROLES = ['AuditLog.Read.All'] as const;
+
+const DAY = 24 * 60 * 60 * 1000;
+/** Warn this long before a secret or certificate expires. */
+export const EXPIRY_WARNING_MS = 30 * DAY;
+
+export type CredentialCheck = 'passing' | 'warning' | 'failing' | 'unchecked';
+export type ExpiryLevel = 'ok' | 'warning' | 'expired' | 'unknown';
+
+export interface RoleRow {
+  name: string;
+  granted: boolean;
+  /** Required for lock/unlock/read; false for the optional ones. */
+  required: boolean;
+  /** What the product does with it, for the tooltip and the page. */
+  purpose: string;
+}
+
+export interface CredentialHealthRow {
+  tenantId: string;
+  displayName: string;
+  tenant: string;
+  status: TenantStatusName;
+  credentialKind: 'secret' | 'certificate';
+  credentialLabel: string;
+  check: CredentialCheck;
+  /** One line: what the check found. */
+  result: string;
+  /** What went wrong in plain words, and what to do about it; null when nothing is wrong. */
+  failure: { code: string; message: string; remedy: string } | null;
+  roles: RoleRow[];
+  /** Granted but not needed: worth removing (least privilege). */
+  extraRoles: string[];
+  expiresAt: number | null;
+  expiry: { level: ExpiryLevel; text: string };
+  checkedAt: number | null;
+  checkedText: string;
+}
+
+export interface CredentialHealthSnapshot {
+  rows: CredentialHealthRow[];
+  failing: number;
+  warnings: number;
+  /** The red banner's words while any credential fails; null otherwise. */
+  banner: string | null;
+  generatedAt: number;
+}
+
+const PURPOSE: Readonly<Record<string, string>> = {
+  'User.Read.All': 'read users and their sign-in state',
+  'User.EnableDisableAccount.All': 'lock and unlock users',
+  'User.RevokeSessions.All': 'revoke sign-in sessions when locking',
+  'AuditLog.Read.All': 'name who changed a user outside the product',
+};
+
+/** The secret's or certificate's remaining life in words, and how worried to be about it. */
+export function expiryCountdown(expiresAt: number | null, now: number): { level: ExpiryLevel; text: string } {
+  if (expiresAt === null) return { level: 'unknown', text: 'Expiry not known' };
+  const left = expiresAt - now;
+  if (left <= 0) return { level: 'expired', text: `Expired ${relativeTime(expiresAt, now)} (${clockTime(expiresAt)})` };
+  const days = Math.floor(left / DAY);
+  const span = days >= 2 ? `${days} days` : days === 1 ? '1 day' : `${Math.max(1, Math.ceil(left / 3_600_000))} h`;
+  return { level: left < EXPIRY_WARNING_MS ? 'warning' : 'ok', text: `Expires in ${span} (${clockTime(expiresAt)})` };
+}
+
+export function credentialHealthRow(tenant: TenantView, now: number): CredentialHealthRow {
+  const health = tenant.credentialHealth;
+  const credentialLabel = tenant.credentialKind === 'secret' ? 'Client secret' : 'Certificate';
+  const expiresAt = health?.credentialExpiresAt ?? null;
+  const expiry = expiryCountdown(expiresAt, now);
+  const base = {
+    tenantId: tenant.id,
+    displayName: tenant.displayName,
+    tenant: tenant.tenant,
+    status: tenant.status,
+    credentialKind: tenant.credentialKind,
+    credentialLabel,
+    expiresAt,
+    expiry,
+  };
+  if (!health) {
+    return {
+      ...base,
+      check: 'unchecked',
+      result: 'Not checked yet',
+      failure: null,
+      roles: roleRows(null),
+      extraRoles: [],
+      checkedAt: null,
+      checkedText: 'Never',
+    };
+  }
+  const { check, result, failure } = judge(health, credentialLabel, expiry.level);
+  return {
+    ...base,
+    check,
+    result,
+    failure,
+    roles: roleRows(health),
+    extraRoles: extraRoles(health),
+    checkedAt: health.checkedAt,
+    checkedText: `${relativeTime(health.checkedAt, now)} (${clockTime(health.checkedAt)})`,
+  };
+}
+
+export function credentialHealthViewModel(tenants: readonly TenantView[], now: number): CredentialHealthSnapshot {
+  const rows = tenants
+    .map((tenant) => credentialHealthRow(tenant, now))
+    .sort((a, b) => checkRank(a.check) - checkRank(b.check) || a.displayName.localeCompare(b.displayName, undefined, { sensitivity: 'base' }));
+  const failingRows = rows.filter((row) => row.check === 'failing');
+  const names = failingRows.slice(0, 5).map((row) => row.displayName);
+  const more = failingRows.length > names.length ? ` and ${failingRows.length - names.length} more` : '';
+  const banner =
+    failingRows.length === 0
+      ? null
+      : `${failingRows.length === 1 ? '1 credential is' : `${failingRows.length} credentials are`} failing: ${names.join(', ')}${more}. ` +
+        'Until fixed, the daemon cannot keep these tenants current or lock and unlock their users.';
+  return { rows, failing: failingRows.length, warnings: rows.filter((row) => row.check === 'warning').length, banner, generatedAt: now };
+}
+
+function checkRank(check: CredentialCheck): number {
+  return { failing: 0, warning: 1, unchecked: 2, passing: 3 }[check];
+}
+
+function judge(
+  health: CredentialHealthView,
+  credentialLabel: string,
+  expiry: ExpiryLevel,
+): { check: CredentialCheck; result: string; failure: CredentialHealthRow['failure'] } {
+  if (!health.canGetToken) {
+    return {
+      check: 'failing',
+      result: 'Cannot get a token',
+      failure: health.failure ?? {
+        code: 'NO_TOKEN',
+        message: 'Microsoft refused to issue a token for this app.',
+        remedy: 'Open the system log for the reason, check the tenant and application ids, and rotate the credentials.',
+      },
+    };
+  }
+  if (health.missingRoles.length > 0) {
+    const missing = health.missingRoles;
+    const cannot = missing.map((role) => PURPOSE[role] ?? `use ${role}`).join(', ');
+    return {
+      check: 'failing',
+      result: `Token obtained, but ${missing.length === 1 ? 'a required role is' : 'required roles are'} missing`,
+      failure: health.failure ?? {
+        code: 'MISSING_ROLES',
+        message: `The app lacks ${missing.join(', ')}, so the daemon cannot ${cannot}.`,
+        remedy: `In the app registration, under API permissions, add the Microsoft Graph application permission${missing.length === 1 ? '' : 's'} ${missing.join(', ')} and grant admin consent for this tenant.`,
+      },
+    };
+  }
+  if (expiry === 'expired') {
+    return {
+      check: 'failing',
+      result: `The ${credentialLabel.toLowerCase()} has expired`,
+      failure: {
+        code: 'CREDENTIAL_EXPIRED',
+        message: `The ${credentialLabel.toLowerCase()} has expired; Microsoft will refuse it at the next sign-in.`,
+        remedy: `Create a new ${credentialLabel.toLowerCase()} in the app registration and rotate the credentials here.`,
+      },
+    };
+  }
+  if (expiry === 'warning') {
+    return { check: 'warning', result: `Token obtained; the ${credentialLabel.toLowerCase()} expires soon`, failure: null };
+  }
+  const optional = health.missingOptionalRoles.length > 0 ? ` (without ${health.missingOptionalRoles.join(', ')}, outside changes show no actor)` : '';
+  return { check: 'passing', result: `Token obtained; every required role granted${optional}`, failure: null };
+}
+
+function roleRows(health: CredentialHealthView | null): RoleRow[] {
+  const missing = new Set(health?.missingRoles ?? []);
+  const missingOptional = new Set(health?.missingOptionalRoles ?? []);
+  const granted = new Set(health?.grantedRoles ?? []);
+  const required = [...new Set<string>([...REQUIRED_ROLES, ...missing])];
+  const optional = [...new Set<string>([...OPTIONAL_ROLES, ...missingOptional])].filter((role) => !required.includes(role));
+  // A role is granted when the daemon says so, or when it is not listed missing (a broader role covers it).
+  const isGranted = (role: string, missingSet: Set<string>): boolean => health !== null && (granted.has(role) || !missingSet.has(role));
+  return [
+    ...required.map((name) => ({ name, required: true, granted: isGranted(name, missing), purpose: PURPOSE[name] ?? '' })),
+    ...optional.map((name) => ({ name, required: false, granted: isGranted(name, missingOptional), purpose: PURPOSE[name] ?? '' })),
+  ];
+}
+
+function extraRoles(health: CredentialHealthView): string[] {
+  const needed = new Set<string>([...REQUIRED_ROLES, ...OPTIONAL_ROLES]);
+  return health.grantedRoles.filter((role) => !needed.has(role)).sort();
+}

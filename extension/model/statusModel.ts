@@ -1,0 +1,228 @@
+import type { DaemonEvent, SystemLogEntryView, TaskListEntry, TenantView, UserView } from '../../protocol/daemonApi';
+import { DisposableBase } from '../common/disposableBase';
+import { Emitter } from '../common/emitter';
+import { ActivityEntries } from './activityEntries';
+import type { ConnectionState } from './connectionState';
+import type { UserSource } from './tenantUsers';
+import { TenantUsers } from './tenantUsers';
+
+export interface TenantsChange {
+  /** The tenants whose rows changed; undefined when the list itself changed (added, removed, reloaded). */
+  tenantIds: readonly string[] | undefined;
+}
+
+export interface StatusModelOptions {
+  users: UserSource;
+  /** Users read per "Load more"; the first page of a tenant is this size too. */
+  pageSize?: number;
+  maxActivityEntries?: number;
+}
+
+/** A tenant's freshest moment, so that an answer older than what is held can be recognised and dropped. */
+function tenantFreshness(tenant: TenantView): number {
+  return Math.max(
+    tenant.asOf ?? 0,
+    tenant.lastAttemptAt ?? 0,
+    tenant.lastError?.at ?? 0,
+    tenant.credentialHealth?.checkedAt ?? 0,
+    tenant.lastManagementActivityAt,
+  );
+}
+
+/**
+ * The extension's one picture of the daemon: tenants, the users read so far, activity, the connection,
+ * and which rows have an action under way. The tree, the status bar and the webview all subscribe to it,
+ * so one event from the daemon updates all three.
+ */
+export class StatusModel extends DisposableBase {
+  readonly #tenants = new Map<string, TenantView>();
+  readonly #users = new Map<string, TenantUsers>();
+  readonly #busy = new Map<string, string>();
+  readonly activity: ActivityEntries;
+  readonly #source: UserSource;
+  readonly #pageSize: number;
+  #connection: ConnectionState = { kind: 'connecting' };
+  #tenantsLoaded = false;
+
+  readonly #onDidChangeTenants = this.register(new Emitter<TenantsChange>());
+  readonly onDidChangeTenants = this.#onDidChangeTenants.event;
+  readonly #onDidChangeUsers = this.register(new Emitter<{ tenantId: string }>());
+  readonly onDidChangeUsers = this.#onDidChangeUsers.event;
+  readonly #onDidChangeActivity = this.register(new Emitter<void>());
+  readonly onDidChangeActivity = this.#onDidChangeActivity.event;
+  readonly #onDidChangeConnection = this.register(new Emitter<ConnectionState>());
+  readonly onDidChangeConnection = this.#onDidChangeConnection.event;
+  readonly #onDidChangeBusy = this.register(new Emitter<{ key: string }>());
+  readonly onDidChangeBusy = this.#onDidChangeBusy.event;
+  readonly #onDidDisconnectTenant = this.register(new Emitter<TenantView>());
+  /** A tenant turned DISCONNECTED (it was something else before): worth one notification. */
+  readonly onDidDisconnectTenant = this.#onDidDisconnectTenant.event;
+  readonly #onDidReceiveLog = this.register(new Emitter<SystemLogEntryView>());
+  readonly onDidReceiveLog = this.#onDidReceiveLog.event;
+
+  constructor(options: StatusModelOptions) {
+    super();
+    this.#source = options.users;
+    this.#pageSize = options.pageSize ?? 200;
+    this.activity = new ActivityEntries({ maxEntries: options.maxActivityEntries ?? 500 });
+  }
+
+  // ---- connection ------------------------------------------------------------------------------------
+
+  get connection(): ConnectionState {
+    return this.#connection;
+  }
+
+  setConnection(state: ConnectionState): void {
+    const same = JSON.stringify(state) === JSON.stringify(this.#connection);
+    this.#connection = state;
+    if (!same) this.#onDidChangeConnection.fire(state);
+  }
+
+  // ---- tenants ---------------------------------------------------------------------------------------
+
+  /** Whether a tenant listing has been read since the last connection, so "no tenants" means none. */
+  get tenantsLoaded(): boolean {
+    return this.#tenantsLoaded;
+  }
+
+  tenants(): TenantView[] {
+    return [...this.#tenants.values()].sort(
+      (a, b) => a.displayName.localeCompare(b.displayName, undefined, { sensitivity: 'base', numeric: true }) || a.id.localeCompare(b.id),
+    );
+  }
+
+  tenant(tenantId: string): TenantView | undefined {
+    return this.#tenants.get(tenantId);
+  }
+
+  /**
+   * A full listing (at connect and after every reconnect). Tenants not in it are gone; users read
+   * before are dropped too, since changes may have been missed while the stream was down.
+   */
+  replaceTenants(tenants: readonly TenantView[]): void {
+    const listed = new Set(tenants.map((tenant) => tenant.id));
+    for (const id of [...this.#tenants.keys()]) {
+      if (!listed.has(id)) this.#tenants.delete(id);
+    }
+    for (const tenant of tenants) this.#putTenant(tenant);
+    for (const users of this.#users.values()) this.#onDidChangeUsers.fire({ tenantId: users.tenantId });
+    this.#users.clear();
+    this.#tenantsLoaded = true;
+    this.#onDidChangeTenants.fire({ tenantIds: undefined });
+  }
+
+  /** Forgets everything read: the daemon is gone or another one took its place. */
+  clear(): void {
+    this.#tenants.clear();
+    this.#users.clear();
+    this.#tenantsLoaded = false;
+    this.activity.replace([], this.activity.includeAutomated);
+    this.#onDidChangeTenants.fire({ tenantIds: undefined });
+    this.#onDidChangeActivity.fire();
+  }
+
+  /** A tenant as an action answered it (add, rotate, re-check) or as an event brought it. */
+  applyTenant(tenant: TenantView): void {
+    const known = this.#tenants.has(tenant.id);
+    if (!this.#putTenant(tenant)) return;
+    this.#onDidChangeTenants.fire({ tenantIds: known ? [tenant.id] : undefined });
+  }
+
+  removeTenant(tenantId: string): void {
+    if (!this.#tenants.delete(tenantId)) return;
+    this.#users.delete(tenantId);
+    this.#onDidChangeTenants.fire({ tenantIds: undefined });
+  }
+
+  #putTenant(tenant: TenantView): boolean {
+    const existing = this.#tenants.get(tenant.id);
+    if (existing && tenantFreshness(tenant) < tenantFreshness(existing)) return false;
+    this.#tenants.set(tenant.id, tenant);
+    if (existing && existing.status !== 'DISCONNECTED' && tenant.status === 'DISCONNECTED') this.#onDidDisconnectTenant.fire(tenant);
+    return true;
+  }
+
+  // ---- users -----------------------------------------------------------------------------------------
+
+  /** The users read so far for a tenant (created empty on first ask; `loadMoreUsers` reads them). */
+  users(tenantId: string): TenantUsers {
+    let users = this.#users.get(tenantId);
+    if (!users) {
+      users = new TenantUsers(tenantId, this.#source, this.#pageSize);
+      this.#users.set(tenantId, users);
+    }
+    return users;
+  }
+
+  async loadMoreUsers(tenantId: string): Promise<void> {
+    const users = this.users(tenantId);
+    try {
+      await users.loadMore();
+    } finally {
+      // Fired on failure too: the tree shows the error as a node with a retry.
+      if (this.#users.get(tenantId) === users) this.#onDidChangeUsers.fire({ tenantId });
+    }
+  }
+
+  /** A user as an action answered it, before the event stream confirms. */
+  applyUser(tenantId: string, user: UserView): void {
+    const users = this.#users.get(tenantId);
+    if (users?.apply([user])) this.#onDidChangeUsers.fire({ tenantId });
+  }
+
+  /** Every user read so far, across tenants: what a user quick pick shows before the operator types. */
+  cachedUsers(): Array<{ tenantId: string; user: UserView }> {
+    return [...this.#users.values()].flatMap((users) => users.sorted().map((user) => ({ tenantId: users.tenantId, user })));
+  }
+
+  // ---- activity --------------------------------------------------------------------------------------
+
+  replaceActivity(entries: readonly TaskListEntry[], includeAutomated: boolean): void {
+    this.activity.replace(entries, includeAutomated);
+    this.#onDidChangeActivity.fire();
+  }
+
+  // ---- busy rows -------------------------------------------------------------------------------------
+
+  /** Marks a row (`tenant/<id>`, `user/<tenant>/<user>`) as busy with an action, e.g. "Locking…". */
+  setBusy(key: string, label: string): void {
+    this.#busy.set(key, label);
+    this.#onDidChangeBusy.fire({ key });
+  }
+
+  clearBusy(key: string): void {
+    if (this.#busy.delete(key)) this.#onDidChangeBusy.fire({ key });
+  }
+
+  busy(key: string): string | undefined {
+    return this.#busy.get(key);
+  }
+
+  // ---- the event stream ------------------------------------------------------------------------------
+
+  applyEvent(event: DaemonEvent): void {
+    switch (event.type) {
+      case 'tenant':
+        this.applyTenant(event.tenant);
+        return;
+      case 'tenant-removed':
+        this.removeTenant(event.tenantId);
+        return;
+      case 'users': {
+        const users = this.#users.get(event.tenantId);
+        if (users?.apply(event.users, event.removedUserIds)) this.#onDidChangeUsers.fire({ tenantId: event.tenantId });
+        return;
+      }
+      case 'activity':
+        if (this.activity.applyActivity(event.activity)) this.#onDidChangeActivity.fire();
+        return;
+      case 'task':
+        if (this.activity.applyTask(event.task)) this.#onDidChangeActivity.fire();
+        return;
+      case 'log':
+        this.#onDidReceiveLog.fire(event.entry);
+        return;
+    }
+  }
+}

@@ -1,0 +1,32 @@
+import * as vscode from 'vscode';
+import { CONTEXT_KEYS } from '../commands/contextKeys';
+import { DisposableBase } from '../common/disposableBase';
+import type { ExtensionSettings } from '../model/extensionSettings';
+import type { StatusModel } from '../model/statusModel';
+
+/** Keeps the context keys that welcome content and menus depend on in step with the model. */
+export class ContextKeysController extends DisposableBase {
+  readonly #values = new Map<string, unknown>();
+
+  constructor(
+    private readonly model: StatusModel,
+    private readonly settings: () => ExtensionSettings,
+  ) {
+    super();
+    this.register(model.onDidChangeConnection(() => this.update()));
+    this.register(model.onDidChangeTenants(() => this.update()));
+    this.update();
+  }
+
+  update(): void {
+    this.#set(CONTEXT_KEYS.connection, this.model.connection.kind);
+    this.#set(CONTEXT_KEYS.hasTenants, this.model.tenants().length > 0);
+    this.#set(CONTEXT_KEYS.showAutomatedTasks, this.settings().activity.showAutomatedTasks);
+  }
+
+  #set(key: string, value: unknown): void {
+    if (this.#values.get(key) === value) return;
+    this.#values.set(key, value);
+    void vscode.commands.executeCommand('setContext', key, value);
+  }
+}

@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { ConnectionNote, HostMessage, PageRequest } from '../../webview/credentialHealthProtocol';
+import { parsePageMessage } from '../../webview/credentialHealthProtocol';
+import { COMMANDS } from '../commands/commandTable';
+import { VIEW_IDS } from '../commands/contextKeys';
+import { DisposableBase } from '../common/disposableBase';
+import type { Logger } from '../common/logger';
+import type { DaemonClient } from '../daemon/daemonClient';
+import { credentialHealthViewModel } from '../model/credentialHealthViewModel';
+import type { StatusModel } from '../model/statusModel';
+import { tenantKey } from '../model/tenantTreeModel';
+import { credentialHealthHtml } from './credentialHealthHtml';
+
+export const CREDENTIAL_HEALTH_VIEW_TYPE = VIEW_IDS.credentialHealthPanel;
+
+/**
+ * The credential-health page: one panel, filled by the page script from snapshots the host posts after
+ * the page says `ready` and after every change in the model. Everything the page asks for is checked
+ * against the protocol first; the daemon's token never reaches it.
+ */
+export class CredentialHealthPanel extends DisposableBase {
+  #panel: vscode.WebviewPanel | undefined;
+  #panelDisposables: vscode.Disposable[] = [];
+  #ready = false;
+  #pending: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly model: StatusModel,
+    private readonly client: DaemonClient,
+    private readonly logger: Logger,
+  ) {
+    super();
+    this.register(model.onDidChangeTenants(() => this.#postSoon()));
+    this.register(model.onDidChangeConnection(() => this.#postSoon()));
+    this.register(
+      vscode.window.registerWebviewPanelSerializer(CREDENTIAL_HEALTH_VIEW_TYPE, {
+        deserializeWebviewPanel: async (panel) => this.#adopt(panel),
+      }),
+    );
+    this.register({ dispose: () => this.#panel?.dispose() });
+    this.register({ dispose: () => this.#pending !== undefined && clearTimeout(this.#pending) });
+  }
+
+  show(): void {
+    if (this.#panel) {
+      this.#panel.reveal();
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(CREDENTIAL_HEALTH_VIEW_TYPE, 'Credential Health', vscode.ViewColumn.Active, this.#webviewOptions());
+    this.#adopt(panel);
+  }
+
+  #webviewOptions(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    return {
+      enableScripts: true,
+      enableCommandUris: false,
+      retainContextWhenHidden: true,
+      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview')],
+    };
+  }
+
+  #adopt(panel: vscode.WebviewPanel): void {
+    this.#panel = panel;
+    this.#ready = false;
+    panel.webview.options = this.#webviewOptions();
+    const script = panel.webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', 'credentialHealth.js'));
+    panel.webview.html = credentialHealthHtml({ cspSource: panel.webview.cspSource, nonce: randomBytes(18).toString('base64'), scriptUri: script.toString() });
+    this.#panelDisposables.push(
+      panel.webview.onDidReceiveMessage((raw: unknown) => void this.#receive(raw)),
+      panel.onDidDispose(() => {
+        for (const disposable of this.#panelDisposables.splice(0)) disposable.dispose();
+        this.#panel = undefined;
+        this.#ready = false;
+      }),
+    );
+  }
+
+  async #receive(raw: unknown): Promise<void> {
+    const message = parsePageMessage(raw);
+    if (!message) {
+      this.logger.warn('credential health: ignored a message from the page that does not follow the protocol');
+      return;
+    }
+    if (message.type === 'ready') {
+      this.#ready = true;
+      this.#post();
+      return;
+    }
+    try {
+      const note = await this.#handle(message.request);
+      this.#send({ type: 'reply', requestId: message.requestId, ok: true, message: note });
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error);
+      this.logger.error(`credential health: ${message.request.kind} failed: ${text}`);
+      this.#send({ type: 'reply', requestId: message.requestId, ok: false, message: text });
+    }
+  }
+
+  async #handle(request: PageRequest): Promise<string | null> {
+    switch (request.kind) {
+      case 'recheck':
+        await this.#recheck(request.tenantId);
+        return null;
+      case 'recheckAll': {
+        const tenants = this.model.tenants();
+        const failures: string[] = [];
+        // A few at a time: every check asks Microsoft for a token.
+        for (let index = 0; index < tenants.length; index += 4) {
+          await Promise.all(
+            tenants.slice(index, index + 4).map((tenant) =>
+              this.#recheck(tenant.id).catch((error: unknown) => failures.push(`${tenant.displayName}: ${error instanceof Error ? error.message : String(error)}`)),
+            ),
+          );
+        }
+        if (failures.length > 0) throw new Error(`Could not re-check ${failures.join('; ')}`);
+        return null;
+      }
+      case 'rotate':
+        if (!this.model.tenant(request.tenantId)) throw new Error('That tenant is no longer registered.');
+        await vscode.commands.executeCommand(COMMANDS.rotateCredentials.id, request.tenantId);
+        return null;
+    }
+  }
+
+  async #recheck(tenantId: string): Promise<void> {
+    if (!this.model.tenant(tenantId)) throw new Error('That tenant is no longer registered.');
+    const key = tenantKey(tenantId);
+    this.model.setBusy(key, 'Checking credentials…');
+    try {
+      this.model.applyTenant(await this.client.recheckCredentialHealth(tenantId));
+    } finally {
+      this.model.clearBusy(key);
+    }
+  }
+
+  #postSoon(): void {
+    if (!this.#panel || !this.#ready) return;
+    this.#pending ??= setTimeout(() => {
+      this.#pending = undefined;
+      this.#post();
+    }, 100);
+  }
+
+  #post(): void {
+    if (!this.#ready) return;
+    this.#send({ type: 'snapshot', snapshot: credentialHealthViewModel(this.model.tenants(), Date.now()), connection: this.#connectionNote() });
+  }
+
+  #connectionNote(): ConnectionNote {
+    const connection = this.model.connection;
+    switch (connection.kind) {
+      case 'connected':
+        return { live: true, text: 'Live' };
+      case 'reconnecting':
+        return { live: false, text: `Not live: reconnecting to the daemon (${connection.reason}). Shown as last known.` };
+      case 'unreachable':
+        return { live: false, text: 'Not live: no daemon is reachable.' };
+      case 'connecting':
+      case 'starting':
+        return { live: false, text: 'Connecting to the daemon…' };
+    }
+  }
+
+  #send(message: HostMessage): void {
+    void this.#panel?.webview.postMessage(message);
+  }
+}

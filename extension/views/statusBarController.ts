@@ -1,0 +1,38 @@
+import * as vscode from 'vscode';
+import { DisposableBase } from '../common/disposableBase';
+import { statusBarPresentation } from '../model/statusBarPresentation';
+import type { StatusModel } from '../model/statusModel';
+
+/** The status-bar item: how many tenants need attention, driven by the model's events. */
+export class StatusBarController extends DisposableBase {
+  readonly #item: vscode.StatusBarItem;
+
+  constructor(private readonly model: StatusModel) {
+    super();
+    this.#item = this.register(vscode.window.createStatusBarItem('m365Status.status', vscode.StatusBarAlignment.Left, 50));
+    this.#item.name = 'M365 Status';
+    this.register(model.onDidChangeTenants(() => this.update()));
+    this.register(model.onDidChangeConnection(() => this.update()));
+    // The tooltip's "as of" and the reconnect countdown move on by themselves.
+    const timer = setInterval(() => this.update(), 30_000);
+    this.register({ dispose: () => clearInterval(timer) });
+    this.update();
+    this.#item.show();
+  }
+
+  update(): void {
+    const presentation = statusBarPresentation(this.model.connection, this.model.tenants(), Date.now());
+    this.#item.text = presentation.text;
+    // No theme icons: a tenant named `$(zap)` must not draw one.
+    const tooltip = new vscode.MarkdownString(presentation.tooltip);
+    tooltip.isTrusted = false;
+    this.#item.tooltip = tooltip;
+    this.#item.backgroundColor =
+      presentation.background === 'error'
+        ? new vscode.ThemeColor('statusBarItem.errorBackground')
+        : presentation.background === 'warning'
+          ? new vscode.ThemeColor('statusBarItem.warningBackground')
+          : undefined;
+    this.#item.command = presentation.command;
+  }
+}

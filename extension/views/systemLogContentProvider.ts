@@ -1,0 +1,66 @@
+import * as vscode from 'vscode';
+import { DisposableBase } from '../common/disposableBase';
+import type { DaemonClient } from '../daemon/daemonClient';
+import type { StatusModel } from '../model/statusModel';
+import type { SystemLogFilter } from '../model/systemLogDocument';
+import { systemLogDocument, systemLogTitle } from '../model/systemLogDocument';
+
+export const SYSTEM_LOG_SCHEME = 'm365-status-log';
+
+/**
+ * The daemon's system log as read-only documents, one per filter (a task id, a tenant, a level), kept
+ * current by `log` events while open.
+ */
+export class SystemLogContentProvider extends DisposableBase implements vscode.TextDocumentContentProvider {
+  readonly #onDidChange = this.register(new vscode.EventEmitter<vscode.Uri>());
+  readonly onDidChange = this.#onDidChange.event;
+  #pending: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly client: DaemonClient,
+    private readonly model: StatusModel,
+  ) {
+    super();
+    this.register(vscode.workspace.registerTextDocumentContentProvider(SYSTEM_LOG_SCHEME, this));
+    this.register(
+      model.onDidReceiveLog(() => {
+        this.#pending ??= setTimeout(() => {
+          this.#pending = undefined;
+          for (const document of vscode.workspace.textDocuments) {
+            if (document.uri.scheme === SYSTEM_LOG_SCHEME) this.#onDidChange.fire(document.uri);
+          }
+        }, 500);
+      }),
+    );
+    this.register({ dispose: () => this.#pending !== undefined && clearTimeout(this.#pending) });
+  }
+
+  async open(filter: SystemLogFilter): Promise<void> {
+    const tenantName = filter.tenantId ? this.model.tenant(filter.tenantId)?.displayName : undefined;
+    const query = new URLSearchParams();
+    if (filter.taskId) query.set('taskId', filter.taskId);
+    if (filter.tenantId) query.set('tenantId', filter.tenantId);
+    if (filter.level) query.set('level', filter.level);
+    const title = systemLogTitle(filter, tenantName).replace(/[/\\?#]/g, '-');
+    const uri = vscode.Uri.from({ scheme: SYSTEM_LOG_SCHEME, path: `/${title}.log`, query: query.toString() });
+    const document = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(document, { preview: false });
+    if (document.languageId !== 'log') await vscode.languages.setTextDocumentLanguage(document, 'log');
+  }
+
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    const query = new URLSearchParams(uri.query);
+    const level = query.get('level');
+    const filter: SystemLogFilter = {
+      ...(query.get('taskId') ? { taskId: query.get('taskId') as string } : {}),
+      ...(query.get('tenantId') ? { tenantId: query.get('tenantId') as string } : {}),
+      ...(level === 'info' || level === 'warn' || level === 'error' ? { level } : {}),
+    };
+    try {
+      const entries = await this.client.listLogs({ ...filter, limit: 1000 });
+      return systemLogDocument(entries, filter, this.model.tenants());
+    } catch (error) {
+      return `# ${systemLogTitle(filter)}\n\nCould not read the system log: ${error instanceof Error ? error.message : String(error)}\n`;
+    }
+  }
+}

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { COMMANDS } from '../../extension/commands/commandTable';
+import { statusBarPresentation } from '../../extension/model/statusBarPresentation';
+import { NOW, tenantView } from './support/viewFixtures';
+
+const connected = { kind: 'connected', version: '0.1.0' } as const;
+
+describe('extension model: what the status bar says', () => {
+  it('says quietly that all tenants are ACTIVE, without a colour', () => {
+    const shown = statusBarPresentation(connected, [tenantView({ id: 'a' }), tenantView({ id: 'b' })], NOW);
+    assert.equal(shown.text, '$(pass) M365: 2');
+    assert.equal(shown.background, undefined);
+    assert.match(shown.tooltip, /All 2 tenants are ACTIVE/);
+  });
+
+  it('counts the tenants that need attention, in the warning colour when any is STALE, INACTIVE or DORMANT', () => {
+    for (const status of ['STALE', 'INACTIVE', 'DORMANT'] as const) {
+      const shown = statusBarPresentation(connected, [tenantView({ id: 'a', status }), tenantView({ id: 'b' })], NOW);
+      assert.equal(shown.text, '$(warning) 1 tenant needs attention');
+      assert.equal(shown.background, 'warning', status);
+      assert.equal(shown.command, COMMANDS.refreshStaleTenants.id);
+    }
+  });
+
+  it('uses the error colour when any tenant is DISCONNECTED, and lists the worst first with status and as-of time', () => {
+    const shown = statusBarPresentation(
+      connected,
+      [
+        tenantView({ id: 'a', displayName: 'Alpha', status: 'STALE', asOf: NOW - 10 * 60_000 }),
+        tenantView({ id: 'b', displayName: 'Beta', status: 'DISCONNECTED', asOf: null }),
+        tenantView({ id: 'c', displayName: 'Gamma' }),
+      ],
+      NOW,
+    );
+    assert.equal(shown.text, '$(error) 2 tenants need attention');
+    assert.equal(shown.background, 'error');
+    assert.deepEqual(
+      shown.attention.map((tenant) => tenant.displayName),
+      ['Beta', 'Alpha'],
+    );
+    const lines = shown.tooltip.split('\n').filter((line) => line.startsWith('- '));
+    assert.match(lines[0] ?? '', /\*\*Beta\*\* — DISCONNECTED, never synced/);
+    assert.match(lines[1] ?? '', /\*\*Alpha\*\* — STALE, as of .* \(10 min ago\)/);
+    assert.match(shown.tooltip, /Click to refresh them/);
+  });
+
+  it('escapes a tenant name in the tooltip', () => {
+    const shown = statusBarPresentation(connected, [tenantView({ displayName: '[x](command:evil)', status: 'STALE' })], NOW);
+    assert.ok(!shown.tooltip.includes('[x](command:evil)'));
+  });
+
+  it('says when no daemon is reachable, and offers to start it', () => {
+    const shown = statusBarPresentation({ kind: 'unreachable', reason: 'nothing is listening' }, [], NOW);
+    assert.equal(shown.text, '$(debug-disconnect) M365: no daemon');
+    assert.equal(shown.command, COMMANDS.startDaemon.id);
+    assert.equal(shown.background, 'warning');
+  });
+
+  it('says it is reconnecting, when, and that what is shown is as of the loss', () => {
+    const shown = statusBarPresentation({ kind: 'reconnecting', reason: 'the daemon closed the event stream', retryAt: NOW + 8000 }, [tenantView()], NOW);
+    assert.equal(shown.text, '$(debug-disconnect) M365: reconnecting');
+    assert.match(shown.tooltip, /Trying again in 8 s/);
+    assert.equal(shown.command, COMMANDS.reload.id);
+  });
+
+  it('offers to add a tenant when none is registered', () => {
+    const shown = statusBarPresentation(connected, [], NOW);
+    assert.equal(shown.text, '$(organization) M365: no tenants');
+    assert.equal(shown.command, COMMANDS.addTenant.id);
+  });
+});

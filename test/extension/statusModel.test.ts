@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import type { TenantView } from '../../protocol/daemonApi';
+import { StatusModel } from '../../extension/model/statusModel';
+import { MINUTE, NOW, tenantView, userView } from './support/viewFixtures';
+
+const users = { listUsers: async () => ({ users: [userView({ id: 'u1' })], total: 1, offset: 0, limit: 200 }) };
+
+describe('extension model: one picture of the daemon, raising change events', () => {
+  it('raises "turned DISCONNECTED" once, on the change, not for a tenant first seen that way', () => {
+    const model = new StatusModel({ users });
+    const turned: string[] = [];
+    model.onDidDisconnectTenant((tenant) => turned.push(tenant.id));
+    model.replaceTenants([tenantView({ id: 'a' }), tenantView({ id: 'b', status: 'DISCONNECTED' })]);
+    model.applyEvent({ type: 'tenant', tenant: tenantView({ id: 'a', status: 'DISCONNECTED', lastAttemptAt: NOW }) });
+    model.applyEvent({ type: 'tenant', tenant: tenantView({ id: 'a', status: 'DISCONNECTED', lastAttemptAt: NOW + 1 }) });
+    assert.deepEqual(turned, ['a']);
+  });
+
+  it('drops a tenant answer older than the one it holds', () => {
+    const model = new StatusModel({ users });
+    model.applyTenant(tenantView({ id: 'a', status: 'DISCONNECTED', lastAttemptAt: NOW }));
+    model.applyTenant(tenantView({ id: 'a', status: 'ACTIVE', asOf: NOW - 10 * MINUTE, lastAttemptAt: NOW - 10 * MINUTE }));
+    assert.equal(model.tenant('a')?.status, 'DISCONNECTED');
+  });
+
+  it('tells the tree which tenant rows changed, and when the list itself changed', () => {
+    const model = new StatusModel({ users });
+    const changes: Array<readonly string[] | undefined> = [];
+    model.onDidChangeTenants((change) => changes.push(change.tenantIds));
+    model.replaceTenants([tenantView({ id: 'a' })]);
+    model.applyEvent({ type: 'tenant', tenant: tenantView({ id: 'a', lastAttemptAt: NOW + 1 }) });
+    model.applyEvent({ type: 'tenant', tenant: tenantView({ id: 'b' }) });
+    model.applyEvent({ type: 'tenant-removed', tenantId: 'b' });
+    assert.deepEqual(changes, [undefined, ['a'], undefined, undefined]);
+  });
+
+  it('applies one users event to the users read and tells the tree which tenant', async () => {
+    const model = new StatusModel({ users });
+    model.replaceTenants([tenantView({ id: 'a' })]);
+    await model.loadMoreUsers('a');
+    const changed: string[] = [];
+    model.onDidChangeUsers(({ tenantId }) => changed.push(tenantId));
+    model.applyEvent({ type: 'users', tenantId: 'a', users: [userView({ id: 'u1', state: 'locked', accountEnabled: false, lastVerifiedAt: NOW })], removedUserIds: [] });
+    assert.deepEqual(changed, ['a']);
+    assert.equal(model.users('a').find('u1')?.state, 'locked');
+  });
+
+  it('forgets the users read when a new listing comes (changes may have been missed while disconnected)', async () => {
+    const model = new StatusModel({ users });
+    model.replaceTenants([tenantView({ id: 'a' })]);
+    await model.loadMoreUsers('a');
+    assert.equal(model.users('a').loaded, true);
+    model.replaceTenants([tenantView({ id: 'a' })]);
+    assert.equal(model.users('a').loaded, false);
+  });
+
+  it('says a row is busy, and when it is not any more', () => {
+    const model = new StatusModel({ users });
+    const keys: string[] = [];
+    model.onDidChangeBusy(({ key }) => keys.push(key));
+    model.setBusy('tenant/a', 'Refreshing…');
+    assert.equal(model.busy('tenant/a'), 'Refreshing…');
+    model.clearBusy('tenant/a');
+    model.clearBusy('tenant/a');
+    assert.equal(model.busy('tenant/a'), undefined);
+    assert.deepEqual(keys, ['tenant/a', 'tenant/a']);
+  });
+
+  it('sorts tenants by name for every view', () => {
+    const model = new StatusModel({ users });
+    const named = (id: string, displayName: string): TenantView => tenantView({ id, displayName });
+    model.replaceTenants([named('1', 'fabrikam'), named('2', 'Contoso'), named('3', 'Tenant 10'), named('4', 'Tenant 9')]);
+    assert.deepEqual(
+      model.tenants().map((tenant) => tenant.displayName),
+      ['Contoso', 'fabrikam', 'Tenant 9', 'Tenant 10'],
+    );
+  });
+});
