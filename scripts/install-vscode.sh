@@ -14,6 +14,10 @@ PLAYWRIGHT_CORE_VERSION=1.65.1
 # Bump when the steps below change, so existing installs are redone.
 RECIPE=1
 
+# --editor-only: code-server alone (for the demo, opened in your own browser); no Debian packages.
+EDITOR_ONLY=0
+[[ "${1:-}" == "--editor-only" ]] && EDITOR_ONLY=1
+
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEST="$ROOT/.vscode-test"
 STAMP="$DEST/.install-complete"
@@ -44,7 +48,7 @@ run() { printf '\n$ (%s) %s\n' "$PWD" "$*" >>"$LOG"; "$@" >>"$LOG" 2>&1; }
 
 complete_install() {
   [[ -f "$STAMP" && "$(cat "$STAMP")" == "$WANT_STAMP" ]] &&
-    [[ -x /usr/bin/chromium ]] &&
+    { [[ "$EDITOR_ONLY" == 1 ]] || [[ -x /usr/bin/chromium ]]; } &&
     [[ -f "$CS/out/node/entry.js" ]] &&
     [[ -d "$DEST/node_modules/playwright-core" ]] &&
     [[ -e "$VSC/node_modules.asar" ]]
@@ -65,6 +69,7 @@ say "installing into $DEST (log: $LOG)"
 # --- Debian packages ------------------------------------------------------------------------------
 step "checking Debian packages (chromium, ripgrep)"
 missing=()
+if [[ "$EDITOR_ONLY" == 0 ]]; then
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
 command -v rg >/dev/null 2>&1 || missing+=(ripgrep)
 if ((${#missing[@]})); then
@@ -78,6 +83,7 @@ if ((${#missing[@]})); then
   run apt-get install -y -q "${missing[@]}"
 fi
 [[ -x /usr/bin/chromium ]] || die "apt-get install chromium: no /usr/bin/chromium afterwards"
+fi
 
 # --- npm project ----------------------------------------------------------------------------------
 # A half-finished tree (interrupted, or other versions) is thrown away rather than patched up.
