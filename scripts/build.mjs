@@ -26,8 +26,20 @@ const targets = {
   },
 };
 
+// Built only when named: the in-editor suite for `npm run test:vscode`.
+const onRequest = {
+  vscodeSuite: {
+    ...node,
+    format: 'cjs',
+    entryPoints: ['test/vscode/inEditorSuite.ts'],
+    outfile: 'dist/test/vscodeSuite.cjs',
+    external: ['vscode', 'mocha'],
+  },
+};
+Object.assign(targets, onRequest);
+
 const requested = process.argv.slice(2);
-const names = requested.length > 0 ? requested : Object.keys(targets);
+const names = requested.length > 0 ? requested : Object.keys(targets).filter((name) => !(name in onRequest));
 for (const name of names) {
   const target = targets[name];
   if (!target) {
