@@ -4,6 +4,7 @@
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createServer } from 'node:net';
 import { freePort, startCodeServer } from './local/codeServer.mjs';
 import { startLocalProduct, stopProcess } from './local/localProduct.mjs';
 
@@ -15,6 +16,12 @@ const { values } = parseArgs({
   },
 });
 const dataDir = resolve(values['data-dir']);
+const isFree = (port) =>
+  new Promise((resolvePort) => {
+    const probe = createServer();
+    probe.once('error', () => resolvePort(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolvePort(true)));
+  });
 const quietUnlessBroken = (name, line, stream) => {
   if (stream === 'stderr' && !line.startsWith('{') && !/ENOTFOUND|open-vsx|vsda/.test(line)) process.stderr.write(`[${name}] ${line}\n`);
 };
@@ -22,7 +29,9 @@ const quietUnlessBroken = (name, line, stream) => {
 const product = await startLocalProduct({ dataDir, pollInterval: values['poll-interval'], onLine: quietUnlessBroken });
 let editor;
 try {
-  const port = Number(values.port) || (await freePort());
+  // 8080 when it is free, else any free port: a busy default should not stop the demo.
+  const wanted = Number(values.port);
+  const port = wanted && (await isFree(wanted)) ? wanted : await freePort();
   editor = await startCodeServer({
     baseDir: join(dataDir, 'vscode'),
     port,
