@@ -89,36 +89,35 @@ export function tenantRoutes(services: DaemonServices, sinks: Parameters<typeof 
       ? { outcome: 'unchanged', user: views.user(result.user), message: result.message }
       : { outcome: result.outcome, user: views.user(result.user), activity: views.activity(result.activity) };
 
+  // Lock and unlock: the action's failure is recorded as an action (system log, keyed by tenant) before
+  // Express answers with the same error.
+  /** Runs a lock or unlock; its failure is recorded as an action (system log, keyed by tenant) before
+   * Express answers with the same error. Bad input was refused before, as the caller's business. */
+  const act = async (target: { id: string; userId: string }, verb: 'lock' | 'unlock', action: () => Promise<UserActionResult>): Promise<LockOutcome> => {
+    try {
+      return answer(await action());
+    } catch (error) {
+      handleError(error, { source: 'action', tenantId: target.id, operation: `${verb} ${target.userId}` }, sinks);
+      throw error;
+    }
+  };
+
   router.post('/tenants/:id/users/:userId/lock', async (request, response) => {
     const body = lockUserSchema.parse(request.body ?? {});
     const { id, userId } = request.params;
-    try {
-      const result = await services.actions.lock(id, userId, {
-        by: operatorOf(request, services),
-        revokeSessions: body.revokeSessions ?? false,
-        overrideOnPremises: body.overrideOnPremises ?? false,
-      });
-      response.json(answer(result));
-    } catch (error) {
-      // Recorded as an action (system log, keyed by tenant) before Express answers with the same error.
-      handleError(error, { source: 'action', tenantId: id, operation: `lock ${userId}` }, sinks);
-      throw error;
-    }
+    const by = operatorOf(request, services);
+    response.json(
+      await act(request.params, 'lock', () =>
+        services.actions.lock(id, userId, { by, revokeSessions: body.revokeSessions ?? false, overrideOnPremises: body.overrideOnPremises ?? false }),
+      ),
+    );
   });
 
   router.post('/tenants/:id/users/:userId/unlock', async (request, response) => {
     const body = unlockUserSchema.parse(request.body ?? {});
     const { id, userId } = request.params;
-    try {
-      const result = await services.actions.unlock(id, userId, {
-        by: operatorOf(request, services),
-        overrideOnPremises: body.overrideOnPremises ?? false,
-      });
-      response.json(answer(result));
-    } catch (error) {
-      handleError(error, { source: 'action', tenantId: id, operation: `unlock ${userId}` }, sinks);
-      throw error;
-    }
+    const by = operatorOf(request, services);
+    response.json(await act(request.params, 'unlock', () => services.actions.unlock(id, userId, { by, overrideOnPremises: body.overrideOnPremises ?? false })));
   });
 
   return router;
