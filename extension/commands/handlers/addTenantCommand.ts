@@ -24,7 +24,7 @@ export async function addTenantCommand(services: CommandServices): Promise<void>
   if (appId === undefined) return;
   const displayName = await vscode.window.showInputBox({
     title,
-    prompt: 'A name for the tenant in this list (optional: the daemon uses the organisation name)',
+    prompt: 'A name for the tenant in this list (optional: without one, the tenant id or domain above is shown)',
     ignoreFocusOut: true,
     validateInput: validateDisplayName,
   });
