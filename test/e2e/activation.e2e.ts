@@ -1,8 +1,7 @@
 // The extension on a machine where nothing runs yet, in a real VS Code (code-server + Chromium): it
 // activates, says there is no daemon and offers to start one; "Start Daemon" starts the daemon bundled
 // with the extension and the views follow it; "Stop Daemon" stops it again. The credential-health page
-// renders under its Content-Security-Policy in the light, dark and high-contrast themes. (These are the
-// checks of test/e2e/activationSmoke.ts, as a mocha suite.)
+// renders under its Content-Security-Policy in the light, dark and high-contrast themes.
 import assert from 'node:assert/strict';
 import type { E2eProduct } from './support/e2eProduct';
 import { startE2eProduct } from './support/e2eProduct';
