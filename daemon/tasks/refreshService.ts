@@ -25,7 +25,7 @@ export interface RefreshServiceOptions {
 }
 
 /**
- * The refresh button, as the second seed document describes it. Every click records an "Updating
+ * The refresh button, following the refresh behaviour MSP portals established. Every click records an "Updating
  * account status" activity (the button is never disabled). It queues "Update AD cache" and "Check
  * account status" unless the tenant's previous refresh was queued within the dedup window and is
  * PENDING, IN_PROGRESS or COMPLETE; then the activity names that earlier task and nothing is queued.

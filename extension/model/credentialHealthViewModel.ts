@@ -1,7 +1,7 @@
 import type { CredentialHealthView, TenantStatusName, TenantView } from '../../protocol/daemonApi';
 import { clockTime, relativeTime } from '../common/relativeTime';
 
-/** The least-privilege set the daemon needs (issue 3), and the one that only adds "who changed it". */
+/** The least-privilege set the daemon needs, and the one that only adds "who changed it". */
 export const REQUIRED_ROLES = ['User.Read.All', 'User.EnableDisableAccount.All', 'User.RevokeSessions.All'] as const;
 export const OPTIONAL_ROLES = ['AuditLog.Read.All'] as const;
 
