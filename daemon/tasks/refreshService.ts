@@ -8,7 +8,7 @@ import { TASK_KINDS } from './taskKinds';
 
 export const REFRESH_ACTIVITY_NAME = 'Updating account status';
 
-// The vendor's refresh tasks are shown only with "Display automated tasks"; the activity is what the
+// As in MSP portals, refresh tasks are shown only with "Display automated tasks"; the activity is what the
 // operator sees, and it names the tasks it queued.
 const REFRESH_TASKS_ARE_AUTOMATED = true;
 
