@@ -133,7 +133,7 @@ export class Daemon {
       ...(options.random ? { random: options.random } : {}),
     });
     const health = new CredentialHealthService(store, connections, status, clock, logger.child({ component: 'credential-health' }));
-    const registry = new TenantRegistry(store, vault, connections, health, poller, logger);
+    const registry = new TenantRegistry(store, vault, connections, health, poller, sync, logger);
     const runner = new TaskRunner({ store, logger, maxConcurrent: config.maxConcurrentTasks, clock });
     runner.register(TASK_KINDS.updateAdCache.kind, async (task) => {
       const outcome = await sync.sync(task.tenantId ?? '', { full: true, taskId: task.id, source: 'task' });

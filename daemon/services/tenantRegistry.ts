@@ -7,6 +7,7 @@ import type { Vault } from '../vault/vault';
 import type { CredentialHealthService } from './credentialHealthService';
 import type { Poller } from './poller';
 import type { TenantConnections } from './tenantConnections';
+import type { TenantSync } from './tenantSync';
 
 export interface RegisterTenant {
   tenant: string;
@@ -36,6 +37,7 @@ export class TenantRegistry {
     private readonly connections: TenantConnections,
     private readonly health: CredentialHealthService,
     private readonly poller: Poller,
+    private readonly sync: TenantSync,
     private readonly logger: Logger,
   ) {}
 
@@ -66,8 +68,10 @@ export class TenantRegistry {
     await this.vault.put(tenant.id, credential);
     this.connections.forget(tenant.id);
     await this.store.recordCredentialsRotated(tenant.id, credential.kind, by);
-    await this.health.check(tenant.id);
-    this.poller.syncSoon(tenant.id);
+    const health = await this.health.check(tenant.id);
+    // New credentials that work: sync now, so the answer already says whether the tenant is back.
+    if (health.canGetToken) await this.sync.sync(tenant.id, { source: 'task' });
+    else this.poller.syncSoon(tenant.id);
     return this.store.requireTenant(tenant.id);
   }
 

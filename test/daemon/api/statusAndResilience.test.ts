@@ -66,8 +66,7 @@ describe('daemon: tenant status and resilience (manual clock, real sockets)', fu
       const answer = await harness.api<TenantView>('PUT', `/v1/tenants/${id}/credentials`, { credential: { kind: 'secret', clientSecret: rotated.body.secret } });
       assert.equal(answer.status, 200);
       assert.equal(answer.body.credentialHealth?.canGetToken, true);
-      await harness.advance(clock, 1 * second, 1 * second);
-      assert.equal((await tenant(id)).status, 'ACTIVE');
+      assert.equal(answer.body.status, 'ACTIVE', 'the rotation answer already has the tenant back');
     });
 
     it('stays DISCONNECTED through its polls when registered with a wrong secret', async () => {
