@@ -7,6 +7,7 @@ import type { E2eProduct } from './support/e2eProduct';
 import { startE2eProduct } from './support/e2eProduct';
 import { productErrors } from './support/productErrors';
 import { waitFor } from './support/waitFor';
+import { productHooks } from './support/productHooks';
 import { Workbench } from './support/workbench';
 
 describe('the extension in a real VS Code with no daemon running', function () {
@@ -23,24 +24,7 @@ describe('the extension in a real VS Code with no daemon running', function () {
     await workbench.widenSideBar(560);
   });
 
-  beforeEach(function () {
-    product?.note(`test: ${this.currentTest?.title ?? ''}`);
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state !== 'failed' || !product) return;
-    const path = await product.screenshot(`FAILED-${this.currentTest.title.slice(0, 60)}`).catch(() => 'none');
-    process.stdout.write(`      failure screenshot: ${path}\n      last log lines:\n${product.logs.slice(-25).map((line) => `        ${line}`).join('\n')}\n`);
-    // A dialog or quick input left open by the failed step would block the steps after it.
-    for (let press = 0; press < 3; press++) await product.page.keyboard.press('Escape').catch(() => undefined);
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    // Also stops the daemon the extension started: it runs detached, by design.
-    await product?.stop();
-    if (product) process.stdout.write(`      screenshots and logs: ${product.screenshotDir}\n`);
-  });
+  productHooks(() => product);
 
   it('activates and says no daemon is reachable, in the views and the status bar', async () => {
     const welcome = await waitFor('the no-daemon welcome content in the Tenants view', () => workbench.welcome('Tenants'), (text) => text.startsWith('No m365-status daemon is reachable.'));

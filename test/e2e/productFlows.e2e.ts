@@ -4,8 +4,7 @@
 //
 // The tests run in order and build on each other (the user locked in one is re-enabled in the next), as
 // one operator's session would. Screenshots of each step, and the logs of every process, go to
-// test-output/e2e/productFlows/. Every e2e suite (it builds first):
-//   npx mocha --no-config --node-option import=tsx --exit --timeout 180000 --reporter test/support/summaryReporter.cjs 'test/e2e/*.e2e.ts'
+// test-output/e2e/productFlows/. Every e2e suite (it builds first): npm run test:e2e
 import assert from 'node:assert/strict';
 import type { TaskListEntry, TenantView, UserPage, UserView } from '../../protocol/daemonApi';
 import type { E2eProduct } from './support/e2eProduct';
@@ -13,6 +12,7 @@ import { startE2eProduct } from './support/e2eProduct';
 import { productErrors } from './support/productErrors';
 import { waitFor } from './support/waitFor';
 import type { TreeRowOnScreen } from './support/workbench';
+import { productHooks } from './support/productHooks';
 import { Workbench } from './support/workbench';
 
 const POLL_INTERVAL_MS = 5000;
@@ -58,23 +58,7 @@ describe('the product in a real VS Code (code-server + Chromium)', function () {
     await workbench.widenSideBar(560);
   });
 
-  beforeEach(function () {
-    product?.note(`test: ${this.currentTest?.title ?? ''}`);
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state !== 'failed' || !product) return;
-    const path = await product.screenshot(`FAILED-${this.currentTest.title.slice(0, 60)}`).catch(() => 'none');
-    process.stdout.write(`      failure screenshot: ${path}\n      last log lines:\n${product.logs.slice(-25).map((line) => `        ${line}`).join('\n')}\n`);
-    // A dialog or quick input left open by the failed step would block the steps after it.
-    for (let press = 0; press < 3; press++) await product.page.keyboard.press('Escape').catch(() => undefined);
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await product?.stop();
-    if (product) process.stdout.write(`      screenshots and logs: ${product.screenshotDir}\n`);
-  });
+  productHooks(() => product);
 
   async function tenants(): Promise<TenantView[]> {
     return (await product.daemonApi<{ tenants: TenantView[] }>('GET', '/v1/tenants')).body.tenants;
