@@ -56,7 +56,8 @@ export function readExtensionSettings(read: SettingReader): ExtensionSettings {
     polling: {
       intervalSeconds: int('polling.intervalSeconds', d.polling.intervalSeconds, pollIntervalSeconds.min, pollIntervalSeconds.max),
       staleAfterPolls: int('polling.staleAfterPolls', d.polling.staleAfterPolls, 1, 100),
-      inactiveAfterDays: int('polling.inactiveAfterDays', d.polling.inactiveAfterDays, 1, 3650),
+      // One day under the daemon's longest threshold, which the dormant one must still exceed.
+      inactiveAfterDays: int('polling.inactiveAfterDays', d.polling.inactiveAfterDays, 1, 3649),
       dormantAfterDays: int('polling.dormantAfterDays', d.polling.dormantAfterDays, 2, 3650),
     },
     activity: { showAutomatedTasks: bool('activity.showAutomatedTasks', d.activity.showAutomatedTasks) },
