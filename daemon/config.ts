@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { daemonContract, resolveDataDirectoryPath } from '../protocol/daemonContract';
 import { AppError } from './errors/AppError';
 
 const SECOND = 1000;
@@ -40,6 +41,9 @@ function integer(min: number, max: number) {
     .max(max, { message: `must be at most ${max}` });
 }
 
+const contract = daemonContract.settings;
+const pollInterval = () => duration(daemonContract.pollIntervalSeconds.min * SECOND, daemonContract.pollIntervalSeconds.max * SECOND);
+
 const httpsUrl = z
   .url({ protocol: /^https$/, message: 'expected an https:// URL' })
   .transform((value) => value.replace(/\/+$/, ''));
@@ -49,28 +53,28 @@ const httpsUrl = z
  * The schema is the runtime check and the type, so the two cannot drift.
  */
 const SETTINGS = {
-  dataDir: { env: 'M365_STATUS_DATA_DIR', flag: '--data-dir', schema: z.string().min(1).default('~/.m365-status') },
+  dataDir: { ...contract.dataDirectory, schema: z.string().min(1).default(daemonContract.defaultDataDirectory) },
   // 0 lets the OS choose; the extension reads the actual port from the daemon file in the data directory.
-  port: { env: 'M365_STATUS_PORT', flag: '--port', schema: integer(0, 65535).default(0) },
-  pollIntervalMs: { env: 'M365_STATUS_POLL_INTERVAL', flag: '--poll-interval', schema: duration(5 * SECOND, DAY).default(60 * SECOND) },
+  port: { ...contract.port, schema: integer(0, 65535).default(0) },
+  pollIntervalMs: { ...contract.pollInterval, schema: pollInterval().default(60 * SECOND) },
   /** Each wait is the interval ± this fraction, so tenants registered together drift apart. */
   pollJitterRatio: {
     env: 'M365_STATUS_POLL_JITTER',
     flag: '--poll-jitter',
     schema: z.coerce.number({ message: 'expected a fraction such as 0.1' }).min(0).max(0.5, { message: 'must be at most 0.5' }).default(0.1),
   },
-  staleAfterPolls: { env: 'M365_STATUS_STALE_AFTER_POLLS', flag: '--stale-after-polls', schema: integer(1, 100).default(3) },
-  inactiveAfterMs: { env: 'M365_STATUS_INACTIVE_AFTER', flag: '--inactive-after', schema: duration(MINUTE, 3650 * DAY).default(14 * DAY) },
-  dormantAfterMs: { env: 'M365_STATUS_DORMANT_AFTER', flag: '--dormant-after', schema: duration(MINUTE, 3650 * DAY).default(30 * DAY) },
+  staleAfterPolls: { ...contract.staleAfterPolls, schema: integer(1, 100).default(3) },
+  inactiveAfterMs: { ...contract.inactiveAfter, schema: duration(MINUTE, 3650 * DAY).default(14 * DAY) },
+  dormantAfterMs: { ...contract.dormantAfter, schema: duration(MINUTE, 3650 * DAY).default(30 * DAY) },
   inactivePollIntervalMs: {
     env: 'M365_STATUS_INACTIVE_POLL_INTERVAL',
     flag: '--inactive-poll-interval',
-    schema: duration(5 * SECOND, DAY).default(15 * MINUTE),
+    schema: pollInterval().default(15 * MINUTE),
   },
   dormantPollIntervalMs: {
     env: 'M365_STATUS_DORMANT_POLL_INTERVAL',
     flag: '--dormant-poll-interval',
-    schema: duration(5 * SECOND, DAY).default(HOUR),
+    schema: pollInterval().default(HOUR),
   },
   refreshDedupWindowMs: {
     env: 'M365_STATUS_REFRESH_DEDUP_WINDOW',
@@ -108,7 +112,7 @@ export type ConfigOverrides = Partial<Record<SettingName, string | number | unde
 export interface ConfigSource {
   env?: Readonly<Record<string, string | undefined>>;
   overrides?: ConfigOverrides;
-  /** Where `~` points; the real home directory unless a test says otherwise. */
+  /** Where `~` and a relative data directory point; the real home directory unless a test says otherwise. */
   home?: string;
 }
 
@@ -138,7 +142,7 @@ export function loadConfig(source: ConfigSource = {}): Config {
   }
   const config = values as { -readonly [K in SettingName]: z.output<Settings[K]['schema']> };
 
-  config.dataDir = expandHome(config.dataDir, source.home ?? homedir());
+  config.dataDir = resolveDataDirectoryPath(config.dataDir, source.home ?? homedir(), { resolve });
   if (config.caFile !== undefined) {
     config.caFile = expandHome(config.caFile, source.home ?? homedir());
     checkReadableFile(config.caFile, labelOf('caFile', overrides));
@@ -169,6 +173,7 @@ function emptyToUndefined(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
 }
 
+/** For other files named on the command line, where the working directory is the one the operator means. */
 function expandHome(path: string, home: string): string {
   const expanded = path === '~' ? home : path.startsWith('~/') ? join(home, path.slice(2)) : path;
   return isAbsolute(expanded) ? expanded : resolve(expanded);

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { DaemonEndpointFile } from '../protocol/daemonApi';
+import { daemonContract } from '../protocol/daemonContract';
 import { ApiViews } from './api/apiViews';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
@@ -32,8 +33,8 @@ import { TASK_KINDS } from './tasks/taskKinds';
 import { TaskRunner } from './tasks/taskRunner';
 import { Vault } from './vault/vault';
 
-export const DAEMON_FILE_NAME = 'daemon.json';
-export const DAEMON_LOG_FILE_NAME = 'daemon.log';
+export const DAEMON_FILE_NAME = daemonContract.files.endpoint;
+export const DAEMON_LOG_FILE_NAME = daemonContract.files.log;
 export const daemonVersion = '0.1.0';
 
 export interface DaemonOptions {

@@ -1,5 +1,6 @@
-import { parseArgs } from 'node:util';
-import { CONFIG_SETTINGS, loadConfig, type ConfigOverrides, type SettingName } from './config';
+import { daemonContract, dataDirectoryRule } from '../protocol/daemonContract';
+import { CONFIG_SETTINGS, loadConfig } from './config';
+import { parseDaemonArguments } from './daemonArguments';
 import { createDaemonLogger, Daemon, daemonVersion } from './daemon';
 import { isAppError } from './errors/AppError';
 
@@ -15,29 +16,21 @@ function usage(): string {
     `  ${'--help'.padEnd(36)} this text`,
     `  ${'--version'.padEnd(36)} the version`,
     '',
-    'It writes daemon.json (url, port, pid, bearer token; mode 0600) into the data directory for clients.',
+    `The data directory defaults to ${daemonContract.defaultDataDirectory}; ${dataDirectoryRule}.`,
+    `It writes ${daemonContract.files.endpoint} (url, port, pid, bearer token; mode 0600) into the data directory for clients.`,
     'Point it at the simulator with --authority-host and --graph-base-url (https) and --ca-file.',
   ].join('\n');
 }
 
 async function main(): Promise<void> {
-  const options = Object.fromEntries(CONFIG_SETTINGS.map(({ flag }) => [flag.slice(2), { type: 'string' as const }]));
-  const { values } = parseArgs({
-    options: { ...options, help: { type: 'boolean' }, version: { type: 'boolean' } },
-    strict: true,
-  });
-  if (values.help) {
+  const { help, version, overrides } = parseDaemonArguments(process.argv.slice(2));
+  if (help) {
     process.stdout.write(`${usage()}\n`);
     return;
   }
-  if (values.version) {
+  if (version) {
     process.stdout.write(`${daemonVersion}\n`);
     return;
-  }
-  const overrides: ConfigOverrides = {};
-  for (const { name, flag } of CONFIG_SETTINGS) {
-    const value = (values as Record<string, unknown>)[flag.slice(2)];
-    if (typeof value === 'string') overrides[name as SettingName] = value;
   }
   const config = loadConfig({ overrides });
   const logger = createDaemonLogger(config);

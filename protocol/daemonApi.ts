@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { daemonContract } from './daemonContract';
 
 /**
  * The daemon's HTTP API and event stream: request schemas (validated by the daemon) and the shapes it
@@ -45,7 +46,7 @@ export const addTenantSchema = z.strictObject({
   displayName: z.string().trim().min(1).max(120).optional(),
   appId,
   credential: credentialInputSchema,
-  pollIntervalSeconds: z.number().int().min(10).max(86_400).optional(),
+  pollIntervalSeconds: z.number().int().min(daemonContract.pollIntervalSeconds.min).max(daemonContract.pollIntervalSeconds.max).optional(),
 });
 export type AddTenantRequest = z.infer<typeof addTenantSchema>;
 

@@ -1,7 +1,8 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
+import { credentialRequirements } from '../../protocol/credentialRequirements';
 import { classifyMicrosoftFailure } from './microsoftFailure';
 
-export const auditPermission = 'AuditLog.Read.All';
+export const auditPermission = credentialRequirements.auditLogRole;
 
 export type AccountChangeAttribution =
   | { known: true; actor: string; at: number }

@@ -1,12 +1,11 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import type { Client } from '@microsoft/microsoft-graph-client';
+import { credentialRequirements } from '../../protocol/credentialRequirements';
 import type { CredentialHealth } from '../store/storeSchema';
 import { classifyMicrosoftFailure } from './microsoftFailure';
 import type { TenantCredential, TenantTokenSource } from './tenantTokenSource';
 
-/** The least-privilege application permissions the product needs, and the optional one. */
-export const requiredRoles = ['User.Read.All', 'User.EnableDisableAccount.All', 'User.RevokeSessions.All'] as const;
-export const optionalRoles = ['AuditLog.Read.All'] as const;
+const { requiredRoles, optionalRoles } = credentialRequirements;
 
 /** Broader permissions that include a needed one. */
 const includedIn: Record<string, readonly string[]> = {

@@ -1,3 +1,4 @@
+import { credentialRequirements } from '../../protocol/credentialRequirements';
 import type { Clock, Timer } from '../clock';
 import type { Logger } from '../logging/logger';
 import { probeCredentialHealth } from '../microsoft/credentialProbe';
@@ -7,7 +8,6 @@ import type { TenantConnections } from './tenantConnections';
 import type { TenantStatusService } from './tenantStatusService';
 
 const dayMs = 24 * 60 * 60 * 1000;
-export const expiryWarningMs = 30 * dayMs;
 
 /**
  * Credential health per tenant: checked at start, with every "Check account status" task, when
@@ -53,7 +53,7 @@ export class CredentialHealthService {
     if (category) {
       await this.store.recordSyncFailure(tenantId, { category, code: health.failure?.code ?? 'MISSING_PERMISSIONS', message: describe(health) });
     }
-    if (health.credentialExpiresAt !== null && health.credentialExpiresAt - this.clock.now() < expiryWarningMs) {
+    if (health.credentialExpiresAt !== null && health.credentialExpiresAt - this.clock.now() < credentialRequirements.expiryWarningMs) {
       const days = Math.max(0, Math.floor((health.credentialExpiresAt - this.clock.now()) / dayMs));
       await this.store.appendSystemLog({
         level: 'warn',

@@ -1,18 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { DaemonEndpointFile } from '../../protocol/daemonApi';
+import { daemonContract, resolveDataDirectoryPath } from '../../protocol/daemonContract';
 
-export const DAEMON_ENDPOINT_FILE_NAME = 'daemon.json';
+export const DAEMON_ENDPOINT_FILE_NAME = daemonContract.files.endpoint;
 
 /**
  * Where the daemon keeps its data: the setting when given, else `M365_STATUS_DATA_DIR`, else the
  * daemon's own default, so that a daemon started from a terminal and the extension find each other.
  */
 export function resolveDataDirectory(setting: string, env: Readonly<Record<string, string | undefined>> = process.env, home = homedir()): string {
-  const chosen = setting.trim() || env.M365_STATUS_DATA_DIR?.trim() || '~/.m365-status';
-  const expanded = chosen === '~' ? home : chosen.startsWith('~/') ? join(home, chosen.slice(2)) : chosen;
-  return isAbsolute(expanded) ? expanded : resolve(home, expanded);
+  const chosen = setting.trim() || env[daemonContract.settings.dataDirectory.env]?.trim() || daemonContract.defaultDataDirectory;
+  return resolveDataDirectoryPath(chosen, home, { resolve });
 }
 
 /**

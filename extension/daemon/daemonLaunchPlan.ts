@@ -1,3 +1,4 @@
+import { daemonContract } from '../../protocol/daemonContract';
 import type { ExtensionSettings } from '../model/extensionSettings';
 
 export interface DaemonLaunchPlan {
@@ -17,25 +18,26 @@ export interface DaemonLaunchInputs {
 
 /**
  * How the bundled daemon is started: data directory and port on the command line, the poll interval and
- * thresholds in the environment variables the daemon's config reads (daemon/config.ts), in the units it
- * accepts (`60s`, `14d`).
+ * thresholds in the environment variables the daemon's config reads (protocol/daemonContract.ts), in the
+ * units it accepts (`60s`, `14d`).
  */
 export function daemonLaunchPlan(inputs: DaemonLaunchInputs): DaemonLaunchPlan {
   const { settings } = inputs;
+  const names = daemonContract.settings;
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(inputs.baseEnv)) if (value !== undefined) env[key] = value;
   env.ELECTRON_RUN_AS_NODE = '1';
   // The data directory is given by flag; an inherited variable must not contradict it.
-  delete env.M365_STATUS_DATA_DIR;
-  delete env.M365_STATUS_PORT;
-  env.M365_STATUS_POLL_INTERVAL = `${settings.polling.intervalSeconds}s`;
-  env.M365_STATUS_STALE_AFTER_POLLS = String(settings.polling.staleAfterPolls);
-  env.M365_STATUS_INACTIVE_AFTER = `${settings.polling.inactiveAfterDays}d`;
+  delete env[names.dataDirectory.env];
+  delete env[names.port.env];
+  env[names.pollInterval.env] = `${settings.polling.intervalSeconds}s`;
+  env[names.staleAfterPolls.env] = String(settings.polling.staleAfterPolls);
+  env[names.inactiveAfter.env] = `${settings.polling.inactiveAfterDays}d`;
   // The daemon refuses a dormant threshold that is not longer than the inactive one.
-  env.M365_STATUS_DORMANT_AFTER = `${Math.max(settings.polling.dormantAfterDays, settings.polling.inactiveAfterDays + 1)}d`;
+  env[names.dormantAfter.env] = `${Math.max(settings.polling.dormantAfterDays, settings.polling.inactiveAfterDays + 1)}d`;
   return {
     command: inputs.execPath,
-    args: [inputs.daemonScript, '--data-dir', inputs.dataDirectory, '--port', String(settings.daemon.port)],
+    args: [inputs.daemonScript, names.dataDirectory.flag, inputs.dataDirectory, names.port.flag, String(settings.daemon.port)],
     env,
   };
 }

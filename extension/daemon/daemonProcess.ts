@@ -3,13 +3,14 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DaemonEndpointFile } from '../../protocol/daemonApi';
+import { daemonContract } from '../../protocol/daemonContract';
 import type { Logger } from '../common/logger';
 import { silentLogger } from '../common/logger';
 import { DaemonClient } from './daemonClient';
 import type { DaemonLaunchPlan } from './daemonLaunchPlan';
 import { readDaemonEndpoint } from './daemonEndpoint';
 
-export const DAEMON_START_LOG = 'daemon-start.log';
+export const DAEMON_START_LOG = daemonContract.files.startLog;
 
 export interface DaemonProcessOptions {
   logger?: Logger;

@@ -1,13 +1,10 @@
+import { credentialRequirements } from '../../protocol/credentialRequirements';
 import type { CredentialHealthView, TenantStatusName, TenantView } from '../../protocol/daemonApi';
 import { clockTime, relativeTime } from '../common/relativeTime';
 
-/** The least-privilege set the daemon needs, and the one that only adds "who changed it". */
-export const REQUIRED_ROLES = ['User.Read.All', 'User.EnableDisableAccount.All', 'User.RevokeSessions.All'] as const;
-export const OPTIONAL_ROLES = ['AuditLog.Read.All'] as const;
+const { requiredRoles: REQUIRED_ROLES, optionalRoles: OPTIONAL_ROLES, expiryWarningMs: EXPIRY_WARNING_MS } = credentialRequirements;
 
 const DAY = 24 * 60 * 60 * 1000;
-/** Warn this long before a secret or certificate expires. */
-export const EXPIRY_WARNING_MS = 30 * DAY;
 
 export type CredentialCheck = 'passing' | 'warning' | 'failing' | 'unchecked';
 export type ExpiryLevel = 'ok' | 'warning' | 'expired' | 'unknown';

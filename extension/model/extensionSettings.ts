@@ -1,8 +1,10 @@
+import { daemonContract } from '../../protocol/daemonContract';
+
 /** The extension's settings (`m365Status.*` in package.json), read through whatever holds them. */
 export interface ExtensionSettings {
   daemon: {
     autoStart: boolean;
-    /** Empty: `M365_STATUS_DATA_DIR`, else the daemon's default `~/.m365-status`. */
+    /** Empty: `M365_STATUS_DATA_DIR`, else the daemon's default `~/.m365-status`; read by the rule in protocol/daemonContract.ts. */
     dataDirectory: string;
     /** The loopback port a daemon started by the extension listens on; 0 lets it choose. */
     port: number;
@@ -44,6 +46,7 @@ export function readExtensionSettings(read: SettingReader): ExtensionSettings {
     return typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, Math.round(value))) : fallback;
   };
   const d = defaultSettings;
+  const { pollIntervalSeconds } = daemonContract;
   return {
     daemon: {
       autoStart: bool('daemon.autoStart', d.daemon.autoStart),
@@ -51,9 +54,10 @@ export function readExtensionSettings(read: SettingReader): ExtensionSettings {
       port: int('daemon.port', d.daemon.port, 0, 65_535),
     },
     polling: {
-      intervalSeconds: int('polling.intervalSeconds', d.polling.intervalSeconds, 5, 86_400),
+      intervalSeconds: int('polling.intervalSeconds', d.polling.intervalSeconds, pollIntervalSeconds.min, pollIntervalSeconds.max),
       staleAfterPolls: int('polling.staleAfterPolls', d.polling.staleAfterPolls, 1, 100),
-      inactiveAfterDays: int('polling.inactiveAfterDays', d.polling.inactiveAfterDays, 1, 3650),
+      // One day under the daemon's longest threshold, which the dormant one must still exceed.
+      inactiveAfterDays: int('polling.inactiveAfterDays', d.polling.inactiveAfterDays, 1, 3649),
       dormantAfterDays: int('polling.dormantAfterDays', d.polling.dormantAfterDays, 2, 3650),
     },
     activity: { showAutomatedTasks: bool('activity.showAutomatedTasks', d.activity.showAutomatedTasks) },
