@@ -1,4 +1,4 @@
-import { request as httpRequest, type ClientRequest } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 
 export interface EventClientsReport {
   neverReading: number;
@@ -40,7 +40,7 @@ export class EventClients {
     }
   }
 
-  private connect(onResponse: (res: import('node:http').IncomingMessage) => void): void {
+  private connect(onResponse: (res: IncomingMessage) => void): void {
     const url = new URL('/v1/events', this.url);
     const req = httpRequest({
       host: url.hostname,
@@ -49,8 +49,6 @@ export class EventClients {
       agent: false,
       headers: { authorization: `Bearer ${this.token}`, accept: 'text/event-stream' },
     });
-    // Small receive buffers make a never-reading client back up sooner, as a stuck one on a real machine does.
-    req.on('socket', (socket) => socket.setNoDelay(true));
     req.on('response', onResponse);
     req.on('error', () => undefined);
     req.end();
