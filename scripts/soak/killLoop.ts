@@ -8,6 +8,8 @@ export interface KillLoopReport {
   acknowledged: { locks: number; unlocks: number; refreshes: number };
   /** Requests cut by a kill: their outcome is unknown, so their users are no longer checked. */
   cut: number;
+  /** Lock and unlock requests answered with an error (their users are no longer checked either). */
+  refused: number;
   /** Acknowledged actions found not true after a restart, each described. */
   lost: string[];
 }
@@ -20,7 +22,7 @@ type Expectation = { action: 'lock' | 'unlock'; enabled: boolean };
  * acknowledged (answered 200/202) is still true in the daemon's store and in the simulator.
  */
 export async function killLoop(world: SoakWorld, tenant: SoakTenant, options: { kills: number; random: SeededRandom; workers?: number }): Promise<KillLoopReport> {
-  const report: KillLoopReport = { kills: 0, acknowledged: { locks: 0, unlocks: 0, refreshes: 0 }, cut: 0, lost: [] };
+  const report: KillLoopReport = { kills: 0, acknowledged: { locks: 0, unlocks: 0, refreshes: 0 }, cut: 0, refused: 0, lost: [] };
   const expected = new Map<string, Expectation>();
   /** Users with a request whose answer never came: the daemon may or may not have acted. */
   const unknown = new Set<string>();
@@ -60,6 +62,11 @@ export async function killLoop(world: SoakWorld, tenant: SoakTenant, options: { 
           } else if (answer.status === 200 && target) {
             report.acknowledged[request.action === 'lock' ? 'locks' : 'unlocks']++;
             expected.set(target, { action: request.action, enabled: request.action === 'unlock' });
+          } else if (target) {
+            // Refused or failed: whether Graph was changed before the answer is not known, so stop checking the user.
+            report.refused++;
+            unknown.add(target);
+            expected.delete(target);
           }
         } catch {
           report.cut++;
