@@ -172,10 +172,14 @@ export class GraphService {
     return { ...response, headers: { ...throttleHeaders, ...response.headers } };
   }
 
+  /**
+   * Graph's published cost table for the directory: `GET users` (the list) costs 2, any other read 1,
+   * any write 1 plus a write; `$select` takes 1 off, `$top` under 20 takes 1 off, never below 1.
+   */
   private cost(operation: string, request: SimRequest): RequestCost {
     if (request.method !== 'GET') return { resourceUnits: 1, writes: 1 };
-    if (!operation.startsWith('users.')) return { resourceUnits: 1, writes: 0 };
-    let units = request.query.has('$select') || request.query.has('$skiptoken') || request.query.has('$deltatoken') ? 1 : 2;
+    if (operation !== 'users.list') return { resourceUnits: 1, writes: 0 };
+    let units = request.query.has('$select') ? 1 : 2;
     const top = Number(request.query.get('$top'));
     if (Number.isInteger(top) && top > 0 && top < 20) units -= 1;
     return { resourceUnits: Math.max(1, units), writes: 0 };

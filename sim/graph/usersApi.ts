@@ -75,7 +75,9 @@ export function listUsers(context: GraphContext, caller: GraphCaller, request: S
   const body: Record<string, unknown> = { '@odata.context': contextUrl(request.origin, 'users', selected) };
   if (state.advanced && state.offset === 0) body['@odata.count'] = users.filter(matches).length;
   if (index < users.length) {
-    body['@odata.nextLink'] = `${request.origin}/v1.0/users?$skiptoken=${context.linkTokens.seal({ ...state, offset: index })}`;
+    // Graph's next links repeat the `$select` (which sets the page's cost); the token alone decides what comes.
+    const select = state.select === null ? '' : `&$select=${encodeURIComponent(state.select)}`;
+    body['@odata.nextLink'] = `${request.origin}/v1.0/users?$skiptoken=${context.linkTokens.seal({ ...state, offset: index })}${select}`;
   }
   body.value = page;
   return json(200, body);
@@ -108,6 +110,11 @@ export function getUser(caller: GraphCaller, request: SimRequest, idOrPrincipalN
   });
 }
 
+/** `@odata.type`, `@odata.context`, `displayName@odata.type`: annotations, not properties. */
+function isAnnotation(key: string): boolean {
+  return key.includes('@');
+}
+
 const patchableProperties: Partial<Record<string, 'boolean' | 'string'>> = {
   accountEnabled: 'boolean',
   displayName: 'string',
@@ -137,6 +144,9 @@ export function updateUser(
   }
   const changes: Partial<Record<UserProperty, unknown>> = {};
   for (const [key, value] of Object.entries(body)) {
+    // Graph ignores instance and property annotations on writes; Microsoft's SDKs send
+    // `"@odata.type": "#microsoft.graph.user"` on every update.
+    if (isAnnotation(key)) continue;
     const type = patchableProperties[key];
     if (!type) throw badRequest(`Property '${key}' cannot be updated by this request.`);
     if (typeof value !== type) {
