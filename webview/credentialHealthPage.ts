@@ -1,5 +1,5 @@
 import { provideVSCodeDesignSystem, vsCodeButton, vsCodeProgressRing } from '@vscode/webview-ui-toolkit';
-import { relativeTime } from '../extension/common/relativeTime';
+import { relativeTime } from './relativeTime';
 import type { CredentialHealthRow, CredentialHealthSnapshot } from '../extension/model/credentialHealthViewModel';
 import { expiryCountdown } from '../extension/model/credentialHealthViewModel';
 import type { ConnectionNote, HostMessage, PageMessage, PageRequest, PageState } from './credentialHealthProtocol';

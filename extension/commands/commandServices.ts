@@ -1,9 +1,9 @@
 import type * as vscode from 'vscode';
 import type { Logger } from '../common/logger';
-import type { DaemonClient } from '../daemon/daemonClient';
-import type { DaemonConnection } from '../daemon/daemonConnection';
-import type { DaemonController } from '../daemon/daemonController';
-import type { ExtensionSettings } from '../model/extensionSettings';
+import type { DaemonClient } from '../client/daemonClient';
+import type { DaemonConnection } from '../client/daemonConnection';
+import type { DaemonController } from '../client/daemonController';
+import type { ExtensionSettings } from '../common/extensionSettings';
 import type { StatusModel } from '../model/statusModel';
 import type { CredentialHealthPanel } from '../views/credentialHealthPanel';
 import type { SystemLogContentProvider } from '../views/systemLogContentProvider';

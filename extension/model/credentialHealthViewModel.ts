@@ -1,5 +1,5 @@
 import type { CredentialHealthView, TenantStatusName, TenantView } from '../../protocol/daemonApi';
-import { clockTime, relativeTime } from '../common/relativeTime';
+import { clockTime, relativeTime } from '../../webview/relativeTime';
 
 /** The least-privilege set the daemon needs, and the one that only adds "who changed it". */
 export const REQUIRED_ROLES = ['User.Read.All', 'User.EnableDisableAccount.All', 'User.RevokeSessions.All'] as const;

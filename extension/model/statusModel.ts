@@ -2,7 +2,7 @@ import type { DaemonEvent, SystemLogEntryView, TaskListEntry, TenantView, UserVi
 import { DisposableBase } from '../common/disposableBase';
 import { Emitter } from '../common/emitter';
 import { ActivityEntries } from './activityEntries';
-import type { ConnectionState } from './connectionState';
+import type { ConnectionState } from '../client/connectionState';
 import type { UserSource } from './tenantUsers';
 import { TenantUsers } from './tenantUsers';
 

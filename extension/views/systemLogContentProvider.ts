@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { DisposableBase } from '../common/disposableBase';
-import type { DaemonClient } from '../daemon/daemonClient';
+import type { DaemonClient } from '../client/daemonClient';
 import type { StatusModel } from '../model/statusModel';
 import type { SystemLogFilter } from '../model/systemLogDocument';
 import { systemLogDocument, systemLogTitle } from '../model/systemLogDocument';

@@ -3,10 +3,10 @@ import type { LockOutcome } from '../../../protocol/daemonApi';
 import type { LockChoice } from '../../model/lockConfirmation';
 import { isOnPremisesRefusal, lockConfirmation, lockOutcomeMessage, onPremisesOverridePrompt } from '../../model/lockConfirmation';
 import { userKey } from '../../model/tenantTreeModel';
-import { VIEW_IDS } from '../contextKeys';
+import { VIEW_IDS } from '../../common/contextKeys';
 import type { CommandServices } from '../commandServices';
 import { pickUser } from '../prompts/pickUser';
-import { withBusy } from '../withBusy';
+import { withBusy } from '../../actions/withBusy';
 
 /**
  * Lock = disable sign-in, after a confirmation that says so and offers to revoke sessions too. A user

@@ -2,9 +2,9 @@ import * as vscode from 'vscode';
 import { credentialHealthRow } from '../../model/credentialHealthViewModel';
 import { tenantKey } from '../../model/tenantTreeModel';
 import type { CommandServices } from '../commandServices';
-import { COMMANDS } from '../commandTable';
+import { COMMANDS } from '../../common/commandTable';
 import { pickTenant } from '../prompts/pickTenant';
-import { withBusy } from '../withBusy';
+import { withBusy } from '../../actions/withBusy';
 
 export async function recheckCredentialHealthCommand(services: CommandServices, arg?: unknown): Promise<void> {
   const tenant = await pickTenant(services.model, arg, 'Re-check the credentials of which tenant?');

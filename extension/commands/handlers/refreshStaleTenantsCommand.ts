@@ -4,7 +4,7 @@ import { tenantsNeedingAttention } from '../../model/statusBarPresentation';
 import { tenantPickItem } from '../../model/tenantPickItem';
 import { tenantKey } from '../../model/tenantTreeModel';
 import type { CommandServices } from '../commandServices';
-import { withBusy } from '../withBusy';
+import { withBusy } from '../../actions/withBusy';
 
 interface TenantItem extends vscode.QuickPickItem {
   tenant: TenantView;

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { tenantKey } from '../../model/tenantTreeModel';
 import type { CommandServices } from '../commandServices';
 import { pickTenant } from '../prompts/pickTenant';
-import { withBusy } from '../withBusy';
+import { withBusy } from '../../actions/withBusy';
 
 /**
  * Refresh is never refused here: the daemon decides what a repeat does (queue the tasks again, or record

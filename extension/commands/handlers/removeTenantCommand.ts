@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { tenantKey } from '../../model/tenantTreeModel';
 import type { CommandServices } from '../commandServices';
 import { pickTenant } from '../prompts/pickTenant';
-import { withBusy } from '../withBusy';
+import { withBusy } from '../../actions/withBusy';
 
 export async function removeTenantCommand(services: CommandServices, arg?: unknown): Promise<void> {
   const tenant = await pickTenant(services.model, arg, 'Remove which tenant?');

@@ -3,7 +3,7 @@ import { tenantKey } from '../../model/tenantTreeModel';
 import type { CommandServices } from '../commandServices';
 import { pickTenant } from '../prompts/pickTenant';
 import { promptCredential } from '../prompts/promptCredential';
-import { withBusy } from '../withBusy';
+import { withBusy } from '../../actions/withBusy';
 import { showTenantOutcome } from './tenantOutcome';
 
 /** Replaces a tenant's secret or certificate; the daemon checks the new one before answering. */

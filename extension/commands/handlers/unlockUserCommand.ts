@@ -2,10 +2,10 @@ import * as vscode from 'vscode';
 import type { LockOutcome } from '../../../protocol/daemonApi';
 import { isOnPremisesRefusal, lockOutcomeMessage, onPremisesOverridePrompt, unlockConfirmation } from '../../model/lockConfirmation';
 import { userKey } from '../../model/tenantTreeModel';
-import { VIEW_IDS } from '../contextKeys';
+import { VIEW_IDS } from '../../common/contextKeys';
 import type { CommandServices } from '../commandServices';
 import { pickUser } from '../prompts/pickUser';
-import { withBusy } from '../withBusy';
+import { withBusy } from '../../actions/withBusy';
 
 /** Unlock = enable sign-in; asks first only for users synced from on-premises (explicit override). */
 export async function unlockUserCommand(services: CommandServices, arg?: unknown): Promise<void> {

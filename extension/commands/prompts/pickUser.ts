@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { TenantView, UserView } from '../../../protocol/daemonApi';
-import type { DaemonClient } from '../../daemon/daemonClient';
+import type { DaemonClient } from '../../client/daemonClient';
 import type { StatusModel } from '../../model/statusModel';
 import { noIcons } from '../../model/tenantPickItem';
 import type { UserSearchHit } from '../../model/userSearch';

@@ -1,4 +1,4 @@
-import type { ExtensionSettings } from '../model/extensionSettings';
+import type { ExtensionSettings } from '../common/extensionSettings';
 
 export interface DaemonLaunchPlan {
   command: string;

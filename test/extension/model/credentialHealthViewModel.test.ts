@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { credentialHealthRow, credentialHealthViewModel, expiryCountdown } from '../../extension/model/credentialHealthViewModel';
-import { DAY, healthView, NOW, tenantView } from './support/viewFixtures';
+import { credentialHealthRow, credentialHealthViewModel, expiryCountdown } from '../../../extension/model/credentialHealthViewModel';
+import { DAY, healthView, NOW, tenantView } from '../support/viewFixtures';
 
 describe('extension model: credential health view-model', () => {
   it('counts down to expiry, warning from 30 days before', () => {

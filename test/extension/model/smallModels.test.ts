@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { commandRunKey, commandTarget } from '../../extension/commands/commandArgs';
-import { markdownText } from '../../extension/common/markdownText';
-import type { Timers } from '../../extension/common/timers';
-import { daemonLaunchPlan } from '../../extension/daemon/daemonLaunchPlan';
-import { DisconnectAlerts } from '../../extension/model/disconnectAlerts';
-import { defaultSettings, readExtensionSettings } from '../../extension/model/extensionSettings';
-import { systemLogDocument } from '../../extension/model/systemLogDocument';
-import { noIcons, tenantPickItem } from '../../extension/model/tenantPickItem';
-import { NOW, tenantView } from './support/viewFixtures';
+import { commandRunKey, commandTarget } from '../../../extension/commands/commandArgs';
+import { markdownText } from '../../../extension/common/markdownText';
+import type { Timers } from '../../../extension/common/timers';
+import { daemonLaunchPlan } from '../../../extension/client/daemonLaunchPlan';
+import { DisconnectAlerts } from '../../../extension/model/disconnectAlerts';
+import { defaultSettings, readExtensionSettings } from '../../../extension/common/extensionSettings';
+import { systemLogDocument } from '../../../extension/model/systemLogDocument';
+import { noIcons, tenantPickItem } from '../../../extension/model/tenantPickItem';
+import { NOW, tenantView } from '../support/viewFixtures';
 
 /** Timers that run only when told: time moves by `advance`. */
 function manualTimers(): Timers & { advance(ms: number): void } {
