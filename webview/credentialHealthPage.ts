@@ -1,7 +1,7 @@
 import { provideVSCodeDesignSystem, vsCodeButton, vsCodeProgressRing } from '@vscode/webview-ui-toolkit';
 import { relativeTime } from './relativeTime';
-import type { CredentialHealthRow, CredentialHealthSnapshot } from '../extension/model/credentialHealthViewModel';
-import { expiryCountdown } from '../extension/model/credentialHealthViewModel';
+import type { CredentialHealthRow, CredentialHealthSnapshot } from './credentialHealthSnapshot';
+import { expiryCountdown } from './expiryCountdown';
 import type { ConnectionNote, HostMessage, PageMessage, PageRequest, PageState } from './credentialHealthProtocol';
 
 interface VsCodeApi {

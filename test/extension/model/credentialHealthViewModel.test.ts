@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { credentialHealthRow, credentialHealthViewModel, expiryCountdown } from '../../../extension/model/credentialHealthViewModel';
+import { credentialHealthRow, credentialHealthViewModel } from '../../../extension/model/credentialHealthViewModel';
+import { expiryCountdown } from '../../../webview/expiryCountdown';
 import { DAY, healthView, NOW, tenantView } from '../support/viewFixtures';
 
 describe('extension model: credential health view-model', () => {
