@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import * as vscode from 'vscode';
+import { StatusActions } from './actions/statusActions';
 import { commandHandlers } from './commands/commandHandlers';
 import { COMMANDS } from './common/commandTable';
 import { VIEW_IDS } from './common/contextKeys';
@@ -61,6 +62,7 @@ export class M365Extension extends DisposableBase {
       }),
     );
     daemon.attach(this.#connection);
+    const actions = new StatusActions({ model: this.#model, client: this.#connection.client });
 
     const tenantsProvider = this.register(new TenantsTreeProvider(this.#model));
     const tenantsView = this.register(vscode.window.createTreeView(VIEW_IDS.tenants, { treeDataProvider: tenantsProvider, showCollapseAll: true }));
@@ -79,8 +81,8 @@ export class M365Extension extends DisposableBase {
 
     this.register(new StatusBarController(this.#model));
     const contextKeys = this.register(new ContextKeysController(this.#model, settings));
-    const credentialHealth = this.register(new CredentialHealthPanel(context.extensionUri, this.#model, this.#connection.client, this.#logger));
-    const systemLog = this.register(new SystemLogContentProvider(this.#connection.client, this.#model));
+    const credentialHealth = this.register(new CredentialHealthPanel(context.extensionUri, this.#model, actions, this.#logger));
+    const systemLog = this.register(new SystemLogContentProvider(actions, this.#model));
 
     const alerts = this.register(new DisconnectAlerts());
     this.register(this.#model.onDidDisconnectTenant((tenant) => alerts.disconnected(tenant)));
@@ -94,7 +96,7 @@ export class M365Extension extends DisposableBase {
     );
 
     for (const disposable of registerCommands(
-      { model: this.#model, client: this.#connection.client, connection: this.#connection, daemon, logger: this.#logger, output, settings, credentialHealth, systemLog },
+      { model: this.#model, actions, connection: this.#connection, daemon, logger: this.#logger, output, settings, credentialHealth, systemLog },
       commandHandlers,
     )) {
       this.register(disposable);

@@ -2,14 +2,13 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { ConnectionNote, HostMessage, PageRequest } from '../../webview/credentialHealthProtocol';
 import { parsePageMessage } from '../../webview/credentialHealthProtocol';
+import type { StatusActions } from '../actions/statusActions';
 import { COMMANDS } from '../common/commandTable';
 import { VIEW_IDS } from '../common/contextKeys';
 import { DisposableBase } from '../common/disposableBase';
 import type { Logger } from '../common/logger';
-import type { DaemonClient } from '../client/daemonClient';
 import { credentialHealthViewModel } from '../model/credentialHealthViewModel';
 import type { StatusModel } from '../model/statusModel';
-import { tenantKey } from '../model/tenantTreeModel';
 import { credentialHealthHtml } from './credentialHealthHtml';
 
 export const CREDENTIAL_HEALTH_VIEW_TYPE = VIEW_IDS.credentialHealthPanel;
@@ -28,7 +27,7 @@ export class CredentialHealthPanel extends DisposableBase {
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly model: StatusModel,
-    private readonly client: DaemonClient,
+    private readonly actions: StatusActions,
     private readonly logger: Logger,
   ) {
     super();
@@ -101,37 +100,15 @@ export class CredentialHealthPanel extends DisposableBase {
   async #handle(request: PageRequest): Promise<string | null> {
     switch (request.kind) {
       case 'recheck':
-        await this.#recheck(request.tenantId);
+        await this.actions.recheckCredentialHealth(request.tenantId);
         return null;
-      case 'recheckAll': {
-        const tenants = this.model.tenants();
-        const failures: string[] = [];
-        // A few at a time: every check asks Microsoft for a token.
-        for (let index = 0; index < tenants.length; index += 4) {
-          await Promise.all(
-            tenants.slice(index, index + 4).map((tenant) =>
-              this.#recheck(tenant.id).catch((error: unknown) => failures.push(`${tenant.displayName}: ${error instanceof Error ? error.message : String(error)}`)),
-            ),
-          );
-        }
-        if (failures.length > 0) throw new Error(`Could not re-check ${failures.join('; ')}`);
+      case 'recheckAll':
+        await this.actions.recheckAllCredentialHealth();
         return null;
-      }
       case 'rotate':
         if (!this.model.tenant(request.tenantId)) throw new Error('That tenant is no longer registered.');
         await vscode.commands.executeCommand(COMMANDS.rotateCredentials.id, request.tenantId);
         return null;
-    }
-  }
-
-  async #recheck(tenantId: string): Promise<void> {
-    if (!this.model.tenant(tenantId)) throw new Error('That tenant is no longer registered.');
-    const key = tenantKey(tenantId);
-    this.model.setBusy(key, 'Checking credentials…');
-    try {
-      this.model.applyTenant(await this.client.recheckCredentialHealth(tenantId));
-    } finally {
-      this.model.clearBusy(key);
     }
   }
 

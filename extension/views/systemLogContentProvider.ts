@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import { DisposableBase } from '../common/disposableBase';
-import type { DaemonClient } from '../client/daemonClient';
+import type { StatusActions } from '../actions/statusActions';
 import type { StatusModel } from '../model/statusModel';
 import type { SystemLogFilter } from '../model/systemLogDocument';
-import { systemLogDocument, systemLogTitle } from '../model/systemLogDocument';
+import { systemLogTitle } from '../model/systemLogDocument';
 
 export const SYSTEM_LOG_SCHEME = 'm365-status-log';
 
@@ -17,7 +17,7 @@ export class SystemLogContentProvider extends DisposableBase implements vscode.T
   #pending: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
-    private readonly client: DaemonClient,
+    private readonly actions: StatusActions,
     private readonly model: StatusModel,
   ) {
     super();
@@ -48,7 +48,7 @@ export class SystemLogContentProvider extends DisposableBase implements vscode.T
     if (document.languageId !== 'log') await vscode.languages.setTextDocumentLanguage(document, 'log');
   }
 
-  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+  provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const query = new URLSearchParams(uri.query);
     const level = query.get('level');
     const filter: SystemLogFilter = {
@@ -56,11 +56,6 @@ export class SystemLogContentProvider extends DisposableBase implements vscode.T
       ...(query.get('tenantId') ? { tenantId: query.get('tenantId') as string } : {}),
       ...(level === 'info' || level === 'warn' || level === 'error' ? { level } : {}),
     };
-    try {
-      const entries = await this.client.listLogs({ ...filter, limit: 1000 });
-      return systemLogDocument(entries, filter, this.model.tenants());
-    } catch (error) {
-      return `# ${systemLogTitle(filter)}\n\nCould not read the system log: ${error instanceof Error ? error.message : String(error)}\n`;
-    }
+    return this.actions.systemLog(filter);
   }
 }
