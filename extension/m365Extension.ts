@@ -7,6 +7,7 @@ import { VIEW_IDS } from './common/contextKeys';
 import { registerCommands } from './commands/registerCommands';
 import { DisposableBase } from './common/disposableBase';
 import type { Logger } from './common/logger';
+import { realTimers } from './common/timers';
 import { DaemonConnection } from './client/daemonConnection';
 import { DaemonController } from './client/daemonController';
 import { DaemonProcess } from './client/daemonProcess';
@@ -37,11 +38,13 @@ export class M365Extension extends DisposableBase {
     const output = this.register(vscode.window.createOutputChannel('M365 Status', { log: true }));
     this.#logger = outputLogger(output);
     this.#settings = this.#readSettings();
+    // The one clock of the extension; tests of the parts below pass a fake one.
+    const timers = realTimers;
     const settings = (): ExtensionSettings => this.#settings;
 
     const daemon = new DaemonController({
       settings,
-      process: new DaemonProcess({ logger: this.#logger }),
+      process: new DaemonProcess({ logger: this.#logger, timers }),
       daemonScript: vscode.Uri.joinPath(context.extensionUri, 'dist', 'daemon.js').fsPath,
       logger: this.#logger,
     });
@@ -58,15 +61,16 @@ export class M365Extension extends DisposableBase {
         ...(this.#settings.daemon.autoStart ? { startDaemon: daemon.launch } : {}),
         includeAutomatedTasks: () => this.#settings.activity.showAutomatedTasks,
         logger: this.#logger,
+        timers,
         operator: operatorName(),
       }),
     );
     daemon.attach(this.#connection);
     const actions = new StatusActions({ model: this.#model, client: this.#connection.client });
 
-    const tenantsProvider = this.register(new TenantsTreeProvider(this.#model));
+    const tenantsProvider = this.register(new TenantsTreeProvider(this.#model, timers));
     const tenantsView = this.register(vscode.window.createTreeView(VIEW_IDS.tenants, { treeDataProvider: tenantsProvider, showCollapseAll: true }));
-    const activityProvider = this.register(new ActivityTreeProvider(this.#model));
+    const activityProvider = this.register(new ActivityTreeProvider(this.#model, timers));
     const activityView = this.register(vscode.window.createTreeView(VIEW_IDS.activity, { treeDataProvider: activityProvider }));
     const describeViews = (): void => {
       const connection = this.#model.connection;
@@ -79,10 +83,10 @@ export class M365Extension extends DisposableBase {
     this.register(this.#model.onDidChangeConnection(describeViews));
     describeViews();
 
-    this.register(new StatusBarController(this.#model));
+    this.register(new StatusBarController(this.#model, timers));
     const contextKeys = this.register(new ContextKeysController(this.#model, settings));
-    const credentialHealth = this.register(new CredentialHealthPanel(context.extensionUri, this.#model, actions, this.#logger));
-    const systemLog = this.register(new SystemLogContentProvider(actions, this.#model));
+    const credentialHealth = this.register(new CredentialHealthPanel(context.extensionUri, this.#model, actions, this.#logger, timers));
+    const systemLog = this.register(new SystemLogContentProvider(actions, this.#model, timers));
 
     const alerts = this.register(new DisconnectAlerts());
     this.register(this.#model.onDidDisconnectTenant((tenant) => alerts.disconnected(tenant)));
@@ -107,6 +111,8 @@ export class M365Extension extends DisposableBase {
         if (!event.affectsConfiguration(SETTINGS_SECTION)) return;
         const before = this.#settings;
         this.#settings = this.#readSettings();
+    // The one clock of the extension; tests of the parts below pass a fake one.
+    const timers = realTimers;
         contextKeys.update();
         describeViews();
         if (before.activity.showAutomatedTasks !== this.#settings.activity.showAutomatedTasks && this.#model.connection.kind === 'connected') {

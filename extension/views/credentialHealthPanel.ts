@@ -5,8 +5,12 @@ import { parsePageMessage } from '../../webview/credentialHealthProtocol';
 import type { StatusActions } from '../actions/statusActions';
 import { COMMANDS } from '../common/commandTable';
 import { VIEW_IDS } from '../common/contextKeys';
+import type { Debounced } from '../common/debounce';
+import { debounce } from '../common/debounce';
 import { DisposableBase } from '../common/disposableBase';
 import type { Logger } from '../common/logger';
+import type { Timers } from '../common/timers';
+import { realTimers } from '../common/timers';
 import { credentialHealthViewModel } from '../model/credentialHealthViewModel';
 import type { StatusModel } from '../model/statusModel';
 import { credentialHealthHtml } from './credentialHealthHtml';
@@ -22,24 +26,25 @@ export class CredentialHealthPanel extends DisposableBase {
   #panel: vscode.WebviewPanel | undefined;
   #panelDisposables: vscode.Disposable[] = [];
   #ready = false;
-  #pending: ReturnType<typeof setTimeout> | undefined;
+  readonly #postSoon: Debounced;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly model: StatusModel,
     private readonly actions: StatusActions,
     private readonly logger: Logger,
+    private readonly timers: Timers = realTimers,
   ) {
     super();
-    this.register(model.onDidChangeTenants(() => this.#postSoon()));
-    this.register(model.onDidChangeConnection(() => this.#postSoon()));
+    this.#postSoon = this.register(debounce(timers, 100, () => this.#post()));
+    this.register(model.onDidChangeTenants(() => this.#postWhenShown()));
+    this.register(model.onDidChangeConnection(() => this.#postWhenShown()));
     this.register(
       vscode.window.registerWebviewPanelSerializer(CREDENTIAL_HEALTH_VIEW_TYPE, {
         deserializeWebviewPanel: async (panel) => this.#adopt(panel),
       }),
     );
     this.register({ dispose: () => this.#panel?.dispose() });
-    this.register({ dispose: () => this.#pending !== undefined && clearTimeout(this.#pending) });
   }
 
   show(): void {
@@ -112,17 +117,14 @@ export class CredentialHealthPanel extends DisposableBase {
     }
   }
 
-  #postSoon(): void {
+  #postWhenShown(): void {
     if (!this.#panel || !this.#ready) return;
-    this.#pending ??= setTimeout(() => {
-      this.#pending = undefined;
-      this.#post();
-    }, 100);
+    this.#postSoon.schedule();
   }
 
   #post(): void {
     if (!this.#ready) return;
-    this.#send({ type: 'snapshot', snapshot: credentialHealthViewModel(this.model.tenants(), Date.now()), connection: this.#connectionNote() });
+    this.#send({ type: 'snapshot', snapshot: credentialHealthViewModel(this.model.tenants(), this.timers.now()), connection: this.#connectionNote() });
   }
 
   #connectionNote(): ConnectionNote {

@@ -1,5 +1,9 @@
 import * as vscode from 'vscode';
+import type { Debounced } from '../common/debounce';
+import { debounce } from '../common/debounce';
 import { DisposableBase } from '../common/disposableBase';
+import type { Timers } from '../common/timers';
+import { realTimers } from '../common/timers';
 import type { StatusActions } from '../actions/statusActions';
 import type { StatusModel } from '../model/statusModel';
 import type { SystemLogFilter } from '../model/systemLogDocument';
@@ -14,25 +18,23 @@ export const SYSTEM_LOG_SCHEME = 'm365-status-log';
 export class SystemLogContentProvider extends DisposableBase implements vscode.TextDocumentContentProvider {
   readonly #onDidChange = this.register(new vscode.EventEmitter<vscode.Uri>());
   readonly onDidChange = this.#onDidChange.event;
-  #pending: ReturnType<typeof setTimeout> | undefined;
+  readonly #changeSoon: Debounced;
 
   constructor(
     private readonly actions: StatusActions,
     private readonly model: StatusModel,
+    timers: Timers = realTimers,
   ) {
     super();
-    this.register(vscode.workspace.registerTextDocumentContentProvider(SYSTEM_LOG_SCHEME, this));
-    this.register(
-      model.onDidReceiveLog(() => {
-        this.#pending ??= setTimeout(() => {
-          this.#pending = undefined;
-          for (const document of vscode.workspace.textDocuments) {
-            if (document.uri.scheme === SYSTEM_LOG_SCHEME) this.#onDidChange.fire(document.uri);
-          }
-        }, 500);
+    this.#changeSoon = this.register(
+      debounce(timers, 500, () => {
+        for (const document of vscode.workspace.textDocuments) {
+          if (document.uri.scheme === SYSTEM_LOG_SCHEME) this.#onDidChange.fire(document.uri);
+        }
       }),
     );
-    this.register({ dispose: () => this.#pending !== undefined && clearTimeout(this.#pending) });
+    this.register(vscode.workspace.registerTextDocumentContentProvider(SYSTEM_LOG_SCHEME, this));
+    this.register(model.onDidReceiveLog(() => this.#changeSoon.schedule()));
   }
 
   async open(filter: SystemLogFilter): Promise<void> {

@@ -1,38 +1,13 @@
 import assert from 'node:assert/strict';
 import { commandRunKey, commandTarget } from '../../../extension/commands/commandArgs';
 import { markdownText } from '../../../extension/common/markdownText';
-import type { Timers } from '../../../extension/common/timers';
 import { daemonLaunchPlan } from '../../../extension/client/daemonLaunchPlan';
 import { DisconnectAlerts } from '../../../extension/model/disconnectAlerts';
 import { defaultSettings, readExtensionSettings } from '../../../extension/common/extensionSettings';
 import { systemLogDocument } from '../../../extension/model/systemLogDocument';
 import { noIcons, tenantPickItem } from '../../../extension/model/tenantPickItem';
+import { manualTimers } from '../support/manualTimers';
 import { NOW, tenantView } from '../support/viewFixtures';
-
-/** Timers that run only when told: time moves by `advance`. */
-function manualTimers(): Timers & { advance(ms: number): void } {
-  let now = NOW;
-  const due: Array<{ at: number; callback: () => void; handle: object }> = [];
-  return {
-    now: () => now,
-    setTimeout: (callback, ms) => {
-      const handle = {};
-      due.push({ at: now + ms, callback, handle });
-      return handle;
-    },
-    clearTimeout: (handle) => {
-      const index = due.findIndex((entry) => entry.handle === handle);
-      if (index >= 0) due.splice(index, 1);
-    },
-    advance(ms) {
-      now += ms;
-      for (const entry of due.filter((candidate) => candidate.at <= now)) {
-        due.splice(due.indexOf(entry), 1);
-        entry.callback();
-      }
-    },
-  };
-}
 
 describe('extension model: small decisions', () => {
   it('starts the bundled daemon with the data directory and port as flags, and the poll settings in its environment', () => {
