@@ -111,8 +111,6 @@ export class M365Extension extends DisposableBase {
         if (!event.affectsConfiguration(SETTINGS_SECTION)) return;
         const before = this.#settings;
         this.#settings = this.#readSettings();
-    // The one clock of the extension; tests of the parts below pass a fake one.
-    const timers = realTimers;
         contextKeys.update();
         describeViews();
         if (before.activity.showAutomatedTasks !== this.#settings.activity.showAutomatedTasks && this.#model.connection.kind === 'connected') {
