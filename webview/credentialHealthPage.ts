@@ -1,8 +1,8 @@
 import { provideVSCodeDesignSystem, vsCodeButton, vsCodeProgressRing } from '@vscode/webview-ui-toolkit';
-import { relativeTime } from './relativeTime';
+import type { ConnectionNote, HostMessage, PageMessage, PageRequest, PageState } from './credentialHealthProtocol';
 import type { CredentialHealthRow, CredentialHealthSnapshot } from './credentialHealthSnapshot';
 import { expiryCountdown } from './expiryCountdown';
-import type { ConnectionNote, HostMessage, PageMessage, PageRequest, PageState } from './credentialHealthProtocol';
+import { relativeTime } from './relativeTime';
 
 interface VsCodeApi {
   postMessage(message: PageMessage): void;

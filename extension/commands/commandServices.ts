@@ -1,9 +1,9 @@
 import type * as vscode from 'vscode';
-import type { Logger } from '../common/logger';
 import type { StatusActions } from '../actions/statusActions';
 import type { DaemonConnection } from '../client/daemonConnection';
 import type { DaemonController } from '../client/daemonController';
 import type { ExtensionSettings } from '../common/extensionSettings';
+import type { Logger } from '../common/logger';
 import type { StatusModel } from '../model/statusModel';
 import type { SystemLogFilter } from '../model/systemLogDocument';
 

@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
+import type { StatusActions } from '../actions/statusActions';
 import type { Debounced } from '../common/debounce';
 import { debounce } from '../common/debounce';
 import { DisposableBase } from '../common/disposableBase';
 import type { Timers } from '../common/timers';
 import { realTimers } from '../common/timers';
-import type { StatusActions } from '../actions/statusActions';
 import type { StatusModel } from '../model/statusModel';
 import type { SystemLogFilter } from '../model/systemLogDocument';
 import { systemLogTitle } from '../model/systemLogDocument';
