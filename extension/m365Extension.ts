@@ -88,7 +88,7 @@ export class M365Extension extends DisposableBase {
     const credentialHealth = this.register(new CredentialHealthPanel(context.extensionUri, this.#model, actions, this.#logger, timers));
     const systemLog = this.register(new SystemLogContentProvider(actions, this.#model, timers));
 
-    const alerts = this.register(new DisconnectAlerts());
+    const alerts = this.register(new DisconnectAlerts(timers));
     this.register(this.#model.onDidDisconnectTenant((tenant) => alerts.disconnected(tenant)));
     this.register(this.#model.onDidChangeTenants(() => this.#model.tenants().forEach((tenant) => alerts.seen(tenant))));
     this.register(
