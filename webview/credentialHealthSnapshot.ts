@@ -1,9 +1,5 @@
 import type { TenantStatusName } from '../protocol/daemonApi';
 
-/**
- * What the credential-health page draws: one row per tenant, computed by the extension host and posted
- * to the page. The page owns this shape (with its message protocol); the host imports it.
- */
 export type CredentialCheck = 'passing' | 'warning' | 'failing' | 'unchecked';
 export type ExpiryLevel = 'ok' | 'warning' | 'expired' | 'unknown';
 
@@ -37,6 +33,10 @@ export interface CredentialHealthRow {
   checkedText: string;
 }
 
+/**
+ * What the credential-health page draws: one row per tenant, computed by the extension host and posted
+ * to the page. The page owns this shape (with its message protocol); the host imports it.
+ */
 export interface CredentialHealthSnapshot {
   rows: CredentialHealthRow[];
   failing: number;
