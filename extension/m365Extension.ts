@@ -1,17 +1,19 @@
 import { userInfo } from 'node:os';
 import * as vscode from 'vscode';
+import { StatusActions } from './actions/statusActions';
+import { DaemonConnection } from './client/daemonConnection';
+import { DaemonController } from './client/daemonController';
+import { DaemonProcess } from './client/daemonProcess';
 import { commandHandlers } from './commands/commandHandlers';
-import { COMMANDS } from './commands/commandTable';
-import { VIEW_IDS } from './commands/contextKeys';
 import { registerCommands } from './commands/registerCommands';
+import { COMMANDS } from './common/commandTable';
+import { VIEW_IDS } from './common/contextKeys';
 import { DisposableBase } from './common/disposableBase';
+import type { ExtensionSettings } from './common/extensionSettings';
+import { readExtensionSettings, SETTINGS_SECTION } from './common/extensionSettings';
 import type { Logger } from './common/logger';
-import { DaemonConnection } from './daemon/daemonConnection';
-import { DaemonController } from './daemon/daemonController';
-import { DaemonProcess } from './daemon/daemonProcess';
+import { realTimers } from './common/timers';
 import { DisconnectAlerts } from './model/disconnectAlerts';
-import type { ExtensionSettings } from './model/extensionSettings';
-import { readExtensionSettings, SETTINGS_SECTION } from './model/extensionSettings';
 import { StatusModel } from './model/statusModel';
 import { ActivityTreeProvider } from './views/activityTreeProvider';
 import { ContextKeysController } from './views/contextKeysController';
@@ -36,11 +38,13 @@ export class M365Extension extends DisposableBase {
     const output = this.register(vscode.window.createOutputChannel('M365 Status', { log: true }));
     this.#logger = outputLogger(output);
     this.#settings = this.#readSettings();
+    // The one clock of the extension; tests of the parts below pass a fake one.
+    const timers = realTimers;
     const settings = (): ExtensionSettings => this.#settings;
 
     const daemon = new DaemonController({
       settings,
-      process: new DaemonProcess({ logger: this.#logger }),
+      process: new DaemonProcess({ logger: this.#logger, timers }),
       daemonScript: vscode.Uri.joinPath(context.extensionUri, 'dist', 'daemon.js').fsPath,
       logger: this.#logger,
     });
@@ -57,14 +61,16 @@ export class M365Extension extends DisposableBase {
         ...(this.#settings.daemon.autoStart ? { startDaemon: daemon.launch } : {}),
         includeAutomatedTasks: () => this.#settings.activity.showAutomatedTasks,
         logger: this.#logger,
+        timers,
         operator: operatorName(),
       }),
     );
     daemon.attach(this.#connection);
+    const actions = new StatusActions({ model: this.#model, client: this.#connection.client });
 
-    const tenantsProvider = this.register(new TenantsTreeProvider(this.#model));
+    const tenantsProvider = this.register(new TenantsTreeProvider(this.#model, timers));
     const tenantsView = this.register(vscode.window.createTreeView(VIEW_IDS.tenants, { treeDataProvider: tenantsProvider, showCollapseAll: true }));
-    const activityProvider = this.register(new ActivityTreeProvider(this.#model));
+    const activityProvider = this.register(new ActivityTreeProvider(this.#model, timers));
     const activityView = this.register(vscode.window.createTreeView(VIEW_IDS.activity, { treeDataProvider: activityProvider }));
     const describeViews = (): void => {
       const connection = this.#model.connection;
@@ -77,12 +83,12 @@ export class M365Extension extends DisposableBase {
     this.register(this.#model.onDidChangeConnection(describeViews));
     describeViews();
 
-    this.register(new StatusBarController(this.#model));
+    this.register(new StatusBarController(this.#model, timers));
     const contextKeys = this.register(new ContextKeysController(this.#model, settings));
-    const credentialHealth = this.register(new CredentialHealthPanel(context.extensionUri, this.#model, this.#connection.client, this.#logger));
-    const systemLog = this.register(new SystemLogContentProvider(this.#connection.client, this.#model));
+    const credentialHealth = this.register(new CredentialHealthPanel(context.extensionUri, this.#model, actions, this.#logger, timers));
+    const systemLog = this.register(new SystemLogContentProvider(actions, this.#model, timers));
 
-    const alerts = this.register(new DisconnectAlerts());
+    const alerts = this.register(new DisconnectAlerts(timers));
     this.register(this.#model.onDidDisconnectTenant((tenant) => alerts.disconnected(tenant)));
     this.register(this.#model.onDidChangeTenants(() => this.#model.tenants().forEach((tenant) => alerts.seen(tenant))));
     this.register(
@@ -94,7 +100,7 @@ export class M365Extension extends DisposableBase {
     );
 
     for (const disposable of registerCommands(
-      { model: this.#model, client: this.#connection.client, connection: this.#connection, daemon, logger: this.#logger, output, settings, credentialHealth, systemLog },
+      { model: this.#model, actions, connection: this.#connection, daemon, logger: this.#logger, output, settings, credentialHealth, systemLog },
       commandHandlers,
     )) {
       this.register(disposable);

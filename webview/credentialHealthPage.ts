@@ -1,8 +1,8 @@
 import { provideVSCodeDesignSystem, vsCodeButton, vsCodeProgressRing } from '@vscode/webview-ui-toolkit';
-import { relativeTime } from '../extension/common/relativeTime';
-import type { CredentialHealthRow, CredentialHealthSnapshot } from '../extension/model/credentialHealthViewModel';
-import { expiryCountdown } from '../extension/model/credentialHealthViewModel';
 import type { ConnectionNote, HostMessage, PageMessage, PageRequest, PageState } from './credentialHealthProtocol';
+import type { CredentialHealthRow, CredentialHealthSnapshot } from './credentialHealthSnapshot';
+import { expiryCountdown } from './expiryCountdown';
+import { relativeTime } from './relativeTime';
 
 interface VsCodeApi {
   postMessage(message: PageMessage): void;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CredentialHealthSnapshot } from '../extension/model/credentialHealthViewModel';
+import type { CredentialHealthSnapshot } from './credentialHealthSnapshot';
 
 /**
  * The messages between the credential-health page and the extension host, in one file both import. The

@@ -1,5 +1,5 @@
+import type { CommandKey } from '../common/commandTable';
 import type { CommandHandler } from './commandServices';
-import type { CommandKey } from './commandTable';
 import { addTenantCommand } from './handlers/addTenantCommand';
 import { loadMoreUsersCommand } from './handlers/loadMoreUsersCommand';
 import { lockUserCommand } from './handlers/lockUserCommand';

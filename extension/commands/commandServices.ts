@@ -1,24 +1,25 @@
 import type * as vscode from 'vscode';
+import type { StatusActions } from '../actions/statusActions';
+import type { DaemonConnection } from '../client/daemonConnection';
+import type { DaemonController } from '../client/daemonController';
+import type { ExtensionSettings } from '../common/extensionSettings';
 import type { Logger } from '../common/logger';
-import type { DaemonClient } from '../daemon/daemonClient';
-import type { DaemonConnection } from '../daemon/daemonConnection';
-import type { DaemonController } from '../daemon/daemonController';
-import type { ExtensionSettings } from '../model/extensionSettings';
 import type { StatusModel } from '../model/statusModel';
-import type { CredentialHealthPanel } from '../views/credentialHealthPanel';
-import type { SystemLogContentProvider } from '../views/systemLogContentProvider';
+import type { SystemLogFilter } from '../model/systemLogDocument';
 
 /** What every command handler may use; built once at activation. */
 export interface CommandServices {
   readonly model: StatusModel;
-  readonly client: DaemonClient;
+  /** Every call to the daemon goes through these: they own the busy state and update the model. */
+  readonly actions: StatusActions;
   readonly connection: DaemonConnection;
   readonly daemon: DaemonController;
   readonly logger: Logger;
   readonly output: vscode.LogOutputChannel;
   readonly settings: () => ExtensionSettings;
-  readonly credentialHealth: CredentialHealthPanel;
-  readonly systemLog: SystemLogContentProvider;
+  /** The views a command opens; declared by what commands need of them, so commands do not import views. */
+  readonly credentialHealth: { show(): void };
+  readonly systemLog: { open(filter: SystemLogFilter): Promise<void> };
 }
 
 export type CommandHandler = (services: CommandServices, ...args: unknown[]) => Promise<unknown> | unknown;

@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
-import { DaemonApiError } from '../daemon/daemonApiError';
-import { DaemonUnreachableError } from '../daemon/daemonUnreachableError';
+import { DaemonApiError } from '../client/daemonApiError';
+import { DaemonUnreachableError } from '../client/daemonUnreachableError';
+import type { CommandKey } from '../common/commandTable';
+import { COMMANDS } from '../common/commandTable';
 import { commandRunKey } from './commandArgs';
 import type { CommandHandler, CommandServices } from './commandServices';
-import type { CommandKey } from './commandTable';
-import { COMMANDS } from './commandTable';
 
 // Errors already shown once, so a command that runs another does not report the same failure twice.
 const reported = new WeakSet<object>();

@@ -1,7 +1,7 @@
 import type { ActivityView, TaskStatusName, TaskView } from '../../protocol/daemonApi';
-import { COMMANDS } from '../commands/commandTable';
+import { clockTime, relativeTime } from '../../webview/relativeTime';
+import { COMMANDS } from '../common/commandTable';
 import { markdownText } from '../common/markdownText';
-import { clockTime, relativeTime } from '../common/relativeTime';
 import type { StatusModel } from './statusModel';
 import type { TreeRow } from './treeRow';
 

@@ -1,52 +1,10 @@
 import { credentialRequirements } from '../../protocol/credentialRequirements';
-import type { CredentialHealthView, TenantStatusName, TenantView } from '../../protocol/daemonApi';
-import { clockTime, relativeTime } from '../common/relativeTime';
+import type { CredentialHealthView, TenantView } from '../../protocol/daemonApi';
+import type { CredentialCheck, CredentialHealthRow, CredentialHealthSnapshot, ExpiryLevel, RoleRow } from '../../webview/credentialHealthSnapshot';
+import { expiryCountdown } from '../../webview/expiryCountdown';
+import { clockTime, relativeTime } from '../../webview/relativeTime';
 
-const { requiredRoles: REQUIRED_ROLES, optionalRoles: OPTIONAL_ROLES, expiryWarningMs: EXPIRY_WARNING_MS } = credentialRequirements;
-
-const DAY = 24 * 60 * 60 * 1000;
-
-export type CredentialCheck = 'passing' | 'warning' | 'failing' | 'unchecked';
-export type ExpiryLevel = 'ok' | 'warning' | 'expired' | 'unknown';
-
-export interface RoleRow {
-  name: string;
-  granted: boolean;
-  /** Required for lock/unlock/read; false for the optional ones. */
-  required: boolean;
-  /** What the product does with it, for the tooltip and the page. */
-  purpose: string;
-}
-
-export interface CredentialHealthRow {
-  tenantId: string;
-  displayName: string;
-  tenant: string;
-  status: TenantStatusName;
-  credentialKind: 'secret' | 'certificate';
-  credentialLabel: string;
-  check: CredentialCheck;
-  /** One line: what the check found. */
-  result: string;
-  /** What went wrong in plain words, and what to do about it; null when nothing is wrong. */
-  failure: { code: string; message: string; remedy: string } | null;
-  roles: RoleRow[];
-  /** Granted but not needed: worth removing (least privilege). */
-  extraRoles: string[];
-  expiresAt: number | null;
-  expiry: { level: ExpiryLevel; text: string };
-  checkedAt: number | null;
-  checkedText: string;
-}
-
-export interface CredentialHealthSnapshot {
-  rows: CredentialHealthRow[];
-  failing: number;
-  warnings: number;
-  /** The red banner's words while any credential fails; null otherwise. */
-  banner: string | null;
-  generatedAt: number;
-}
+const { requiredRoles: REQUIRED_ROLES, optionalRoles: OPTIONAL_ROLES } = credentialRequirements;
 
 const PURPOSE: Readonly<Record<string, string>> = {
   'User.Read.All': 'read users and their sign-in state',
@@ -54,16 +12,6 @@ const PURPOSE: Readonly<Record<string, string>> = {
   'User.RevokeSessions.All': 'revoke sign-in sessions when locking',
   'AuditLog.Read.All': 'name who changed a user outside the product',
 };
-
-/** The secret's or certificate's remaining life in words, and how worried to be about it. */
-export function expiryCountdown(expiresAt: number | null, now: number): { level: ExpiryLevel; text: string } {
-  if (expiresAt === null) return { level: 'unknown', text: 'Expiry not known' };
-  const left = expiresAt - now;
-  if (left <= 0) return { level: 'expired', text: `Expired ${relativeTime(expiresAt, now)} (${clockTime(expiresAt)})` };
-  const days = Math.floor(left / DAY);
-  const span = days >= 2 ? `${days} days` : days === 1 ? '1 day' : `${Math.max(1, Math.ceil(left / 3_600_000))} h`;
-  return { level: left < EXPIRY_WARNING_MS ? 'warning' : 'ok', text: `Expires in ${span} (${clockTime(expiresAt)})` };
-}
 
 export function credentialHealthRow(tenant: TenantView, now: number): CredentialHealthRow {
   const health = tenant.credentialHealth;

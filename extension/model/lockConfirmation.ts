@@ -1,5 +1,5 @@
 import type { LockOutcome, UserView } from '../../protocol/daemonApi';
-import { DaemonApiError } from '../daemon/daemonApiError';
+import { DaemonApiError } from '../client/daemonApiError';
 
 export interface LockChoice {
   title: string;

@@ -1,9 +1,9 @@
 import type { TenantStatusName, TenantView } from '../../protocol/daemonApi';
-import type { CommandId } from '../commands/commandTable';
-import { COMMANDS } from '../commands/commandTable';
+import { clockTime, durationText, relativeTime } from '../../webview/relativeTime';
+import type { ConnectionState } from '../client/connectionState';
+import type { CommandId } from '../common/commandTable';
+import { COMMANDS } from '../common/commandTable';
 import { markdownText } from '../common/markdownText';
-import { clockTime, durationText, relativeTime } from '../common/relativeTime';
-import type { ConnectionState } from './connectionState';
 
 export interface StatusBarPresentation {
   text: string;

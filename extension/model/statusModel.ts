@@ -1,8 +1,8 @@
 import type { DaemonEvent, SystemLogEntryView, TaskListEntry, TenantView, UserView } from '../../protocol/daemonApi';
+import type { ConnectionState } from '../client/connectionState';
 import { DisposableBase } from '../common/disposableBase';
 import { Emitter } from '../common/emitter';
 import { ActivityEntries } from './activityEntries';
-import type { ConnectionState } from './connectionState';
 import type { UserSource } from './tenantUsers';
 import { TenantUsers } from './tenantUsers';
 

@@ -1,5 +1,5 @@
 import type { TenantView } from '../../protocol/daemonApi';
-import { relativeTime } from '../common/relativeTime';
+import { relativeTime } from '../../webview/relativeTime';
 
 export interface PickItemText {
   label: string;

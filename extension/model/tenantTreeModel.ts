@@ -1,7 +1,7 @@
 import type { TenantStatusName, TenantView, UserView } from '../../protocol/daemonApi';
-import { COMMANDS } from '../commands/commandTable';
+import { clockTime, durationText, relativeTime } from '../../webview/relativeTime';
+import { COMMANDS } from '../common/commandTable';
 import { markdownText } from '../common/markdownText';
-import { clockTime, durationText, relativeTime } from '../common/relativeTime';
 import type { StatusModel } from './statusModel';
 import type { TreeRow } from './treeRow';
 

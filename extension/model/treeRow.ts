@@ -1,4 +1,4 @@
-import type { CommandId } from '../commands/commandTable';
+import type { CommandId } from '../common/commandTable';
 
 /**
  * One row of a tree as the views draw it, computed without `vscode` so its words, icons and states can

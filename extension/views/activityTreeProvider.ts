@@ -1,5 +1,10 @@
 import * as vscode from 'vscode';
+import type { Debounced } from '../common/debounce';
+import { debounce } from '../common/debounce';
 import { DisposableBase } from '../common/disposableBase';
+import { every } from '../common/every';
+import type { Timers } from '../common/timers';
+import { realTimers } from '../common/timers';
 import type { ActivityNode } from '../model/activityTreeModel';
 import { ActivityTreeModel } from '../model/activityTreeModel';
 import type { StatusModel } from '../model/statusModel';
@@ -10,28 +15,20 @@ export class ActivityTreeProvider extends DisposableBase implements vscode.TreeD
   readonly #onDidChangeTreeData = this.register(new vscode.EventEmitter<ActivityNode | undefined>());
   readonly onDidChangeTreeData = this.#onDidChangeTreeData.event;
   readonly #tree: ActivityTreeModel;
-  #pending: ReturnType<typeof setTimeout> | undefined;
+  readonly #refreshSoon: Debounced;
 
-  constructor(model: StatusModel) {
+  constructor(model: StatusModel, timers: Timers = realTimers) {
     super();
-    this.#tree = new ActivityTreeModel(model);
+    this.#tree = new ActivityTreeModel(model, () => timers.now());
+    this.#refreshSoon = this.register(debounce(timers, 150, () => this.refresh()));
     // A refresh queues two tasks that start and finish within milliseconds: draw once per burst.
-    this.register(model.onDidChangeActivity(() => this.#refreshSoon()));
-    this.register(model.onDidChangeConnection(() => this.#refreshSoon()));
-    const timer = setInterval(() => this.refresh(), 60_000);
-    this.register({ dispose: () => clearInterval(timer) });
-    this.register({ dispose: () => this.#pending !== undefined && clearTimeout(this.#pending) });
+    this.register(model.onDidChangeActivity(() => this.#refreshSoon.schedule()));
+    this.register(model.onDidChangeConnection(() => this.#refreshSoon.schedule()));
+    this.register(every(timers, 60_000, () => this.refresh()));
   }
 
   refresh(): void {
     this.#onDidChangeTreeData.fire(undefined);
-  }
-
-  #refreshSoon(): void {
-    this.#pending ??= setTimeout(() => {
-      this.#pending = undefined;
-      this.refresh();
-    }, 150);
   }
 
   getTreeItem(node: ActivityNode): vscode.TreeItem {

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import { CONTEXT_KEYS } from '../commands/contextKeys';
+import { CONTEXT_KEYS } from '../common/contextKeys';
 import { DisposableBase } from '../common/disposableBase';
-import type { ExtensionSettings } from '../model/extensionSettings';
+import type { ExtensionSettings } from '../common/extensionSettings';
 import type { StatusModel } from '../model/statusModel';
 
 /** Keeps the context keys that welcome content and menus depend on in step with the model. */

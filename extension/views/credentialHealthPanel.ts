@@ -2,14 +2,17 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { ConnectionNote, HostMessage, PageRequest } from '../../webview/credentialHealthProtocol';
 import { parsePageMessage } from '../../webview/credentialHealthProtocol';
-import { COMMANDS } from '../commands/commandTable';
-import { VIEW_IDS } from '../commands/contextKeys';
+import type { StatusActions } from '../actions/statusActions';
+import { COMMANDS } from '../common/commandTable';
+import { VIEW_IDS } from '../common/contextKeys';
+import type { Debounced } from '../common/debounce';
+import { debounce } from '../common/debounce';
 import { DisposableBase } from '../common/disposableBase';
 import type { Logger } from '../common/logger';
-import type { DaemonClient } from '../daemon/daemonClient';
+import type { Timers } from '../common/timers';
+import { realTimers } from '../common/timers';
 import { credentialHealthViewModel } from '../model/credentialHealthViewModel';
 import type { StatusModel } from '../model/statusModel';
-import { tenantKey } from '../model/tenantTreeModel';
 import { credentialHealthHtml } from './credentialHealthHtml';
 
 export const CREDENTIAL_HEALTH_VIEW_TYPE = VIEW_IDS.credentialHealthPanel;
@@ -23,24 +26,25 @@ export class CredentialHealthPanel extends DisposableBase {
   #panel: vscode.WebviewPanel | undefined;
   #panelDisposables: vscode.Disposable[] = [];
   #ready = false;
-  #pending: ReturnType<typeof setTimeout> | undefined;
+  readonly #postSoon: Debounced;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly model: StatusModel,
-    private readonly client: DaemonClient,
+    private readonly actions: StatusActions,
     private readonly logger: Logger,
+    private readonly timers: Timers = realTimers,
   ) {
     super();
-    this.register(model.onDidChangeTenants(() => this.#postSoon()));
-    this.register(model.onDidChangeConnection(() => this.#postSoon()));
+    this.#postSoon = this.register(debounce(timers, 100, () => this.#post()));
+    this.register(model.onDidChangeTenants(() => this.#postWhenShown()));
+    this.register(model.onDidChangeConnection(() => this.#postWhenShown()));
     this.register(
       vscode.window.registerWebviewPanelSerializer(CREDENTIAL_HEALTH_VIEW_TYPE, {
         deserializeWebviewPanel: async (panel) => this.#adopt(panel),
       }),
     );
     this.register({ dispose: () => this.#panel?.dispose() });
-    this.register({ dispose: () => this.#pending !== undefined && clearTimeout(this.#pending) });
   }
 
   show(): void {
@@ -101,22 +105,11 @@ export class CredentialHealthPanel extends DisposableBase {
   async #handle(request: PageRequest): Promise<string | null> {
     switch (request.kind) {
       case 'recheck':
-        await this.#recheck(request.tenantId);
+        await this.actions.recheckCredentialHealth(request.tenantId);
         return null;
-      case 'recheckAll': {
-        const tenants = this.model.tenants();
-        const failures: string[] = [];
-        // A few at a time: every check asks Microsoft for a token.
-        for (let index = 0; index < tenants.length; index += 4) {
-          await Promise.all(
-            tenants.slice(index, index + 4).map((tenant) =>
-              this.#recheck(tenant.id).catch((error: unknown) => failures.push(`${tenant.displayName}: ${error instanceof Error ? error.message : String(error)}`)),
-            ),
-          );
-        }
-        if (failures.length > 0) throw new Error(`Could not re-check ${failures.join('; ')}`);
+      case 'recheckAll':
+        await this.actions.recheckAllCredentialHealth();
         return null;
-      }
       case 'rotate':
         if (!this.model.tenant(request.tenantId)) throw new Error('That tenant is no longer registered.');
         await vscode.commands.executeCommand(COMMANDS.rotateCredentials.id, request.tenantId);
@@ -124,28 +117,14 @@ export class CredentialHealthPanel extends DisposableBase {
     }
   }
 
-  async #recheck(tenantId: string): Promise<void> {
-    if (!this.model.tenant(tenantId)) throw new Error('That tenant is no longer registered.');
-    const key = tenantKey(tenantId);
-    this.model.setBusy(key, 'Checking credentials…');
-    try {
-      this.model.applyTenant(await this.client.recheckCredentialHealth(tenantId));
-    } finally {
-      this.model.clearBusy(key);
-    }
-  }
-
-  #postSoon(): void {
+  #postWhenShown(): void {
     if (!this.#panel || !this.#ready) return;
-    this.#pending ??= setTimeout(() => {
-      this.#pending = undefined;
-      this.#post();
-    }, 100);
+    this.#postSoon.schedule();
   }
 
   #post(): void {
     if (!this.#ready) return;
-    this.#send({ type: 'snapshot', snapshot: credentialHealthViewModel(this.model.tenants(), Date.now()), connection: this.#connectionNote() });
+    this.#send({ type: 'snapshot', snapshot: credentialHealthViewModel(this.model.tenants(), this.timers.now()), connection: this.#connectionNote() });
   }
 
   #connectionNote(): ConnectionNote {

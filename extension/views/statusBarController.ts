@@ -1,5 +1,8 @@
 import * as vscode from 'vscode';
 import { DisposableBase } from '../common/disposableBase';
+import { every } from '../common/every';
+import type { Timers } from '../common/timers';
+import { realTimers } from '../common/timers';
 import { statusBarPresentation } from '../model/statusBarPresentation';
 import type { StatusModel } from '../model/statusModel';
 
@@ -7,21 +10,23 @@ import type { StatusModel } from '../model/statusModel';
 export class StatusBarController extends DisposableBase {
   readonly #item: vscode.StatusBarItem;
 
-  constructor(private readonly model: StatusModel) {
+  constructor(
+    private readonly model: StatusModel,
+    private readonly timers: Timers = realTimers,
+  ) {
     super();
     this.#item = this.register(vscode.window.createStatusBarItem('m365Status.status', vscode.StatusBarAlignment.Left, 50));
     this.#item.name = 'M365 Status';
     this.register(model.onDidChangeTenants(() => this.update()));
     this.register(model.onDidChangeConnection(() => this.update()));
     // The tooltip's "as of" and the reconnect countdown move on by themselves.
-    const timer = setInterval(() => this.update(), 30_000);
-    this.register({ dispose: () => clearInterval(timer) });
+    this.register(every(timers, 30_000, () => this.update()));
     this.update();
     this.#item.show();
   }
 
   update(): void {
-    const presentation = statusBarPresentation(this.model.connection, this.model.tenants(), Date.now());
+    const presentation = statusBarPresentation(this.model.connection, this.model.tenants(), this.timers.now());
     this.#item.text = presentation.text;
     // No theme icons: a tenant named `$(zap)` must not draw one.
     const tooltip = new vscode.MarkdownString(presentation.tooltip);

@@ -1,9 +1,13 @@
 import * as vscode from 'vscode';
+import type { StatusActions } from '../actions/statusActions';
+import type { Debounced } from '../common/debounce';
+import { debounce } from '../common/debounce';
 import { DisposableBase } from '../common/disposableBase';
-import type { DaemonClient } from '../daemon/daemonClient';
+import type { Timers } from '../common/timers';
+import { realTimers } from '../common/timers';
 import type { StatusModel } from '../model/statusModel';
 import type { SystemLogFilter } from '../model/systemLogDocument';
-import { systemLogDocument, systemLogTitle } from '../model/systemLogDocument';
+import { systemLogTitle } from '../model/systemLogDocument';
 
 export const SYSTEM_LOG_SCHEME = 'm365-status-log';
 
@@ -14,25 +18,23 @@ export const SYSTEM_LOG_SCHEME = 'm365-status-log';
 export class SystemLogContentProvider extends DisposableBase implements vscode.TextDocumentContentProvider {
   readonly #onDidChange = this.register(new vscode.EventEmitter<vscode.Uri>());
   readonly onDidChange = this.#onDidChange.event;
-  #pending: ReturnType<typeof setTimeout> | undefined;
+  readonly #changeSoon: Debounced;
 
   constructor(
-    private readonly client: DaemonClient,
+    private readonly actions: StatusActions,
     private readonly model: StatusModel,
+    timers: Timers = realTimers,
   ) {
     super();
-    this.register(vscode.workspace.registerTextDocumentContentProvider(SYSTEM_LOG_SCHEME, this));
-    this.register(
-      model.onDidReceiveLog(() => {
-        this.#pending ??= setTimeout(() => {
-          this.#pending = undefined;
-          for (const document of vscode.workspace.textDocuments) {
-            if (document.uri.scheme === SYSTEM_LOG_SCHEME) this.#onDidChange.fire(document.uri);
-          }
-        }, 500);
+    this.#changeSoon = this.register(
+      debounce(timers, 500, () => {
+        for (const document of vscode.workspace.textDocuments) {
+          if (document.uri.scheme === SYSTEM_LOG_SCHEME) this.#onDidChange.fire(document.uri);
+        }
       }),
     );
-    this.register({ dispose: () => this.#pending !== undefined && clearTimeout(this.#pending) });
+    this.register(vscode.workspace.registerTextDocumentContentProvider(SYSTEM_LOG_SCHEME, this));
+    this.register(model.onDidReceiveLog(() => this.#changeSoon.schedule()));
   }
 
   async open(filter: SystemLogFilter): Promise<void> {
@@ -48,7 +50,7 @@ export class SystemLogContentProvider extends DisposableBase implements vscode.T
     if (document.languageId !== 'log') await vscode.languages.setTextDocumentLanguage(document, 'log');
   }
 
-  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+  provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const query = new URLSearchParams(uri.query);
     const level = query.get('level');
     const filter: SystemLogFilter = {
@@ -56,11 +58,6 @@ export class SystemLogContentProvider extends DisposableBase implements vscode.T
       ...(query.get('tenantId') ? { tenantId: query.get('tenantId') as string } : {}),
       ...(level === 'info' || level === 'warn' || level === 'error' ? { level } : {}),
     };
-    try {
-      const entries = await this.client.listLogs({ ...filter, limit: 1000 });
-      return systemLogDocument(entries, filter, this.model.tenants());
-    } catch (error) {
-      return `# ${systemLogTitle(filter)}\n\nCould not read the system log: ${error instanceof Error ? error.message : String(error)}\n`;
-    }
+    return this.actions.systemLog(filter);
   }
 }

@@ -1,5 +1,10 @@
 import * as vscode from 'vscode';
+import type { Debounced } from '../common/debounce';
+import { debounce } from '../common/debounce';
 import { DisposableBase } from '../common/disposableBase';
+import { every } from '../common/every';
+import type { Timers } from '../common/timers';
+import { realTimers } from '../common/timers';
 import type { StatusModel } from '../model/statusModel';
 import type { TenantsNode } from '../model/tenantTreeModel';
 import { TenantTreeModel, tenantKey, userKey } from '../model/tenantTreeModel';
@@ -12,13 +17,17 @@ export class TenantsTreeProvider extends DisposableBase implements vscode.TreeDa
   readonly tree: TenantTreeModel;
   readonly #queued = new Set<TenantsNode>();
   #queuedAll = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #flushSoon: Debounced;
   /** Tenants whose first page is being read for `getChildren`. */
   #loading = 0;
 
-  constructor(private readonly model: StatusModel) {
+  constructor(
+    private readonly model: StatusModel,
+    timers: Timers = realTimers,
+  ) {
     super();
-    this.tree = new TenantTreeModel(model);
+    this.tree = new TenantTreeModel(model, () => timers.now());
+    this.#flushSoon = this.register(debounce(timers, 30, () => this.#flush()));
     this.register(
       model.onDidChangeTenants((change) => {
         if (change.tenantIds) for (const tenantId of change.tenantIds) this.refresh(this.tree.tenantNode(tenantId));
@@ -29,9 +38,7 @@ export class TenantsTreeProvider extends DisposableBase implements vscode.TreeDa
     this.register(model.onDidChangeBusy(({ key }) => this.refresh(this.#nodeForKey(key))));
     this.register(model.onDidChangeConnection(() => this.refresh()));
     // "as of 5 min ago" has to move on by itself.
-    const timer = setInterval(() => this.refresh(), 60_000);
-    this.register({ dispose: () => clearInterval(timer) });
-    this.register({ dispose: () => this.#timer !== undefined && clearTimeout(this.#timer) });
+    this.register(every(timers, 60_000, () => this.refresh()));
   }
 
   /**
@@ -42,11 +49,10 @@ export class TenantsTreeProvider extends DisposableBase implements vscode.TreeDa
   refresh(node?: TenantsNode): void {
     if (node) this.#queued.add(node);
     else this.#queuedAll = true;
-    this.#timer ??= setTimeout(() => this.#flush(), 30);
+    this.#flushSoon.schedule();
   }
 
   #flush(): void {
-    this.#timer = undefined;
     if (this.#loading > 0) return; // getChildren flushes when its read ends
     if (this.#queuedAll) {
       this.#queuedAll = false;
@@ -74,7 +80,7 @@ export class TenantsTreeProvider extends DisposableBase implements vscode.TreeDa
         this.#loading--;
         // The read itself asked for this row to be redrawn; what is returned now already shows it.
         this.#queued.delete(node);
-        if (this.#loading === 0 && (this.#queuedAll || this.#queued.size > 0)) this.#timer ??= setTimeout(() => this.#flush(), 30);
+        if (this.#loading === 0 && (this.#queuedAll || this.#queued.size > 0)) this.#flushSoon.schedule();
       }
     }
     return this.tree.children(node);

@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadConfig, type Config } from '../../daemon/config';
 import { parseDaemonArguments } from '../../daemon/daemonArguments';
-import { resolveDataDirectory } from '../../extension/daemon/daemonEndpoint';
-import { daemonLaunchPlan } from '../../extension/daemon/daemonLaunchPlan';
-import { defaultSettings, readExtensionSettings, type ExtensionSettings } from '../../extension/model/extensionSettings';
+import { resolveDataDirectory } from '../../extension/client/daemonEndpoint';
+import { daemonLaunchPlan } from '../../extension/client/daemonLaunchPlan';
+import { defaultSettings, readExtensionSettings, type ExtensionSettings } from '../../extension/common/extensionSettings';
 import { addTenantSchema } from '../../protocol/daemonApi';
 import { daemonContract, dataDirectoryRule, resolveDataDirectoryPath } from '../../protocol/daemonContract';
 

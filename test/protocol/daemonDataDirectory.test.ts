@@ -3,8 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readDaemonEndpoint, resolveDataDirectory } from '../../extension/daemon/daemonEndpoint';
-import { answersHealth } from '../../extension/daemon/daemonProcess';
+import { readDaemonEndpoint, resolveDataDirectory } from '../../extension/client/daemonEndpoint';
+import { answersHealth } from '../../extension/client/daemonProcess';
 import { tempDataDir } from '../support/tempDataDir';
 
 const daemonMain = fileURLToPath(new URL('../../daemon/main.ts', import.meta.url));

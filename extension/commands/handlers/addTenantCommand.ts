@@ -35,13 +35,12 @@ export async function addTenantCommand(services: CommandServices): Promise<void>
   const added = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Adding ${displayName.trim() || tenant.trim()} and checking its credentials…` },
     () =>
-      services.client.addTenant({
+      services.actions.addTenant({
         tenant: tenant.trim(),
         appId: appId.trim(),
         ...(displayName.trim() ? { displayName: displayName.trim() } : {}),
         credential,
       }),
   );
-  services.model.applyTenant(added);
   await showTenantOutcome(added, 'Added');
 }

@@ -1,12 +1,10 @@
 import * as vscode from 'vscode';
-import type { LockOutcome } from '../../../protocol/daemonApi';
+import type { UserActionResult } from '../../actions/statusActions';
+import { VIEW_IDS } from '../../common/contextKeys';
 import type { LockChoice } from '../../model/lockConfirmation';
-import { isOnPremisesRefusal, lockConfirmation, lockOutcomeMessage, onPremisesOverridePrompt } from '../../model/lockConfirmation';
-import { userKey } from '../../model/tenantTreeModel';
-import { VIEW_IDS } from '../contextKeys';
+import { lockConfirmation, lockOutcomeMessage, onPremisesOverridePrompt } from '../../model/lockConfirmation';
 import type { CommandServices } from '../commandServices';
 import { pickUser } from '../prompts/pickUser';
-import { withBusy } from '../withBusy';
 
 /**
  * Lock = disable sign-in, after a confirmation that says so and offers to revoke sessions too. A user
@@ -14,7 +12,7 @@ import { withBusy } from '../withBusy';
  * refuses for that reason.
  */
 export async function lockUserCommand(services: CommandServices, arg?: unknown): Promise<void> {
-  const target = await pickUser(services.model, services.client, arg, 'lock');
+  const target = await pickUser(services.model, services.actions, arg, 'lock');
   if (!target) return;
   const { tenant, user } = target;
   const confirmation = lockConfirmation(user, tenant.displayName);
@@ -22,26 +20,16 @@ export async function lockUserCommand(services: CommandServices, arg?: unknown):
   const choice = confirmation.choices.find((candidate) => candidate.title === title);
   if (!choice) return;
 
-  const lock = (chosen: LockChoice): Promise<LockOutcome> =>
-    withBusy(services.model, userKey(tenant.id, user.id), chosen.revokeSessions ? 'Locking and revoking sessions…' : 'Locking…', () =>
-      vscode.window.withProgress({ location: { viewId: VIEW_IDS.tenants } }, () =>
-        services.client.lockUser(tenant.id, user.id, {
-          ...(chosen.revokeSessions ? { revokeSessions: true } : {}),
-          ...(chosen.overrideOnPremises ? { overrideOnPremises: true } : {}),
-        }),
-      ),
-    );
+  const lock = (chosen: LockChoice): PromiseLike<UserActionResult> =>
+    vscode.window.withProgress({ location: { viewId: VIEW_IDS.tenants } }, () => services.actions.lockUser(tenant.id, user.id, chosen));
 
-  let outcome: LockOutcome;
-  try {
-    outcome = await lock(choice);
-  } catch (error) {
-    if (!isOnPremisesRefusal(error) || choice.overrideOnPremises) throw error;
-    const prompt = onPremisesOverridePrompt('lock', user, tenant.displayName, error.message);
+  let result = await lock(choice);
+  if (result.kind === 'needs-on-premises-override') {
+    const prompt = onPremisesOverridePrompt('lock', user, tenant.displayName, result.message);
     const override = await vscode.window.showWarningMessage(prompt.message, { modal: true, detail: prompt.detail }, ...prompt.choices.map((c) => c.title));
     if (!override) return;
-    outcome = await lock({ ...choice, overrideOnPremises: true });
+    result = await lock({ ...choice, overrideOnPremises: true });
   }
-  services.model.applyUser(tenant.id, outcome.user);
-  void vscode.window.showInformationMessage(lockOutcomeMessage(outcome, tenant.displayName));
+  // With the override given, a refusal is thrown as an error: only a lock that happened reaches here.
+  if (result.kind === 'done') void vscode.window.showInformationMessage(lockOutcomeMessage(result.outcome, tenant.displayName));
 }

@@ -1,10 +1,8 @@
 import * as vscode from 'vscode';
-import type { RefreshOutcome, TenantView } from '../../../protocol/daemonApi';
+import type { TenantView } from '../../../protocol/daemonApi';
 import { tenantsNeedingAttention } from '../../model/statusBarPresentation';
 import { tenantPickItem } from '../../model/tenantPickItem';
-import { tenantKey } from '../../model/tenantTreeModel';
 import type { CommandServices } from '../commandServices';
-import { withBusy } from '../withBusy';
 
 interface TenantItem extends vscode.QuickPickItem {
   tenant: TenantView;
@@ -26,22 +24,16 @@ export async function refreshStaleTenantsCommand(services: CommandServices): Pro
     matchOnDescription: true,
   });
   if (!picked || picked.length === 0) return;
-  const outcomes: Array<{ tenant: TenantView; outcome?: RefreshOutcome; error?: string }> = [];
-  await vscode.window.withProgress(
+  const outcomes = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'Refreshing tenants', cancellable: true },
-    async (progress, token) => {
-      for (const { tenant } of picked) {
-        if (token.isCancellationRequested) break;
-        progress.report({ message: tenant.displayName, increment: 100 / picked.length });
-        try {
-          const outcome = await withBusy(services.model, tenantKey(tenant.id), 'Refreshing…', () => services.client.refreshTenant(tenant.id));
-          services.model.applyEvent({ type: 'activity', activity: outcome.activity });
-          outcomes.push({ tenant, outcome });
-        } catch (error) {
-          outcomes.push({ tenant, error: error instanceof Error ? error.message : String(error) });
-        }
-      }
-    },
+    (progress, token) =>
+      services.actions.refreshTenants(
+        picked.map((item) => item.tenant),
+        {
+          isCancelled: () => token.isCancellationRequested,
+          onTenant: (tenant) => progress.report({ message: tenant.displayName, increment: 100 / picked.length }),
+        },
+      ),
   );
   const queued = outcomes.filter((entry) => entry.outcome?.outcome === 'queued').length;
   const already = outcomes.filter((entry) => entry.outcome?.outcome === 'already-requested').length;

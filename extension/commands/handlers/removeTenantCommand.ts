@@ -1,8 +1,6 @@
 import * as vscode from 'vscode';
-import { tenantKey } from '../../model/tenantTreeModel';
 import type { CommandServices } from '../commandServices';
 import { pickTenant } from '../prompts/pickTenant';
-import { withBusy } from '../withBusy';
 
 export async function removeTenantCommand(services: CommandServices, arg?: unknown): Promise<void> {
   const tenant = await pickTenant(services.model, arg, 'Remove which tenant?');
@@ -18,7 +16,6 @@ export async function removeTenantCommand(services: CommandServices, arg?: unkno
     'Remove',
   );
   if (answer !== 'Remove') return;
-  await withBusy(services.model, tenantKey(tenant.id), 'Removing…', () => services.client.removeTenant(tenant.id));
-  services.model.removeTenant(tenant.id);
+  await services.actions.removeTenant(tenant.id);
   void vscode.window.showInformationMessage(`Removed ${tenant.displayName}.`);
 }

@@ -1,9 +1,7 @@
 import * as vscode from 'vscode';
-import { tenantKey } from '../../model/tenantTreeModel';
 import type { CommandServices } from '../commandServices';
 import { pickTenant } from '../prompts/pickTenant';
 import { promptCredential } from '../prompts/promptCredential';
-import { withBusy } from '../withBusy';
 import { showTenantOutcome } from './tenantOutcome';
 
 /** Replaces a tenant's secret or certificate; the daemon checks the new one before answering. */
@@ -12,12 +10,9 @@ export async function rotateCredentialsCommand(services: CommandServices, arg?: 
   if (!tenant) return;
   const credential = await promptCredential(`Rotate credentials: ${tenant.displayName}`);
   if (!credential) return;
-  const updated = await withBusy(services.model, tenantKey(tenant.id), 'Rotating credentials…', () =>
-    vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Rotating the credentials of ${tenant.displayName} and checking them…` },
-      () => services.client.rotateCredentials(tenant.id, { credential }),
-    ),
+  const updated = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Rotating the credentials of ${tenant.displayName} and checking them…` },
+    () => services.actions.rotateCredentials(tenant.id, credential),
   );
-  services.model.applyTenant(updated);
   await showTenantOutcome(updated, 'Rotated the credentials of');
 }

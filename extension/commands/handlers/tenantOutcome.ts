@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { TenantView } from '../../../protocol/daemonApi';
+import { COMMANDS } from '../../common/commandTable';
 import { credentialHealthRow } from '../../model/credentialHealthViewModel';
-import { COMMANDS } from '../commandTable';
 
 /** After adding a tenant or rotating its credentials: what the daemon's check found, and a way on if it failed. */
 export async function showTenantOutcome(tenant: TenantView, done: string): Promise<void> {

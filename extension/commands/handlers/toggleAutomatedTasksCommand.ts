@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { SETTINGS_SECTION } from '../../model/extensionSettings';
+import { SETTINGS_SECTION } from '../../common/extensionSettings';
 import type { CommandServices } from '../commandServices';
 
 /** Flips "Display automated tasks"; the settings listener reloads the Activity view. */

@@ -1,10 +1,9 @@
 import * as vscode from 'vscode';
 import type { TenantView, UserView } from '../../../protocol/daemonApi';
-import type { DaemonClient } from '../../daemon/daemonClient';
+import type { StatusActions } from '../../actions/statusActions';
 import type { StatusModel } from '../../model/statusModel';
 import { noIcons } from '../../model/tenantPickItem';
 import type { UserSearchHit } from '../../model/userSearch';
-import { userSearch } from '../../model/userSearch';
 import { commandTarget } from '../commandArgs';
 
 interface UserItem extends vscode.QuickPickItem {
@@ -41,7 +40,7 @@ function withSeparators(hits: readonly UserSearchHit[]): UserItem[] {
  * The user a command was run on, or one searched for across every tenant: each keystroke (after a pause)
  * asks the daemon of every tenant; for unlock, the locked and disabled users are listed before typing.
  */
-export async function pickUser(model: StatusModel, client: DaemonClient, arg: unknown, mode: 'lock' | 'unlock'): Promise<{ tenant: TenantView; user: UserView } | undefined> {
+export async function pickUser(model: StatusModel, actions: StatusActions, arg: unknown, mode: 'lock' | 'unlock'): Promise<{ tenant: TenantView; user: UserView } | undefined> {
   const { tenantId, userId } = commandTarget(arg);
   if (tenantId && userId) {
     const tenant = model.tenant(tenantId);
@@ -83,7 +82,7 @@ export async function pickUser(model: StatusModel, client: DaemonClient, arg: un
     }
     quickPick.busy = true;
     timer = setTimeout(() => {
-      void userSearch(client, tenants, text, { ...(states ? { states } : {}), isCancelled: () => mine !== generation }).then(
+      void actions.searchUsers(tenants, text, { ...(states ? { states } : {}), isCancelled: () => mine !== generation }).then(
         (result) => {
           if (mine !== generation) return;
           const items = withSeparators(result.hits);

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readDaemonEndpoint } from '../../extension/daemon/daemonEndpoint';
-import type { DaemonLaunchPlan } from '../../extension/daemon/daemonLaunchPlan';
-import { daemonLaunchPlan } from '../../extension/daemon/daemonLaunchPlan';
-import { answersHealth, DaemonProcess } from '../../extension/daemon/daemonProcess';
-import { defaultSettings } from '../../extension/model/extensionSettings';
-import { tempDataDir } from '../support/tempDataDir';
+import { readDaemonEndpoint } from '../../../extension/client/daemonEndpoint';
+import type { DaemonLaunchPlan } from '../../../extension/client/daemonLaunchPlan';
+import { daemonLaunchPlan } from '../../../extension/client/daemonLaunchPlan';
+import { answersHealth, DaemonProcess } from '../../../extension/client/daemonProcess';
+import { defaultSettings } from '../../../extension/common/extensionSettings';
+import { tempDataDir } from '../../support/tempDataDir';
 
-const daemonMain = fileURLToPath(new URL('../../daemon/main.ts', import.meta.url));
+const daemonMain = fileURLToPath(new URL('../../../daemon/main.ts', import.meta.url));
 
 /** The plan the extension makes, run through tsx instead of the bundle so the test needs no build. */
 function planFor(dataDirectory: string, env: Record<string, string> = {}): DaemonLaunchPlan {

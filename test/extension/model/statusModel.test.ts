@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import type { TenantView } from '../../protocol/daemonApi';
-import { StatusModel } from '../../extension/model/statusModel';
-import { MINUTE, NOW, tenantView, userView } from './support/viewFixtures';
+import type { TenantView } from '../../../protocol/daemonApi';
+import { StatusModel } from '../../../extension/model/statusModel';
+import { MINUTE, NOW, tenantView, userView } from '../support/viewFixtures';
 
 const users = { listUsers: async () => ({ users: [userView({ id: 'u1' })], total: 1, offset: 0, limit: 200 }) };
 

@@ -7,8 +7,8 @@ import {
   validateExpiryDate,
   validateSecret,
   validateTenant,
-} from '../../extension/model/tenantInputValidation';
-import { NOW } from './support/viewFixtures';
+} from '../../../extension/model/tenantInputValidation';
+import { NOW } from '../support/viewFixtures';
 
 const CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const KEY = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import type { DaemonEvent, UserView } from '../../protocol/daemonApi';
-import { DaemonClient } from '../../extension/daemon/daemonClient';
-import { readDaemonEndpoint } from '../../extension/daemon/daemonEndpoint';
-import type { EventStreamState } from '../../extension/daemon/daemonEventStream';
-import { DaemonEventStream } from '../../extension/daemon/daemonEventStream';
-import { DaemonHarness } from '../support/daemonHarness';
+import type { DaemonEvent, UserView } from '../../../protocol/daemonApi';
+import { DaemonClient } from '../../../extension/client/daemonClient';
+import { readDaemonEndpoint } from '../../../extension/client/daemonEndpoint';
+import type { EventStreamState } from '../../../extension/client/daemonEventStream';
+import { DaemonEventStream } from '../../../extension/client/daemonEventStream';
+import { DaemonHarness } from '../../support/daemonHarness';
 
 describe('extension daemon client: the event stream of a real daemon', function () {
   this.timeout(60_000);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import type { UserListQuery, UserPage, UserView } from '../../protocol/daemonApi';
-import { compareUsers, TenantUsers } from '../../extension/model/tenantUsers';
-import { MINUTE, NOW, userView } from './support/viewFixtures';
+import type { UserListQuery, UserPage, UserView } from '../../../protocol/daemonApi';
+import { compareUsers, TenantUsers } from '../../../extension/model/tenantUsers';
+import { MINUTE, NOW, userView } from '../support/viewFixtures';
 
 /** An in-memory list answering as the daemon's users route does: its order, its offset and limit. */
 class ListedUsers {

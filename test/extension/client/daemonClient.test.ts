@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import type { AddTenantRequest, DaemonEndpointFile, TenantView, UserView } from '../../protocol/daemonApi';
-import { DaemonApiError } from '../../extension/daemon/daemonApiError';
-import { DaemonClient } from '../../extension/daemon/daemonClient';
-import { readDaemonEndpoint, resolveDataDirectory } from '../../extension/daemon/daemonEndpoint';
-import { DaemonUnreachableError } from '../../extension/daemon/daemonUnreachableError';
-import { userSearch } from '../../extension/model/userSearch';
-import { DaemonHarness } from '../support/daemonHarness';
+import type { AddTenantRequest, DaemonEndpointFile, TenantView, UserView } from '../../../protocol/daemonApi';
+import { DaemonApiError } from '../../../extension/client/daemonApiError';
+import { DaemonClient } from '../../../extension/client/daemonClient';
+import { readDaemonEndpoint, resolveDataDirectory } from '../../../extension/client/daemonEndpoint';
+import { DaemonUnreachableError } from '../../../extension/client/daemonUnreachableError';
+import { userSearch } from '../../../extension/model/userSearch';
+import { DaemonHarness } from '../../support/daemonHarness';
 
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {

@@ -1,15 +1,27 @@
-import type { DaemonEndpointFile } from '../../protocol/daemonApi';
+import type { DaemonEndpointFile, DaemonEvent, TaskListEntry, TenantView } from '../../protocol/daemonApi';
 import { DisposableBase } from '../common/disposableBase';
 import type { Logger } from '../common/logger';
 import { silentLogger } from '../common/logger';
 import type { Timers } from '../common/timers';
 import { realTimers } from '../common/timers';
-import type { StatusModel } from '../model/statusModel';
+import type { ConnectionState } from './connectionState';
 import { DaemonClient } from './daemonClient';
 import { readDaemonEndpoint } from './daemonEndpoint';
 import { DaemonEventStream } from './daemonEventStream';
 import { answersHealth } from './daemonProcess';
 import type { BackoffPolicy } from './reconnectBackoff';
+
+/**
+ * What the connection keeps in step with the daemon: the extension's model. Declared here, so that the
+ * client depends on nothing above it and the model (which imports the client's types) is free to change.
+ */
+export interface DaemonConnectionSink {
+  setConnection(state: ConnectionState): void;
+  replaceTenants(tenants: readonly TenantView[]): void;
+  replaceActivity(entries: readonly TaskListEntry[], includeAutomated: boolean): void;
+  applyEvent(event: DaemonEvent): void;
+  clear(): void;
+}
 
 export interface DaemonConnectionOptions {
   dataDirectory: () => string;
@@ -32,7 +44,7 @@ export interface DaemonConnectionOptions {
  */
 export class DaemonConnection extends DisposableBase {
   readonly client: DaemonClient;
-  readonly #model: StatusModel;
+  readonly #model: DaemonConnectionSink;
   readonly #options: DaemonConnectionOptions;
   readonly #logger: Logger;
   readonly #stream: DaemonEventStream;
@@ -40,7 +52,7 @@ export class DaemonConnection extends DisposableBase {
   #everConnected = false;
   #snapshot: Promise<void> | undefined;
 
-  constructor(model: StatusModel, options: DaemonConnectionOptions) {
+  constructor(model: DaemonConnectionSink, options: DaemonConnectionOptions) {
     super();
     this.#model = model;
     this.#options = options;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { credentialHealthRow, credentialHealthViewModel, expiryCountdown } from '../../extension/model/credentialHealthViewModel';
-import { DAY, healthView, NOW, tenantView } from './support/viewFixtures';
+import { credentialHealthRow, credentialHealthViewModel } from '../../../extension/model/credentialHealthViewModel';
+import { expiryCountdown } from '../../../webview/expiryCountdown';
+import { DAY, healthView, NOW, tenantView } from '../support/viewFixtures';
 
 describe('extension model: credential health view-model', () => {
   it('counts down to expiry, warning from 30 days before', () => {

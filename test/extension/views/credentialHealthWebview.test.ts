@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { credentialHealthCsp, credentialHealthHtml } from '../../extension/views/credentialHealthHtml';
-import { parsePageMessage } from '../../webview/credentialHealthProtocol';
+import { credentialHealthCsp, credentialHealthHtml } from '../../../extension/views/credentialHealthHtml';
+import { parsePageMessage } from '../../../webview/credentialHealthProtocol';
 
 describe('credential-health webview: messages and page shell', () => {
   it('accepts the messages of the protocol', () => {

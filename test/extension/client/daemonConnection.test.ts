@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import type { UserView } from '../../protocol/daemonApi';
-import { DaemonConnection } from '../../extension/daemon/daemonConnection';
-import type { ConnectionState } from '../../extension/model/connectionState';
-import { StatusModel } from '../../extension/model/statusModel';
-import { TenantTreeModel } from '../../extension/model/tenantTreeModel';
-import { DaemonHarness } from '../support/daemonHarness';
-import { tempDataDir } from '../support/tempDataDir';
+import type { UserView } from '../../../protocol/daemonApi';
+import { DaemonConnection } from '../../../extension/client/daemonConnection';
+import type { ConnectionState } from '../../../extension/client/connectionState';
+import { StatusModel } from '../../../extension/model/statusModel';
+import { TenantTreeModel } from '../../../extension/model/tenantTreeModel';
+import { DaemonHarness } from '../../support/daemonHarness';
+import { tempDataDir } from '../../support/tempDataDir';
 
 describe('extension model: kept true by a real daemon through its API and event stream', function () {
   this.timeout(120_000);

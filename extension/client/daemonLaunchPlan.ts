@@ -1,5 +1,5 @@
 import { daemonContract } from '../../protocol/daemonContract';
-import type { ExtensionSettings } from '../model/extensionSettings';
+import type { ExtensionSettings } from '../common/extensionSettings';
 
 export interface DaemonLaunchPlan {
   command: string;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { COMMANDS } from '../../extension/commands/commandTable';
-import { ActivityEntries } from '../../extension/model/activityEntries';
-import { ActivityTreeModel, activityStatus } from '../../extension/model/activityTreeModel';
-import { StatusModel } from '../../extension/model/statusModel';
-import { activityView, MINUTE, NOW, taskView, tenantView } from './support/viewFixtures';
+import { COMMANDS } from '../../../extension/common/commandTable';
+import { ActivityEntries } from '../../../extension/model/activityEntries';
+import { ActivityTreeModel, activityStatus } from '../../../extension/model/activityTreeModel';
+import { StatusModel } from '../../../extension/model/statusModel';
+import { activityView, MINUTE, NOW, taskView, tenantView } from '../support/viewFixtures';
 
 const noUsers = { listUsers: () => Promise.reject(new Error('not used')) };
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { COMMANDS } from '../../extension/commands/commandTable';
-import { statusBarPresentation } from '../../extension/model/statusBarPresentation';
-import { NOW, tenantView } from './support/viewFixtures';
+import { COMMANDS } from '../../../extension/common/commandTable';
+import { statusBarPresentation } from '../../../extension/model/statusBarPresentation';
+import { NOW, tenantView } from '../support/viewFixtures';
 
 const connected = { kind: 'connected', version: '0.1.0' } as const;
 

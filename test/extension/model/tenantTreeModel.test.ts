@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import type { UserListQuery, UserPage, UserView } from '../../protocol/daemonApi';
-import { COMMANDS } from '../../extension/commands/commandTable';
-import { StatusModel } from '../../extension/model/statusModel';
-import { TenantTreeModel, tenantRow, userRow } from '../../extension/model/tenantTreeModel';
-import { compareUsers } from '../../extension/model/tenantUsers';
-import { NOW, tenantView, userView } from './support/viewFixtures';
+import type { UserListQuery, UserPage, UserView } from '../../../protocol/daemonApi';
+import { COMMANDS } from '../../../extension/common/commandTable';
+import { StatusModel } from '../../../extension/model/statusModel';
+import { TenantTreeModel, tenantRow, userRow } from '../../../extension/model/tenantTreeModel';
+import { compareUsers } from '../../../extension/model/tenantUsers';
+import { NOW, tenantView, userView } from '../support/viewFixtures';
 
 function modelWith(users: Record<string, UserView[]>, pageSize = 3): StatusModel {
   return new StatusModel({

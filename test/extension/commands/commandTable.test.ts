@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COMMAND_CATEGORY, COMMANDS } from '../../extension/commands/commandTable';
-import { CONTEXT_KEYS, VIEW_IDS } from '../../extension/commands/contextKeys';
+import { COMMAND_CATEGORY, COMMANDS } from '../../../extension/common/commandTable';
+import { CONTEXT_KEYS, VIEW_IDS } from '../../../extension/common/contextKeys';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 
 interface Manifest {
   main: string;
@@ -123,7 +123,7 @@ describe('extension manifest: commands in package.json and the command table agr
   });
 
   it('declares every setting the extension reads', () => {
-    const source = readFileSync(join(root, 'extension/model/extensionSettings.ts'), 'utf8');
+    const source = readFileSync(join(root, 'extension/common/extensionSettings.ts'), 'utf8');
     const read = [...source.matchAll(/\w+\('([a-zA-Z.]+)',/g)].map((match) => `m365Status.${match[1]}`);
     assert.ok(read.length >= 8);
     assert.deepEqual(read.sort(), Object.keys(manifest.contributes.configuration.properties).sort());

@@ -1,7 +1,7 @@
 import type { DaemonEndpointFile } from '../../protocol/daemonApi';
+import type { ExtensionSettings } from '../common/extensionSettings';
 import type { Logger } from '../common/logger';
 import { silentLogger } from '../common/logger';
-import type { ExtensionSettings } from '../model/extensionSettings';
 import type { DaemonConnection } from './daemonConnection';
 import { readDaemonEndpoint, resolveDataDirectory } from './daemonEndpoint';
 import { daemonLaunchPlan } from './daemonLaunchPlan';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { DaemonApiError } from '../../extension/daemon/daemonApiError';
-import { isOnPremisesRefusal, lockConfirmation, lockOutcomeMessage, onPremisesOverridePrompt, unlockConfirmation } from '../../extension/model/lockConfirmation';
-import { activityView, NOW, userView } from './support/viewFixtures';
+import { DaemonApiError } from '../../../extension/client/daemonApiError';
+import { isOnPremisesRefusal, lockConfirmation, lockOutcomeMessage, onPremisesOverridePrompt, unlockConfirmation } from '../../../extension/model/lockConfirmation';
+import { activityView, NOW, userView } from '../support/viewFixtures';
 
 describe('extension model: lock and unlock confirmations', () => {
   it('says what locking does and offers to revoke sessions too', () => {

@@ -6,6 +6,8 @@ import type { DaemonEndpointFile } from '../../protocol/daemonApi';
 import { daemonContract } from '../../protocol/daemonContract';
 import type { Logger } from '../common/logger';
 import { silentLogger } from '../common/logger';
+import type { Timers } from '../common/timers';
+import { realTimers } from '../common/timers';
 import { DaemonClient } from './daemonClient';
 import type { DaemonLaunchPlan } from './daemonLaunchPlan';
 import { readDaemonEndpoint } from './daemonEndpoint';
@@ -18,9 +20,8 @@ export interface DaemonProcessOptions {
   startTimeoutMs?: number;
   stopTimeoutMs?: number;
   pollMs?: number;
+  timers?: Timers;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Starts the bundled daemon and stops a running one. The daemon is a service shared by every window, so
@@ -32,12 +33,14 @@ export class DaemonProcess {
   readonly #startTimeoutMs: number;
   readonly #stopTimeoutMs: number;
   readonly #pollMs: number;
+  readonly #timers: Timers;
 
   constructor(options: DaemonProcessOptions = {}) {
     this.#logger = options.logger ?? silentLogger;
     this.#startTimeoutMs = options.startTimeoutMs ?? 20_000;
     this.#stopTimeoutMs = options.stopTimeoutMs ?? 15_000;
     this.#pollMs = options.pollMs ?? 100;
+    this.#timers = options.timers ?? realTimers;
   }
 
   /** Starts it and waits until it answers `/v1/health` at the address it wrote to `daemon.json`. */
@@ -68,15 +71,15 @@ export class DaemonProcess {
     }
     this.#logger.info(`daemon: started ${plan.args[0] ?? plan.command} (pid ${pid ?? 'unknown'}) with data directory ${dataDirectory}`);
 
-    const deadline = Date.now() + this.#startTimeoutMs;
-    while (Date.now() < deadline) {
+    const deadline = this.#timers.now() + this.#startTimeoutMs;
+    while (this.#timers.now() < deadline) {
       if (exit) {
         const why = exit.signal ? `was stopped by ${exit.signal}` : `exited with code ${exit.code ?? 'unknown'}`;
         throw new Error(`The daemon ${why} while starting. ${await lastLines(logPath)}`.trim());
       }
       const endpoint = await readDaemonEndpoint(dataDirectory);
       if (endpoint && endpoint.pid === pid && (await answersHealth(endpoint))) return endpoint;
-      await sleep(this.#pollMs);
+      await this.#sleep(this.#pollMs);
     }
     throw new Error(`The daemon did not answer within ${Math.round(this.#startTimeoutMs / 1000)} s of starting. ${await lastLines(logPath)}`.trim());
   }
@@ -87,12 +90,16 @@ export class DaemonProcess {
     if (!endpoint || !isAlive(endpoint.pid)) return false;
     this.#logger.info(`daemon: stopping pid ${endpoint.pid}`);
     process.kill(endpoint.pid, 'SIGTERM');
-    const deadline = Date.now() + this.#stopTimeoutMs;
-    while (Date.now() < deadline) {
+    const deadline = this.#timers.now() + this.#stopTimeoutMs;
+    while (this.#timers.now() < deadline) {
       if (!isAlive(endpoint.pid)) return true;
-      await sleep(this.#pollMs);
+      await this.#sleep(this.#pollMs);
     }
     throw new Error(`The daemon (pid ${endpoint.pid}) did not stop within ${Math.round(this.#stopTimeoutMs / 1000)} s.`);
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => void this.#timers.setTimeout(resolve, ms));
   }
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { parseDaemonEvent } from '../../extension/daemon/parseDaemonEvent';
-import { defaultBackoff, reconnectBackoff } from '../../extension/daemon/reconnectBackoff';
-import { SseParser } from '../../extension/daemon/sseParser';
+import { parseDaemonEvent } from '../../../extension/client/parseDaemonEvent';
+import { defaultBackoff, reconnectBackoff } from '../../../extension/client/reconnectBackoff';
+import { SseParser } from '../../../extension/client/sseParser';
 
 describe('extension daemon client: the event stream format', () => {
   it('splits messages on blank lines, with event names, joined data lines and ids', () => {
