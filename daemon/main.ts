@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { CONFIG_SETTINGS, loadConfig, type ConfigOverrides, type SettingName } from './config';
-import { createDaemonLogger, Daemon, daemonVersion } from './daemon';
+import { Daemon, daemonVersion } from './daemon';
+import { createDaemonLogger } from './logging/daemonLogger';
 import { isAppError } from './errors/AppError';
 
 function usage(): string {
