@@ -11,6 +11,7 @@ import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import { AppError } from './errors/AppError';
 import type { ErrorSinks } from './errors/handleError';
+import { describeTightened, secureDataDir } from './files/dataDirPermissions';
 import { writeFileAtomic } from './files/writeFileAtomic';
 import { createDaemonLogger } from './logging/daemonLogger';
 import type { Logger } from './logging/logger';
@@ -72,6 +73,12 @@ export class Daemon {
     const { config } = options;
     const clock = options.clock ?? systemClock;
     const logger = options.logger ?? createDaemonLogger(config, { clock });
+    const permissions = await secureDataDir(config.dataDir);
+    if (permissions.tightened.length > 0) {
+      logger.warn('tightened the data directory to its owner alone', { tightened: permissions.tightened.map(describeTightened) });
+    } else {
+      logger.info('the data directory is private to its owner', { dataDir: config.dataDir, created: permissions.created });
+    }
     const store = await Store.open({
       dataDir: config.dataDir,
       clock,
