@@ -108,12 +108,13 @@ export function getUser(caller: GraphCaller, request: SimRequest, idOrPrincipalN
   });
 }
 
-const patchableProperties: Partial<Record<string, 'boolean' | 'string'>> = {
-  accountEnabled: 'boolean',
-  displayName: 'string',
-  jobTitle: 'string',
-  department: 'string',
-};
+// A Map, so a body property named like a built-in (`constructor`, `__proto__`) is simply not patchable.
+const patchableProperties = new Map<string, 'boolean' | 'string'>([
+  ['accountEnabled', 'boolean'],
+  ['displayName', 'string'],
+  ['jobTitle', 'string'],
+  ['department', 'string'],
+]);
 
 /**
  * `PATCH /users/{id}`: `accountEnabled` needs `User.EnableDisableAccount.All` with a read role (or a
@@ -137,7 +138,7 @@ export function updateUser(
   }
   const changes: Partial<Record<UserProperty, unknown>> = {};
   for (const [key, value] of Object.entries(body)) {
-    const type = patchableProperties[key];
+    const type = patchableProperties.get(key);
     if (!type) throw badRequest(`Property '${key}' cannot be updated by this request.`);
     if (typeof value !== type) {
       throw badRequest(`Invalid value specified for property '${key}' of resource 'User'.`);
