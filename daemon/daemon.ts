@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { appendFileSync } from 'node:fs';
 import { readFile, unlink } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,8 +12,10 @@ import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import { AppError } from './errors/AppError';
 import type { ErrorSinks } from './errors/handleError';
+import { describeTightened, secureDataDir } from './files/dataDirPermissions';
 import { writeFileAtomic } from './files/writeFileAtomic';
-import { createLogger, type Logger } from './logging/logger';
+import { createDaemonLogger } from './logging/daemonLogger';
+import type { Logger } from './logging/logger';
 import { createHttpDispatcher } from './microsoft/httpDispatcher';
 import type { MicrosoftEndpoints } from './microsoft/microsoftEndpoints';
 import { createDaemonApp } from './server/daemonApp';
@@ -34,7 +35,6 @@ import { TaskRunner } from './tasks/taskRunner';
 import { Vault } from './vault/vault';
 
 export const DAEMON_FILE_NAME = daemonContract.files.endpoint;
-export const DAEMON_LOG_FILE_NAME = daemonContract.files.log;
 export const daemonVersion = '0.1.0';
 
 export interface DaemonOptions {
@@ -42,23 +42,6 @@ export interface DaemonOptions {
   clock?: Clock;
   logger?: Logger;
   random?: () => number;
-}
-
-/** Structured lines to stderr and to `daemon.log` in the data directory. */
-export function createDaemonLogger(config: Config, clock: Clock = systemClock): Logger {
-  const file = join(config.dataDir, DAEMON_LOG_FILE_NAME);
-  return createLogger({
-    level: config.logLevel,
-    clock,
-    write: (line) => {
-      process.stderr.write(`${line}\n`);
-      try {
-        appendFileSync(file, `${line}\n`, { mode: 0o600 });
-      } catch {
-        // The data directory may not exist yet at the very first line; stderr has it.
-      }
-    },
-  });
 }
 
 /**
@@ -90,7 +73,13 @@ export class Daemon {
   static async start(options: DaemonOptions): Promise<Daemon> {
     const { config } = options;
     const clock = options.clock ?? systemClock;
-    const logger = options.logger ?? createDaemonLogger(config, clock);
+    const logger = options.logger ?? createDaemonLogger(config, { clock });
+    const permissions = await secureDataDir(config.dataDir);
+    if (permissions.tightened.length > 0) {
+      logger.warn('tightened the data directory to its owner alone', { tightened: permissions.tightened.map(describeTightened) });
+    } else {
+      logger.info('the data directory is private to its owner', { dataDir: config.dataDir, created: permissions.created });
+    }
     const store = await Store.open({
       dataDir: config.dataDir,
       clock,

@@ -1,7 +1,8 @@
 import { daemonContract, dataDirectoryRule } from '../protocol/daemonContract';
 import { CONFIG_SETTINGS, loadConfig } from './config';
 import { parseDaemonArguments } from './daemonArguments';
-import { createDaemonLogger, Daemon, daemonVersion } from './daemon';
+import { Daemon, daemonVersion } from './daemon';
+import { createDaemonLogger } from './logging/daemonLogger';
 import { isAppError } from './errors/AppError';
 
 function usage(): string {

@@ -16,34 +16,85 @@ export type UserState = (typeof userStates)[number];
 
 // ---- requests --------------------------------------------------------------------------------------
 
+/**
+ * Limits on every string the API takes, as Microsoft bounds the same values, so a value one side accepts
+ * the other does too (the extension's input boxes use these).
+ */
+export const LIMITS = {
+  /** A DNS name: 253 characters in all, in labels of at most 63. */
+  domainMaxLength: 253,
+  domainLabelMaxLength: 63,
+  /** Entra ID: 64 characters before the @, 48 after. */
+  userPrincipalNameMaxLength: 113,
+  displayNameMaxLength: 256,
+  /** Entra ID client secrets are 40 characters; this leaves room without taking anything. */
+  clientSecretMaxLength: 512,
+  /** A certificate, with its chain, and a private key (RSA 4096 in PKCS#8 PEM is about 3.3 KB). */
+  certificatePemMaxLength: 32_768,
+  privateKeyPemMaxLength: 16_384,
+  /** Searching users by name or user principal name. */
+  searchTextMaxLength: 256,
+  operatorMaxLength: 256,
+} as const;
+
+const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const domainLabel = `[a-z0-9](?:[a-z0-9-]{0,${LIMITS.domainLabelMaxLength - 2}}[a-z0-9])?`;
+const domainPattern = new RegExp(`^(?=.{1,${LIMITS.domainMaxLength}}$)${domainLabel}(?:\\.${domainLabel})+$`, 'i');
+// The characters Entra ID allows before the @ of a user principal name.
+const userPrincipalNamePattern = new RegExp(`^(?=.{3,${LIMITS.userPrincipalNameMaxLength}}$)[a-z0-9'._!#^~-]{1,64}@${domainLabel}(?:\\.${domainLabel})+$`, 'i');
+
 const guidOrDomain = z
   .string()
   .trim()
-  .regex(
-    /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9-]+(\.[a-z0-9-]+)+)$/i,
-    'a directory (tenant) id such as 72f988bf-86f1-41af-91ab-2d7cd011db47, or a verified domain such as contoso.onmicrosoft.com',
+  .max(LIMITS.domainMaxLength, `at most ${LIMITS.domainMaxLength} characters`)
+  .refine(
+    (value) => guidPattern.test(value) || domainPattern.test(value),
+    'a directory (tenant) id such as 72f988bf-86f1-41af-91ab-2d7cd011db47, or a verified domain such as contoso.onmicrosoft.com (labels of letters, digits and hyphens, at most 63 characters each)',
   );
-const appId = z.uuid('an application (client) id: a GUID');
-const pem = (label: string) => z.string().includes(`-----BEGIN ${label}`, { message: `a PEM ${label.toLowerCase()} block` });
+const appId = z.string().max(36, 'an application (client) id: a GUID').regex(guidPattern, 'an application (client) id: a GUID');
+const pem = (label: string, maxLength: number) =>
+  z
+    .string()
+    .max(maxLength, `at most ${maxLength} characters`)
+    .includes(`-----BEGIN ${label}`, { message: `a PEM ${label.toLowerCase()} block` });
+
+/** A tenant as the daemon names it in paths and queries: the UUID it gave the tenant when registering it. */
+export const tenantIdSchema = z.string().max(36, 'a tenant id as the daemon gave it: a UUID').regex(guidPattern, 'a tenant id as the daemon gave it: a UUID');
+/** A user in a path: its object id (a GUID) or its user principal name. */
+export const userIdSchema = z
+  .string()
+  .max(LIMITS.userPrincipalNameMaxLength, `at most ${LIMITS.userPrincipalNameMaxLength} characters`)
+  .refine((value) => guidPattern.test(value) || userPrincipalNamePattern.test(value), "a user's object id (a GUID) or user principal name (name@domain, at most 113 characters)");
+/** Task, activity and log entry ids: UUIDs the daemon gave them. */
+export const recordIdSchema = z.string().max(36, 'an id as the daemon gave it: a UUID').regex(guidPattern, 'an id as the daemon gave it: a UUID');
+/** `X-M365-Operator`: a name for activities, printable text only. */
+export const operatorHeaderSchema = z
+  .string()
+  .max(LIMITS.operatorMaxLength, `at most ${LIMITS.operatorMaxLength} characters`)
+  .regex(/^[^\p{Cc}]*$/u, 'printable text, without control characters');
+
+/** Path parameters of every route that takes them. */
+export const tenantPathSchema = z.strictObject({ id: tenantIdSchema });
+export const userPathSchema = z.strictObject({ id: tenantIdSchema, userId: userIdSchema });
 
 export const credentialInputSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('secret'),
-    clientSecret: z.string().min(1, 'the client secret value').max(512),
+    clientSecret: z.string().min(1, 'the client secret value').max(LIMITS.clientSecretMaxLength, `at most ${LIMITS.clientSecretMaxLength} characters`),
     /** When the secret expires, as shown in the app registration; used when the daemon cannot read it. */
     expiresAt: z.iso.datetime({ offset: true }).optional(),
   }),
   z.strictObject({
     kind: z.literal('certificate'),
-    certificatePem: pem('CERTIFICATE'),
-    privateKeyPem: pem('PRIVATE KEY').or(pem('RSA PRIVATE KEY')),
+    certificatePem: pem('CERTIFICATE', LIMITS.certificatePemMaxLength),
+    privateKeyPem: pem('PRIVATE KEY', LIMITS.privateKeyPemMaxLength).or(pem('RSA PRIVATE KEY', LIMITS.privateKeyPemMaxLength)),
   }),
 ]);
 export type CredentialInput = z.infer<typeof credentialInputSchema>;
 
 export const addTenantSchema = z.strictObject({
   tenant: guidOrDomain,
-  displayName: z.string().trim().min(1).max(120).optional(),
+  displayName: z.string().trim().min(1).max(LIMITS.displayNameMaxLength, `at most ${LIMITS.displayNameMaxLength} characters`).optional(),
   appId,
   credential: credentialInputSchema,
   pollIntervalSeconds: z.number().int().min(daemonContract.pollIntervalSeconds.min).max(daemonContract.pollIntervalSeconds.max).optional(),
@@ -66,7 +117,7 @@ export type UnlockUserRequest = z.infer<typeof unlockUserSchema>;
 
 export const userListQuerySchema = z.strictObject({
   state: z.enum(userStates).optional(),
-  text: z.string().max(200).optional(),
+  text: z.string().max(LIMITS.searchTextMaxLength, `at most ${LIMITS.searchTextMaxLength} characters`).optional(),
   offset: z.coerce.number().int().min(0).optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
@@ -74,13 +125,13 @@ export type UserListQuery = z.infer<typeof userListQuerySchema>;
 
 export const taskListQuerySchema = z.strictObject({
   automated: z.enum(['true', 'false']).optional(),
-  tenantId: z.string().max(64).optional(),
+  tenantId: tenantIdSchema.optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
 
 export const logListQuerySchema = z.strictObject({
-  taskId: z.string().max(64).optional(),
-  tenantId: z.string().max(64).optional(),
+  taskId: recordIdSchema.optional(),
+  tenantId: tenantIdSchema.optional(),
   level: z.enum(['info', 'warn', 'error']).optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });

@@ -4,6 +4,7 @@ import { errorMiddleware } from '../errors/errorMiddleware';
 import type { ErrorSinks } from '../errors/handleError';
 import { apiSecurity } from './apiSecurity';
 import type { DaemonServices } from './daemonServices';
+import { requestShape } from './requestShape';
 import { activityRoutes } from './routes/activityRoutes';
 import { eventRoutes } from './routes/eventRoutes';
 import { tenantRoutes } from './routes/tenantRoutes';
@@ -25,7 +26,8 @@ export function createDaemonApp(options: DaemonAppOptions): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(apiSecurity({ port: options.port, token: options.token, openPaths: ['/v1/health'] }));
-  app.use(express.json({ limit: '64kb', strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(requestShape());
+  app.use(express.json({ limit: '64kb', strict: true, type: 'application/json' }));
   app.get('/v1/health', (_request, response) => {
     response.json({ ok: true, version: services.version });
   });

@@ -189,7 +189,7 @@ async function readVaultFile(path: string): Promise<VaultFile> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { schemaVersion: VAULT_SCHEMA_VERSION, entries: {} };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { schemaVersion: VAULT_SCHEMA_VERSION, entries: entryTable([]) };
     throw error;
   }
   await refuseIfExposed(path);
@@ -212,7 +212,19 @@ async function readVaultFile(path: string): Promise<VaultFile> {
   if (!parsed.success) {
     throw new AppError({ status: 500, code: 'VAULT_UNREADABLE', message: `${path} does not have the expected shape.`, details: { file: path } });
   }
-  return parsed.data;
+  // Read from the raw JSON's own keys: zod's record would turn a `__proto__` entry into a prototype.
+  const rawEntries = (raw as { entries: Record<string, unknown> }).entries;
+  return { ...parsed.data, entries: entryTable(Object.keys(rawEntries).map((id) => [id, entrySchema.parse(rawEntries[id])])) };
+}
+
+/**
+ * Entries by tenant id without a prototype, so an id named like a built-in (`constructor`, `__proto__`)
+ * is an entry or nothing, never an inherited function or a changed prototype.
+ */
+function entryTable(entries: Array<[string, VaultEntry]>): Record<string, VaultEntry> {
+  const table = Object.create(null) as Record<string, VaultEntry>;
+  for (const [id, entry] of entries) table[id] = entry;
+  return table;
 }
 
 async function readKey(path: string): Promise<Buffer | undefined> {

@@ -1,5 +1,5 @@
 import type { CredentialInput } from '../../protocol/daemonApi';
-import { addTenantSchema, credentialInputSchema } from '../../protocol/daemonApi';
+import { addTenantSchema, credentialInputSchema, LIMITS } from '../../protocol/daemonApi';
 
 /**
  * The checks behind the "Add tenant" and "Rotate credentials" input boxes: the daemon's own schemas,
@@ -21,12 +21,12 @@ export function validateAppId(value: string): string | undefined {
 
 export function validateDisplayName(value: string): string | undefined {
   if (value.trim() === '') return undefined;
-  return value.trim().length > 120 ? 'At most 120 characters.' : undefined;
+  return firstIssue(addTenantSchema.shape.displayName.safeParse(value));
 }
 
 export function validateSecret(value: string): string | undefined {
   if (value.length === 0) return 'The client secret value is needed (its Value, not its Secret ID).';
-  if (value.length > 512) return 'That is longer than any client secret (512 characters at most).';
+  if (value.length > LIMITS.clientSecretMaxLength) return `That is longer than any client secret (${LIMITS.clientSecretMaxLength} characters at most).`;
   // A Secret ID is a GUID; people paste it instead of the value so often that it deserves its own word.
   if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value.trim())) {
     return "That looks like the secret's ID. Copy its Value from Certificates & secrets instead.";

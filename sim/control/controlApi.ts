@@ -34,6 +34,11 @@ class ControlFailure extends Error {
 function parse<S extends z.ZodType>(schema: S, request: SimRequest): z.infer<S> {
   let raw: unknown = {};
   if (request.body.length > 0) {
+    // A body of another type is refused rather than read, so a form post cannot set up a tenant.
+    const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    if (type !== 'application/json') {
+      throw new ControlFailure(415, 'unsupported_media_type', 'the control API takes JSON bodies: send Content-Type: application/json', 'content-type');
+    }
     try {
       raw = JSON.parse(request.body.toString('utf8'));
     } catch {

@@ -115,12 +115,13 @@ function isAnnotation(key: string): boolean {
   return key.includes('@');
 }
 
-const patchableProperties: Partial<Record<string, 'boolean' | 'string'>> = {
-  accountEnabled: 'boolean',
-  displayName: 'string',
-  jobTitle: 'string',
-  department: 'string',
-};
+// A Map, so a body property named like a built-in (`constructor`, `__proto__`) is simply not patchable.
+const patchableProperties = new Map<string, 'boolean' | 'string'>([
+  ['accountEnabled', 'boolean'],
+  ['displayName', 'string'],
+  ['jobTitle', 'string'],
+  ['department', 'string'],
+]);
 
 /**
  * `PATCH /users/{id}`: `accountEnabled` needs `User.EnableDisableAccount.All` with a read role (or a
@@ -147,7 +148,7 @@ export function updateUser(
     // Graph ignores instance and property annotations on writes; Microsoft's SDKs send
     // `"@odata.type": "#microsoft.graph.user"` on every update.
     if (isAnnotation(key)) continue;
-    const type = patchableProperties[key];
+    const type = patchableProperties.get(key);
     if (!type) throw badRequest(`Property '${key}' cannot be updated by this request.`);
     if (typeof value !== type) {
       throw badRequest(`Invalid value specified for property '${key}' of resource 'User'.`);

@@ -77,10 +77,14 @@ describe('daemon API: lock and unlock edge cases, and the event stream', functio
     assert.equal((await harness.sim.control<SimUserDetail>('GET', `/tenants/${sim.id}/users/${user.id}`)).body.accountEnabled, true);
   });
 
-  it('answers 404 for an unknown user and 400 for a bad lock body', async () => {
+  it('answers 404 for an unknown user, 400 for a user id that cannot name one, and 400 for a bad lock body', async () => {
     const { id } = await syncedTenant({ users: 2 });
-    assert.equal((await harness.api('POST', `/v1/tenants/${id}/users/no-such-user/lock`, {})).status, 404);
-    const bad = await harness.api('POST', `/v1/tenants/${id}/users/x/lock`, { revokeSessions: 'yes' });
+    assert.equal((await harness.api('POST', `/v1/tenants/${id}/users/6f1d2c3b-0000-4000-8000-000000000001/lock`, {})).status, 404);
+    assert.equal((await harness.api('POST', `/v1/tenants/${id}/users/nobody@contoso.onmicrosoft.com/lock`, {})).status, 404);
+    const malformed = await harness.api<{ error: { details?: { field?: string } } }>('POST', `/v1/tenants/${id}/users/no-such-user/lock`, {});
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.body.error.details?.field, 'userId');
+    const bad = await harness.api('POST', `/v1/tenants/${id}/users/6f1d2c3b-0000-4000-8000-000000000001/lock`, { revokeSessions: 'yes' });
     assert.equal(bad.status, 400);
     assert.match(JSON.stringify(bad.body), /revokeSessions/);
   });
