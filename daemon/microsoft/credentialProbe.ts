@@ -1,6 +1,6 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import type { Client } from '@microsoft/microsoft-graph-client';
-import type { CredentialHealth } from '../store/storeSchema';
+import type { CredentialHealth } from '../store/storeTypes';
 import { classifyMicrosoftFailure } from './microsoftFailure';
 import type { TenantCredential, TenantTokenSource } from './tenantTokenSource';
 
