@@ -28,7 +28,8 @@ import { TenantRegistry } from './services/tenantRegistry';
 import { TenantStatusService } from './services/tenantStatusService';
 import { TenantSync } from './services/tenantSync';
 import { UserActions } from './services/userActions';
-import { Store } from './store/store';
+import { LowdbStore } from './store/lowdbStore';
+import type { Store } from './store/store';
 import { RefreshService } from './tasks/refreshService';
 import { TASK_KINDS } from './tasks/taskKinds';
 import { TaskRunner } from './tasks/taskRunner';
@@ -80,7 +81,7 @@ export class Daemon {
     } else {
       logger.info('the data directory is private to its owner', { dataDir: config.dataDir, created: permissions.created });
     }
-    const store = await Store.open({
+    const store = await LowdbStore.open({
       dataDir: config.dataDir,
       clock,
       logger,
@@ -184,10 +185,10 @@ export class Daemon {
     await writeFileAtomic(join(config.dataDir, DAEMON_FILE_NAME), `${JSON.stringify(endpointFile, null, 2)}\n`);
 
     runner.start();
-    poller.start();
+    await poller.start();
     health.start();
     await status.updateAll();
-    logger.info('daemon started', { url, dataDir: config.dataDir, tenants: store.listTenants().length, pid: process.pid });
+    logger.info('daemon started', { url, dataDir: config.dataDir, tenants: (await store.listTenants()).length, pid: process.pid });
     return new Daemon(url, port, token, config.dataDir, store, {
       server,
       poller,

@@ -2,7 +2,7 @@ import type { ActivityView, SystemLogEntryView, TaskView, TenantView, UserView }
 import type { TenantStatusPolicy } from '../status/tenantStatus';
 import { tenantStatus } from '../status/tenantStatus';
 import type { Store } from '../store/store';
-import type { StoredActivity, StoredTask, StoredTenant, StoredUser, SystemLogEntry } from '../store/storeSchema';
+import type { StoredActivity, StoredTask, StoredTenant, StoredUser, SystemLogEntry } from '../store/storeTypes';
 
 /** How stored records are shown through the API: derived values computed, bookkeeping left out. */
 export class ApiViews {
@@ -12,7 +12,7 @@ export class ApiViews {
     private readonly now: () => number,
   ) {}
 
-  tenant(tenant: StoredTenant): TenantView {
+  async tenant(tenant: StoredTenant): Promise<TenantView> {
     const derived = tenantStatus(tenant, this.policy, this.now());
     return {
       id: tenant.id,
@@ -27,7 +27,7 @@ export class ApiViews {
       lastError: tenant.lastError,
       pollIntervalMs: derived.pollIntervalMs,
       lastManagementActivityAt: tenant.lastManagementActivityAt,
-      counts: this.store.countUsers(tenant.id),
+      counts: await this.store.countUsers(tenant.id),
       credentialHealth: tenant.credentialHealth,
     };
   }
@@ -51,7 +51,7 @@ export class ApiViews {
     return view;
   }
 
-  activity(activity: StoredActivity): ActivityView {
+  async activity(activity: StoredActivity): Promise<ActivityView> {
     return {
       id: activity.id,
       tenantId: activity.tenantId,
@@ -62,10 +62,7 @@ export class ApiViews {
       at: activity.at,
       userId: activity.userId,
       blockedByTaskId: activity.blockedByTaskId,
-      tasks: activity.taskIds.flatMap((id) => {
-        const task = this.store.getTask(id);
-        return task ? [this.task(task)] : [];
-      }),
+      tasks: (await Promise.all(activity.taskIds.map((id) => this.store.getTask(id)))).flatMap((task) => (task ? [this.task(task)] : [])),
     };
   }
 

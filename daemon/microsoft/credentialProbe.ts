@@ -1,7 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { credentialRequirements } from '../../protocol/credentialRequirements';
-import type { CredentialHealth } from '../store/storeSchema';
+import type { CredentialHealth } from '../store/storeTypes';
 import { classifyMicrosoftFailure } from './microsoftFailure';
 import type { TenantCredential, TenantTokenSource } from './tenantTokenSource';
 

@@ -1,5 +1,5 @@
 import { GraphError } from '@microsoft/microsoft-graph-client';
-import type { SyncFailureCategory } from '../store/storeSchema';
+import type { SyncFailureCategory } from '../store/storeTypes';
 
 /** A failure talking to Microsoft, classified for status, retry and the words shown to operators. */
 export interface MicrosoftFailure {

@@ -1,5 +1,5 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
-import type { ObservedUser } from '../store/store';
+import type { ObservedUser } from '../store/storeTypes';
 import { classifyMicrosoftFailure } from './microsoftFailure';
 
 /** Only what the product shows and decides on: a change to any other property does not wake us. */

@@ -3,7 +3,7 @@ import type { Clock, Timer } from '../clock';
 import type { Logger } from '../logging/logger';
 import { probeCredentialHealth } from '../microsoft/credentialProbe';
 import type { Store } from '../store/store';
-import type { CredentialHealth, SyncFailureCategory } from '../store/storeSchema';
+import type { CredentialHealth, SyncFailureCategory } from '../store/storeTypes';
 import type { TenantConnections } from './tenantConnections';
 import type { TenantStatusService } from './tenantStatusService';
 
@@ -26,7 +26,7 @@ export class CredentialHealthService {
   ) {}
 
   async check(tenantId: string, taskId?: string): Promise<CredentialHealth> {
-    const tenant = this.store.requireTenant(tenantId);
+    const tenant = await this.store.requireTenant(tenantId);
     let health: CredentialHealth;
     try {
       const { tokens, graph, credential } = this.connections.get(tenant);
@@ -47,7 +47,7 @@ export class CredentialHealthService {
         credentialExpiresAt: null,
       };
     }
-    if (!this.store.getTenant(tenantId)) return health;
+    if (!(await this.store.getTenant(tenantId))) return health;
     await this.store.recordCredentialHealth(tenantId, health);
     const category = failureCategory(health);
     if (category) {
@@ -69,7 +69,7 @@ export class CredentialHealthService {
   }
 
   async checkAll(): Promise<void> {
-    for (const tenant of this.store.listTenants()) {
+    for (const tenant of await this.store.listTenants()) {
       try {
         await this.check(tenant.id);
       } catch (error) {

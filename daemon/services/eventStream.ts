@@ -1,6 +1,7 @@
 import type { DaemonEvent } from '../../protocol/daemonApi';
 import type { ApiViews } from '../api/apiViews';
-import type { Store, StoreEvent } from '../store/store';
+import type { Store } from '../store/store';
+import type { StoreEvent } from '../store/storeTypes';
 
 type Listener = (event: DaemonEvent) => void;
 
@@ -11,6 +12,8 @@ type Listener = (event: DaemonEvent) => void;
 export class EventStream {
   private readonly listeners = new Set<Listener>();
   private unsubscribe: (() => void) | null = null;
+  // Translating reads the store, which answers asynchronously: one chain keeps events in store order.
+  private delivery: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: Store,
@@ -20,7 +23,13 @@ export class EventStream {
   start(): void {
     this.unsubscribe = this.store.onDidChange((event) => {
       if (this.listeners.size === 0) return;
-      for (const daemonEvent of this.translate(event)) for (const listener of this.listeners) listener(daemonEvent);
+      this.delivery = this.delivery.then(async () => {
+        try {
+          for (const daemonEvent of await this.translate(event)) for (const listener of this.listeners) listener(daemonEvent);
+        } catch {
+          // Read after the fact, a record can be gone (a tenant removed since): its removal event follows.
+        }
+      });
     });
   }
 
@@ -38,29 +47,28 @@ export class EventStream {
     return this.listeners.size;
   }
 
-  private translate(event: StoreEvent): DaemonEvent[] {
+  private async translate(event: StoreEvent): Promise<DaemonEvent[]> {
     switch (event.type) {
       case 'tenant':
-        return [{ type: 'tenant', tenant: this.views.tenant(event.tenant) }];
+        return [{ type: 'tenant', tenant: await this.views.tenant(event.tenant) }];
       case 'tenant-removed':
         return [{ type: 'tenant-removed', tenantId: event.tenantId }];
       case 'users': {
-        const users = event.userIds.flatMap((id) => {
-          const user = this.store.getUser(event.tenantId, id);
-          return user ? [this.views.user(user)] : [];
-        });
+        const users = (await Promise.all(event.userIds.map((id) => this.store.getUser(event.tenantId, id)))).flatMap((user) =>
+          user ? [this.views.user(user)] : [],
+        );
         const present = new Set(users.map((u) => u.id));
-        const tenant = this.store.getTenant(event.tenantId);
+        const tenant = await this.store.getTenant(event.tenantId);
         return [
           { type: 'users', tenantId: event.tenantId, users, removedUserIds: event.userIds.filter((id) => !present.has(id)) },
           // Counts change with users.
-          ...(tenant ? [{ type: 'tenant' as const, tenant: this.views.tenant(tenant) }] : []),
+          ...(tenant ? [{ type: 'tenant' as const, tenant: await this.views.tenant(tenant) }] : []),
         ];
       }
       case 'task':
         return [{ type: 'task', task: this.views.task(event.task) }];
       case 'activity':
-        return [{ type: 'activity', activity: this.views.activity(event.activity) }];
+        return [{ type: 'activity', activity: await this.views.activity(event.activity) }];
       case 'log':
         return [{ type: 'log', entry: this.views.logEntry(event.entry) }];
     }

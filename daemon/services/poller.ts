@@ -43,14 +43,17 @@ export class Poller {
 
   constructor(private readonly options: PollerOptions) {}
 
-  start(): void {
+  async start(): Promise<void> {
     this.stopped = false;
-    for (const tenant of this.options.store.listTenants()) this.schedule(tenant.id, this.jitter(1_000));
+    // Listening first: a tenant registered while the list is read is scheduled once, not missed.
     this.unsubscribe = this.options.store.onDidChange((event) => {
       if (event.type === 'tenant-removed') this.cancel(event.tenantId);
       if (event.type === 'tenant' && !this.known.has(event.tenant.id) && !this.stopped) this.schedule(event.tenant.id, 0);
     });
     this.tickStatuses();
+    for (const tenant of await this.options.store.listTenants()) {
+      if (!this.known.has(tenant.id) && !this.stopped) this.schedule(tenant.id, this.jitter(1_000));
+    }
   }
 
   /** Sync this tenant as soon as a slot is free (after registration, rotation or a refresh). */
@@ -98,14 +101,14 @@ export class Poller {
   private async run(tenantId: string): Promise<void> {
     await this.acquire();
     try {
-      if (this.stopped || !this.options.store.getTenant(tenantId)) return;
+      if (this.stopped || !(await this.options.store.getTenant(tenantId))) return;
       const outcome = await this.syncAsTask(tenantId);
-      if (!this.stopped && this.options.store.getTenant(tenantId) && !this.timers.has(tenantId)) {
-        this.schedule(tenantId, this.nextDelay(tenantId, outcome));
+      if (!this.stopped && (await this.options.store.getTenant(tenantId)) && !this.timers.has(tenantId)) {
+        this.schedule(tenantId, await this.nextDelay(tenantId, outcome));
       }
     } catch (error) {
       this.options.logger.error('poll failed unexpectedly', { tenantId, error: (error as Error).message });
-      if (!this.stopped && this.options.store.getTenant(tenantId)) this.schedule(tenantId, this.jitter(this.options.status.current(tenantId).pollIntervalMs));
+      if (!this.stopped && (await this.options.store.getTenant(tenantId))) this.schedule(tenantId, this.jitter((await this.options.status.current(tenantId)).pollIntervalMs));
     } finally {
       this.release();
     }
@@ -122,7 +125,7 @@ export class Poller {
       automated: true,
     });
     const outcome = await this.options.sync.sync(tenantId, { source: 'poller', taskId: task.id });
-    if (!store.getTenant(tenantId)) return outcome;
+    if (!(await store.getTenant(tenantId))) return outcome;
     if (outcome.ok) {
       const { summary } = outcome;
       const changes = summary.added.length + summary.changed.length + summary.removed.length;
@@ -133,8 +136,8 @@ export class Poller {
     return outcome;
   }
 
-  private nextDelay(tenantId: string, outcome: SyncOutcome): number {
-    const interval = this.options.status.current(tenantId).pollIntervalMs;
+  private async nextDelay(tenantId: string, outcome: SyncOutcome): Promise<number> {
+    const interval = (await this.options.status.current(tenantId)).pollIntervalMs;
     if (outcome.ok) {
       this.failures.delete(tenantId);
       return this.jitter(interval);

@@ -4,7 +4,7 @@ import { AppError } from '../errors/AppError';
 import type { MicrosoftEndpoints } from '../microsoft/microsoftEndpoints';
 import { createTenantGraphClient } from '../microsoft/tenantGraphClient';
 import { TenantTokenSource, type TenantCredential } from '../microsoft/tenantTokenSource';
-import type { StoredTenant } from '../store/storeSchema';
+import type { StoredTenant } from '../store/storeTypes';
 import type { Vault } from '../vault/vault';
 
 export interface TenantConnection {

@@ -2,7 +2,7 @@ import type { CredentialInput } from '../../protocol/daemonApi';
 import type { Logger } from '../logging/logger';
 import type { TenantCredential } from '../microsoft/tenantTokenSource';
 import type { Store } from '../store/store';
-import type { StoredTenant } from '../store/storeSchema';
+import type { StoredTenant } from '../store/storeTypes';
 import type { Vault } from '../vault/vault';
 import type { CredentialHealthService } from './credentialHealthService';
 import type { Poller } from './poller';
@@ -59,11 +59,11 @@ export class TenantRegistry {
     }
     await this.health.check(tenant.id);
     this.poller.syncSoon(tenant.id);
-    return this.store.requireTenant(tenant.id);
+    return await this.store.requireTenant(tenant.id);
   }
 
   async rotate(tenantId: string, input: CredentialInput, by: string): Promise<StoredTenant> {
-    const tenant = this.store.requireTenant(tenantId);
+    const tenant = await this.store.requireTenant(tenantId);
     const credential = toCredential(input);
     await this.vault.put(tenant.id, credential);
     this.connections.forget(tenant.id);
@@ -72,11 +72,11 @@ export class TenantRegistry {
     // New credentials that work: sync now, so the answer already says whether the tenant is back.
     if (health.canGetToken) await this.sync.sync(tenant.id, { source: 'task' });
     else this.poller.syncSoon(tenant.id);
-    return this.store.requireTenant(tenant.id);
+    return await this.store.requireTenant(tenant.id);
   }
 
   async remove(tenantId: string, by: string): Promise<void> {
-    const tenant = this.store.requireTenant(tenantId);
+    const tenant = await this.store.requireTenant(tenantId);
     await this.store.removeTenant(tenant.id, by);
     this.connections.forget(tenant.id);
     const removed = await this.vault.remove(tenant.id);
@@ -85,7 +85,7 @@ export class TenantRegistry {
 
   /** At start: credentials of tenants the store no longer knows (a crash between the two writes). */
   async reconcile(): Promise<void> {
-    const dropped = await this.vault.retainOnly(this.store.listTenants().map((t) => t.id));
+    const dropped = await this.vault.retainOnly((await this.store.listTenants()).map((t) => t.id));
     if (dropped.length > 0) this.logger.info('dropped credentials of removed tenants', { count: dropped.length });
   }
 }

@@ -15,12 +15,12 @@ export class TenantStatusService {
     private readonly clock: Clock,
   ) {}
 
-  current(tenantId: string): TenantStatusResult {
-    return tenantStatus(this.store.requireTenant(tenantId), this.policy, this.clock.now());
+  async current(tenantId: string): Promise<TenantStatusResult> {
+    return tenantStatus(await this.store.requireTenant(tenantId), this.policy, this.clock.now());
   }
 
   async update(tenantId: string): Promise<TenantStatusResult | undefined> {
-    const tenant = this.store.getTenant(tenantId);
+    const tenant = await this.store.getTenant(tenantId);
     if (!tenant) return undefined;
     const derived = tenantStatus(tenant, this.policy, this.clock.now());
     if (derived.status !== tenant.status) await this.store.recordTenantStatus(tenantId, derived.status, derived.reason);
@@ -28,6 +28,6 @@ export class TenantStatusService {
   }
 
   async updateAll(): Promise<void> {
-    for (const tenant of this.store.listTenants()) await this.update(tenant.id);
+    for (const tenant of await this.store.listTenants()) await this.update(tenant.id);
   }
 }

@@ -4,7 +4,8 @@ import { handleError, type ErrorSinks } from '../errors/handleError';
 import { attributeAccountChange } from '../microsoft/auditAttribution';
 import { classifyMicrosoftFailure, type MicrosoftFailure } from '../microsoft/microsoftFailure';
 import { readUserChanges } from '../microsoft/userDelta';
-import type { Store, UserChangeSummary } from '../store/store';
+import type { Store } from '../store/store';
+import type { UserChangeSummary } from '../store/storeTypes';
 import { KeyedMutex } from '../tasks/keyedMutex';
 import type { TenantConnections } from './tenantConnections';
 import type { TenantStatusService } from './tenantStatusService';
@@ -41,15 +42,15 @@ export class TenantSync {
   }
 
   private async run(tenantId: string, request: SyncRequest): Promise<SyncOutcome> {
-    const tenant = this.store.getTenant(tenantId);
+    const tenant = await this.store.getTenant(tenantId);
     if (!tenant) return { ok: false, failure: classifyMicrosoftFailure(new Error('the tenant was removed')) };
-    this.store.recordSyncAttempt(tenantId);
+    await this.store.recordSyncAttempt(tenantId);
     const observedAt = this.clock.now();
     try {
       const { graph, tokens } = this.connections.get(tenant);
       // A token first: its failure comes from msal as itself, not wrapped by the Graph client.
       await tokens.acquire();
-      const round = await readUserChanges(graph, request.full ? null : this.store.getDeltaLink(tenantId));
+      const round = await readUserChanges(graph, request.full ? null : await this.store.getDeltaLink(tenantId));
       const summary = await this.store.applyUserChanges(tenantId, {
         observedAt,
         users: round.users,
@@ -63,7 +64,7 @@ export class TenantSync {
       return { ok: true, summary, fullRound: round.fullRound, users: round.users.length };
     } catch (error) {
       const failure = error instanceof AppError ? appFailure(error) : classifyMicrosoftFailure(error);
-      const previous = this.store.getTenant(tenantId)?.lastError;
+      const previous = (await this.store.getTenant(tenantId))?.lastError;
       await this.store.recordSyncFailure(tenantId, { category: failure.category, code: failure.code, message: failure.message });
       // The same failure every poll would flood the system log: record it when it starts or changes.
       if (previous?.code !== failure.code || request.taskId) {
@@ -83,7 +84,7 @@ export class TenantSync {
     for (const user of summary.locksCleared) {
       const before = summary.changed.find((change) => change.after.id === user.id)?.before;
       const lockedAt = before?.lock?.at ?? user.lastChangedAt;
-      const tenant = this.store.getTenant(tenantId);
+      const tenant = await this.store.getTenant(tenantId);
       let actor = 'unknown';
       let how = '';
       if (tenant) {

@@ -2,7 +2,7 @@ import { AppError } from '../errors/AppError';
 import { classifyMicrosoftFailure } from '../microsoft/microsoftFailure';
 import { readUserSignInState, revokeSignInSessions, setAccountEnabled } from '../microsoft/userAccount';
 import type { Store } from '../store/store';
-import type { StoredActivity, StoredUser } from '../store/storeSchema';
+import type { StoredActivity, StoredUser } from '../store/storeTypes';
 import { KeyedMutex } from '../tasks/keyedMutex';
 import type { TenantConnections } from './tenantConnections';
 import type { TenantStatusService } from './tenantStatusService';
@@ -52,8 +52,8 @@ export class UserActions {
   }
 
   private async change(tenantId: string, userId: string, enable: boolean, request: LockRequest): Promise<UserActionResult> {
-    const tenant = this.store.requireTenant(tenantId);
-    const cached = this.store.getUser(tenantId, userId);
+    const tenant = await this.store.requireTenant(tenantId);
+    const cached = await this.store.getUser(tenantId, userId);
     if (!cached) throw AppError.notFound('user_not_found', `No user ${userId} in ${tenant.displayName}.`);
     const verb = enable ? 'unlock' : 'lock';
     if (cached.onPremisesSyncEnabled && !request.overrideOnPremises) {

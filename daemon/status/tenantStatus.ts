@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import type { StoredTenant, SyncFailureCategory, TenantStatus } from '../store/storeSchema';
+import type { StoredTenant, SyncFailureCategory, TenantStatus } from '../store/storeTypes';
 
 export type TenantStatusPolicy = Pick<
   Config,

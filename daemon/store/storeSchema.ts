@@ -1,4 +1,24 @@
 import { z } from 'zod';
+import type {
+  ActivityKind,
+  CredentialHealth,
+  CredentialKind,
+  StoredActivity,
+  StoredTask,
+  StoredTenant,
+  StoredUser,
+  SyncFailure,
+  SyncFailureCategory,
+  SystemLogEntry,
+  SystemLogLevel,
+  TaskOrigin,
+  TaskStatus,
+  TenantStatus,
+  UserLock,
+} from './storeTypes';
+
+// The file store's on-disk shapes. Each record schema is held to its storage-neutral type in
+// `storeTypes.ts`, so the two cannot drift.
 
 /**
  * Version of the on-disk layout, written into every file. Raise it with a migration in `loadStoreFile`
@@ -10,11 +30,10 @@ export const STORE_SCHEMA_VERSION = 1;
 const ourId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 const time = z.number().int().nonnegative();
 
-export const tenantStatusSchema = z.enum(['ACTIVE', 'INACTIVE', 'DORMANT', 'STALE', 'DISCONNECTED']);
-export type TenantStatus = z.infer<typeof tenantStatusSchema>;
+export const tenantStatusSchema: z.ZodType<TenantStatus> = z.enum(['ACTIVE', 'INACTIVE', 'DORMANT', 'STALE', 'DISCONNECTED']);
 
 /** Why the last sync failed; the first three mean the daemon cannot connect at all (DISCONNECTED). */
-export const syncFailureCategorySchema = z.enum([
+export const syncFailureCategorySchema: z.ZodType<SyncFailureCategory> = z.enum([
   'credentials',
   'consent',
   'permissions',
@@ -24,17 +43,15 @@ export const syncFailureCategorySchema = z.enum([
   'graph',
   'internal',
 ]);
-export type SyncFailureCategory = z.infer<typeof syncFailureCategorySchema>;
 
-export const syncFailureSchema = z.object({
+export const syncFailureSchema: z.ZodType<SyncFailure> = z.object({
   at: time,
   category: syncFailureCategorySchema,
   code: z.string(),
   message: z.string(),
 });
-export type SyncFailure = z.infer<typeof syncFailureSchema>;
 
-export const credentialHealthSchema = z.object({
+export const credentialHealthSchema: z.ZodType<CredentialHealth> = z.object({
   checkedAt: time,
   canGetToken: z.boolean(),
   /** The AADSTS reason in plain words and what to do, when no token could be had. */
@@ -45,13 +62,11 @@ export const credentialHealthSchema = z.object({
   /** When the secret or certificate expires, where known. */
   credentialExpiresAt: time.nullable(),
 });
-export type CredentialHealth = z.infer<typeof credentialHealthSchema>;
 
-export const credentialKindSchema = z.enum(['secret', 'certificate']);
-export type CredentialKind = z.infer<typeof credentialKindSchema>;
+export const credentialKindSchema: z.ZodType<CredentialKind> = z.enum(['secret', 'certificate']);
 
 /** A tenant as kept in the main file. Its secret lives in the vault, never here. */
-export const tenantSchema = z.object({
+export const tenantSchema: z.ZodType<StoredTenant> = z.object({
   id: ourId,
   /** The directory (tenant) id or a verified domain, as the operator gave it. */
   tenantIdOrDomain: z.string().min(1),
@@ -72,17 +87,15 @@ export const tenantSchema = z.object({
   statusChangedAt: time,
   credentialHealth: credentialHealthSchema.nullable(),
 });
-export type StoredTenant = z.infer<typeof tenantSchema>;
 
-export const userLockSchema = z.object({
+export const userLockSchema: z.ZodType<UserLock> = z.object({
   /** Who locked it through the product (the operator's name as the extension reports it). */
   by: z.string(),
   at: time,
   revokedSessions: z.boolean(),
 });
-export type UserLock = z.infer<typeof userLockSchema>;
 
-export const userSchema = z.object({
+export const userSchema: z.ZodType<StoredUser> = z.object({
   id: z.string().min(1),
   userPrincipalName: z.string(),
   displayName: z.string().nullable(),
@@ -94,16 +107,13 @@ export const userSchema = z.object({
   /** Set only while the product's lock holds: an account found enabled loses it. */
   lock: userLockSchema.nullable(),
 });
-export type StoredUser = z.infer<typeof userSchema>;
 
-export const taskStatusSchema = z.enum(['PENDING', 'IN_PROGRESS', 'COMPLETE', 'ERROR']);
-export type TaskStatus = z.infer<typeof taskStatusSchema>;
+export const taskStatusSchema: z.ZodType<TaskStatus> = z.enum(['PENDING', 'IN_PROGRESS', 'COMPLETE', 'ERROR']);
 
 /** Who asked for the task: a refresh, the poller's own schedule, or an operator directly. */
-export const taskOriginSchema = z.enum(['refresh', 'poller', 'operator']);
-export type TaskOrigin = z.infer<typeof taskOriginSchema>;
+export const taskOriginSchema: z.ZodType<TaskOrigin> = z.enum(['refresh', 'poller', 'operator']);
 
-export const taskSchema = z.object({
+export const taskSchema: z.ZodType<StoredTask> = z.object({
   id: z.string().min(1),
   /** Orders tasks created in the same millisecond. */
   seq: z.number().int().nonnegative(),
@@ -124,9 +134,8 @@ export const taskSchema = z.object({
   finishedAt: time.nullable(),
   error: z.object({ code: z.string(), message: z.string(), errorId: z.string().nullable() }).nullable(),
 });
-export type StoredTask = z.infer<typeof taskSchema>;
 
-export const activityKindSchema = z.enum([
+export const activityKindSchema: z.ZodType<ActivityKind> = z.enum([
   'tenant-added',
   'tenant-removed',
   'credentials-rotated',
@@ -137,9 +146,8 @@ export const activityKindSchema = z.enum([
   'external-change',
   'status-change',
 ]);
-export type ActivityKind = z.infer<typeof activityKindSchema>;
 
-export const activitySchema = z.object({
+export const activitySchema: z.ZodType<StoredActivity> = z.object({
   id: z.string().min(1),
   seq: z.number().int().nonnegative(),
   tenantId: ourId.nullable(),
@@ -158,12 +166,10 @@ export const activitySchema = z.object({
   /** For a refresh that queued nothing: the earlier task that made a new one unnecessary. */
   blockedByTaskId: z.string().nullable(),
 });
-export type StoredActivity = z.infer<typeof activitySchema>;
 
-export const logLevelSchema = z.enum(['info', 'warn', 'error']);
-export type SystemLogLevel = z.infer<typeof logLevelSchema>;
+export const logLevelSchema: z.ZodType<SystemLogLevel> = z.enum(['info', 'warn', 'error']);
 
-export const systemLogEntrySchema = z.object({
+export const systemLogEntrySchema: z.ZodType<SystemLogEntry> = z.object({
   id: z.string().min(1),
   seq: z.number().int().nonnegative(),
   at: time,
@@ -176,7 +182,6 @@ export const systemLogEntrySchema = z.object({
   tenantId: z.string().nullable(),
   details: z.record(z.string(), z.unknown()).nullable(),
 });
-export type SystemLogEntry = z.infer<typeof systemLogEntrySchema>;
 
 /** `store.json`: everything but users and the system log, which change at their own pace. */
 export const mainFileSchema = z.object({

@@ -2,8 +2,7 @@ import type { Clock } from '../clock';
 import type { TenantStatusPolicy } from '../status/tenantStatus';
 import { tenantStatus } from '../status/tenantStatus';
 import type { Store } from '../store/store';
-import type { StoredActivity, StoredTask, TaskStatus } from '../store/storeSchema';
-import { KeyedMutex } from './keyedMutex';
+import type { RecordedRefresh, RefreshDecision, StoredTask, StoredTenant, TaskStatus } from '../store/storeTypes';
 import { TASK_KINDS } from './taskKinds';
 
 export const REFRESH_ACTIVITY_NAME = 'Updating account status';
@@ -12,9 +11,7 @@ export const REFRESH_ACTIVITY_NAME = 'Updating account status';
 // operator sees, and it names the tasks it queued.
 const REFRESH_TASKS_ARE_AUTOMATED = true;
 
-export type RefreshResult =
-  | { outcome: 'queued'; activity: StoredActivity; tasks: StoredTask[] }
-  | { outcome: 'already-requested'; activity: StoredActivity; earlierTask: StoredTask };
+export type RefreshResult = RecordedRefresh;
 
 export interface RefreshServiceOptions {
   store: Store;
@@ -33,28 +30,38 @@ export interface RefreshServiceOptions {
  */
 export class RefreshService {
   readonly #options: RefreshServiceOptions;
-  // Deciding and queueing must be one step per tenant, or simultaneous clicks would all see "no
-  // previous refresh" and each queue a pair.
-  readonly #perTenant = new KeyedMutex();
 
   constructor(options: RefreshServiceOptions) {
     this.#options = options;
   }
 
-  refresh(tenantId: string, actor: string): Promise<RefreshResult> {
-    return this.#perTenant.run(tenantId, () => this.#refresh(tenantId, actor));
-  }
-
-  async #refresh(tenantId: string, actor: string): Promise<RefreshResult> {
+  async refresh(tenantId: string, actor: string): Promise<RefreshResult> {
     const { store, clock, dedupWindowMs } = this.#options;
-    const tenant = store.requireTenant(tenantId);
-    const now = clock.now();
-    const earlier = blockingTask(store.latestRefreshTasks(tenantId), now, dedupWindowMs);
+    // Deciding and queueing must be one step per tenant, or simultaneous clicks (from this daemon or
+    // another sharing the store) would all see "no previous refresh" and each queue a pair: the store
+    // decides and records as one step per tenant.
+    const result = await store.recordRefresh(tenantId, (latest, tenant) => refreshDecision(tenant, latest, actor, clock.now(), dedupWindowMs));
 
-    let result: RefreshResult;
-    if (earlier) {
-      const { activity } = await store.recordActivity({
-        tenantId,
+    // A refresh is management activity: an INACTIVE or DORMANT tenant is ACTIVE again from now.
+    const derived = tenantStatus(await store.requireTenant(tenantId), this.#options.statusPolicy, clock.now());
+    await store.recordTenantStatus(tenantId, derived.status, derived.reason);
+    return result;
+  }
+}
+
+/** What one click records, given the tenant's latest refresh tasks: the pure rule behind `refresh`. */
+export function refreshDecision(
+  tenant: StoredTenant,
+  latestRefreshTasks: readonly StoredTask[],
+  actor: string,
+  now: number,
+  dedupWindowMs: number,
+): RefreshDecision {
+  const earlier = blockingTask(latestRefreshTasks, now, dedupWindowMs);
+  if (earlier) {
+    return {
+      outcome: 'already-requested',
+      activity: {
         kind: 'refresh',
         name: REFRESH_ACTIVITY_NAME,
         description:
@@ -62,37 +69,28 @@ export class RefreshService {
           `${new Date(earlier.createdAt).toISOString()}). No new task was added.`,
         actor,
         management: true,
-        blockedByTaskId: earlier.id,
-      });
-      result = { outcome: 'already-requested', activity, earlierTask: earlier };
-    } else {
-      const target = `${tenant.displayName} (${tenant.tenantIdOrDomain})`;
-      const { activity, tasks } = await store.recordActivity(
-        {
-          tenantId,
-          kind: 'refresh',
-          name: REFRESH_ACTIVITY_NAME,
-          description: `Queued "${TASK_KINDS.updateAdCache.name}" and "${TASK_KINDS.checkAccountStatus.name}" for ${target}.`,
-          actor,
-          management: true,
-        },
-        [TASK_KINDS.updateAdCache, TASK_KINDS.checkAccountStatus].map(({ kind, name }) => ({
-          tenantId,
-          kind,
-          name,
-          description: `Requested by ${actor} through refresh.`,
-          origin: 'refresh' as const,
-          automated: REFRESH_TASKS_ARE_AUTOMATED,
-        })),
-      );
-      result = { outcome: 'queued', activity, tasks };
-    }
-
-    // A refresh is management activity: an INACTIVE or DORMANT tenant is ACTIVE again from now.
-    const derived = tenantStatus(store.requireTenant(tenantId), this.#options.statusPolicy, clock.now());
-    await store.recordTenantStatus(tenantId, derived.status, derived.reason);
-    return result;
+      },
+      earlierTask: earlier,
+    };
   }
+  const target = `${tenant.displayName} (${tenant.tenantIdOrDomain})`;
+  return {
+    outcome: 'queued',
+    activity: {
+      kind: 'refresh',
+      name: REFRESH_ACTIVITY_NAME,
+      description: `Queued "${TASK_KINDS.updateAdCache.name}" and "${TASK_KINDS.checkAccountStatus.name}" for ${target}.`,
+      actor,
+      management: true,
+    },
+    tasks: [TASK_KINDS.updateAdCache, TASK_KINDS.checkAccountStatus].map(({ kind, name }) => ({
+      kind,
+      name,
+      description: `Requested by ${actor} through refresh.`,
+      origin: 'refresh' as const,
+      automated: REFRESH_TASKS_ARE_AUTOMATED,
+    })),
+  };
 }
 
 /**

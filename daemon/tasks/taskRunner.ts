@@ -4,7 +4,7 @@ import { AppError } from '../errors/AppError';
 import { handleError } from '../errors/handleError';
 import type { Logger } from '../logging/logger';
 import type { Store } from '../store/store';
-import type { StoredTask } from '../store/storeSchema';
+import type { StoredTask } from '../store/storeTypes';
 
 export const INTERRUPTED_BY_RESTART = 'Interrupted by a daemon restart.';
 export const INTERRUPTED_BY_SHUTDOWN = 'Interrupted by a daemon shutdown: it did not finish in time.';
@@ -51,6 +51,8 @@ export class TaskRunner {
   #unsubscribe: (() => void) | null = null;
   #accepting = false;
   #drainQueued = false;
+  /** Drains reading the queue right now: the runner is not idle while one may still launch a task. */
+  #draining = 0;
 
   constructor(options: TaskRunnerOptions) {
     this.#store = options.store;
@@ -122,12 +124,21 @@ export class TaskRunner {
 
   /** Resolves when nothing runs and nothing runnable is queued (tests; orderly shutdown). */
   whenIdle(): Promise<void> {
-    if (this.#isIdle()) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    return new Promise((resolve) => {
+      this.#idleWaiters.push(resolve);
+      void this.#notifyIfIdle();
+    });
   }
 
-  #isIdle(): boolean {
-    return this.#running.size === 0 && !this.#drainQueued && (!this.#accepting || this.#runnable().length === 0);
+  #isBusy(): boolean {
+    return this.#running.size > 0 || this.#drainQueued || this.#draining > 0;
+  }
+
+  async #isIdle(): Promise<boolean> {
+    if (this.#isBusy()) return false;
+    const idle = !this.#accepting || (await this.#runnable()).length === 0;
+    // The queue was read asynchronously: whatever started meanwhile counts.
+    return idle && !this.#isBusy();
   }
 
   // Store events fire inside the store's own calls; draining on the next microtask keeps handlers from
@@ -137,22 +148,28 @@ export class TaskRunner {
     this.#drainQueued = true;
     queueMicrotask(() => {
       this.#drainQueued = false;
-      this.#drain();
-      this.#notifyIfIdle();
+      this.#draining++;
+      this.#drain()
+        .catch((error: unknown) => this.#logger.error('Could not read the queued tasks', { error }))
+        .finally(() => {
+          this.#draining--;
+          void this.#notifyIfIdle();
+        });
     });
   }
 
-  #runnable(): StoredTask[] {
-    return this.#store
-      .pendingTasks()
-      .filter((task) => !this.#running.has(task.id) && (task.tenantId === null || !this.#busyTenants.has(task.tenantId)));
+  async #runnable(): Promise<StoredTask[]> {
+    return (await this.#store.pendingTasks()).filter(
+      (task) => !this.#running.has(task.id) && (task.tenantId === null || !this.#busyTenants.has(task.tenantId)),
+    );
   }
 
-  #drain(): void {
+  async #drain(): Promise<void> {
     if (!this.#accepting) return;
-    for (const task of this.#runnable()) {
-      if (this.#running.size >= this.#maxConcurrent) return;
-      if (task.tenantId !== null && this.#busyTenants.has(task.tenantId)) continue;
+    for (const task of await this.#runnable()) {
+      // Checked again here: another drain may have launched it while the queue was being read.
+      if (!this.#accepting || this.#running.size >= this.#maxConcurrent) return;
+      if (this.#running.has(task.id) || (task.tenantId !== null && this.#busyTenants.has(task.tenantId))) continue;
       this.#launch(task);
     }
   }
@@ -201,8 +218,13 @@ export class TaskRunner {
     }
   }
 
-  #notifyIfIdle(): void {
-    if (!this.#isIdle()) return;
+  async #notifyIfIdle(): Promise<void> {
+    if (this.#idleWaiters.length === 0) return;
+    const idle = await this.#isIdle().catch((error: unknown) => {
+      this.#logger.error('Could not read the queued tasks', { error });
+      return false;
+    });
+    if (!idle) return;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();

@@ -7,16 +7,16 @@ export function activityRoutes(services: DaemonServices): Router {
   const { store, views } = services;
   const router = Router();
 
-  router.get('/tasks', (request, response) => {
+  router.get('/tasks', async (request, response) => {
     const query = taskListQuerySchema.parse(request.query);
     const limit = query.limit ?? 200;
     const includeAutomated = query.automated === 'true';
     const filter = query.tenantId ? { tenantId: query.tenantId } : {};
-    const activities = store.listActivities({ ...filter, limit });
+    const activities = await store.listActivities({ ...filter, limit });
     const shownUnderActivity = new Set(activities.flatMap((a) => a.taskIds));
-    const tasks = store.listTasks({ ...filter, includeAutomated, limit }).filter((task) => !shownUnderActivity.has(task.id));
+    const tasks = (await store.listTasks({ ...filter, includeAutomated, limit })).filter((task) => !shownUnderActivity.has(task.id));
     const entries: TaskListEntry[] = [
-      ...activities.map((activity) => ({ type: 'activity' as const, at: activity.at, activity: views.activity(activity) })),
+      ...(await Promise.all(activities.map(async (activity) => ({ type: 'activity' as const, at: activity.at, activity: await views.activity(activity) })))),
       ...tasks.map((task) => ({ type: 'task' as const, at: task.createdAt, task: views.task(task) })),
     ]
       .sort((a, b) => b.at - a.at)
@@ -24,9 +24,9 @@ export function activityRoutes(services: DaemonServices): Router {
     response.json({ entries });
   });
 
-  router.get('/logs', (request, response) => {
+  router.get('/logs', async (request, response) => {
     const query = logListQuerySchema.parse(request.query);
-    const entries = store.querySystemLog({ ...query, limit: query.limit ?? 200 }).map((entry) => views.logEntry(entry));
+    const entries = (await store.querySystemLog({ ...query, limit: query.limit ?? 200 })).map((entry) => views.logEntry(entry));
     response.json({ entries });
   });
 

@@ -18,8 +18,8 @@ export function tenantRoutes(services: DaemonServices, sinks: Parameters<typeof 
   const { store, views } = services;
   const router = Router();
 
-  router.get('/tenants', (_request, response) => {
-    response.json({ tenants: store.listTenants().map((tenant) => views.tenant(tenant)) });
+  router.get('/tenants', async (_request, response) => {
+    response.json({ tenants: await Promise.all((await store.listTenants()).map((tenant) => views.tenant(tenant))) });
   });
 
   router.post('/tenants', async (request, response) => {
@@ -32,11 +32,11 @@ export function tenantRoutes(services: DaemonServices, sinks: Parameters<typeof 
       pollIntervalMs: body.pollIntervalSeconds ? body.pollIntervalSeconds * 1000 : undefined,
       by: operatorOf(request, services),
     });
-    response.status(201).json(views.tenant(tenant));
+    response.status(201).json(await views.tenant(tenant));
   });
 
-  router.get('/tenants/:id', (request, response) => {
-    response.json(views.tenant(store.requireTenant(request.params.id)));
+  router.get('/tenants/:id', async (request, response) => {
+    response.json(await views.tenant(await store.requireTenant(request.params.id)));
   });
 
   router.delete('/tenants/:id', async (request, response) => {
@@ -47,12 +47,12 @@ export function tenantRoutes(services: DaemonServices, sinks: Parameters<typeof 
   router.put('/tenants/:id/credentials', async (request, response) => {
     const body = rotateCredentialsSchema.parse(request.body);
     const tenant = await services.registry.rotate(request.params.id, body.credential, operatorOf(request, services));
-    response.json(views.tenant(tenant));
+    response.json(await views.tenant(tenant));
   });
 
   router.post('/tenants/:id/credential-health', async (request, response) => {
     await services.health.check(request.params.id);
-    response.json(views.tenant(store.requireTenant(request.params.id)));
+    response.json(await views.tenant(await store.requireTenant(request.params.id)));
   });
 
   router.post('/tenants/:id/refresh', async (request, response) => {
@@ -62,32 +62,32 @@ export function tenantRoutes(services: DaemonServices, sinks: Parameters<typeof 
       result.outcome === 'queued'
         ? {
             outcome: 'queued',
-            activity: views.activity(result.activity),
+            activity: await views.activity(result.activity),
             tasks: result.tasks.map((task) => views.task(task)),
             message: 'Update AD cache and Check account status tasks were added and will run shortly.',
           }
         : {
             outcome: 'already-requested',
-            activity: views.activity(result.activity),
+            activity: await views.activity(result.activity),
             earlierTask: views.task(result.earlierTask),
             message: result.activity.description,
           };
     response.status(result.outcome === 'queued' ? 202 : 200).json(answer);
   });
 
-  router.get('/tenants/:id/users', (request, response) => {
+  router.get('/tenants/:id/users', async (request, response) => {
     const query = userListQuerySchema.parse(request.query);
     const offset = query.offset ?? 0;
     const limit = query.limit ?? 100;
-    const { users, total } = store.listUsers(request.params.id, { ...query, offset, limit });
+    const { users, total } = await store.listUsers(request.params.id, { ...query, offset, limit });
     const page: UserPage = { users: users.map((user) => views.user(user)), total, offset, limit };
     response.json(page);
   });
 
-  const answer = (result: UserActionResult): LockOutcome =>
+  const answer = async (result: UserActionResult): Promise<LockOutcome> =>
     result.outcome === 'unchanged'
       ? { outcome: 'unchanged', user: views.user(result.user), message: result.message }
-      : { outcome: result.outcome, user: views.user(result.user), activity: views.activity(result.activity) };
+      : { outcome: result.outcome, user: views.user(result.user), activity: await views.activity(result.activity) };
 
   // Lock and unlock: the action's failure is recorded as an action (system log, keyed by tenant) before
   // Express answers with the same error.
@@ -95,7 +95,7 @@ export function tenantRoutes(services: DaemonServices, sinks: Parameters<typeof 
    * Express answers with the same error. Bad input was refused before, as the caller's business. */
   const act = async (target: { id: string; userId: string }, verb: 'lock' | 'unlock', action: () => Promise<UserActionResult>): Promise<LockOutcome> => {
     try {
-      return answer(await action());
+      return await answer(await action());
     } catch (error) {
       handleError(error, { source: 'action', tenantId: target.id, operation: `${verb} ${target.userId}` }, sinks);
       throw error;

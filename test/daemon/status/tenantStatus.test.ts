@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { loadConfig } from '../../../daemon/config';
 import type { TenantStatusInput } from '../../../daemon/status/tenantStatus';
 import { tenantStatus } from '../../../daemon/status/tenantStatus';
-import type { TenantStatus } from '../../../daemon/store/storeSchema';
+import type { TenantStatus } from '../../../daemon/store/storeTypes';
 
 const MIN = 60_000;
 const DAY = 86_400_000;

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AppError } from '../../../daemon/errors/AppError';
 import { acquireDataDirLock, LOCK_FILE_NAME } from '../../../daemon/store/dataDirLock';
-import { Store } from '../../../daemon/store/store';
+import { LowdbStore } from '../../../daemon/store/lowdbStore';
 import { killHard, spawnTypeScript, waitForLine } from '../../support/childProcess';
 import { tempDataDir } from '../../support/tempDataDir';
 
@@ -28,7 +28,7 @@ describe('store: data directory lock', () => {
     const other = spawnTypeScript(new URL('./fixtures/openStoreAndWait.ts', import.meta.url), [dir]);
     try {
       await waitForLine(other, /^open$/);
-      await assert.rejects(Store.open({ dataDir: dir }), (error: AppError) => {
+      await assert.rejects(LowdbStore.open({ dataDir: dir }), (error: AppError) => {
         assert.equal(error.code, 'DATA_DIR_LOCKED');
         assert.match(error.message, new RegExp(`Another m365-status daemon \\(pid ${other.pid}`));
         assert.match(error.message, /M365_STATUS_DATA_DIR/);
@@ -38,14 +38,14 @@ describe('store: data directory lock', () => {
       await killHard(other);
     }
     // Once the holder is gone (even by kill -9), its lock is stale and taken over.
-    const store = await Store.open({ dataDir: dir });
+    const store = await LowdbStore.open({ dataDir: dir });
     await store.close();
   });
 
   it('refuses a second store in the same process', async () => {
-    const store = await Store.open({ dataDir: dir });
+    const store = await LowdbStore.open({ dataDir: dir });
     try {
-      await assert.rejects(Store.open({ dataDir: dir }), /Another m365-status daemon \(pid \d+/);
+      await assert.rejects(LowdbStore.open({ dataDir: dir }), /Another m365-status daemon \(pid \d+/);
     } finally {
       await store.close();
     }

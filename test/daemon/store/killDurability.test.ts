@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLogger } from '../../../daemon/logging/logger';
-import { Store, USERS_DIR_NAME } from '../../../daemon/store/store';
+import { LowdbStore, USERS_DIR_NAME } from '../../../daemon/store/lowdbStore';
 import { INTERRUPTED_BY_RESTART, TaskRunner } from '../../../daemon/tasks/taskRunner';
 import { killHard, spawnTypeScript } from '../../support/childProcess';
 import { tempDataDir } from '../../support/tempDataDir';
@@ -63,22 +63,24 @@ describe('store: kill -9 durability (real child processes)', function () {
         all.logs.push(...acked.logs);
 
         // Every file parses and validates, and nothing acknowledged is missing.
-        const store = await Store.open({ dataDir: dir });
+        const store = await LowdbStore.open({ dataDir: dir });
         try {
-          const tenant = store.listTenants()[0];
+          const tenant = (await store.listTenants())[0];
           assert.ok(tenant, `round ${round}: the tenant is gone`);
-          const missingUsers = all.users.filter((id) => !store.getUser(tenant.id, id));
+          const present = await Promise.all(all.users.map((id) => store.getUser(tenant.id, id)));
+          const missingUsers = all.users.filter((_id, i) => !present[i]);
           assert.deepEqual(missingUsers, [], `round ${round}: acknowledged users lost`);
-          const missingTasks = all.tasks.filter((id) => !store.getTask(id));
+          const recorded = await Promise.all(all.tasks.map((id) => store.getTask(id)));
+          const missingTasks = all.tasks.filter((_id, i) => !recorded[i]);
           assert.deepEqual(missingTasks, [], `round ${round}: acknowledged tasks lost`);
-          const messages = new Set(store.querySystemLog({ limit: 1_000_000 }).map((e) => e.message));
+          const messages = new Set((await store.querySystemLog({ limit: 1_000_000 })).map((e) => e.message));
           assert.deepEqual(all.logs.filter((m) => !messages.has(m)), [], `round ${round}: acknowledged log entries lost`);
 
           const runner = new TaskRunner({ store, logger: createLogger({ write: () => undefined }), maxConcurrent: 1 });
           await runner.recoverInterruptedTasks();
-          assert.deepEqual(store.listTasks({ includeAutomated: true, status: 'IN_PROGRESS', limit: 1_000_000 }), []);
+          assert.deepEqual(await store.listTasks({ includeAutomated: true, status: 'IN_PROGRESS', limit: 1_000_000 }), []);
           for (const id of acked.tasks) {
-            const task = store.getTask(id);
+            const task = await store.getTask(id);
             assert.equal(task?.status, 'ERROR');
             assert.equal(task?.error?.message, INTERRUPTED_BY_RESTART);
           }

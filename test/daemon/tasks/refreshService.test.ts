@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../../daemon/clock';
 import { loadConfig } from '../../../daemon/config';
 import type { AppError } from '../../../daemon/errors/AppError';
-import { Store } from '../../../daemon/store/store';
-import type { StoredTenant } from '../../../daemon/store/storeSchema';
+import { LowdbStore } from '../../../daemon/store/lowdbStore';
+import type { StoredTenant } from '../../../daemon/store/storeTypes';
 import type { RefreshResult } from '../../../daemon/tasks/refreshService';
 import { REFRESH_ACTIVITY_NAME, RefreshService } from '../../../daemon/tasks/refreshService';
 import { tempDataDir } from '../../support/tempDataDir';
@@ -18,14 +18,14 @@ describe('tasks: refresh', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   let clock: ManualClock;
-  let store: Store;
+  let store: LowdbStore;
   let refresher: RefreshService;
   let tenant: StoredTenant;
 
   beforeEach(async () => {
     ({ dir, cleanup } = await tempDataDir());
     clock = new ManualClock();
-    store = await Store.open({ dataDir: dir, clock });
+    store = await LowdbStore.open({ dataDir: dir, clock });
     refresher = new RefreshService({ store, clock, dedupWindowMs: 6 * HOUR, statusPolicy: loadConfig({ env: {} }) });
     tenant = await store.addTenant({ tenantIdOrDomain: 'contoso.example', appId: 'app-1', credentialKind: 'secret', by: 'alice' });
   });
@@ -35,12 +35,12 @@ describe('tasks: refresh', () => {
     await cleanup();
   });
 
-  function refreshTasks() {
-    return store.listTasks({ includeAutomated: true, tenantId: tenant.id });
+  async function refreshTasks() {
+    return await store.listTasks({ includeAutomated: true, tenantId: tenant.id });
   }
 
-  function refreshActivities() {
-    return store.listActivities({ tenantId: tenant.id }).filter((a) => a.kind === 'refresh');
+  async function refreshActivities() {
+    return (await store.listActivities({ tenantId: tenant.id })).filter((a) => a.kind === 'refresh');
   }
 
   async function previousRefresh(state: Previous): Promise<string[]> {
@@ -84,7 +84,7 @@ describe('tasks: refresh', () => {
       assert.equal(result.activity.name, REFRESH_ACTIVITY_NAME);
       assert.equal(result.activity.actor, 'bob');
       assert.equal(result.activity.at, clock.now());
-      assert.equal(refreshActivities().length, previous ? 2 : 1, 'every refresh records its activity');
+      assert.equal((await refreshActivities()).length, previous ? 2 : 1, 'every refresh records its activity');
 
       if (queues) {
         assert.equal(result.outcome, 'queued');
@@ -94,7 +94,7 @@ describe('tasks: refresh', () => {
           ['Check account status', 'PENDING', 'refresh'],
         ]);
         assert.deepEqual(result.activity.taskIds, result.tasks.map((t) => t.id));
-        assert.equal(refreshTasks().length, earlierIds.length + 2);
+        assert.equal((await refreshTasks()).length, earlierIds.length + 2);
       } else {
         assert.equal(result.outcome, 'already-requested');
         assert.ok(result.outcome === 'already-requested');
@@ -103,7 +103,7 @@ describe('tasks: refresh', () => {
         assert.deepEqual(result.activity.taskIds, []);
         assert.match(result.activity.description, new RegExp(`task ${result.earlierTask.id}`));
         assert.match(result.activity.description, /No new task was added/);
-        assert.equal(refreshTasks().length, 2, 'no task was added');
+        assert.equal((await refreshTasks()).length, 2, 'no task was added');
       }
     });
   }
@@ -120,17 +120,17 @@ describe('tasks: refresh', () => {
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => refresher.refresh(tenant.id, `operator-${i}`)));
     const queued = results.filter((r) => r.outcome === 'queued');
     assert.equal(queued.length, 1);
-    assert.equal(refreshTasks().length, 2);
-    assert.equal(refreshActivities().length, 50);
+    assert.equal((await refreshTasks()).length, 2);
+    assert.equal((await refreshActivities()).length, 50);
     const pair = new Set(queued[0]?.outcome === 'queued' ? queued[0].tasks.map((t) => t.id) : []);
     for (const result of results) {
       if (result.outcome === 'already-requested') assert.ok(pair.has(result.earlierTask.id));
     }
     // The same holds on disk, not only in memory.
     await store.close();
-    store = await Store.open({ dataDir: dir, clock });
-    assert.equal(refreshTasks().length, 2);
-    assert.equal(refreshActivities().length, 50);
+    store = await LowdbStore.open({ dataDir: dir, clock });
+    assert.equal((await refreshTasks()).length, 2);
+    assert.equal((await refreshActivities()).length, 50);
   });
 
   it('keeps refreshes of different tenants independent', async () => {
@@ -144,21 +144,21 @@ describe('tasks: refresh', () => {
     await store.recordSyncSuccess(tenant.id);
     await store.recordTenantStatus(tenant.id, 'DORMANT', 'no management activity for 31 days');
     await refresher.refresh(tenant.id, 'alice');
-    const after = store.requireTenant(tenant.id);
+    const after = await store.requireTenant(tenant.id);
     assert.equal(after.status, 'ACTIVE');
     assert.equal(after.lastManagementActivityAt, clock.now());
-    assert.match(store.listActivities({ tenantId: tenant.id })[0]?.description ?? '', /DORMANT → ACTIVE/);
+    assert.match((await store.listActivities({ tenantId: tenant.id }))[0]?.description ?? '', /DORMANT → ACTIVE/);
   });
 
   it('hides the refresh tasks from listings unless automated tasks are asked for', async () => {
     await refresher.refresh(tenant.id, 'alice');
-    assert.deepEqual(store.listTasks({ tenantId: tenant.id }), []);
-    assert.equal(store.listTasks({ tenantId: tenant.id, includeAutomated: true }).length, 2);
+    assert.deepEqual(await store.listTasks({ tenantId: tenant.id }), []);
+    assert.equal((await store.listTasks({ tenantId: tenant.id, includeAutomated: true })).length, 2);
   });
 
   it('answers 404 for an unknown tenant and records nothing', async () => {
-    const before = store.listActivities().length;
+    const before = (await store.listActivities()).length;
     await assert.rejects(refresher.refresh('no-such-tenant', 'alice'), (error: AppError) => error.status === 404);
-    assert.equal(store.listActivities().length, before);
+    assert.equal((await store.listActivities()).length, before);
   });
 });

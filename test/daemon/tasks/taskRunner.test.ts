@@ -3,8 +3,8 @@ import { ManualClock, systemClock } from '../../../daemon/clock';
 import { loadConfig } from '../../../daemon/config';
 import { AppError } from '../../../daemon/errors/AppError';
 import { createLogger } from '../../../daemon/logging/logger';
-import { Store } from '../../../daemon/store/store';
-import type { StoredTask, StoredTenant } from '../../../daemon/store/storeSchema';
+import { LowdbStore } from '../../../daemon/store/lowdbStore';
+import type { StoredTask, StoredTenant } from '../../../daemon/store/storeTypes';
 import { RefreshService } from '../../../daemon/tasks/refreshService';
 import { TASK_KINDS } from '../../../daemon/tasks/taskKinds';
 import { INTERRUPTED_BY_RESTART, INTERRUPTED_BY_SHUTDOWN, TaskRunner } from '../../../daemon/tasks/taskRunner';
@@ -21,7 +21,7 @@ describe('tasks: TaskRunner', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   let clock: ManualClock;
-  let store: Store;
+  let store: LowdbStore;
   let runner: TaskRunner | undefined;
   const logLines: string[] = [];
   const logger = createLogger({ write: (line) => logLines.push(line) });
@@ -29,7 +29,7 @@ describe('tasks: TaskRunner', () => {
   beforeEach(async () => {
     ({ dir, cleanup } = await tempDataDir());
     clock = new ManualClock();
-    store = await Store.open({ dataDir: dir, clock });
+    store = await LowdbStore.open({ dataDir: dir, clock });
   });
 
   afterEach(async () => {
@@ -67,18 +67,18 @@ describe('tasks: TaskRunner', () => {
     assert.ok(refreshed.outcome === 'queued');
     await runner.whenIdle();
 
-    const [cache, check] = refreshed.tasks.map((t) => store.getTask(t.id));
+    const [cache, check] = await Promise.all(refreshed.tasks.map((t) => store.getTask(t.id)));
     assert.equal(cache?.status, 'COMPLETE');
     assert.equal(cache?.description, 'Resynced: 1 added.');
     assert.equal(cache?.startedAt, clock.now());
     assert.equal(cache?.finishedAt, clock.now());
     assert.equal(check?.status, 'ERROR');
     assert.deepEqual([check?.error?.code, check?.error?.message], ['AADSTS7000215', 'The client secret is not valid. Enter a current one.']);
-    const logged = store.querySystemLog({ taskId: check?.id ?? '' });
+    const logged = await store.querySystemLog({ taskId: check?.id ?? '' });
     assert.equal(logged.length, 1);
     assert.equal(logged[0]?.errorId, check?.error?.errorId);
     assert.equal(logged[0]?.tenantId, tenant.id);
-    assert.equal(store.getUser(tenant.id, 'u1')?.displayName, 'U1');
+    assert.equal((await store.getUser(tenant.id, 'u1'))?.displayName, 'U1');
   });
 
   it('runs both tasks of a new refresh even though the previous refresh failed', async () => {
@@ -102,8 +102,8 @@ describe('tasks: TaskRunner', () => {
     await runner.whenIdle();
     assert.ok(first.outcome === 'queued' && second.outcome === 'queued');
     assert.deepEqual(ran, [...first.tasks, ...second.tasks].map((t) => t.id));
-    assert.deepEqual(second.tasks.map((t) => store.getTask(t.id)?.status), ['COMPLETE', 'COMPLETE']);
-    const unexpected = store.getTask(first.tasks[0]?.id ?? '');
+    assert.deepEqual((await Promise.all(second.tasks.map((t) => store.getTask(t.id)))).map((t) => t?.status), ['COMPLETE', 'COMPLETE']);
+    const unexpected = await store.getTask(first.tasks[0]?.id ?? '');
     assert.equal(unexpected?.error?.code, 'INTERNAL_ERROR');
     assert.doesNotMatch(unexpected?.error?.message ?? '', /socket hang up/, 'an unexpected error is recorded without its internals');
   });
@@ -135,12 +135,12 @@ describe('tasks: TaskRunner', () => {
     // Give the runner every chance to start a fourth: several turns of the event loop, no wall-clock wait.
     for (let turn = 0; turn < 10; turn++) await new Promise((resolve) => setImmediate(resolve));
     assert.equal(runner.runningCount, 3);
-    assert.equal(store.listTasks({ status: 'IN_PROGRESS' }).length, 3);
+    assert.equal((await store.listTasks({ status: 'IN_PROGRESS' })).length, 3);
     release.open();
     await runner.whenIdle();
     assert.equal(mostAtOnce, 3);
     assert.equal(mostForOneTenant, 1);
-    assert.ok(tasks.every((t) => store.getTask(t.id)?.status === 'COMPLETE'));
+    assert.ok((await Promise.all(tasks.map((t) => store.getTask(t.id)))).every((t) => t?.status === 'COMPLETE'));
   });
 
   it('ends a task of a kind nobody handles in ERROR instead of leaving it queued', async () => {
@@ -148,7 +148,7 @@ describe('tasks: TaskRunner', () => {
     runner = new TaskRunner({ store, logger, maxConcurrent: 1 });
     runner.start();
     await runner.whenIdle();
-    const after = store.getTask(task.id);
+    const after = await store.getTask(task.id);
     assert.equal(after?.status, 'ERROR');
     assert.equal(after?.error?.code, 'NO_TASK_HANDLER');
   });
@@ -160,16 +160,16 @@ describe('tasks: TaskRunner', () => {
     const waiting = await queue(tenant.id, 'work');
     await store.close();
 
-    store = await Store.open({ dataDir: dir, clock });
+    store = await LowdbStore.open({ dataDir: dir, clock });
     runner = new TaskRunner({ store, logger, maxConcurrent: 1 });
     runner.register('work', async () => 'done');
     const recovered = await runner.recoverInterruptedTasks();
     assert.deepEqual(recovered.map((t) => t.id), [interrupted.id]);
     runner.start();
     await runner.whenIdle();
-    assert.deepEqual([store.getTask(interrupted.id)?.status, store.getTask(interrupted.id)?.error?.message], ['ERROR', INTERRUPTED_BY_RESTART]);
-    assert.equal(store.getTask(waiting.id)?.status, 'COMPLETE');
-    assert.equal(store.querySystemLog({ taskId: interrupted.id })[0]?.code, 'INTERRUPTED');
+    assert.deepEqual([(await store.getTask(interrupted.id))?.status, (await store.getTask(interrupted.id))?.error?.message], ['ERROR', INTERRUPTED_BY_RESTART]);
+    assert.equal((await store.getTask(waiting.id))?.status, 'COMPLETE');
+    assert.equal((await store.querySystemLog({ taskId: interrupted.id }))[0]?.code, 'INTERRUPTED');
   });
 
   it('at shutdown, aborts a task that does not finish in time and records it in ERROR', async () => {
@@ -190,7 +190,7 @@ describe('tasks: TaskRunner', () => {
     await started.opened;
     await runner.stop(50);
     assert.equal(aborted, true);
-    const after = store.getTask(task.id);
+    const after = await store.getTask(task.id);
     assert.deepEqual([after?.status, after?.error?.message], ['ERROR', INTERRUPTED_BY_SHUTDOWN]);
   });
 
@@ -205,6 +205,6 @@ describe('tasks: TaskRunner', () => {
     const task = await queue(null, 'work');
     await runner.whenIdle();
     assert.equal(ran, 0);
-    assert.equal(store.getTask(task.id)?.status, 'PENDING');
+    assert.equal((await store.getTask(task.id))?.status, 'PENDING');
   });
 });

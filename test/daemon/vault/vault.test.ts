@@ -3,7 +3,7 @@ import { chmod, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import type { AppError } from '../../../daemon/errors/AppError';
 import { createLogger } from '../../../daemon/logging/logger';
-import { Store } from '../../../daemon/store/store';
+import { LowdbStore } from '../../../daemon/store/lowdbStore';
 import { Vault, VAULT_FILE_NAME, VAULT_KEY_FILE_NAME } from '../../../daemon/vault/vault';
 import { tempDataDir } from '../../support/tempDataDir';
 
@@ -33,7 +33,7 @@ describe('vault', () => {
   });
 
   it('keeps the secret text out of the main store and out of the vault file, which hold it only encrypted', async () => {
-    const store = await Store.open({ dataDir: dir });
+    const store = await LowdbStore.open({ dataDir: dir });
     const vault = await Vault.open(dir);
     try {
       const tenant = await store.addTenant({ tenantIdOrDomain: 'contoso.example', appId: 'app-1', credentialKind: 'secret', by: 'alice' });

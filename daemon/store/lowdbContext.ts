@@ -1,0 +1,16 @@
+import type { Clock } from '../clock';
+import type { LowdbMainFile } from './lowdbMainFile';
+import type { StoreEventEmitter } from './storeEventEmitter';
+
+/** What the file store's sections (tenants, users, tasks and activities, system log) share. */
+export interface LowdbContext {
+  readonly clock: Clock;
+  readonly main: LowdbMainFile;
+  readonly events: StoreEventEmitter;
+  /** Refuses a change once the store is closing (503). */
+  assertOpen(): void;
+  /** Bookkeeping in the main file: written with the next real change or at the next checkpoint. */
+  saveMainLater(): void;
+  /** Starts the checkpoint timer unless it is running. */
+  scheduleCheckpoint(): void;
+}

@@ -1,0 +1,80 @@
+import type { Low } from 'lowdb';
+import { AppError } from '../errors/AppError';
+import type { DurableJsonFile } from './durableJsonFile';
+import type { MainFile } from './storeSchema';
+import type { StoredTask, StoredTenant } from './storeTypes';
+
+/**
+ * `store.json` in memory: tenants, tasks and activities, with indexes by id. Ids come from outside (a
+ * URL path), so lookups go through Maps: an id such as `constructor` or `__proto__` is simply not there.
+ */
+export class LowdbMainFile {
+  readonly file: DurableJsonFile<MainFile>;
+  readonly #db: Low<MainFile>;
+  readonly #tenants = new Map<string, StoredTenant>();
+  readonly #tasks = new Map<string, StoredTask>();
+  #lazy = false;
+
+  constructor(db: Low<MainFile>, file: DurableJsonFile<MainFile>) {
+    this.#db = db;
+    this.file = file;
+    for (const tenant of db.data.tenants) this.#tenants.set(tenant.id, tenant);
+    for (const task of db.data.tasks) this.#tasks.set(task.id, task);
+  }
+
+  get data(): MainFile {
+    return this.#db.data;
+  }
+
+  /** Whether bookkeeping is waiting in memory for the next checkpoint. */
+  get lazy(): boolean {
+    return this.#lazy;
+  }
+
+  markLazy(): void {
+    this.#lazy = true;
+  }
+
+  async save(): Promise<void> {
+    this.#lazy = false;
+    await this.#db.write();
+  }
+
+  nextSeq(): number {
+    return this.#db.data.nextSeq++;
+  }
+
+  findTenant(tenantId: string): StoredTenant | undefined {
+    return this.#tenants.get(tenantId);
+  }
+
+  requireTenant(tenantId: string): StoredTenant {
+    const tenant = this.#tenants.get(tenantId);
+    if (!tenant) throw AppError.notFound('TENANT_NOT_FOUND', `No tenant with id ${tenantId}.`, { tenantId });
+    return tenant;
+  }
+
+  addTenant(tenant: StoredTenant): void {
+    this.#db.data.tenants.push(tenant);
+    this.#tenants.set(tenant.id, tenant);
+  }
+
+  removeTenant(tenantId: string): void {
+    this.#db.data.tenants = this.#db.data.tenants.filter((t) => t.id !== tenantId);
+    this.#tenants.delete(tenantId);
+  }
+
+  findTask(taskId: string): StoredTask | undefined {
+    return this.#tasks.get(taskId);
+  }
+
+  addTask(task: StoredTask): void {
+    this.#db.data.tasks.push(task);
+    this.#tasks.set(task.id, task);
+  }
+
+  removeTasks(taskIds: ReadonlySet<string>): void {
+    this.#db.data.tasks = this.#db.data.tasks.filter((t) => !taskIds.has(t.id));
+    for (const id of taskIds) this.#tasks.delete(id);
+  }
+}

@@ -1,0 +1,358 @@
+import { mkdir, readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock, Timer } from '../clock';
+import { systemClock } from '../clock';
+import { AppError } from '../errors/AppError';
+import type { Logger } from '../logging/logger';
+import type { DataDirLock } from './dataDirLock';
+import { acquireDataDirLock } from './dataDirLock';
+import { DurableJsonFile } from './durableJsonFile';
+import { loadStoreFile } from './loadStoreFile';
+import type { LowdbContext } from './lowdbContext';
+import { LowdbMainFile } from './lowdbMainFile';
+import { LowdbSystemLog } from './lowdbSystemLog';
+import { LowdbTasks } from './lowdbTasks';
+import { LowdbTenants } from './lowdbTenants';
+import { LowdbUsers } from './lowdbUsers';
+import type { Store } from './store';
+import { StoreEventEmitter } from './storeEventEmitter';
+import type { MainFile, SystemLogFile } from './storeSchema';
+import { mainFileSchema, STORE_SCHEMA_VERSION, systemLogFileSchema } from './storeSchema';
+import type {
+  ActivityQuery,
+  CredentialHealth,
+  CredentialKind,
+  NewActivity,
+  NewTask,
+  NewTenant,
+  RecordedRefresh,
+  RefreshDecision,
+  StoredActivity,
+  StoredTask,
+  StoredTenant,
+  StoredUser,
+  StoreEvent,
+  SyncFailure,
+  SystemLogEntry,
+  SystemLogInput,
+  SystemLogQuery,
+  TaskQuery,
+  TenantStatus,
+  UserChangeBatch,
+  UserChangeSummary,
+  UserCounts,
+  UserPage,
+  UserQuery,
+} from './storeTypes';
+
+export const MAIN_FILE_NAME = 'store.json';
+export const SYSTEM_LOG_FILE_NAME = 'system-log.json';
+export const USERS_DIR_NAME = 'users';
+
+export interface LowdbStoreOptions {
+  dataDir: string;
+  clock?: Clock;
+  /** Errors of background checkpoints, which have no caller to report to. */
+  logger?: Logger;
+  systemLogMaxEntries?: number;
+  /** How long bookkeeping that changed nothing else may wait in memory before it is written. */
+  checkpointIntervalMs?: number;
+  /** Finished automated tasks kept per tenant and kind; older ones are dropped. */
+  automatedTaskRetention?: number;
+  activityRetention?: number;
+}
+
+function emptyMain(): MainFile {
+  return { schemaVersion: STORE_SCHEMA_VERSION, nextSeq: 1, tenants: [], tasks: [], activities: [] };
+}
+
+function emptyLog(): SystemLogFile {
+  return { schemaVersion: STORE_SCHEMA_VERSION, nextSeq: 1, entries: [] };
+}
+
+/**
+ * The store in JSON files through lowdb, for one daemon: the only code that touches lowdb. Every change
+ * resolves only once it is on disk; reads answer from memory.
+ *
+ * Files in the data directory (all 0600):
+ * - `store.json`: tenants, tasks, activities;
+ * - `users/<tenant id>.json`: one tenant's users and its delta link;
+ * - `system-log.json`: the bounded system log;
+ * - `daemon.lock`: which process owns the directory.
+ *
+ * (The vault keeps `vault.json` and `vault.key` in the same directory, under the same lock.)
+ *
+ * A refresh needs no lock of its own here: it decides and records in one synchronous step, and this
+ * process is the only one using the directory (`daemon.lock`).
+ */
+export class LowdbStore implements Store {
+  readonly dataDir: string;
+  readonly #clock: Clock;
+  readonly #logger: Logger | undefined;
+  readonly #lock: DataDirLock;
+  readonly #main: LowdbMainFile;
+  readonly #events: StoreEventEmitter;
+  readonly #tenants: LowdbTenants;
+  readonly #users: LowdbUsers;
+  readonly #tasks: LowdbTasks;
+  readonly #systemLog: LowdbSystemLog;
+  readonly #checkpointIntervalMs: number;
+  #checkpointTimer: Timer | null = null;
+  #closed = false;
+
+  private constructor(init: {
+    options: LowdbStoreOptions;
+    clock: Clock;
+    lock: DataDirLock;
+    main: LowdbMainFile;
+    systemLog: Omit<ConstructorParameters<typeof LowdbSystemLog>[0], 'clock' | 'events' | 'assertOpen' | 'maxEntries'>;
+  }) {
+    const { options } = init;
+    this.dataDir = options.dataDir;
+    this.#clock = init.clock;
+    this.#logger = options.logger;
+    this.#lock = init.lock;
+    this.#main = init.main;
+    this.#events = new StoreEventEmitter(options.logger);
+    this.#checkpointIntervalMs = options.checkpointIntervalMs ?? 5 * 60_000;
+    const context: LowdbContext = {
+      clock: init.clock,
+      main: init.main,
+      events: this.#events,
+      assertOpen: () => this.#assertOpen(),
+      saveMainLater: () => {
+        init.main.markLazy();
+        this.#scheduleCheckpoint();
+      },
+      scheduleCheckpoint: () => this.#scheduleCheckpoint(),
+    };
+    this.#tasks = new LowdbTasks(context, {
+      automatedTaskRetention: options.automatedTaskRetention ?? 50,
+      activityRetention: options.activityRetention ?? 10_000,
+    });
+    this.#users = new LowdbUsers(context, this.#tasks, join(options.dataDir, USERS_DIR_NAME));
+    this.#tenants = new LowdbTenants(context, this.#tasks, this.#users);
+    this.#systemLog = new LowdbSystemLog({
+      ...init.systemLog,
+      clock: init.clock,
+      events: this.#events,
+      assertOpen: () => this.#assertOpen(),
+      maxEntries: options.systemLogMaxEntries ?? 5000,
+    });
+  }
+
+  /** Takes the data directory's lock (refusing if another daemon holds it) and loads every file. */
+  static async open(options: LowdbStoreOptions): Promise<LowdbStore> {
+    const clock = options.clock ?? systemClock;
+    const usersDir = join(options.dataDir, USERS_DIR_NAME);
+    await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+    const lock = await acquireDataDirLock(options.dataDir, clock.now());
+    try {
+      await mkdir(usersDir, { recursive: true, mode: 0o700 });
+      await removeLeftoverTempFiles(options.dataDir);
+      await removeLeftoverTempFiles(usersDir);
+      const mainFile = new DurableJsonFile<MainFile>(join(options.dataDir, MAIN_FILE_NAME), { indent: 1 });
+      const logFile = new DurableJsonFile<SystemLogFile>(join(options.dataDir, SYSTEM_LOG_FILE_NAME), { indent: 1 });
+      const main = new LowdbMainFile(await loadStoreFile(mainFile, mainFileSchema, emptyMain), mainFile);
+      const log = await loadStoreFile(logFile, systemLogFileSchema, emptyLog);
+      const store = new LowdbStore({ options, clock, lock, main, systemLog: { db: log, file: logFile } });
+      await store.#users.load(new Set(main.data.tenants.map((t) => t.id)));
+      return store;
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await this.checkpoint();
+    } finally {
+      this.#closed = true;
+      await this.#idle();
+      this.#events.clear();
+      await this.#lock.release();
+    }
+  }
+
+  async checkpoint(): Promise<void> {
+    this.#checkpointTimer?.cancel();
+    this.#checkpointTimer = null;
+    const writes: Array<Promise<void>> = [];
+    if (this.#main.lazy) writes.push(this.#main.save());
+    writes.push(...this.#users.checkpoint());
+    await Promise.all(writes);
+    await this.#idle();
+  }
+
+  onDidChange(listener: (event: StoreEvent) => void): () => void {
+    return this.#events.subscribe(listener);
+  }
+
+  // ---- tenants ----
+
+  addTenant(input: NewTenant): Promise<StoredTenant> {
+    return this.#tenants.addTenant(input);
+  }
+
+  getTenant(tenantId: string): Promise<StoredTenant | undefined> {
+    return this.#tenants.getTenant(tenantId);
+  }
+
+  requireTenant(tenantId: string): Promise<StoredTenant> {
+    return this.#tenants.requireTenant(tenantId);
+  }
+
+  listTenants(): Promise<StoredTenant[]> {
+    return this.#tenants.listTenants();
+  }
+
+  removeTenant(tenantId: string, by: string): Promise<StoredActivity> {
+    return this.#tenants.removeTenant(tenantId, by);
+  }
+
+  recordCredentialsRotated(tenantId: string, credentialKind: CredentialKind, by: string): Promise<StoredActivity> {
+    return this.#tenants.recordCredentialsRotated(tenantId, credentialKind, by);
+  }
+
+  recordSyncAttempt(tenantId: string): Promise<void> {
+    return this.#tenants.recordSyncAttempt(tenantId);
+  }
+
+  recordSyncSuccess(tenantId: string, at?: number): Promise<void> {
+    return this.#tenants.recordSyncSuccess(tenantId, at);
+  }
+
+  recordSyncFailure(tenantId: string, failure: Omit<SyncFailure, 'at'>): Promise<void> {
+    return this.#tenants.recordSyncFailure(tenantId, failure);
+  }
+
+  recordTenantStatus(tenantId: string, status: TenantStatus, reason: string): Promise<StoredActivity | undefined> {
+    return this.#tenants.recordTenantStatus(tenantId, status, reason);
+  }
+
+  recordCredentialHealth(tenantId: string, health: CredentialHealth): Promise<void> {
+    return this.#tenants.recordCredentialHealth(tenantId, health);
+  }
+
+  // ---- users ----
+
+  getDeltaLink(tenantId: string): Promise<string | null> {
+    return this.#users.getDeltaLink(tenantId);
+  }
+
+  applyUserChanges(tenantId: string, batch: UserChangeBatch): Promise<UserChangeSummary> {
+    return this.#users.applyUserChanges(tenantId, batch);
+  }
+
+  recordUserLocked(tenantId: string, userId: string, lock: { by: string; revokedSessions: boolean }): Promise<{ user: StoredUser; activity: StoredActivity }> {
+    return this.#users.recordUserLocked(tenantId, userId, lock);
+  }
+
+  recordUserUnlocked(tenantId: string, userId: string, by: string): Promise<{ user: StoredUser; activity: StoredActivity }> {
+    return this.#users.recordUserUnlocked(tenantId, userId, by);
+  }
+
+  getUser(tenantId: string, userId: string): Promise<StoredUser | undefined> {
+    return this.#users.getUser(tenantId, userId);
+  }
+
+  listUsers(tenantId: string, query?: UserQuery): Promise<UserPage> {
+    return this.#users.listUsers(tenantId, query);
+  }
+
+  countUsers(tenantId: string): Promise<UserCounts> {
+    return this.#users.countUsers(tenantId);
+  }
+
+  // ---- tasks and activities ----
+
+  recordActivity(input: NewActivity, tasks?: readonly NewTask[]): Promise<{ activity: StoredActivity; tasks: StoredTask[] }> {
+    return this.#tasks.recordActivity(input, tasks);
+  }
+
+  recordRefresh(tenantId: string, decide: (latestRefreshTasks: readonly StoredTask[], tenant: StoredTenant) => RefreshDecision): Promise<RecordedRefresh> {
+    return this.#tasks.recordRefresh(tenantId, decide);
+  }
+
+  queueTask(input: NewTask): Promise<StoredTask> {
+    return this.#tasks.queueTask(input);
+  }
+
+  beginTask(input: NewTask): Promise<StoredTask> {
+    return this.#tasks.beginTask(input);
+  }
+
+  startTask(taskId: string): Promise<StoredTask> {
+    return this.#tasks.startTask(taskId);
+  }
+
+  completeTask(taskId: string, description?: string): Promise<StoredTask> {
+    return this.#tasks.completeTask(taskId, description);
+  }
+
+  failTask(taskId: string, error: { code: string; message: string; errorId?: string }): Promise<StoredTask> {
+    return this.#tasks.failTask(taskId, error);
+  }
+
+  failInterruptedTasks(reason: string): Promise<StoredTask[]> {
+    return this.#tasks.failInterruptedTasks(reason);
+  }
+
+  getTask(taskId: string): Promise<StoredTask | undefined> {
+    return this.#tasks.getTask(taskId);
+  }
+
+  listTasks(query?: TaskQuery): Promise<StoredTask[]> {
+    return this.#tasks.listTasks(query);
+  }
+
+  pendingTasks(): Promise<StoredTask[]> {
+    return this.#tasks.pendingTasks();
+  }
+
+  listActivities(query?: ActivityQuery): Promise<StoredActivity[]> {
+    return this.#tasks.listActivities(query);
+  }
+
+  // ---- system log ----
+
+  appendSystemLog(input: SystemLogInput): Promise<SystemLogEntry> {
+    return this.#systemLog.appendSystemLog(input);
+  }
+
+  querySystemLog(query?: SystemLogQuery): Promise<SystemLogEntry[]> {
+    return this.#systemLog.querySystemLog(query);
+  }
+
+  // ---- internals ----
+
+  #assertOpen(): void {
+    if (this.#closed) throw new AppError({ status: 503, code: 'STORE_CLOSED', message: 'The daemon is shutting down.' });
+  }
+
+  #idle(): Promise<unknown> {
+    return Promise.all([this.#main.file.idle(), this.#systemLog.file.idle(), ...this.#users.idle()]);
+  }
+
+  #scheduleCheckpoint(): void {
+    if (this.#checkpointTimer || this.#closed) return;
+    this.#checkpointTimer = this.#clock.setTimeout(() => {
+      this.#checkpointTimer = null;
+      this.checkpoint().catch((error: unknown) => this.#logger?.error('Could not write a store checkpoint', { error }));
+    }, this.#checkpointIntervalMs);
+  }
+}
+
+/** Opens the file store in `options.dataDir`; see `LowdbStore`. */
+export function openLowdbStore(options: LowdbStoreOptions): Promise<LowdbStore> {
+  return LowdbStore.open(options);
+}
+
+// Left by a crash between writing a temp file and renaming it: never the live data, safe to drop.
+async function removeLeftoverTempFiles(directory: string): Promise<void> {
+  for (const name of await readdir(directory)) {
+    if (name.startsWith('.') && name.endsWith('.tmp')) await unlink(join(directory, name)).catch(() => undefined);
+  }
+}

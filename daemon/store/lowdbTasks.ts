@@ -1,0 +1,288 @@
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../errors/AppError';
+import type { LowdbContext } from './lowdbContext';
+import type {
+  ActivityQuery,
+  NewActivity,
+  NewTask,
+  RecordedRefresh,
+  RefreshDecision,
+  StoredActivity,
+  StoredTask,
+  StoredTenant,
+  StoreEvent,
+  TaskQuery,
+  TaskStatus,
+} from './storeTypes';
+
+const FINISHED: ReadonlySet<TaskStatus> = new Set(['COMPLETE', 'ERROR']);
+
+export interface LowdbTasksOptions {
+  /** Finished automated tasks kept per tenant and kind; older ones are dropped. */
+  automatedTaskRetention: number;
+  activityRetention: number;
+}
+
+/** Tasks and activities, kept in the main file. */
+export class LowdbTasks {
+  readonly #context: LowdbContext;
+  readonly #options: LowdbTasksOptions;
+
+  constructor(context: LowdbContext, options: LowdbTasksOptions) {
+    this.#context = context;
+    this.#options = options;
+  }
+
+  async recordActivity(input: NewActivity, tasks: readonly NewTask[] = []): Promise<{ activity: StoredActivity; tasks: StoredTask[] }> {
+    const { main } = this.#context;
+    this.#context.assertOpen();
+    if (input.tenantId !== null) main.requireTenant(input.tenantId);
+    const recorded = this.#record(input, tasks);
+    await main.save();
+    this.#emitRecorded(input, recorded.activity, recorded.tasks);
+    return structuredClone(recorded);
+  }
+
+  // Deciding and recording happen in one synchronous step, before the first await: no other refresh of
+  // any tenant can run in between, so simultaneous clicks cannot each see "no previous refresh".
+  async recordRefresh(
+    tenantId: string,
+    decide: (latestRefreshTasks: readonly StoredTask[], tenant: StoredTenant) => RefreshDecision,
+  ): Promise<RecordedRefresh> {
+    const { main } = this.#context;
+    this.#context.assertOpen();
+    const tenant = main.requireTenant(tenantId);
+    const decision = decide(structuredClone(this.#latestRefreshTasks(tenantId)), structuredClone(tenant));
+    const input: NewActivity = {
+      ...decision.activity,
+      tenantId,
+      blockedByTaskId: decision.outcome === 'already-requested' ? decision.earlierTask.id : null,
+    };
+    const recorded = this.#record(input, decision.outcome === 'queued' ? decision.tasks.map((task) => ({ ...task, tenantId })) : []);
+    await main.save();
+    this.#emitRecorded(input, recorded.activity, recorded.tasks);
+    const { activity, tasks } = structuredClone(recorded);
+    return decision.outcome === 'queued'
+      ? { outcome: 'queued', activity, tasks }
+      : { outcome: 'already-requested', activity, earlierTask: structuredClone(decision.earlierTask) };
+  }
+
+  async queueTask(input: NewTask): Promise<StoredTask> {
+    this.#context.assertOpen();
+    if (input.tenantId !== null) this.#context.main.requireTenant(input.tenantId);
+    const task = this.pushTask(input, null);
+    await this.#saveTask(task);
+    return structuredClone(task);
+  }
+
+  async beginTask(input: NewTask): Promise<StoredTask> {
+    this.#context.assertOpen();
+    if (input.tenantId !== null) this.#context.main.requireTenant(input.tenantId);
+    const task = this.pushTask(input, null);
+    task.status = 'IN_PROGRESS';
+    task.startedAt = task.createdAt;
+    await this.#saveTask(task);
+    return structuredClone(task);
+  }
+
+  startTask(taskId: string): Promise<StoredTask> {
+    return this.#moveTask(taskId, 'PENDING', (task) => {
+      task.status = 'IN_PROGRESS';
+      task.startedAt = this.#context.clock.now();
+    });
+  }
+
+  completeTask(taskId: string, description?: string): Promise<StoredTask> {
+    return this.#moveTask(taskId, 'IN_PROGRESS', (task) => {
+      task.status = 'COMPLETE';
+      task.finishedAt = this.#context.clock.now();
+      if (description !== undefined) task.description = description;
+    });
+  }
+
+  failTask(taskId: string, error: { code: string; message: string; errorId?: string }): Promise<StoredTask> {
+    return this.#moveTask(taskId, ['PENDING', 'IN_PROGRESS'], (task) => {
+      task.status = 'ERROR';
+      task.finishedAt = this.#context.clock.now();
+      task.error = { code: error.code, message: error.message, errorId: error.errorId ?? null };
+    });
+  }
+
+  async failInterruptedTasks(reason: string): Promise<StoredTask[]> {
+    const { main } = this.#context;
+    this.#context.assertOpen();
+    const at = this.#context.clock.now();
+    const interrupted = main.data.tasks.filter((task) => task.status === 'IN_PROGRESS');
+    for (const task of interrupted) {
+      task.status = 'ERROR';
+      task.finishedAt = at;
+      task.error = { code: 'INTERRUPTED', message: reason, errorId: null };
+    }
+    if (interrupted.length === 0) return [];
+    await main.save();
+    this.#context.events.emit(...interrupted.map((task): StoreEvent => ({ type: 'task', task: structuredClone(task) })));
+    return structuredClone(interrupted);
+  }
+
+  /** Fails the tenant's PENDING tasks in memory, for its removal; the caller writes and emits them. */
+  failPendingTasksOf(tenantId: string, at: number): StoredTask[] {
+    const failed: StoredTask[] = [];
+    for (const task of this.#context.main.data.tasks) {
+      if (task.tenantId === tenantId && task.status === 'PENDING') {
+        Object.assign(task, {
+          status: 'ERROR',
+          finishedAt: at,
+          error: { code: 'TENANT_REMOVED', message: 'The tenant was removed before this task ran.', errorId: null },
+        } satisfies Partial<StoredTask>);
+        failed.push(task);
+      }
+    }
+    return failed;
+  }
+
+  async getTask(taskId: string): Promise<StoredTask | undefined> {
+    const task = this.#context.main.findTask(taskId);
+    return task ? structuredClone(task) : undefined;
+  }
+
+  async listTasks(query: TaskQuery = {}): Promise<StoredTask[]> {
+    const out: StoredTask[] = [];
+    const limit = query.limit ?? 100;
+    const tasks = this.#context.main.data.tasks;
+    for (let i = tasks.length - 1; i >= 0 && out.length < limit; i--) {
+      const task = tasks[i] as StoredTask;
+      if (task.automated && !query.includeAutomated) continue;
+      if (query.tenantId !== undefined && task.tenantId !== query.tenantId) continue;
+      if (query.status !== undefined && task.status !== query.status) continue;
+      out.push(task);
+    }
+    return structuredClone(out);
+  }
+
+  async pendingTasks(): Promise<StoredTask[]> {
+    return structuredClone(this.#context.main.data.tasks.filter((task) => task.status === 'PENDING'));
+  }
+
+  async listActivities(query: ActivityQuery = {}): Promise<StoredActivity[]> {
+    const out: StoredActivity[] = [];
+    const limit = query.limit ?? 100;
+    const activities = this.#context.main.data.activities;
+    for (let i = activities.length - 1; i >= 0 && out.length < limit; i--) {
+      const activity = activities[i] as StoredActivity;
+      if (query.tenantId !== undefined && activity.tenantId !== query.tenantId) continue;
+      out.push(activity);
+    }
+    return structuredClone(out);
+  }
+
+  /** Adds a PENDING task in memory; the caller writes it. */
+  pushTask(input: NewTask, activityId: string | null): StoredTask {
+    const { main, clock } = this.#context;
+    const task: StoredTask = {
+      id: randomUUID(),
+      seq: main.nextSeq(),
+      tenantId: input.tenantId,
+      kind: input.kind,
+      name: input.name,
+      description: input.description,
+      status: 'PENDING',
+      origin: input.origin,
+      automated: input.automated,
+      activityId,
+      createdAt: clock.now(),
+      startedAt: null,
+      finishedAt: null,
+      error: null,
+    };
+    main.addTask(task);
+    return task;
+  }
+
+  /** Adds an activity in memory (marking the tenant managed now if it is management); the caller writes it. */
+  pushActivity(input: NewActivity, id: string = randomUUID(), taskIds: string[] = []): StoredActivity {
+    const { main, clock } = this.#context;
+    const at = clock.now();
+    const activity: StoredActivity = {
+      id,
+      seq: main.nextSeq(),
+      tenantId: input.tenantId,
+      kind: input.kind,
+      name: input.name,
+      description: input.description,
+      actor: input.actor,
+      management: input.management,
+      at,
+      userId: input.userId ?? null,
+      taskIds,
+      blockedByTaskId: input.blockedByTaskId ?? null,
+    };
+    const activities = main.data.activities;
+    activities.push(activity);
+    if (activities.length > this.#options.activityRetention) activities.splice(0, activities.length - this.#options.activityRetention);
+    if (input.management && input.tenantId !== null) {
+      const tenant = main.findTenant(input.tenantId);
+      if (tenant) tenant.lastManagementActivityAt = Math.max(tenant.lastManagementActivityAt, at);
+    }
+    return activity;
+  }
+
+  #record(input: NewActivity, tasks: readonly NewTask[]): { activity: StoredActivity; tasks: StoredTask[] } {
+    const activityId = randomUUID();
+    const queued = tasks.map((task) => this.pushTask(task, activityId));
+    const activity = this.pushActivity({ ...input }, activityId, queued.map((t) => t.id));
+    return { activity, tasks: queued };
+  }
+
+  #emitRecorded(input: NewActivity, activity: StoredActivity, tasks: readonly StoredTask[]): void {
+    const tenant = input.tenantId !== null && input.management ? this.#context.main.findTenant(input.tenantId) : undefined;
+    this.#context.events.emit(
+      ...(tenant ? [{ type: 'tenant', tenant: structuredClone(tenant) } as const] : []),
+      { type: 'activity', activity: structuredClone(activity) },
+      ...tasks.map((task): StoreEvent => ({ type: 'task', task: structuredClone(task) })),
+    );
+  }
+
+  /** The tasks queued by the tenant's most recent refresh that queued any, or none. */
+  #latestRefreshTasks(tenantId: string): StoredTask[] {
+    const tasks = this.#context.main.data.tasks;
+    for (let i = tasks.length - 1; i >= 0; i--) {
+      const task = tasks[i] as StoredTask;
+      if (task.tenantId === tenantId && task.origin === 'refresh') {
+        return tasks.filter((t) => t.activityId !== null && t.activityId === task.activityId);
+      }
+    }
+    return [];
+  }
+
+  async #moveTask(taskId: string, from: TaskStatus | readonly TaskStatus[], change: (task: StoredTask) => void): Promise<StoredTask> {
+    this.#context.assertOpen();
+    const task = this.#context.main.findTask(taskId);
+    if (!task) throw AppError.notFound('TASK_NOT_FOUND', `No task with id ${taskId}.`, { taskId });
+    const allowed: readonly TaskStatus[] = typeof from === 'string' ? [from] : from;
+    if (!allowed.includes(task.status)) {
+      throw AppError.conflict('TASK_STATE', `Task ${taskId} is ${task.status}, not ${allowed.join(' or ')}.`, { taskId, status: task.status });
+    }
+    change(task);
+    if (FINISHED.has(task.status) && task.automated) this.#pruneAutomated(task);
+    await this.#saveTask(task);
+    return structuredClone(task);
+  }
+
+  // The poller's tasks are bookkeeping: kept in memory at once and written with the next checkpoint, so
+  // that a quiet sync costs no write; every other task is written now.
+  async #saveTask(task: StoredTask): Promise<void> {
+    if (task.origin === 'poller') this.#context.saveMainLater();
+    else await this.#context.main.save();
+    this.#context.events.emit({ type: 'task', task: structuredClone(task) });
+  }
+
+  // Automated tasks would otherwise grow the main file by one per sync per tenant for ever.
+  #pruneAutomated(finished: StoredTask): void {
+    const sameSeries = this.#context.main.data.tasks.filter(
+      (t) => t.automated && FINISHED.has(t.status) && t.tenantId === finished.tenantId && t.kind === finished.kind,
+    );
+    const excess = sameSeries.length - this.#options.automatedTaskRetention;
+    if (excess <= 0) return;
+    this.#context.main.removeTasks(new Set(sameSeries.slice(0, excess).map((t) => t.id)));
+  }
+}

@@ -1,0 +1,247 @@
+import assert from 'node:assert/strict';
+import { cp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ManualClock } from '../../../daemon/clock';
+import type { AppError } from '../../../daemon/errors/AppError';
+import { LOCK_FILE_NAME } from '../../../daemon/store/dataDirLock';
+import { LowdbStore, MAIN_FILE_NAME, SYSTEM_LOG_FILE_NAME, USERS_DIR_NAME } from '../../../daemon/store/lowdbStore';
+import { STORE_SCHEMA_VERSION } from '../../../daemon/store/storeSchema';
+import { tempDataDir } from '../../support/tempDataDir';
+import type { StoreUnderTest } from './storeContract';
+import { describeStoreContract, observed } from './storeContract';
+
+async function readJson<T>(path: string): Promise<T> {
+  return JSON.parse(await readFile(path, 'utf8')) as T;
+}
+
+/** The files in a fresh directory; what is durable is what a copy of the files holds. */
+async function lowdbStorage(): Promise<StoreUnderTest> {
+  const { dir, cleanup } = await tempDataDir();
+  let open: LowdbStore | null = null;
+  const copies: Array<() => Promise<void>> = [];
+  return {
+    async open(options) {
+      await open?.close();
+      open = await LowdbStore.open({ dataDir: dir, ...options });
+      return open;
+    },
+    async openDurable(options) {
+      const copy = await tempDataDir();
+      copies.push(copy.cleanup);
+      // Everything but the lock: the copy is another directory, owned by no one yet.
+      await cp(dir, copy.dir, { recursive: true, filter: (source) => !source.endsWith(LOCK_FILE_NAME) });
+      return LowdbStore.open({ dataDir: copy.dir, ...options });
+    },
+    async cleanup() {
+      await open?.close();
+      for (const remove of copies) await remove();
+      await cleanup();
+    },
+  };
+}
+
+describeStoreContract('LowdbStore (JSON files)', lowdbStorage);
+
+describe('LowdbStore: the files', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let clock: ManualClock;
+  let store: LowdbStore;
+
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDataDir());
+    clock = new ManualClock();
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000 });
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await cleanup();
+  });
+
+  async function reopen(): Promise<LowdbStore> {
+    await store.close();
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000 });
+    return store;
+  }
+
+  async function addTenant(name = 'contoso.example') {
+    return store.addTenant({ tenantIdOrDomain: name, appId: 'app-1', credentialKind: 'secret', by: 'alice' });
+  }
+
+  it('keeps tenants, users, tasks and activities across a restart, from real files', async () => {
+    const tenant = await addTenant();
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1'), observed('u2')], deltaLink: 'https://graph/delta?token=1', fullRound: true });
+    const task = await store.queueTask({ tenantId: tenant.id, kind: 'update-ad-cache', name: 'Update AD cache', description: '', origin: 'operator', automated: false });
+
+    await reopen();
+    assert.equal((await store.getTenant(tenant.id))?.tenantIdOrDomain, 'contoso.example');
+    assert.deepEqual((await store.listUsers(tenant.id)).users.map((u) => u.id), ['u1', 'u2']);
+    assert.equal(await store.getDeltaLink(tenant.id), 'https://graph/delta?token=1');
+    assert.equal((await store.getTask(task.id))?.status, 'PENDING');
+    assert.equal((await store.listActivities({ tenantId: tenant.id }))[0]?.kind, 'tenant-added');
+    assert.deepEqual(await readdir(join(dir, USERS_DIR_NAME)), [`${tenant.id}.json`]);
+  });
+
+  it('refuses a store written by a newer schema with a clear message, and leaves the file as it was', async () => {
+    await addTenant();
+    await store.close();
+    const path = join(dir, MAIN_FILE_NAME);
+    const data = await readJson<Record<string, unknown>>(path);
+    const newer = JSON.stringify({ ...data, schemaVersion: STORE_SCHEMA_VERSION + 1 });
+    await writeFile(path, newer);
+    await assert.rejects(LowdbStore.open({ dataDir: dir, clock }), (error: AppError) => {
+      assert.equal(error.code, 'STORE_SCHEMA_TOO_NEW');
+      assert.match(error.message, /written by a newer m365-status \(store schema 2; this one understands up to 1\)/);
+      return true;
+    });
+    assert.equal(await readFile(path, 'utf8'), newer);
+    // The refused start released the lock: an older file put back opens fine.
+    await writeFile(path, JSON.stringify(data));
+    store = await LowdbStore.open({ dataDir: dir, clock });
+  });
+
+  it('refuses a store file whose shape is wrong, naming the field', async () => {
+    await addTenant();
+    await store.close();
+    const path = join(dir, MAIN_FILE_NAME);
+    const data = await readJson<{ tenants: Array<Record<string, unknown>> }>(path);
+    const first = data.tenants[0];
+    assert.ok(first);
+    first['credentialKind'] = 'password';
+    await writeFile(path, JSON.stringify(data));
+    await assert.rejects(LowdbStore.open({ dataDir: dir, clock }), /store\.json does not have the expected shape at "tenants\.0\.credentialKind"/);
+    first['credentialKind'] = 'secret';
+    await writeFile(path, JSON.stringify(data));
+    store = await LowdbStore.open({ dataDir: dir, clock });
+  });
+
+  it('writes every file 0600 and the data directory 0700 even under a permissive umask', async () => {
+    await store.close();
+    const umask = process.umask(0o000);
+    try {
+      const fresh = join(dir, 'fresh');
+      store = await LowdbStore.open({ dataDir: fresh, clock });
+      const tenant = await addTenant();
+      await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1')], deltaLink: null });
+      await store.recordUserLocked(tenant.id, 'u1', { by: 'alice', revokedSessions: true });
+      await store.appendSystemLog({ level: 'info', message: 'hello' });
+      const files = [MAIN_FILE_NAME, SYSTEM_LOG_FILE_NAME, 'daemon.lock', join(USERS_DIR_NAME, `${tenant.id}.json`)];
+      for (const file of files) {
+        assert.equal(((await stat(join(fresh, file))).mode & 0o777).toString(8), '600', file);
+      }
+      assert.equal(((await stat(fresh)).mode & 0o777).toString(8), '700');
+    } finally {
+      process.umask(umask);
+    }
+  });
+
+  it('answers a lock only once the users file on disk says so', async () => {
+    const tenant = await addTenant();
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1')], deltaLink: null });
+    clock.advance(1_000);
+    const { user, activity } = await store.recordUserLocked(tenant.id, 'u1', { by: 'alice', revokedSessions: true });
+    assert.equal(user.accountEnabled, false);
+    const onDisk = await readJson<{ users: Record<string, { accountEnabled: boolean; lock: unknown }> }>(join(dir, USERS_DIR_NAME, `${tenant.id}.json`));
+    assert.deepEqual(onDisk.users['u1']?.lock, { by: 'alice', at: clock.now(), revokedSessions: true });
+    assert.equal(onDisk.users['u1']?.accountEnabled, false);
+    const main = await readJson<{ activities: Array<{ id: string }> }>(join(dir, MAIN_FILE_NAME));
+    assert.ok(main.activities.some((a) => a.id === activity.id), 'the activity is on disk too');
+    assert.equal((await store.getTenant(tenant.id))?.lastManagementActivityAt, clock.now());
+  });
+
+  it('rewrites only the changed tenant’s users file when one user changes', async () => {
+    const a = await addTenant('a.example');
+    const b = await addTenant('b.example');
+    await store.applyUserChanges(a.id, { observedAt: clock.now(), users: [observed('a1')], deltaLink: 'a-1' });
+    await store.applyUserChanges(b.id, { observedAt: clock.now(), users: [observed('b1')], deltaLink: 'b-1' });
+    const bPath = join(dir, USERS_DIR_NAME, `${b.id}.json`);
+    const mainPath = join(dir, MAIN_FILE_NAME);
+    const before = { b: (await stat(bPath)).ino, main: (await stat(mainPath)).ino };
+
+    clock.advance(60_000);
+    const summary = await store.applyUserChanges(a.id, { observedAt: clock.now(), users: [observed('a1', { accountEnabled: false })], deltaLink: 'a-2' });
+    assert.equal(summary.written, true);
+    assert.equal(summary.changed.length, 1);
+    assert.equal((await stat(bPath)).ino, before.b, "the other tenant's users file was rewritten");
+    assert.equal((await stat(mainPath)).ino, before.main, 'the main file was rewritten');
+  });
+
+  it('writes nothing for a sync that changed nothing, and saves its bookkeeping at the next checkpoint', async () => {
+    const tenant = await addTenant();
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1')], deltaLink: 'd-1' });
+    await store.recordSyncSuccess(tenant.id);
+    await store.checkpoint();
+    const usersPath = join(dir, USERS_DIR_NAME, `${tenant.id}.json`);
+    const mainPath = join(dir, MAIN_FILE_NAME);
+    const before = { users: (await stat(usersPath)).ino, main: (await stat(mainPath)).ino };
+
+    clock.advance(30_000);
+    await store.recordSyncAttempt(tenant.id);
+    const summary = await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1')], deltaLink: 'd-2' });
+    await store.recordSyncSuccess(tenant.id);
+    await store.queueTask({ tenantId: tenant.id, kind: 'sync-users', name: 'Sync users', description: '', origin: 'poller', automated: true });
+    assert.equal(summary.written, false);
+    assert.equal((await stat(usersPath)).ino, before.users);
+    assert.equal((await stat(mainPath)).ino, before.main);
+    assert.equal((await store.getTenant(tenant.id))?.lastSyncAt, clock.now(), 'memory is current at once');
+    assert.equal(await store.getDeltaLink(tenant.id), 'd-2');
+
+    await clock.advanceAsync(60_000);
+    assert.equal(clock.pendingTimers, 0, 'the checkpoint timer fired');
+    await store.checkpoint(); // only waits for the write the timer started
+    assert.equal((await readJson<{ deltaLink: string }>(usersPath)).deltaLink, 'd-2');
+    const main = await readJson<{ tenants: Array<{ lastSyncAt: number }> }>(mainPath);
+    assert.equal(main.tenants[0]?.lastSyncAt, clock.now() - 60_000);
+  });
+
+  it('deletes a removed tenant’s users file', async () => {
+    const tenant = await addTenant();
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1')], deltaLink: null });
+    assert.deepEqual(await readdir(join(dir, USERS_DIR_NAME)), [`${tenant.id}.json`]);
+    await store.removeTenant(tenant.id, 'alice');
+    assert.deepEqual(await readdir(join(dir, USERS_DIR_NAME)), []);
+  });
+
+  it('drops an orphaned users file and leftover temp files when it opens', async () => {
+    const tenant = await addTenant();
+    await store.close();
+    await writeFile(join(dir, USERS_DIR_NAME, 'gone.json'), '{}');
+    await writeFile(join(dir, `.${MAIN_FILE_NAME}.tmp`), '{"half');
+    store = await LowdbStore.open({ dataDir: dir, clock });
+    assert.deepEqual(await readdir(join(dir, USERS_DIR_NAME)), []);
+    assert.ok(!(await readdir(dir)).some((name) => name.endsWith('.tmp')));
+    assert.ok(await store.getTenant(tenant.id));
+  });
+
+  it('writes a new sync failure at once and a repeat of it only as bookkeeping', async () => {
+    const tenant = await addTenant();
+    const mainPath = join(dir, MAIN_FILE_NAME);
+    await store.recordSyncFailure(tenant.id, { category: 'credentials', code: 'AADSTS7000215', message: 'Invalid client secret.' });
+    assert.equal((await readJson<{ tenants: Array<{ lastError: { code: string } | null }> }>(mainPath)).tenants[0]?.lastError?.code, 'AADSTS7000215');
+    const ino = (await stat(mainPath)).ino;
+    clock.advance(60_000);
+    await store.recordSyncFailure(tenant.id, { category: 'credentials', code: 'AADSTS7000215', message: 'Invalid client secret.' });
+    assert.equal((await stat(mainPath)).ino, ino);
+    assert.equal((await store.getTenant(tenant.id))?.lastError?.at, clock.now());
+    await store.recordSyncSuccess(tenant.id);
+    assert.equal((await readJson<{ tenants: Array<{ lastError: unknown }> }>(mainPath)).tenants[0]?.lastError, null, 'clearing an error is written at once');
+  });
+
+  it('keeps secrets out of the system log file', async () => {
+    await store.appendSystemLog({ level: 'warn', message: 'with details', details: { clientSecret: 'hunter2hunter2', appId: 'a' } });
+    const text = await readFile(join(dir, SYSTEM_LOG_FILE_NAME), 'utf8');
+    assert.match(text, /with details/);
+    assert.doesNotMatch(text, /hunter2/);
+  });
+
+  it('keeps a user whose id is an inherited name as an ordinary user, in memory and in its file', async () => {
+    const tenant = await addTenant();
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('constructor'), observed('toString')], deltaLink: null });
+    await store.recordUserLocked(tenant.id, 'constructor', { by: 'alice', revokedSessions: false });
+    await reopen();
+    assert.deepEqual((await store.listUsers(tenant.id)).users.map((u) => [u.id, u.lock?.by ?? null]), [['constructor', 'alice'], ['toString', null]]);
+    const onDisk = await readJson<{ users: Record<string, unknown> }>(join(dir, USERS_DIR_NAME, `${tenant.id}.json`));
+    assert.deepEqual(Object.keys(onDisk.users).sort(), ['constructor', 'toString']);
+  });
+});
