@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../../daemon/clock';
+import { ManualClock } from '../../support/manualClock';
 import type { RefreshOutcome, TaskListEntry, TenantView, UserPage } from '../../../protocol/daemonApi';
 import { DaemonHarness } from '../../support/daemonHarness';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ManualClock } from '../../../daemon/clock';
+import { ManualClock } from '../../support/manualClock';
 import type { AppError } from '../../../daemon/errors/AppError';
 import type { ObservedUser } from '../../../daemon/store/store';
 import { MAIN_FILE_NAME, Store, SYSTEM_LOG_FILE_NAME, USERS_DIR_NAME } from '../../../daemon/store/store';

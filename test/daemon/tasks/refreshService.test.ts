@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../../daemon/clock';
+import { ManualClock } from '../../support/manualClock';
 import { loadConfig } from '../../../daemon/config';
 import type { AppError } from '../../../daemon/errors/AppError';
 import { Store } from '../../../daemon/store/store';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { ManualClock, systemClock } from '../../../daemon/clock';
+import { systemClock } from '../../../daemon/clock';
+import { ManualClock } from '../../support/manualClock';
 import { loadConfig } from '../../../daemon/config';
 import { AppError } from '../../../daemon/errors/AppError';
 import { createLogger } from '../../../daemon/logging/logger';
