@@ -27,9 +27,11 @@ import { TenantStatusService } from './services/tenantStatusService';
 import { TenantSync } from './services/tenantSync';
 import { UserActions } from './services/userActions';
 import { Store } from './store/store';
+import { checkAccountStatusTask } from './tasks/checkAccountStatusTask';
 import { RefreshService } from './tasks/refreshService';
 import { TASK_KINDS } from './tasks/taskKinds';
 import { TaskRunner } from './tasks/taskRunner';
+import { updateAdCacheTask } from './tasks/updateAdCacheTask';
 import { Vault } from './vault/vault';
 
 export const DAEMON_FILE_NAME = 'daemon.json';
@@ -135,20 +137,8 @@ export class Daemon {
     const health = new CredentialHealthService(store, connections, status, clock, logger.child({ component: 'credential-health' }));
     const registry = new TenantRegistry(store, vault, connections, health, poller, sync, logger);
     const runner = new TaskRunner({ store, logger, maxConcurrent: config.maxConcurrentTasks, clock });
-    runner.register(TASK_KINDS.updateAdCache.kind, async (task) => {
-      const outcome = await sync.sync(task.tenantId ?? '', { full: true, taskId: task.id, source: 'task' });
-      if (!outcome.ok) throw new AppError({ status: 502, code: outcome.failure.code, message: outcome.failure.message });
-      return `Read all ${outcome.users} users from Microsoft 365.`;
-    });
-    runner.register(TASK_KINDS.checkAccountStatus.kind, async (task) => {
-      const result = await health.check(task.tenantId ?? '', task.id);
-      if (!result.canGetToken || result.failure) {
-        throw new AppError({ status: 502, code: result.failure?.code ?? 'CHECK_FAILED', message: result.failure?.message ?? 'The credential check failed.' });
-      }
-      return result.missingRoles.length > 0
-        ? `Connected; the app lacks ${result.missingRoles.join(', ')}.`
-        : 'Connected with every permission the product needs.';
-    });
+    runner.register(TASK_KINDS.updateAdCache.kind, updateAdCacheTask(sync));
+    runner.register(TASK_KINDS.checkAccountStatus.kind, checkAccountStatusTask(health));
     const events = new EventStream(store, views);
     const services: DaemonServices = {
       version: daemonVersion,

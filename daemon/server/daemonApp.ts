@@ -33,7 +33,7 @@ export function createDaemonApp(options: DaemonAppOptions): Express {
   app.use('/v1', activityRoutes(services));
   app.use('/v1', eventRoutes(services, options.trackStream));
   app.use((request, _response, next) => {
-    next(AppError.notFound('not_found', `No route ${request.method} ${request.path}.`));
+    next(AppError.notFound('NOT_FOUND', `No route ${request.method} ${request.path}.`));
   });
   app.use(errorMiddleware(sinks));
   return app;

@@ -40,7 +40,7 @@ export class CredentialHealthService {
       health = {
         checkedAt: this.clock.now(),
         canGetToken: false,
-        failure: { code: 'no_credentials', message: (error as Error).message, remedy: 'Rotate the credentials of this tenant.' },
+        failure: { code: 'CREDENTIALS_MISSING', message: (error as Error).message, remedy: 'Rotate the credentials of this tenant.' },
         grantedRoles: [],
         missingRoles: [],
         missingOptionalRoles: [],

@@ -21,7 +21,7 @@ export interface LockRequest {
 function refused(error: unknown, what: string): AppError {
   const failure = classifyMicrosoftFailure(error);
   const status = failure.status === 403 ? 403 : failure.status === 404 ? 404 : failure.category === 'throttled' ? 429 : 502;
-  const code = failure.status === 403 ? 'graph_refused' : failure.status === 404 ? 'user_not_found' : failure.category === 'credentials' || failure.category === 'consent' ? 'tenant_disconnected' : 'graph_unavailable';
+  const code = failure.status === 403 ? 'GRAPH_REFUSED' : failure.status === 404 ? 'USER_NOT_FOUND' : failure.category === 'credentials' || failure.category === 'consent' ? 'TENANT_DISCONNECTED' : 'GRAPH_UNAVAILABLE';
   let message = `Microsoft Graph refused to ${what}: ${failure.message}`;
   if (failure.status === 403) {
     message = `Microsoft Graph refused to ${what} (${failure.code}). The app may lack User.EnableDisableAccount.All, or the user holds a privileged admin role that only a higher admin role may change.`;
@@ -54,11 +54,11 @@ export class UserActions {
   private async change(tenantId: string, userId: string, enable: boolean, request: LockRequest): Promise<UserActionResult> {
     const tenant = this.store.requireTenant(tenantId);
     const cached = this.store.getUser(tenantId, userId);
-    if (!cached) throw AppError.notFound('user_not_found', `No user ${userId} in ${tenant.displayName}.`);
+    if (!cached) throw AppError.notFound('USER_NOT_FOUND', `No user ${userId} in ${tenant.displayName}.`);
     const verb = enable ? 'unlock' : 'lock';
     if (cached.onPremisesSyncEnabled && !request.overrideOnPremises) {
       throw AppError.conflict(
-        'on_premises_user',
+        'ON_PREMISES_USER',
         `${cached.userPrincipalName} is synced from on-premises Active Directory: its sign-in state is mastered there, and the next directory sync may undo a change made in Microsoft 365. ${enable ? 'Enable' : 'Disable'} it in Active Directory, or ${verb} it here with the on-premises override.`,
         { userPrincipalName: cached.userPrincipalName },
       );
@@ -95,7 +95,7 @@ export class UserActions {
         await this.status.update(tenantId);
         throw new AppError({
           status: 502,
-          code: 'revoke_failed',
+          code: 'REVOKE_FAILED',
           message: `${live.userPrincipalName} is locked, but revoking its sign-in sessions failed: ${classifyMicrosoftFailure(error).message}`,
           details: { activityId: activity.id, userId: user.id },
           cause: error,

@@ -61,7 +61,7 @@ describe('tasks: TaskRunner', () => {
       return `Resynced: ${summary.added.length} added.`;
     });
     runner.register(TASK_KINDS.checkAccountStatus.kind, async () => {
-      throw new AppError({ status: 502, code: 'AADSTS7000215', message: 'The client secret is not valid. Enter a current one.' });
+      throw new AppError({ status: 502, code: 'CREDENTIAL_CHECK_FAILED', message: 'The client secret is not valid. Enter a current one.' });
     });
     runner.start();
     const refreshed = await new RefreshService({ store, clock, dedupWindowMs: 6 * 3_600_000, statusPolicy: loadConfig({ env: {} }) }).refresh(tenant.id, 'alice');
@@ -74,7 +74,7 @@ describe('tasks: TaskRunner', () => {
     assert.equal(cache?.startedAt, clock.now());
     assert.equal(cache?.finishedAt, clock.now());
     assert.equal(check?.status, 'ERROR');
-    assert.deepEqual([check?.error?.code, check?.error?.message], ['AADSTS7000215', 'The client secret is not valid. Enter a current one.']);
+    assert.deepEqual([check?.error?.code, check?.error?.message], ['CREDENTIAL_CHECK_FAILED', 'The client secret is not valid. Enter a current one.']);
     const logged = store.querySystemLog({ taskId: check?.id ?? '' });
     assert.equal(logged.length, 1);
     assert.equal(logged[0]?.errorId, check?.error?.errorId);
