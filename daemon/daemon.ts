@@ -18,10 +18,13 @@ import { createHttpDispatcher } from './microsoft/httpDispatcher';
 import type { MicrosoftEndpoints } from './microsoft/microsoftEndpoints';
 import { createDaemonApp } from './server/daemonApp';
 import type { DaemonServices } from './server/daemonServices';
+import { ActivityTimeline } from './services/activityTimeline';
 import { CredentialHealthService } from './services/credentialHealthService';
 import { EventStream } from './services/eventStream';
 import { Poller } from './services/poller';
+import { SystemLogQuery } from './services/systemLogQuery';
 import { TenantConnections } from './services/tenantConnections';
+import { TenantQueries } from './services/tenantQueries';
 import { TenantRegistry } from './services/tenantRegistry';
 import { TenantStatusService } from './services/tenantStatusService';
 import { TenantSync } from './services/tenantSync';
@@ -127,14 +130,17 @@ export class Daemon {
       sync,
       status,
       clock,
-      logger: logger.child({ component: 'poller' }),
+      sinks: { ...sinks, logger: logger.child({ component: 'poller' }) },
       maxConcurrent: config.maxConcurrentTenantSyncs,
       jitterRatio: config.pollJitterRatio,
       // Time alone moves a tenant to STALE, INACTIVE or DORMANT: look twice per poll interval.
       statusTickMs: Math.min(Math.max(config.pollIntervalMs / 2, 1_000), 60 * 60_000),
       ...(options.random ? { random: options.random } : {}),
     });
-    const health = new CredentialHealthService(store, connections, status, clock, logger.child({ component: 'credential-health' }));
+    const health = new CredentialHealthService(store, connections, status, clock, {
+      ...sinks,
+      logger: logger.child({ component: 'credential-health' }),
+    });
     const registry = new TenantRegistry(store, vault, connections, health, poller, sync, logger);
     const runner = new TaskRunner({ store, logger, maxConcurrent: config.maxConcurrentTasks, clock });
     runner.register(TASK_KINDS.updateAdCache.kind, updateAdCacheTask(sync));
@@ -142,13 +148,14 @@ export class Daemon {
     const events = new EventStream(store, views);
     const services: DaemonServices = {
       version: daemonVersion,
-      store,
       views,
+      tenants: new TenantQueries(store),
       registry,
-      actions: new UserActions(store, connections, status),
-      refresh: new RefreshService({ store, clock, dedupWindowMs: config.refreshDedupWindowMs, statusPolicy: config }),
+      actions: new UserActions(store, connections, status, sinks),
+      refresh: new RefreshService({ store, clock, dedupWindowMs: config.refreshDedupWindowMs, status }),
       health,
-      status,
+      timeline: new ActivityTimeline(store),
+      systemLog: new SystemLogQuery(store),
       events,
       defaultOperator: safeUserName(),
     };

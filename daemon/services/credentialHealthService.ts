@@ -1,8 +1,8 @@
 import type { Clock, Timer } from '../clock';
-import type { Logger } from '../logging/logger';
+import { handleError, type ErrorSinks } from '../errors/handleError';
 import { probeCredentialHealth } from '../microsoft/credentialProbe';
 import type { Store } from '../store/store';
-import type { CredentialHealth, SyncFailureCategory } from '../store/storeSchema';
+import type { CredentialHealth, StoredTenant, SyncFailureCategory } from '../store/storeSchema';
 import type { TenantConnections } from './tenantConnections';
 import type { TenantStatusService } from './tenantStatusService';
 
@@ -22,7 +22,7 @@ export class CredentialHealthService {
     private readonly connections: TenantConnections,
     private readonly status: TenantStatusService,
     private readonly clock: Clock,
-    private readonly logger: Logger,
+    private readonly sinks: ErrorSinks,
   ) {}
 
   async check(tenantId: string, taskId?: string): Promise<CredentialHealth> {
@@ -68,12 +68,20 @@ export class CredentialHealthService {
     return health;
   }
 
+  /** The operator's re-check: checks now and answers the tenant as it stands after the check. */
+  async recheck(tenantId: string): Promise<StoredTenant> {
+    await this.check(tenantId);
+    return await this.store.requireTenant(tenantId);
+  }
+
   async checkAll(): Promise<void> {
     for (const tenant of this.store.listTenants()) {
+      // Removed while earlier tenants were checked: nothing to check, nothing to report.
+      if (!(await this.store.getTenant(tenant.id))) continue;
       try {
         await this.check(tenant.id);
       } catch (error) {
-        this.logger.warn('credential health check failed', { tenantId: tenant.id, error: (error as Error).message });
+        handleError(error, { source: 'credential-health', tenantId: tenant.id, operation: 'check credential health' }, this.sinks);
       }
     }
   }

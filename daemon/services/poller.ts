@@ -1,5 +1,5 @@
 import type { Clock, Timer } from '../clock';
-import type { Logger } from '../logging/logger';
+import { handleError, type ErrorSinks } from '../errors/handleError';
 import { isDisconnecting } from '../microsoft/microsoftFailure';
 import type { Store } from '../store/store';
 import { TASK_KINDS } from '../tasks/taskKinds';
@@ -11,7 +11,8 @@ export interface PollerOptions {
   sync: TenantSync;
   status: TenantStatusService;
   clock: Clock;
-  logger: Logger;
+  /** Where a failure no sync outcome accounts for is reported (the daemon log and the system log). */
+  sinks: ErrorSinks;
   maxConcurrent: number;
   /** Each wait is the interval ± this fraction, so tenants registered together drift apart. */
   jitterRatio: number;
@@ -104,7 +105,7 @@ export class Poller {
         this.schedule(tenantId, this.nextDelay(tenantId, outcome));
       }
     } catch (error) {
-      this.options.logger.error('poll failed unexpectedly', { tenantId, error: (error as Error).message });
+      handleError(error, { source: 'poller', tenantId, operation: 'poll' }, this.options.sinks);
       if (!this.stopped && this.options.store.getTenant(tenantId)) this.schedule(tenantId, this.jitter(this.options.status.current(tenantId).pollIntervalMs));
     } finally {
       this.release();
@@ -164,7 +165,7 @@ export class Poller {
       this.options.status.updateAll().then(
         () => this.tickStatuses(),
         (error: unknown) => {
-          this.options.logger.error('status update failed', { error: (error as Error).message });
+          handleError(error, { source: 'poller', operation: 'update tenant statuses' }, this.options.sinks);
           this.tickStatuses();
         },
       );

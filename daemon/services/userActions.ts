@@ -1,4 +1,5 @@
 import { AppError } from '../errors/AppError';
+import { handleError, type ErrorSinks } from '../errors/handleError';
 import { classifyMicrosoftFailure } from '../microsoft/microsoftFailure';
 import { readUserSignInState, revokeSignInSessions, setAccountEnabled } from '../microsoft/userAccount';
 import type { Store } from '../store/store';
@@ -41,14 +42,32 @@ export class UserActions {
     private readonly store: Store,
     private readonly connections: TenantConnections,
     private readonly status: TenantStatusService,
+    private readonly sinks: ErrorSinks,
   ) {}
 
   lock(tenantId: string, userId: string, request: LockRequest): Promise<UserActionResult> {
-    return this.perUser.run(`${tenantId}/${userId}`, () => this.change(tenantId, userId, false, request));
+    return this.recorded(tenantId, `lock ${userId}`, () =>
+      this.perUser.run(`${tenantId}/${userId}`, () => this.change(tenantId, userId, false, request)),
+    );
   }
 
   unlock(tenantId: string, userId: string, request: Omit<LockRequest, 'revokeSessions'>): Promise<UserActionResult> {
-    return this.perUser.run(`${tenantId}/${userId}`, () => this.change(tenantId, userId, true, { ...request, revokeSessions: false }));
+    return this.recorded(tenantId, `unlock ${userId}`, () =>
+      this.perUser.run(`${tenantId}/${userId}`, () => this.change(tenantId, userId, true, { ...request, revokeSessions: false })),
+    );
+  }
+
+  /**
+   * A failed lock or unlock is recorded as an action (system log, keyed by tenant) before it goes back
+   * to the caller; `handleError` remembers it, so the API's own handling does not report it twice.
+   */
+  private async recorded(tenantId: string, operation: string, action: () => Promise<UserActionResult>): Promise<UserActionResult> {
+    try {
+      return await action();
+    } catch (error) {
+      handleError(error, { source: 'action', tenantId, operation }, this.sinks);
+      throw error;
+    }
   }
 
   private async change(tenantId: string, userId: string, enable: boolean, request: LockRequest): Promise<UserActionResult> {

@@ -1,6 +1,5 @@
 import type { Clock } from '../clock';
-import type { TenantStatusPolicy } from '../status/tenantStatus';
-import { tenantStatus } from '../status/tenantStatus';
+import type { TenantStatusService } from '../services/tenantStatusService';
 import type { Store } from '../store/store';
 import type { StoredActivity, StoredTask, TaskStatus } from '../store/storeSchema';
 import { KeyedMutex } from './keyedMutex';
@@ -21,7 +20,7 @@ export interface RefreshServiceOptions {
   clock: Clock;
   /** A previous refresh younger than this, unless it ended in ERROR, makes new tasks unnecessary. */
   dedupWindowMs: number;
-  statusPolicy: TenantStatusPolicy;
+  status: TenantStatusService;
 }
 
 /**
@@ -88,9 +87,9 @@ export class RefreshService {
       result = { outcome: 'queued', activity, tasks };
     }
 
-    // A refresh is management activity: an INACTIVE or DORMANT tenant is ACTIVE again from now.
-    const derived = tenantStatus(store.requireTenant(tenantId), this.#options.statusPolicy, clock.now());
-    await store.recordTenantStatus(tenantId, derived.status, derived.reason);
+    // A refresh is management activity: an INACTIVE or DORMANT tenant is ACTIVE again from now, and the
+    // answer already says so.
+    await this.#options.status.update(tenantId);
     return result;
   }
 }

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ManualClock } from '../../support/manualClock';
 import type { AppError } from '../../../daemon/errors/AppError';
 import type { ObservedUser } from '../../../daemon/store/store';
 import { MAIN_FILE_NAME, Store, SYSTEM_LOG_FILE_NAME, USERS_DIR_NAME } from '../../../daemon/store/store';
 import { STORE_SCHEMA_VERSION } from '../../../daemon/store/storeSchema';
+import { ManualClock } from '../../support/manualClock';
 import { tempDataDir } from '../../support/tempDataDir';
 
 function observed(id: string, change: Partial<ObservedUser> = {}): ObservedUser {

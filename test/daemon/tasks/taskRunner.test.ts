@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { systemClock } from '../../../daemon/clock';
-import { ManualClock } from '../../support/manualClock';
 import { loadConfig } from '../../../daemon/config';
 import { AppError } from '../../../daemon/errors/AppError';
 import { createLogger } from '../../../daemon/logging/logger';
+import { TenantStatusService } from '../../../daemon/services/tenantStatusService';
 import { Store } from '../../../daemon/store/store';
 import type { StoredTask, StoredTenant } from '../../../daemon/store/storeSchema';
 import { RefreshService } from '../../../daemon/tasks/refreshService';
 import { TASK_KINDS } from '../../../daemon/tasks/taskKinds';
 import { INTERRUPTED_BY_RESTART, INTERRUPTED_BY_SHUTDOWN, TaskRunner } from '../../../daemon/tasks/taskRunner';
+import { ManualClock } from '../../support/manualClock';
 import { tempDataDir } from '../../support/tempDataDir';
 
 /** A promise the test resolves by hand, to hold a handler mid-task. */
@@ -64,7 +65,7 @@ describe('tasks: TaskRunner', () => {
       throw new AppError({ status: 502, code: 'CREDENTIAL_CHECK_FAILED', message: 'The client secret is not valid. Enter a current one.' });
     });
     runner.start();
-    const refreshed = await new RefreshService({ store, clock, dedupWindowMs: 6 * 3_600_000, statusPolicy: loadConfig({ env: {} }) }).refresh(tenant.id, 'alice');
+    const refreshed = await new RefreshService({ store, clock, dedupWindowMs: 6 * 3_600_000, status: new TenantStatusService(store, loadConfig({ env: {} }), clock) }).refresh(tenant.id, 'alice');
     assert.ok(refreshed.outcome === 'queued');
     await runner.whenIdle();
 
@@ -84,7 +85,7 @@ describe('tasks: TaskRunner', () => {
 
   it('runs both tasks of a new refresh even though the previous refresh failed', async () => {
     const tenant = await addTenant('contoso.example');
-    const refresher = new RefreshService({ store, clock, dedupWindowMs: 6 * 3_600_000, statusPolicy: loadConfig({ env: {} }) });
+    const refresher = new RefreshService({ store, clock, dedupWindowMs: 6 * 3_600_000, status: new TenantStatusService(store, loadConfig({ env: {} }), clock) });
     const ran: string[] = [];
     let failNext = true;
     runner = new TaskRunner({ store, logger, maxConcurrent: 2 });
