@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../protocol/errorCodes';
 import type { Clock, Timer } from '../clock';
 import { handleError, type ErrorSinks } from '../errors/handleError';
 import { probeCredentialHealth } from '../microsoft/credentialProbe';
@@ -58,7 +59,7 @@ export class CredentialHealthService {
       await this.store.appendSystemLog({
         level: 'warn',
         message: `The ${tenant.credentialKind} of ${tenant.displayName} ${health.credentialExpiresAt <= this.clock.now() ? 'has expired' : `expires in ${days} day${days === 1 ? '' : 's'}`}.`,
-        code: 'CREDENTIAL_EXPIRING',
+        code: 'CREDENTIAL_EXPIRING' satisfies ErrorCode,
         source: 'credential-health',
         tenantId,
         ...(taskId ? { taskId } : {}),

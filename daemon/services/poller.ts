@@ -1,5 +1,6 @@
 import type { Clock, Timer } from '../clock';
 import { handleError, type ErrorSinks } from '../errors/handleError';
+import { microsoftFailureError } from '../errors/microsoftFailureError';
 import { isDisconnecting } from '../microsoft/microsoftFailure';
 import type { Store } from '../store/store';
 import { TASK_KINDS } from '../tasks/taskKinds';
@@ -129,7 +130,8 @@ export class Poller {
       const changes = summary.added.length + summary.changed.length + summary.removed.length;
       await store.completeTask(task.id, `${outcome.fullRound ? 'Full sync' : 'Delta sync'}: ${changes === 0 ? 'no changes' : `${changes} change${changes === 1 ? '' : 's'}`}${summary.locksCleared.length > 0 ? `, ${summary.locksCleared.length} lock(s) cleared outside m365-status` : ''}.`);
     } else {
-      await store.failTask(task.id, { code: outcome.failure.code, message: outcome.failure.message });
+      const { code, message } = microsoftFailureError(outcome.failure);
+      await store.failTask(task.id, { code, message });
     }
     return outcome;
   }
