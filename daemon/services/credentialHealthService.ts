@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../../protocol/errorCodes';
 import type { Clock, Timer } from '../clock';
+import { isAppError } from '../errors/AppError';
 import { handleError, type ErrorSinks } from '../errors/handleError';
 import { probeCredentialHealth } from '../microsoft/credentialProbe';
 import type { Store } from '../store/store';
@@ -41,7 +42,7 @@ export class CredentialHealthService {
       health = {
         checkedAt: this.clock.now(),
         canGetToken: false,
-        failure: { code: 'CREDENTIALS_MISSING', message: (error as Error).message, remedy: 'Rotate the credentials of this tenant.' },
+        failure: { code: isAppError(error) ? error.code : 'CREDENTIALS_MISSING', message: (error as Error).message, remedy: 'Rotate the credentials of this tenant.' },
         grantedRoles: [],
         missingRoles: [],
         missingOptionalRoles: [],
