@@ -20,19 +20,24 @@ import { createHttpDispatcher } from './microsoft/httpDispatcher';
 import type { MicrosoftEndpoints } from './microsoft/microsoftEndpoints';
 import { createDaemonApp } from './server/daemonApp';
 import type { DaemonServices } from './server/daemonServices';
+import { ActivityTimeline } from './services/activityTimeline';
 import { CredentialHealthService } from './services/credentialHealthService';
 import { EventStream } from './services/eventStream';
 import { Poller } from './services/poller';
+import { SystemLogQuery } from './services/systemLogQuery';
 import { TenantConnections } from './services/tenantConnections';
+import { TenantQueries } from './services/tenantQueries';
 import { TenantRegistry } from './services/tenantRegistry';
 import { TenantStatusService } from './services/tenantStatusService';
 import { TenantSync } from './services/tenantSync';
 import { UserActions } from './services/userActions';
 import { LowdbStore } from './store/lowdbStore';
 import type { Store } from './store/store';
+import { checkAccountStatusTask } from './tasks/checkAccountStatusTask';
 import { RefreshService } from './tasks/refreshService';
 import { TASK_KINDS } from './tasks/taskKinds';
 import { TaskRunner } from './tasks/taskRunner';
+import { updateAdCacheTask } from './tasks/updateAdCacheTask';
 import { Vault } from './vault/vault';
 
 export const DAEMON_FILE_NAME = daemonContract.files.endpoint;
@@ -116,40 +121,32 @@ export class Daemon {
       sync,
       status,
       clock,
-      logger: logger.child({ component: 'poller' }),
+      sinks: { ...sinks, logger: logger.child({ component: 'poller' }) },
       maxConcurrent: config.maxConcurrentTenantSyncs,
       jitterRatio: config.pollJitterRatio,
       // Time alone moves a tenant to STALE, INACTIVE or DORMANT: look twice per poll interval.
       statusTickMs: Math.min(Math.max(config.pollIntervalMs / 2, 1_000), 60 * 60_000),
       ...(options.random ? { random: options.random } : {}),
     });
-    const health = new CredentialHealthService(store, connections, status, clock, logger.child({ component: 'credential-health' }));
+    const health = new CredentialHealthService(store, connections, status, clock, {
+      ...sinks,
+      logger: logger.child({ component: 'credential-health' }),
+    });
     const registry = new TenantRegistry(store, vault, connections, health, poller, sync, logger);
     const runner = new TaskRunner({ store, logger, maxConcurrent: config.maxConcurrentTasks, clock });
-    runner.register(TASK_KINDS.updateAdCache.kind, async (task) => {
-      const outcome = await sync.sync(task.tenantId ?? '', { full: true, taskId: task.id, source: 'task' });
-      if (!outcome.ok) throw new AppError({ status: 502, code: outcome.failure.code, message: outcome.failure.message });
-      return `Read all ${outcome.users} users from Microsoft 365.`;
-    });
-    runner.register(TASK_KINDS.checkAccountStatus.kind, async (task) => {
-      const result = await health.check(task.tenantId ?? '', task.id);
-      if (!result.canGetToken || result.failure) {
-        throw new AppError({ status: 502, code: result.failure?.code ?? 'CHECK_FAILED', message: result.failure?.message ?? 'The credential check failed.' });
-      }
-      return result.missingRoles.length > 0
-        ? `Connected; the app lacks ${result.missingRoles.join(', ')}.`
-        : 'Connected with every permission the product needs.';
-    });
+    runner.register(TASK_KINDS.updateAdCache.kind, updateAdCacheTask(sync));
+    runner.register(TASK_KINDS.checkAccountStatus.kind, checkAccountStatusTask(health));
     const events = new EventStream(store, views);
     const services: DaemonServices = {
       version: daemonVersion,
-      store,
       views,
+      tenants: new TenantQueries(store),
       registry,
-      actions: new UserActions(store, connections, status),
-      refresh: new RefreshService({ store, clock, dedupWindowMs: config.refreshDedupWindowMs, statusPolicy: config }),
+      actions: new UserActions(store, connections, status, sinks),
+      refresh: new RefreshService({ store, clock, dedupWindowMs: config.refreshDedupWindowMs, status }),
       health,
-      status,
+      timeline: new ActivityTimeline(store),
+      systemLog: new SystemLogQuery(store),
       events,
       defaultOperator: safeUserName(),
     };

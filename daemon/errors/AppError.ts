@@ -1,10 +1,12 @@
+import type { ErrorCode } from '../../protocol/errorCodes';
+
 export type AppErrorDetails = Readonly<Record<string, string | number | boolean | null | readonly string[]>>;
 
 export interface AppErrorInit {
   /** HTTP status the API answers with; also tells the logs whether this was the caller's fault (4xx). */
   status: number;
-  /** Stable, machine-readable: clients branch on it, so never reword an existing one. */
-  code: string;
+  /** Stable, machine-readable: clients branch on it (see `protocol/errorCodes.ts`). */
+  code: ErrorCode;
   /** Shown to the operator as is: plain words, what happened and what to do. Never a secret. */
   message: string;
   /** For example `{ field: 'appId' }`; returned to the caller, so never a secret either. */
@@ -18,7 +20,7 @@ export interface AppErrorInit {
  */
 export class AppError extends Error {
   readonly status: number;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly details: AppErrorDetails | undefined;
 
   constructor(init: AppErrorInit) {
@@ -29,15 +31,15 @@ export class AppError extends Error {
     this.details = init.details;
   }
 
-  static badRequest(code: string, message: string, details?: AppErrorDetails): AppError {
+  static badRequest(code: ErrorCode, message: string, details?: AppErrorDetails): AppError {
     return new AppError({ status: 400, code, message, ...(details ? { details } : {}) });
   }
 
-  static notFound(code: string, message: string, details?: AppErrorDetails): AppError {
+  static notFound(code: ErrorCode, message: string, details?: AppErrorDetails): AppError {
     return new AppError({ status: 404, code, message, ...(details ? { details } : {}) });
   }
 
-  static conflict(code: string, message: string, details?: AppErrorDetails): AppError {
+  static conflict(code: ErrorCode, message: string, details?: AppErrorDetails): AppError {
     return new AppError({ status: 409, code, message, ...(details ? { details } : {}) });
   }
 }

@@ -1,11 +1,12 @@
 import type { ErrorRequestHandler } from 'express';
+import type { ErrorCode } from '../../protocol/errorCodes';
 import type { ErrorSinks } from './handleError';
 import { handleError } from './handleError';
 
 /** The JSON body of every error response. */
 export interface ErrorResponseBody {
   error: {
-    code: string;
+    code: ErrorCode;
     message: string;
     details?: Readonly<Record<string, unknown>>;
     errorId: string;

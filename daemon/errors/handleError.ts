@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { ZodError } from 'zod';
+import type { ErrorCode } from '../../protocol/errorCodes';
 import type { Logger } from '../logging/logger';
 import { redactSecrets, redactText } from '../logging/redactSecrets';
 import type { AppErrorDetails } from './AppError';
 import { AppError } from './AppError';
 
 /** Where the error surfaced; the poller's and the task runner's errors never pass through Express. */
-export type ErrorSource = 'http' | 'poller' | 'task' | 'action' | 'startup' | 'shutdown';
+export type ErrorSource = 'http' | 'poller' | 'task' | 'action' | 'credential-health' | 'startup' | 'shutdown';
 
 export interface ErrorContext {
   source: ErrorSource;
@@ -19,7 +20,7 @@ export interface ErrorContext {
 export interface SystemLogRecord {
   level: 'warn' | 'error';
   message: string;
-  code: string;
+  code: ErrorCode;
   errorId: string;
   source: ErrorSource;
   taskId?: string;
@@ -40,7 +41,7 @@ export interface ErrorSinks {
 /** What a caller may show: an AppError's own words, or a generic 500 pointing at the log line. */
 export interface HandledError {
   status: number;
-  code: string;
+  code: ErrorCode;
   message: string;
   details?: AppErrorDetails;
   /** Printed in the log line and returned to the caller, so one can be found from the other. */
@@ -152,7 +153,7 @@ function isHttpError(error: unknown): error is HttpError {
 }
 
 // body-parser's own `type`s; its messages are fine to show but not stable enough to branch on.
-const BODY_PARSER_CODES: Readonly<Record<string, string>> = {
+const BODY_PARSER_CODES: Readonly<Record<string, ErrorCode>> = {
   'entity.too.large': 'BODY_TOO_LARGE',
   'entity.parse.failed': 'INVALID_JSON',
   'encoding.unsupported': 'UNSUPPORTED_ENCODING',
@@ -161,7 +162,7 @@ const BODY_PARSER_CODES: Readonly<Record<string, string>> = {
 };
 
 function fromHttpError(error: HttpError): AppError {
-  const code = (error.type && BODY_PARSER_CODES[error.type]) ?? 'BAD_REQUEST';
+  const code = (error.type ? BODY_PARSER_CODES[error.type] : undefined) ?? 'BAD_REQUEST';
   const message =
     code === 'BODY_TOO_LARGE'
       ? 'The request body is larger than the daemon accepts.'

@@ -15,11 +15,11 @@ export function apiSecurity(options: { port: () => number; token: string; openPa
     const port = options.port();
     const host = request.headers.host ?? '';
     if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) {
-      next(new AppError({ status: 421, code: 'foreign_host', message: `Requests must be addressed to 127.0.0.1:${port}.` }));
+      next(new AppError({ status: 421, code: 'FOREIGN_HOST', message: `Requests must be addressed to 127.0.0.1:${port}.` }));
       return;
     }
     if (request.headers.origin !== undefined || request.headers['sec-fetch-site'] === 'cross-site') {
-      next(new AppError({ status: 403, code: 'cross_origin', message: 'Browser requests from web pages are not accepted.' }));
+      next(new AppError({ status: 403, code: 'CROSS_ORIGIN', message: 'Browser requests from web pages are not accepted.' }));
       return;
     }
     if (options.openPaths.includes(request.path)) {
@@ -28,7 +28,7 @@ export function apiSecurity(options: { port: () => number; token: string; openPa
     }
     const given = Buffer.from(/^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      next(new AppError({ status: 401, code: 'unauthorized', message: 'A valid bearer token is required: read it from daemon.json in the data directory.' }));
+      next(new AppError({ status: 401, code: 'UNAUTHORIZED', message: 'A valid bearer token is required: read it from daemon.json in the data directory.' }));
       return;
     }
     next();

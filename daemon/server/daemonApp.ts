@@ -31,11 +31,11 @@ export function createDaemonApp(options: DaemonAppOptions): Express {
   app.get('/v1/health', (_request, response) => {
     response.json({ ok: true, version: services.version });
   });
-  app.use('/v1', tenantRoutes(services, sinks));
+  app.use('/v1', tenantRoutes(services));
   app.use('/v1', activityRoutes(services));
   app.use('/v1', eventRoutes(services, options.trackStream));
   app.use((request, _response, next) => {
-    next(AppError.notFound('not_found', `No route ${request.method} ${request.path}.`));
+    next(AppError.notFound('NOT_FOUND', `No route ${request.method} ${request.path}.`));
   });
   app.use(errorMiddleware(sinks));
   return app;

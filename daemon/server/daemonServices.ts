@@ -1,23 +1,28 @@
 import type { Request } from 'express';
 import type { ApiViews } from '../api/apiViews';
+import type { ActivityTimeline } from '../services/activityTimeline';
 import type { CredentialHealthService } from '../services/credentialHealthService';
 import type { EventStream } from '../services/eventStream';
+import type { SystemLogQuery } from '../services/systemLogQuery';
+import type { TenantQueries } from '../services/tenantQueries';
 import type { TenantRegistry } from '../services/tenantRegistry';
-import type { TenantStatusService } from '../services/tenantStatusService';
 import type { UserActions } from '../services/userActions';
-import type { Store } from '../store/store';
 import type { RefreshService } from '../tasks/refreshService';
 
-/** What the routes may use: services and views, never lowdb or Microsoft directly. */
+/**
+ * What the routes may use: services and views, never the store, lowdb or Microsoft directly. A route
+ * parses the request, calls one service and shapes its answer.
+ */
 export interface DaemonServices {
   version: string;
-  store: Store;
   views: ApiViews;
+  tenants: TenantQueries;
   registry: TenantRegistry;
   actions: UserActions;
   refresh: RefreshService;
   health: CredentialHealthService;
-  status: TenantStatusService;
+  timeline: ActivityTimeline;
+  systemLog: SystemLogQuery;
   events: EventStream;
   defaultOperator: string;
 }

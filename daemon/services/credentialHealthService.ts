@@ -1,9 +1,11 @@
 import { credentialRequirements } from '../../protocol/credentialRequirements';
+import type { ErrorCode } from '../../protocol/errorCodes';
 import type { Clock, Timer } from '../clock';
-import type { Logger } from '../logging/logger';
+import { isAppError } from '../errors/AppError';
+import { handleError, type ErrorSinks } from '../errors/handleError';
 import { probeCredentialHealth } from '../microsoft/credentialProbe';
 import type { Store } from '../store/store';
-import type { CredentialHealth, SyncFailureCategory } from '../store/storeTypes';
+import type { CredentialHealth, StoredTenant, SyncFailureCategory } from '../store/storeTypes';
 import type { TenantConnections } from './tenantConnections';
 import type { TenantStatusService } from './tenantStatusService';
 
@@ -22,7 +24,7 @@ export class CredentialHealthService {
     private readonly connections: TenantConnections,
     private readonly status: TenantStatusService,
     private readonly clock: Clock,
-    private readonly logger: Logger,
+    private readonly sinks: ErrorSinks,
   ) {}
 
   async check(tenantId: string, taskId?: string): Promise<CredentialHealth> {
@@ -40,7 +42,7 @@ export class CredentialHealthService {
       health = {
         checkedAt: this.clock.now(),
         canGetToken: false,
-        failure: { code: 'no_credentials', message: (error as Error).message, remedy: 'Rotate the credentials of this tenant.' },
+        failure: { code: isAppError(error) ? error.code : 'CREDENTIALS_MISSING', message: (error as Error).message, remedy: 'Rotate the credentials of this tenant.' },
         grantedRoles: [],
         missingRoles: [],
         missingOptionalRoles: [],
@@ -58,7 +60,7 @@ export class CredentialHealthService {
       await this.store.appendSystemLog({
         level: 'warn',
         message: `The ${tenant.credentialKind} of ${tenant.displayName} ${health.credentialExpiresAt <= this.clock.now() ? 'has expired' : `expires in ${days} day${days === 1 ? '' : 's'}`}.`,
-        code: 'CREDENTIAL_EXPIRING',
+        code: 'CREDENTIAL_EXPIRING' satisfies ErrorCode,
         source: 'credential-health',
         tenantId,
         ...(taskId ? { taskId } : {}),
@@ -68,12 +70,20 @@ export class CredentialHealthService {
     return health;
   }
 
+  /** The operator's re-check: checks now and answers the tenant as it stands after the check. */
+  async recheck(tenantId: string): Promise<StoredTenant> {
+    await this.check(tenantId);
+    return await this.store.requireTenant(tenantId);
+  }
+
   async checkAll(): Promise<void> {
     for (const tenant of await this.store.listTenants()) {
+      // Removed while earlier tenants were checked: nothing to check, nothing to report.
+      if (!(await this.store.getTenant(tenant.id))) continue;
       try {
         await this.check(tenant.id);
       } catch (error) {
-        this.logger.warn('credential health check failed', { tenantId: tenant.id, error: (error as Error).message });
+        handleError(error, { source: 'credential-health', tenantId: tenant.id, operation: 'check credential health' }, this.sinks);
       }
     }
   }

@@ -1,5 +1,6 @@
 import type { Clock, Timer } from '../clock';
-import type { Logger } from '../logging/logger';
+import { handleError, type ErrorSinks } from '../errors/handleError';
+import { microsoftFailureError } from '../errors/microsoftFailureError';
 import { isDisconnecting } from '../microsoft/microsoftFailure';
 import type { Store } from '../store/store';
 import { TASK_KINDS } from '../tasks/taskKinds';
@@ -11,7 +12,8 @@ export interface PollerOptions {
   sync: TenantSync;
   status: TenantStatusService;
   clock: Clock;
-  logger: Logger;
+  /** Where a failure no sync outcome accounts for is reported (the daemon log and the system log). */
+  sinks: ErrorSinks;
   maxConcurrent: number;
   /** Each wait is the interval ± this fraction, so tenants registered together drift apart. */
   jitterRatio: number;
@@ -107,7 +109,7 @@ export class Poller {
         this.schedule(tenantId, await this.nextDelay(tenantId, outcome));
       }
     } catch (error) {
-      this.options.logger.error('poll failed unexpectedly', { tenantId, error: (error as Error).message });
+      handleError(error, { source: 'poller', tenantId, operation: 'poll' }, this.options.sinks);
       if (!this.stopped && (await this.options.store.getTenant(tenantId))) this.schedule(tenantId, this.jitter((await this.options.status.current(tenantId)).pollIntervalMs));
     } finally {
       this.release();
@@ -131,7 +133,8 @@ export class Poller {
       const changes = summary.added.length + summary.changed.length + summary.removed.length;
       await store.completeTask(task.id, `${outcome.fullRound ? 'Full sync' : 'Delta sync'}: ${changes === 0 ? 'no changes' : `${changes} change${changes === 1 ? '' : 's'}`}${summary.locksCleared.length > 0 ? `, ${summary.locksCleared.length} lock(s) cleared outside m365-status` : ''}.`);
     } else {
-      await store.failTask(task.id, { code: outcome.failure.code, message: outcome.failure.message });
+      const { code, message } = microsoftFailureError(outcome.failure);
+      await store.failTask(task.id, { code, message });
     }
     return outcome;
   }
@@ -167,7 +170,7 @@ export class Poller {
       this.options.status.updateAll().then(
         () => this.tickStatuses(),
         (error: unknown) => {
-          this.options.logger.error('status update failed', { error: (error as Error).message });
+          handleError(error, { source: 'poller', operation: 'update tenant statuses' }, this.options.sinks);
           this.tickStatuses();
         },
       );

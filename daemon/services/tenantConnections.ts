@@ -33,7 +33,7 @@ export class TenantConnections {
     if (!this.vault.has(tenant.id)) {
       throw new AppError({
         status: 409,
-        code: 'no_credentials',
+        code: 'CREDENTIALS_MISSING',
         message: `No credentials are stored for ${tenant.displayName}: rotate its credentials to add them.`,
       });
     }

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock';
 import { AppError } from '../errors/AppError';
 import { handleError, type ErrorSinks } from '../errors/handleError';
+import { microsoftFailureError } from '../errors/microsoftFailureError';
 import { attributeAccountChange } from '../microsoft/auditAttribution';
 import { classifyMicrosoftFailure, type MicrosoftFailure } from '../microsoft/microsoftFailure';
 import { readUserChanges } from '../microsoft/userDelta';
@@ -69,7 +70,7 @@ export class TenantSync {
       // The same failure every poll would flood the system log: record it when it starts or changes.
       if (previous?.code !== failure.code || request.taskId) {
         handleError(
-          new AppError({ status: 502, code: failure.code, message: `Sync of ${tenant.displayName} failed: ${failure.message}`, details: { category: failure.category, remedy: failure.remedy } }),
+          microsoftFailureError(failure, `Sync of ${tenant.displayName} failed`),
           { source: request.source, tenantId, ...(request.taskId ? { taskId: request.taskId } : {}), operation: 'sync users' },
           this.sinks,
         );

@@ -1,4 +1,5 @@
 import { AppError } from '../errors/AppError';
+import { handleError, type ErrorSinks } from '../errors/handleError';
 import { classifyMicrosoftFailure } from '../microsoft/microsoftFailure';
 import { readUserSignInState, revokeSignInSessions, setAccountEnabled } from '../microsoft/userAccount';
 import type { Store } from '../store/store';
@@ -21,7 +22,7 @@ export interface LockRequest {
 function refused(error: unknown, what: string): AppError {
   const failure = classifyMicrosoftFailure(error);
   const status = failure.status === 403 ? 403 : failure.status === 404 ? 404 : failure.category === 'throttled' ? 429 : 502;
-  const code = failure.status === 403 ? 'graph_refused' : failure.status === 404 ? 'user_not_found' : failure.category === 'credentials' || failure.category === 'consent' ? 'tenant_disconnected' : 'graph_unavailable';
+  const code = failure.status === 403 ? 'GRAPH_REFUSED' : failure.status === 404 ? 'USER_NOT_FOUND' : failure.category === 'credentials' || failure.category === 'consent' ? 'TENANT_DISCONNECTED' : 'GRAPH_UNAVAILABLE';
   let message = `Microsoft Graph refused to ${what}: ${failure.message}`;
   if (failure.status === 403) {
     message = `Microsoft Graph refused to ${what} (${failure.code}). The app may lack User.EnableDisableAccount.All, or the user holds a privileged admin role that only a higher admin role may change.`;
@@ -41,24 +42,42 @@ export class UserActions {
     private readonly store: Store,
     private readonly connections: TenantConnections,
     private readonly status: TenantStatusService,
+    private readonly sinks: ErrorSinks,
   ) {}
 
   lock(tenantId: string, userId: string, request: LockRequest): Promise<UserActionResult> {
-    return this.perUser.run(`${tenantId}/${userId}`, () => this.change(tenantId, userId, false, request));
+    return this.recorded(tenantId, `lock ${userId}`, () =>
+      this.perUser.run(`${tenantId}/${userId}`, () => this.change(tenantId, userId, false, request)),
+    );
   }
 
   unlock(tenantId: string, userId: string, request: Omit<LockRequest, 'revokeSessions'>): Promise<UserActionResult> {
-    return this.perUser.run(`${tenantId}/${userId}`, () => this.change(tenantId, userId, true, { ...request, revokeSessions: false }));
+    return this.recorded(tenantId, `unlock ${userId}`, () =>
+      this.perUser.run(`${tenantId}/${userId}`, () => this.change(tenantId, userId, true, { ...request, revokeSessions: false })),
+    );
+  }
+
+  /**
+   * A failed lock or unlock is recorded as an action (system log, keyed by tenant) before it goes back
+   * to the caller; `handleError` remembers it, so the API's own handling does not report it twice.
+   */
+  private async recorded(tenantId: string, operation: string, action: () => Promise<UserActionResult>): Promise<UserActionResult> {
+    try {
+      return await action();
+    } catch (error) {
+      handleError(error, { source: 'action', tenantId, operation }, this.sinks);
+      throw error;
+    }
   }
 
   private async change(tenantId: string, userId: string, enable: boolean, request: LockRequest): Promise<UserActionResult> {
     const tenant = await this.store.requireTenant(tenantId);
     const cached = await this.store.getUser(tenantId, userId);
-    if (!cached) throw AppError.notFound('user_not_found', `No user ${userId} in ${tenant.displayName}.`);
+    if (!cached) throw AppError.notFound('USER_NOT_FOUND', `No user ${userId} in ${tenant.displayName}.`);
     const verb = enable ? 'unlock' : 'lock';
     if (cached.onPremisesSyncEnabled && !request.overrideOnPremises) {
       throw AppError.conflict(
-        'on_premises_user',
+        'ON_PREMISES_USER',
         `${cached.userPrincipalName} is synced from on-premises Active Directory: its sign-in state is mastered there, and the next directory sync may undo a change made in Microsoft 365. ${enable ? 'Enable' : 'Disable'} it in Active Directory, or ${verb} it here with the on-premises override.`,
         { userPrincipalName: cached.userPrincipalName },
       );
@@ -95,7 +114,7 @@ export class UserActions {
         await this.status.update(tenantId);
         throw new AppError({
           status: 502,
-          code: 'revoke_failed',
+          code: 'REVOKE_FAILED',
           message: `${live.userPrincipalName} is locked, but revoking its sign-in sessions failed: ${classifyMicrosoftFailure(error).message}`,
           details: { activityId: activity.id, userId: user.id },
           cause: error,

@@ -1,6 +1,5 @@
 import type { Clock } from '../clock';
-import type { TenantStatusPolicy } from '../status/tenantStatus';
-import { tenantStatus } from '../status/tenantStatus';
+import type { TenantStatusService } from '../services/tenantStatusService';
 import type { Store } from '../store/store';
 import type { RecordedRefresh, RefreshDecision, StoredTask, StoredTenant, TaskStatus } from '../store/storeTypes';
 import { TASK_KINDS } from './taskKinds';
@@ -18,7 +17,7 @@ export interface RefreshServiceOptions {
   clock: Clock;
   /** A previous refresh younger than this, unless it ended in ERROR, makes new tasks unnecessary. */
   dedupWindowMs: number;
-  statusPolicy: TenantStatusPolicy;
+  status: TenantStatusService;
 }
 
 /**
@@ -42,9 +41,9 @@ export class RefreshService {
     // decides and records as one step per tenant.
     const result = await store.recordRefresh(tenantId, (latest, tenant) => refreshDecision(tenant, latest, actor, clock.now(), dedupWindowMs));
 
-    // A refresh is management activity: an INACTIVE or DORMANT tenant is ACTIVE again from now.
-    const derived = tenantStatus(await store.requireTenant(tenantId), this.#options.statusPolicy, clock.now());
-    await store.recordTenantStatus(tenantId, derived.status, derived.reason);
+    // A refresh is management activity: an INACTIVE or DORMANT tenant is ACTIVE again from now, and the
+    // answer already says so.
+    await this.#options.status.update(tenantId);
     return result;
   }
 }

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../protocol/errorCodes';
 import type { Clock } from '../clock';
 import { systemClock } from '../clock';
 import { AppError } from '../errors/AppError';
@@ -81,7 +82,7 @@ export class TaskRunner {
       await this.#store.appendSystemLog({
         level: 'warn',
         message: `"${task.name}" was interrupted by a daemon restart and ended in ERROR.`,
-        code: 'INTERRUPTED',
+        code: 'INTERRUPTED' satisfies ErrorCode,
         source: 'task',
         taskId: task.id,
         ...(task.tenantId ? { tenantId: task.tenantId } : {}),
@@ -117,7 +118,7 @@ export class TaskRunner {
       running.abandoned = true;
       running.controller.abort(new Error(INTERRUPTED_BY_SHUTDOWN));
       await this.#store
-        .failTask(running.task.id, { code: 'INTERRUPTED', message: INTERRUPTED_BY_SHUTDOWN })
+        .failTask(running.task.id, { code: 'INTERRUPTED' satisfies ErrorCode, message: INTERRUPTED_BY_SHUTDOWN })
         .catch((error: unknown) => this.#logger.error('Could not record an interrupted task', { taskId: running.task.id, error }));
     }
   }

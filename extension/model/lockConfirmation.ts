@@ -1,4 +1,5 @@
 import type { LockOutcome, UserView } from '../../protocol/daemonApi';
+import type { ErrorCode } from '../../protocol/errorCodes';
 import { DaemonApiError } from '../client/daemonApiError';
 
 export interface LockChoice {
@@ -14,10 +15,10 @@ export interface Confirmation {
 }
 
 /** The daemon's code for "this user's sign-in state is mastered on-premises; say so explicitly". */
-export const ON_PREMISES_REFUSAL_CODE = 'on_premises_user';
+export const ON_PREMISES_REFUSAL_CODE: ErrorCode = 'ON_PREMISES_USER';
 
 export function isOnPremisesRefusal(error: unknown): error is DaemonApiError {
-  return error instanceof DaemonApiError && error.status === 409 && error.code.toLowerCase() === ON_PREMISES_REFUSAL_CODE;
+  return error instanceof DaemonApiError && error.status === 409 && error.code === ON_PREMISES_REFUSAL_CODE;
 }
 
 const userName = (user: Pick<UserView, 'displayName' | 'userPrincipalName'>): string => user.displayName?.trim() || user.userPrincipalName;

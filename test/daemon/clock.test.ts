@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { ManualClock, systemClock } from '../../daemon/clock';
+import { systemClock } from '../../daemon/clock';
+import { ManualClock } from '../support/manualClock';
 
 describe('clock', () => {
   it('fires manual timers in due order, each at its own due time', () => {

@@ -36,7 +36,7 @@ describe('daemon API: refusals and secrets', function () {
   it('refuses a missing or wrong token with 401', async () => {
     const none = await fetch(`${harness.daemon.url}/v1/tenants`);
     assert.equal(none.status, 401);
-    assert.equal(((await none.json()) as { error: { code: string } }).error.code, 'unauthorized');
+    assert.equal(((await none.json()) as { error: { code: string } }).error.code, 'UNAUTHORIZED');
     const wrong = await harness.api('GET', '/v1/tenants', undefined, { authorization: 'Bearer not-the-token' });
     assert.equal(wrong.status, 401);
   });
@@ -44,7 +44,7 @@ describe('daemon API: refusals and secrets', function () {
   it('refuses a foreign Host (DNS rebinding) even with the right token', async () => {
     const answer = await rawRequest(harness.daemon.port, '/v1/tenants', { host: 'evil.example:80', authorization: `Bearer ${harness.daemon.token}` });
     assert.equal(answer.status, 421);
-    assert.match(answer.body, /foreign_host/);
+    assert.match(answer.body, /FOREIGN_HOST/);
     const ok = await rawRequest(harness.daemon.port, '/v1/tenants', { host: `localhost:${harness.daemon.port}`, authorization: `Bearer ${harness.daemon.token}` });
     assert.equal(ok.status, 200);
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../../daemon/clock';
 import type { RefreshOutcome, TaskListEntry, TenantView, UserPage } from '../../../protocol/daemonApi';
 import { DaemonHarness } from '../../support/daemonHarness';
+import { ManualClock } from '../../support/manualClock';
 
 const second = 1000;
 const minute = 60 * second;

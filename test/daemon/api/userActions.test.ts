@@ -30,7 +30,7 @@ describe('daemon API: lock and unlock edge cases, and the event stream', functio
     await harness.sim.control('DELETE', `/tenants/${sim.id}/counters`);
     const refused = await harness.api<{ error: { code: string; message: string } }>('POST', `/v1/tenants/${id}/users/${user.id}/lock`, {});
     assert.equal(refused.status, 409);
-    assert.equal(refused.body.error.code, 'on_premises_user');
+    assert.equal(refused.body.error.code, 'ON_PREMISES_USER');
     assert.match(refused.body.error.message, /on-premises Active Directory/);
     // Polls may run meanwhile (users.delta); the lock itself would read the user and PATCH it.
     const counters = await harness.sim.control<{ byOperation: Record<string, number> }>('GET', `/tenants/${sim.id}/counters`);
@@ -45,15 +45,17 @@ describe('daemon API: lock and unlock edge cases, and the event stream', functio
     const { sim, id } = await syncedTenant({ users: 3, userMix: { privilegedShare: 1, onPremisesShare: 0, disabledShare: 0 } });
     const user = (await harness.api<UserPage>('GET', `/v1/tenants/${id}/users?limit=1`)).body.users[0];
     assert.ok(user);
-    const refused = await harness.api<{ error: { code: string; message: string } }>('POST', `/v1/tenants/${id}/users/${user.id}/lock`, {});
+    const refused = await harness.api<{ error: { code: string; message: string; errorId: string } }>('POST', `/v1/tenants/${id}/users/${user.id}/lock`, {});
     assert.equal(refused.status, 403);
-    assert.equal(refused.body.error.code, 'graph_refused');
+    assert.equal(refused.body.error.code, 'GRAPH_REFUSED');
     assert.match(refused.body.error.message, /privileged admin role/);
     assert.equal((await harness.sim.control<SimUserDetail>('GET', `/tenants/${sim.id}/users/${user.id}`)).body.accountEnabled, true);
     const after = await harness.api<UserPage>('GET', `/v1/tenants/${id}/users?state=locked`);
     assert.equal(after.body.total, 0);
     const logs = await harness.api<{ entries: Array<{ code: string | null; tenantId: string | null }> }>('GET', `/v1/logs?tenantId=${id}`);
-    assert.ok(logs.body.entries.some((e) => e.code === 'graph_refused'), 'the refusal is in the system log');
+    assert.ok(logs.body.entries.some((e) => e.code === 'GRAPH_REFUSED'), 'the refusal is in the system log');
+    assert.equal(logs.body.entries.filter((e) => e.code === 'GRAPH_REFUSED').length, 1, 'recorded once, as an action');
+    assert.equal(harness.logLines.filter((line) => line.includes(refused.body.error.errorId)).length, 1, 'logged once, under the error id answered');
   });
 
   it('reports a missing permission when the app cannot disable users', async () => {

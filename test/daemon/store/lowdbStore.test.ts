@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { cp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ManualClock } from '../../../daemon/clock';
+import { ManualClock } from '../../support/manualClock';
 import type { AppError } from '../../../daemon/errors/AppError';
 import { LOCK_FILE_NAME } from '../../../daemon/store/dataDirLock';
 import { LowdbStore, MAIN_FILE_NAME, SYSTEM_LOG_FILE_NAME, USERS_DIR_NAME } from '../../../daemon/store/lowdbStore';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../../daemon/clock';
+import { ManualClock } from '../../support/manualClock';
 import type { AppError } from '../../../daemon/errors/AppError';
 import type { Store } from '../../../daemon/store/store';
 import type { ObservedUser, RefreshDecision, StoredTask, StoredTenant } from '../../../daemon/store/storeTypes';

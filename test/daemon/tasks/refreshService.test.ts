@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../../daemon/clock';
 import { loadConfig } from '../../../daemon/config';
 import type { AppError } from '../../../daemon/errors/AppError';
+import { TenantStatusService } from '../../../daemon/services/tenantStatusService';
 import { LowdbStore } from '../../../daemon/store/lowdbStore';
 import type { StoredTenant } from '../../../daemon/store/storeTypes';
 import type { RefreshResult } from '../../../daemon/tasks/refreshService';
 import { REFRESH_ACTIVITY_NAME, RefreshService } from '../../../daemon/tasks/refreshService';
+import { ManualClock } from '../../support/manualClock';
 import { tempDataDir } from '../../support/tempDataDir';
 
 const MIN = 60_000;
@@ -26,7 +27,7 @@ describe('tasks: refresh', () => {
     ({ dir, cleanup } = await tempDataDir());
     clock = new ManualClock();
     store = await LowdbStore.open({ dataDir: dir, clock });
-    refresher = new RefreshService({ store, clock, dedupWindowMs: 6 * HOUR, statusPolicy: loadConfig({ env: {} }) });
+    refresher = new RefreshService({ store, clock, dedupWindowMs: 6 * HOUR, status: new TenantStatusService(store, loadConfig({ env: {} }), clock) });
     tenant = await store.addTenant({ tenantIdOrDomain: 'contoso.example', appId: 'app-1', credentialKind: 'secret', by: 'alice' });
   });
 

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
-import { ManualClock, systemClock } from '../../../daemon/clock';
+import { systemClock } from '../../../daemon/clock';
 import { loadConfig } from '../../../daemon/config';
 import { AppError } from '../../../daemon/errors/AppError';
 import { createLogger } from '../../../daemon/logging/logger';
+import { TenantStatusService } from '../../../daemon/services/tenantStatusService';
 import { LowdbStore } from '../../../daemon/store/lowdbStore';
 import type { StoredTask, StoredTenant } from '../../../daemon/store/storeTypes';
 import { RefreshService } from '../../../daemon/tasks/refreshService';
 import { TASK_KINDS } from '../../../daemon/tasks/taskKinds';
 import { INTERRUPTED_BY_RESTART, INTERRUPTED_BY_SHUTDOWN, TaskRunner } from '../../../daemon/tasks/taskRunner';
+import { ManualClock } from '../../support/manualClock';
 import { tempDataDir } from '../../support/tempDataDir';
 
 /** A promise the test resolves by hand, to hold a handler mid-task. */
@@ -60,10 +62,10 @@ describe('tasks: TaskRunner', () => {
       return `Resynced: ${summary.added.length} added.`;
     });
     runner.register(TASK_KINDS.checkAccountStatus.kind, async () => {
-      throw new AppError({ status: 502, code: 'AADSTS7000215', message: 'The client secret is not valid. Enter a current one.' });
+      throw new AppError({ status: 502, code: 'CREDENTIAL_CHECK_FAILED', message: 'The client secret is not valid. Enter a current one.' });
     });
     runner.start();
-    const refreshed = await new RefreshService({ store, clock, dedupWindowMs: 6 * 3_600_000, statusPolicy: loadConfig({ env: {} }) }).refresh(tenant.id, 'alice');
+    const refreshed = await new RefreshService({ store, clock, dedupWindowMs: 6 * 3_600_000, status: new TenantStatusService(store, loadConfig({ env: {} }), clock) }).refresh(tenant.id, 'alice');
     assert.ok(refreshed.outcome === 'queued');
     await runner.whenIdle();
 
@@ -73,7 +75,7 @@ describe('tasks: TaskRunner', () => {
     assert.equal(cache?.startedAt, clock.now());
     assert.equal(cache?.finishedAt, clock.now());
     assert.equal(check?.status, 'ERROR');
-    assert.deepEqual([check?.error?.code, check?.error?.message], ['AADSTS7000215', 'The client secret is not valid. Enter a current one.']);
+    assert.deepEqual([check?.error?.code, check?.error?.message], ['CREDENTIAL_CHECK_FAILED', 'The client secret is not valid. Enter a current one.']);
     const logged = await store.querySystemLog({ taskId: check?.id ?? '' });
     assert.equal(logged.length, 1);
     assert.equal(logged[0]?.errorId, check?.error?.errorId);
@@ -83,7 +85,7 @@ describe('tasks: TaskRunner', () => {
 
   it('runs both tasks of a new refresh even though the previous refresh failed', async () => {
     const tenant = await addTenant('contoso.example');
-    const refresher = new RefreshService({ store, clock, dedupWindowMs: 6 * 3_600_000, statusPolicy: loadConfig({ env: {} }) });
+    const refresher = new RefreshService({ store, clock, dedupWindowMs: 6 * 3_600_000, status: new TenantStatusService(store, loadConfig({ env: {} }), clock) });
     const ran: string[] = [];
     let failNext = true;
     runner = new TaskRunner({ store, logger, maxConcurrent: 2 });

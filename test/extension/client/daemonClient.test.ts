@@ -100,14 +100,14 @@ describe('extension daemon client: the API of a real daemon (simulator over HTTP
     assert.equal(unlocked.user.state, 'enabled');
   });
 
-  it('refuses to lock a user synced from on-premises without the override (409 on_premises_user), and locks with it', async () => {
+  it('refuses to lock a user synced from on-premises without the override (409 ON_PREMISES_USER), and locks with it', async () => {
     const page = await client.listUsers(tenantId, { state: 'enabled', limit: 100 });
     const synced = page.users.find((user) => user.onPremisesSyncEnabled) as UserView;
     assert.ok(synced, 'the simulator made on-premises users');
     await assert.rejects(client.lockUser(tenantId, synced.id), (error: unknown) => {
       assert.ok(error instanceof DaemonApiError);
       assert.equal(error.status, 409);
-      assert.equal(error.code, 'on_premises_user');
+      assert.equal(error.code, 'ON_PREMISES_USER');
       assert.match(error.message, /synced from on-premises/);
       return true;
     });
@@ -170,7 +170,7 @@ describe('extension daemon client: the API of a real daemon (simulator over HTTP
     await assert.rejects(client.getTenant('no-such-tenant'), (error: unknown) => error instanceof DaemonApiError && error.status === 404);
     const wrongToken = new DaemonClient({ endpoint: () => ({ url: endpoint.url, token: 'not-the-token' }) });
     try {
-      await assert.rejects(wrongToken.listTenants(), (error: unknown) => error instanceof DaemonApiError && error.status === 401 && error.code === 'unauthorized');
+      await assert.rejects(wrongToken.listTenants(), (error: unknown) => error instanceof DaemonApiError && error.status === 401 && error.code === 'UNAUTHORIZED');
     } finally {
       wrongToken.dispose();
     }

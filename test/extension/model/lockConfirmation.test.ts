@@ -30,10 +30,10 @@ describe('extension model: lock and unlock confirmations', () => {
   });
 
   it("recognises the daemon's on-premises refusal, and nothing else, as one to override", () => {
-    const refusal = DaemonApiError.fromResponse(409, { error: { code: 'on_premises_user', message: 'synced from on-premises', errorId: 'e' } });
+    const refusal = DaemonApiError.fromResponse(409, { error: { code: 'ON_PREMISES_USER', message: 'synced from on-premises', errorId: 'e' } });
     assert.equal(isOnPremisesRefusal(refusal), true);
     assert.equal(isOnPremisesRefusal(DaemonApiError.fromResponse(409, { error: { code: 'TENANT_EXISTS', message: 'x' } })), false);
-    assert.equal(isOnPremisesRefusal(new Error('on_premises_user')), false);
+    assert.equal(isOnPremisesRefusal(new Error('ON_PREMISES_USER')), false);
     const prompt = onPremisesOverridePrompt('unlock', userView({ id: 'sync' }), 'Contoso', refusal.message);
     assert.deepEqual(prompt.choices, [{ title: 'Unlock Anyway', revokeSessions: false, overrideOnPremises: true }]);
   });

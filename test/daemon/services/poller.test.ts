@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { createLogger } from '../../../daemon/logging/logger';
+import { Poller } from '../../../daemon/services/poller';
+import { ManualClock } from '../../support/manualClock';
+import { SimHarness } from '../../support/simHarness';
+import { RefreshTaskParts } from '../tasks/fixtures/refreshTaskParts';
+
+describe('services: poller failures', () => {
+  let sim: SimHarness;
+  let parts: RefreshTaskParts;
+  before(async () => {
+    sim = await SimHarness.start();
+    parts = await RefreshTaskParts.open(sim);
+  });
+  after(async () => {
+    await parts.close();
+    await sim.stop();
+  });
+
+  it('reports a poll that fails outside the sync through handleError, under the poller, and polls again later', async () => {
+    const simTenant = await sim.createTenant({ users: 2 });
+    const tenant = await parts.addTenant(simTenant.id, simTenant.app.appId, simTenant.app.secret);
+    const lines: Array<Record<string, unknown>> = [];
+    const clock = new ManualClock();
+    const poller = new Poller({
+      store: parts.store,
+      sync: parts.sync,
+      status: parts.status,
+      clock,
+      sinks: { logger: createLogger({ write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>), clock }) },
+      maxConcurrent: 1,
+      jitterRatio: 0,
+      statusTickMs: 60 * 60_000,
+    });
+    poller.start();
+    // A closed store refuses the poll's task: a failure no sync outcome accounts for.
+    await parts.store.close();
+    await clock.advanceAsync(1_000);
+    await poller.whenIdle();
+    const pendingAfterFailure = clock.pendingTimers;
+    await poller.stop();
+    const reported = lines.filter((line) => line['source'] === 'poller');
+    assert.equal(reported.length, 1, JSON.stringify(lines));
+    assert.deepEqual([reported[0]?.['level'], reported[0]?.['code'], reported[0]?.['tenantId'], reported[0]?.['operation']], ['error', 'STORE_CLOSED', tenant.id, 'poll']);
+    assert.equal(typeof reported[0]?.['errorId'], 'string');
+    assert.ok(pendingAfterFailure >= 2, 'the next poll and the status tick stay scheduled');
+  });
+});
