@@ -20,6 +20,7 @@ import { createDaemonApp } from './server/daemonApp';
 import type { DaemonServices } from './server/daemonServices';
 import { CredentialHealthService } from './services/credentialHealthService';
 import { EventStream } from './services/eventStream';
+import type { EventStreamLimits } from './services/eventStream';
 import { Poller } from './services/poller';
 import { TenantConnections } from './services/tenantConnections';
 import { TenantRegistry } from './services/tenantRegistry';
@@ -41,6 +42,8 @@ export interface DaemonOptions {
   clock?: Clock;
   logger?: Logger;
   random?: () => number;
+  /** Bounds of the event stream's buffers; the defaults suit production. */
+  eventStreamLimits?: Partial<EventStreamLimits>;
 }
 
 /** Structured lines to stderr and to `daemon.log` in the data directory. */
@@ -149,7 +152,10 @@ export class Daemon {
         ? `Connected; the app lacks ${result.missingRoles.join(', ')}.`
         : 'Connected with every permission the product needs.';
     });
-    const events = new EventStream(store, views);
+    const events = new EventStream(store, views, {
+      logger: logger.child({ component: 'events' }),
+      ...(options.eventStreamLimits ? { limits: options.eventStreamLimits } : {}),
+    });
     const services: DaemonServices = {
       version: daemonVersion,
       store,
