@@ -17,7 +17,8 @@ export interface EventFrame {
 export interface EventStreamSubscriber {
   /** Bytes accepted for this client and not yet handed to the operating system. */
   readonly bufferedBytes: number;
-  send(frame: Buffer): void;
+  /** False when the client's buffer is past its high-water mark: it is congested until it drains. */
+  send(frame: Buffer): boolean;
   /** Sends the last frame and closes: the client fell behind. */
   overflow(frame: Buffer): void;
 }
@@ -29,11 +30,16 @@ export type EventStreamStart =
 
 export interface EventStreamSubscription {
   start: EventStreamStart;
+  /** The client's buffer emptied (the `drain` event): it is keeping up again. */
+  drained(): void;
   unsubscribe(): void;
 }
 
 export interface EventStreamLimits {
-  /** A client with more than this many bytes waiting to be sent is disconnected at its next event. */
+  /**
+   * A congested client (one whose buffer has not drained since a write) is sent at most this many more
+   * bytes; the event past that disconnects it. So a client holds at most this plus one event.
+   */
   clientBufferBytes: number;
   /** Events kept for clients that reconnect with `Last-Event-ID`: at most this many … */
   replayEvents: number;
@@ -62,6 +68,8 @@ interface Client {
   /** The highest seq this client was sent, by replay or by the fan-out. */
   deliveredSeq: number;
   open: boolean;
+  congested: boolean;
+  bytesWhileCongested: number;
 }
 
 /**
@@ -144,10 +152,16 @@ export class EventStream {
       subscriber,
       deliveredSeq: start.kind === 'replay' ? (start.frames.at(-1)?.seq ?? this.#seq) : this.#seq,
       open: true,
+      congested: false,
+      bytesWhileCongested: 0,
     };
     this.#clients.add(client);
     return {
       start,
+      drained: () => {
+        client.congested = false;
+        client.bytesWhileCongested = 0;
+      },
       unsubscribe: () => {
         client.open = false;
         this.#clients.delete(client);
@@ -207,11 +221,14 @@ export class EventStream {
             return;
           }
           client.deliveredSeq = frame.seq;
-          if (client.subscriber.bufferedBytes > this.limits.clientBufferBytes) {
-            this.#disconnect(client);
-            continue;
+          if (client.congested) {
+            client.bytesWhileCongested += frame.bytes.length;
+            if (client.bytesWhileCongested > this.limits.clientBufferBytes) {
+              this.#disconnect(client);
+              continue;
+            }
           }
-          client.subscriber.send(frame.bytes);
+          if (!client.subscriber.send(frame.bytes)) client.congested = true;
           written += frame.bytes.length;
         }
         this.#pending.shift();

@@ -31,9 +31,7 @@ export function eventRoutes(services: DaemonServices, track: (close: () => void)
       get bufferedBytes() {
         return response.writableLength;
       },
-      send: (frame) => {
-        response.write(frame);
-      },
+      send: (frame) => response.write(frame),
       overflow: (frame) => {
         clearInterval(heartbeat);
         response.end(frame);
@@ -41,7 +39,8 @@ export function eventRoutes(services: DaemonServices, track: (close: () => void)
         overflowTimer.unref();
       },
     };
-    const { start, unsubscribe } = services.events.subscribe(subscriber, lastEventId);
+    const { start, drained, unsubscribe } = services.events.subscribe(subscriber, lastEventId);
+    response.on('drain', drained);
     if (start.kind === 'reload') {
       const reload: EventStreamReload = { message: start.message };
       response.write(`event: ${eventStreamMessages.reload}\ndata: ${JSON.stringify(reload)}\n\n`);
