@@ -20,6 +20,11 @@ export interface EventStreamHello {
   runId: string;
   /** True when the events missed since the client's `Last-Event-ID` follow, so nothing was lost. */
   resumed: boolean;
+  /**
+   * The id of the newest event sent before this stream began (null before the first): a client that
+   * is not resuming follows on from it, so it can resume even before its first event arrives.
+   */
+  lastEventId: string | null;
 }
 
 export interface EventStreamReload {

@@ -169,6 +169,11 @@ export class EventStream {
     };
   }
 
+  /** The id of the newest event, or null before the first. */
+  get lastEventId(): string | null {
+    return this.#seq === 0 ? null : formatEventId(this.runId, this.#seq);
+  }
+
   get clientCount(): number {
     return this.#clients.size;
   }

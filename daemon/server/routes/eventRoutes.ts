@@ -45,7 +45,12 @@ export function eventRoutes(services: DaemonServices, track: (close: () => void)
       const reload: EventStreamReload = { message: start.message };
       response.write(`event: ${eventStreamMessages.reload}\ndata: ${JSON.stringify(reload)}\n\n`);
     }
-    const hello: EventStreamHello = { version: services.version, runId: services.events.runId, resumed: start.kind === 'replay' };
+    const hello: EventStreamHello = {
+      version: services.version,
+      runId: services.events.runId,
+      resumed: start.kind === 'replay',
+      lastEventId: services.events.lastEventId,
+    };
     response.write(`event: ${eventStreamMessages.hello}\ndata: ${JSON.stringify(hello)}\n\n`);
     if (start.kind === 'replay') for (const frame of start.frames) response.write(frame.bytes);
     heartbeat = setInterval(() => response.write(': keep-alive\n\n'), heartbeatMs);
