@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     // 200 event-stream clients that stop reading after the hello, then one tenant's first sync: a
     // single users event of every user, sent to all of them while the API is asked for its health.
     const stalled: Socket[] = await Promise.all(
-      Array.from({ length: 200 }, () => new Promise<Socket>((resolve) => {
+      Array.from({ length: Number(process.env.BENCH_EVENT_CLIENTS ?? 200) }, () => new Promise<Socket>((resolve) => {
         const socket = connect(daemon?.port ?? 0, '127.0.0.1');
         socket.on('error', () => undefined);
         socket.once('data', () => {
@@ -146,7 +146,7 @@ async function main(): Promise<void> {
     await sleep(1_000);
     fanningOut = false;
     await asking;
-    console.log(`a ${bigUsers}-user first sync to 200 stalled streams   health answered ${asked} times, slowest ${slowest} ms; rss +${mib(rssPeak - rssBefore)}; ${cutOff} cut off`);
+    console.log(`a ${bigUsers}-user first sync to ${stalled.length} stalled streams   health answered ${asked} times, slowest ${slowest} ms; rss +${mib(rssPeak - rssBefore)}; ${cutOff} cut off`);
     for (const socket of stalled) socket.destroy();
     await ca.close();
   } finally {
