@@ -127,7 +127,11 @@ describe('daemon API: the event stream is numbered, resumable and bounded', func
     const seqs = ids.map(seqOf);
     for (let index = 1; index < seqs.length; index++) assert.equal(seqs[index], (seqs[index - 1] as number) + 1, `ids ${ids.join(', ')}`);
     assert.equal(client.hello.resumed, false);
-    await client.close();
+    // A client connecting now is told where it starts, so it can resume before its first event.
+    const later = await ReadingClient.open(harness);
+    assert.equal(later.hello.lastEventId, client.events.at(-1)?.id);
+    assert.equal(later.hello.runId, client.hello.runId);
+    await Promise.all([client.close(), later.close()]);
   });
 
   it('replays exactly the events a reconnecting client missed, in order, and then goes on live', async () => {
@@ -239,6 +243,9 @@ describe('daemon API: the event stream is numbered, resumable and bounded', func
     assert.deepEqual(failures, [], 'the API answered every request during the burst');
     assert.ok(answers >= 3, `the API answered throughout (${answers} rounds)`);
     assert.equal(reader.messages.filter((m) => m.event === 'overflow').length, 0, 'the client that reads is not cut off');
+    // Large events go out in slices between API requests; the reader still got each once, in order.
+    const seqs = reader.events.map((e) => seqOf(e.id));
+    assert.deepEqual(seqs, seqs.map((_, index) => (seqs[0] as number) + index), 'consecutive ids');
     const rssGrowth = rssPeak - rssBefore;
     // Without a bound the daemon would hold everything sent for every stalled client.
     assert.ok(fannedOutBytes > 2 * rssGrowth, `memory grew by ${rssGrowth} bytes while ${fannedOutBytes} bytes were fanned out`);
