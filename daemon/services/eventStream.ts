@@ -15,7 +15,7 @@ export interface EventFrame {
 
 /** One connected client, as the HTTP layer sees it. */
 export interface EventStreamSubscriber {
-  /** Bytes accepted for this client and not yet handed to the operating system. */
+  /** Bytes accepted for this client and not yet handed to the operating system (for the log). */
   readonly bufferedBytes: number;
   /** False when the client's buffer is past its high-water mark: it is congested until it drains. */
   send(frame: Buffer): boolean;
@@ -30,6 +30,8 @@ export type EventStreamStart =
 
 export interface EventStreamSubscription {
   start: EventStreamStart;
+  /** Sends the replayed frames of `start`, if any, counting them like any other. */
+  sendReplay(): void;
   /** The client's buffer emptied (the `drain` event): it is keeping up again. */
   drained(): void;
   unsubscribe(): void;
@@ -158,6 +160,10 @@ export class EventStream {
     this.#clients.add(client);
     return {
       start,
+      sendReplay: () => {
+        if (start.kind !== 'replay') return;
+        for (const frame of start.frames) if (client.open && !subscriber.send(frame.bytes)) client.congested = true;
+      },
       drained: () => {
         client.congested = false;
         client.bytesWhileCongested = 0;
@@ -176,13 +182,6 @@ export class EventStream {
 
   get clientCount(): number {
     return this.#clients.size;
-  }
-
-  /** What the stream holds now, for tests and the benchmark. */
-  stats(): { lastSeq: number; clients: number; clientBufferedBytes: number; replayEvents: number; replayBytes: number } {
-    let clientBufferedBytes = 0;
-    for (const client of this.#clients) clientBufferedBytes += client.subscriber.bufferedBytes;
-    return { lastSeq: this.#seq, clients: this.#clients.size, clientBufferedBytes, replayEvents: this.#ring.length, replayBytes: this.#ringBytes };
   }
 
   #since(lastEventId: string): EventStreamStart {

@@ -39,7 +39,7 @@ export function eventRoutes(services: DaemonServices, track: (close: () => void)
         overflowTimer.unref();
       },
     };
-    const { start, drained, unsubscribe } = services.events.subscribe(subscriber, lastEventId);
+    const { start, sendReplay, drained, unsubscribe } = services.events.subscribe(subscriber, lastEventId);
     response.on('drain', drained);
     if (start.kind === 'reload') {
       const reload: EventStreamReload = { message: start.message };
@@ -52,7 +52,7 @@ export function eventRoutes(services: DaemonServices, track: (close: () => void)
       lastEventId: services.events.lastEventId,
     };
     response.write(`event: ${eventStreamMessages.hello}\ndata: ${JSON.stringify(hello)}\n\n`);
-    if (start.kind === 'replay') for (const frame of start.frames) response.write(frame.bytes);
+    sendReplay();
     heartbeat = setInterval(() => response.write(': keep-alive\n\n'), heartbeatMs);
     const untrack = track(() => response.end());
     response.on('close', () => {
