@@ -193,6 +193,37 @@ describe('daemon API: the event stream is numbered, resumable and bounded', func
     await afterRestart.close();
   });
 
+  it('keeps replayable events within a byte bound as well as a count', async () => {
+    const small = await DaemonHarness.start({ pollIntervalMs: '1h' }, undefined, { eventStreamLimits: { replayBytes: 8 * 1024 } });
+    try {
+      const { id } = await small.registerTenant({ users: 3, userMix: noMix });
+      await small.until(async () => (await small.api<TenantView>('GET', `/v1/tenants/${id}`)).body.asOf, 20_000, 'the first sync');
+      const userId = (await small.api<{ users: Array<{ id: string }> }>('GET', `/v1/tenants/${id}/users?limit=1`)).body.users[0]?.id ?? '';
+      const all = await ReadingClient.open(small);
+      const lock = async () => {
+        await small.api('POST', `/v1/tenants/${id}/users/${userId}/lock`, {});
+        await small.api('POST', `/v1/tenants/${id}/users/${userId}/unlock`, {});
+      };
+      await lock();
+      await small.until(() => all.events.filter((e) => e.event.type === 'activity').length >= 2, 10_000, 'the first events');
+      const start = all.events.at(-1)?.id ?? '';
+      const bytesAfter = () => all.events.slice(all.events.findIndex((e) => e.id === start) + 1).reduce((sum, e) => sum + e.id.length + JSON.stringify(e.event).length + 13, 0);
+      await lock();
+      await small.until(() => all.events.filter((e) => e.event.type === 'activity').length >= 4, 10_000, 'more events');
+      assert.ok(bytesAfter() < 8 * 1024, `a small gap (${bytesAfter()} bytes)`);
+      const near = await ReadingClient.open(small, start);
+      assert.equal(near.hello.resumed, true, 'a gap within the bound is replayed');
+      await near.close();
+      while (bytesAfter() <= 8 * 1024) await lock();
+      const far = await ReadingClient.open(small, start);
+      assert.equal(far.messages[0]?.event, 'reload', 'a gap past the bound is not');
+      assert.equal(far.events.length, 0);
+      await Promise.all([far.close(), all.close()]);
+    } finally {
+      await small.stop();
+    }
+  });
+
   it('cuts off 200 clients that stop reading once each is past its bound, with memory bounded and the API answering', async () => {
     const stalled = await Promise.all(Array.from({ length: 200 }, () => stalledClient(harness)));
     const reader = await ReadingClient.open(harness);
