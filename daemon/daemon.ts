@@ -23,6 +23,7 @@ import type { DaemonServices } from './server/daemonServices';
 import { ActivityTimeline } from './services/activityTimeline';
 import { CredentialHealthService } from './services/credentialHealthService';
 import { EventStream } from './services/eventStream';
+import type { EventStreamLimits } from './services/eventStream';
 import { Poller } from './services/poller';
 import { SystemLogQuery } from './services/systemLogQuery';
 import { TenantConnections } from './services/tenantConnections';
@@ -48,6 +49,8 @@ export interface DaemonOptions {
   clock?: Clock;
   logger?: Logger;
   random?: () => number;
+  /** Bounds of the event stream's buffers; the defaults suit production. */
+  eventStreamLimits?: Partial<EventStreamLimits>;
 }
 
 /**
@@ -136,7 +139,10 @@ export class Daemon {
     const runner = new TaskRunner({ store, logger, maxConcurrent: config.maxConcurrentTasks, clock });
     runner.register(TASK_KINDS.updateAdCache.kind, updateAdCacheTask(sync));
     runner.register(TASK_KINDS.checkAccountStatus.kind, checkAccountStatusTask(health));
-    const events = new EventStream(store, views);
+    const events = new EventStream(store, views, {
+      logger: logger.child({ component: 'events' }),
+      ...(options.eventStreamLimits ? { limits: options.eventStreamLimits } : {}),
+    });
     const services: DaemonServices = {
       version: daemonVersion,
       views,

@@ -39,7 +39,8 @@ export interface DaemonConnectionOptions {
 
 /**
  * Finds the daemon through `daemon.json`, follows its event stream, and keeps the model in step: a full
- * listing each time the stream opens (changes may have been missed while it was closed), then events.
+ * listing each time the stream opens without a gapless resume (changes may have been missed while it
+ * was closed), then events.
  * It never gives up: a daemon started later from a terminal, or restarted, is picked up by itself.
  */
 export class DaemonConnection extends DisposableBase {
@@ -72,8 +73,17 @@ export class DaemonConnection extends DisposableBase {
       }),
     );
     this.register(this.#stream.onDidReceive((event) => this.#model.applyEvent(event)));
-    // A failed listing is logged in #readSnapshot; the next open tries again.
-    this.register(this.#stream.onDidOpen(() => void this.reload().catch(() => undefined)));
+    this.register(
+      this.#stream.onDidOpen((opened) => {
+        // The daemon replays what was missed after a gapless resume; anything else is read in full.
+        if (opened.resumed && this.#everConnected && opened.version !== undefined) {
+          this.#model.setConnection({ kind: 'connected', version: opened.version });
+          return;
+        }
+        // A failed listing is logged in #readSnapshot; the next open tries again.
+        void this.reload().catch(() => undefined);
+      }),
+    );
     this.register(
       this.#stream.onDidChangeState((state) => {
         if (state.state === 'waiting') {

@@ -2,6 +2,8 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import { request } from 'node:http';
 import type { DaemonEndpointFile, DaemonEvent } from '../../protocol/daemonApi';
 import { apiVersion } from '../../protocol/daemonApi';
+import type { EventStreamHello, EventStreamOverflow, EventStreamReload } from '../../protocol/eventStream';
+import { eventStreamMessages } from '../../protocol/eventStream';
 import { DisposableBase } from '../common/disposableBase';
 import { Emitter } from '../common/emitter';
 import type { Logger } from '../common/logger';
@@ -19,6 +21,16 @@ export type EventStreamState =
   | { state: 'open' }
   | { state: 'waiting'; attempt: number; retryAt: number; reason: string };
 
+export interface EventStreamOpened {
+  /**
+   * True when the daemon replays every event missed since the last one received (they follow), so the
+   * model is whole without reading it again; false on a first connect, or when the daemon said to reload.
+   */
+  resumed: boolean;
+  /** The daemon's version, from its hello. */
+  version: string | undefined;
+}
+
 export interface DaemonEventStreamOptions {
   /** Read before every attempt: a restarted daemon has a new port and token in `daemon.json`. */
   endpoint: () => Promise<Pick<DaemonEndpointFile, 'url' | 'token'> | undefined>;
@@ -31,14 +43,15 @@ export interface DaemonEventStreamOptions {
 /**
  * `GET /v1/events`, kept open: every message is a DaemonEvent; `event: hello` says the stream is live.
  * When the stream ends or cannot be opened it tries again with backoff until stopped, and says so through
- * `onDidChangeState` so the views can show that they are not live.
+ * `onDidChangeState` so the views can show that they are not live. A reconnect sends the id of the last
+ * event received, so the daemon replays what was missed, or says to reload when it cannot.
  */
 export class DaemonEventStream extends DisposableBase {
   readonly #options: Required<Omit<DaemonEventStreamOptions, 'endpoint'>> & Pick<DaemonEventStreamOptions, 'endpoint'>;
   readonly #onDidReceive = this.register(new Emitter<DaemonEvent>());
   readonly onDidReceive = this.#onDidReceive.event;
-  readonly #onDidOpen = this.register(new Emitter<void>());
-  /** The stream is live: events from now on arrive. Fired again after every reconnect. */
+  readonly #onDidOpen = this.register(new Emitter<EventStreamOpened>());
+  /** The stream is live: events from now on arrive. Fired again after every reconnect; see `resumed`. */
   readonly onDidOpen = this.#onDidOpen.event;
   readonly #onDidChangeState = this.register(new Emitter<EventStreamState>());
   readonly onDidChangeState = this.#onDidChangeState.event;
@@ -49,6 +62,8 @@ export class DaemonEventStream extends DisposableBase {
   #retryTimer: TimerHandle | undefined;
   // Bumped on every start/stop so callbacks of an abandoned connection do nothing.
   #generation = 0;
+  // The id of the last event delivered, sent as Last-Event-ID on reconnect; kept across retries only.
+  #lastEventId: string | undefined;
 
   constructor(options: DaemonEventStreamOptions) {
     super();
@@ -66,11 +81,13 @@ export class DaemonEventStream extends DisposableBase {
     return this.#state;
   }
 
-  /** Connects now (again, if it was waiting), with the backoff reset. */
+  /** Connects now (again, if it was waiting), with the backoff reset, as a fresh client. */
   start(): void {
     if (this.isDisposed) return;
     this.#abandon();
     this.#attempt = 0;
+    // Whoever starts the stream reads the model anew (it may have been cleared): no resume.
+    this.#lastEventId = undefined;
     void this.#connect(this.#generation);
   }
 
@@ -104,16 +121,26 @@ export class DaemonEventStream extends DisposableBase {
     const url = new URL(`/${apiVersion}/events`, endpoint.url);
     const parser = new SseParser();
     let opened = false;
-    const open = (): void => {
+    const resumeFrom = this.#lastEventId;
+    const open = (hello: Partial<EventStreamHello>): void => {
       if (opened || generation !== this.#generation) return;
       opened = true;
       this.#attempt = 0;
+      const resumed = resumeFrom !== undefined && hello.resumed === true;
+      // Whatever follows a fresh start comes after the daemon's newest event: resume from there.
+      if (!resumed && typeof hello.lastEventId === 'string') this.#lastEventId = hello.lastEventId;
+      if (resumeFrom !== undefined) this.#options.logger.info(resumed ? `event stream: resumed after ${resumeFrom}` : 'event stream: could not resume; reading everything again');
       this.#setState({ state: 'open' });
-      this.#onDidOpen.fire();
+      this.#onDidOpen.fire({ resumed, version: typeof hello.version === 'string' ? hello.version : undefined });
     };
     const outgoing = request(url, {
       method: 'GET',
-      headers: { accept: 'text/event-stream', authorization: `Bearer ${endpoint.token}`, 'cache-control': 'no-cache' },
+      headers: {
+        accept: 'text/event-stream',
+        authorization: `Bearer ${endpoint.token}`,
+        'cache-control': 'no-cache',
+        ...(resumeFrom !== undefined ? { 'last-event-id': resumeFrom } : {}),
+      },
     });
     this.#request = outgoing;
     outgoing.on('socket', (socket) => socket.setKeepAlive(true, 30_000));
@@ -133,18 +160,31 @@ export class DaemonEventStream extends DisposableBase {
       response.on('data', (chunk: string) => {
         if (generation !== this.#generation) return;
         for (const message of parser.feed(chunk)) {
-          if (message.event === 'hello') {
-            open();
+          if (generation !== this.#generation) return;
+          if (message.event === eventStreamMessages.hello) {
+            open(parseObject<EventStreamHello>(message.data));
+            continue;
+          }
+          if (message.event === eventStreamMessages.reload) {
+            this.#lastEventId = undefined;
+            this.#options.logger.info(`event stream: the daemon cannot replay what was missed: ${String(parseObject<EventStreamReload>(message.data).message)}`);
+            continue;
+          }
+          if (message.event === eventStreamMessages.overflow) {
+            this.#options.logger.warn(`event stream: ${String(parseObject<EventStreamOverflow>(message.data).message)}`);
             continue;
           }
           if (message.event !== 'message') continue;
           const event = parseDaemonEvent(message.data);
           if (!event) {
             this.#options.logger.debug(`event stream: ignored a message it does not understand (${message.data.slice(0, 80)})`);
+            if (message.id !== undefined) this.#lastEventId = message.id;
             continue;
           }
-          open();
+          open({});
           this.#onDidReceive.fire(event);
+          // Recorded once applied: a reconnect resumes after the last event the model has.
+          if (message.id !== undefined) this.#lastEventId = message.id;
         }
       });
       response.on('end', () => this.#retry(generation, 'the daemon closed the event stream'));
@@ -175,5 +215,15 @@ export class DaemonEventStream extends DisposableBase {
   #setState(state: EventStreamState): void {
     this.#state = state;
     this.#onDidChangeState.fire(state);
+  }
+}
+
+/** The JSON object in a framing message's data, or an empty one: a malformed hello still opens. */
+function parseObject<T extends object>(data: string): Partial<T> {
+  try {
+    const value: unknown = JSON.parse(data);
+    return typeof value === 'object' && value !== null ? (value as Partial<T>) : {};
+  } catch {
+    return {};
   }
 }

@@ -24,9 +24,12 @@ export class SseParser {
       this.#pendingCr = false;
       if (text.startsWith('\n')) text = text.slice(1);
     }
+    // What is kept from earlier chunks holds no line end: scan only the new text, or a large event
+    // (a first sync's users) arriving in many chunks would be scanned once per chunk.
+    const scanFrom = this.#buffer.length;
     this.#buffer += text;
     let start = 0;
-    for (let index = 0; index < this.#buffer.length; index++) {
+    for (let index = scanFrom; index < this.#buffer.length; index++) {
       const character = this.#buffer[index];
       if (character !== '\n' && character !== '\r') continue;
       const line = this.#buffer.slice(start, index);

@@ -1,7 +1,9 @@
 // Daemon capacity: 100 tenants × 2,500 users kept true by one daemon. Prints the time of the first full
 // sync of every tenant, of a quiet poll round, how soon an outside re-enable shows, the daemon's memory,
-// and what a quiet round costs on disk. Run with `npm run bench`; prints figures, asserts nothing.
+// what a quiet round costs on disk, and how the API answers while one large event goes to 200 clients
+// that never read. Run with `npm run bench`; prints figures, asserts nothing.
 import { spawn } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +45,12 @@ async function main(): Promise<void> {
       env: {},
       overrides: { dataDir: join(dir, 'daemon'), authorityHost: state.url, graphBaseUrl: `${state.url}/v1.0`, caFile: state.caPath, pollIntervalMs: pollInterval, logLevel: 'warn' },
     });
-    daemon = await Daemon.start({ config, logger: createLogger({ level: 'warn', write: (line) => process.stderr.write(`${line}\n`) }) });
+    let cutOff = 0;
+    const write = (line: string): void => {
+      if (line.includes('disconnected an event stream client that fell behind')) cutOff++;
+      else process.stderr.write(`${line}\n`);
+    };
+    daemon = await Daemon.start({ config, logger: createLogger({ level: 'warn', write }) });
     const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
       const response = await fetch(`${daemon?.url}${path}`, {
         method,
@@ -98,6 +105,49 @@ async function main(): Promise<void> {
       await sleep(50);
     }
     console.log(`outside re-enable until the lock clears                ${seconds(outside)} (poll interval ${pollInterval})`);
+
+    // 200 event-stream clients that stop reading after the hello, then one tenant's first sync: a
+    // single users event of every user, sent to all of them while the API is asked for its health.
+    const stalled: Socket[] = await Promise.all(
+      Array.from({ length: Number(process.env.BENCH_EVENT_CLIENTS ?? 200) }, () => new Promise<Socket>((resolve) => {
+        const socket = connect(daemon?.port ?? 0, '127.0.0.1');
+        socket.on('error', () => undefined);
+        socket.once('data', () => {
+          socket.pause();
+          resolve(socket);
+        });
+        socket.write(`GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1:${daemon?.port}\r\nAuthorization: Bearer ${daemon?.token}\r\n\r\n`);
+      })),
+    );
+    const bigUsers = Number(process.env.BENCH_EVENT_USERS ?? 10_000);
+    const created = (await (await fetch(`${state.url}/_sim/tenants`, { method: 'POST', dispatcher: ca, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ users: bigUsers, app: {} }) })).json()) as { id: string; app: { appId: string; secret: string } };
+    global.gc?.();
+    const rssBefore = process.memoryUsage().rss;
+    let rssPeak = rssBefore;
+    let slowest = 0;
+    let asked = 0;
+    let fanningOut = true;
+    const asking = (async () => {
+      while (fanningOut) {
+        const started = Date.now();
+        await api('GET', '/v1/health');
+        slowest = Math.max(slowest, Date.now() - started);
+        asked++;
+        rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+        await sleep(10);
+      }
+    })();
+    const big = (await api<{ id: string }>('POST', '/v1/tenants', { tenant: created.id, appId: created.app.appId, credential: { kind: 'secret', clientSecret: created.app.secret } })).id;
+    for (;;) {
+      const view = await api<TenantView>('GET', `/v1/tenants/${big}`);
+      if (view.asOf !== null && view.counts.total === bigUsers) break;
+      await sleep(100);
+    }
+    await sleep(1_000);
+    fanningOut = false;
+    await asking;
+    console.log(`a ${bigUsers}-user first sync to ${stalled.length} stalled streams   health answered ${asked} times, slowest ${slowest} ms; rss +${mib(rssPeak - rssBefore)}; ${cutOff} cut off`);
+    for (const socket of stalled) socket.destroy();
     await ca.close();
   } finally {
     await daemon?.stop();

@@ -5,12 +5,15 @@ import type { ApiError } from '../../protocol/daemonApi';
 import type { Clock } from '../../daemon/clock';
 import type { ManualClock } from './manualClock';
 import { loadConfig, type ConfigOverrides } from '../../daemon/config';
-import { Daemon } from '../../daemon/daemon';
+import { Daemon, type DaemonOptions } from '../../daemon/daemon';
 import { createLogger } from '../../daemon/logging/logger';
 import { SimHarness, type CreatedTenant } from './simHarness';
 import { tempDataDir } from './tempDataDir';
 
 export type SimTenant = CreatedTenant & { app: { appId: string; secret: string } };
+
+/** Daemon options that are not settings, such as the event stream's bounds. */
+export type ExtraDaemonOptions = Pick<DaemonOptions, 'eventStreamLimits'>;
 
 export interface ApiAnswer<T> {
   status: number;
@@ -33,16 +36,17 @@ export class DaemonHarness {
     public daemon: Daemon,
     private readonly settings: ConfigOverrides,
     private readonly clock: Clock | undefined,
+    private readonly extra: ExtraDaemonOptions,
   ) {}
 
-  static async start(settings: ConfigOverrides = {}, clock?: Clock): Promise<DaemonHarness> {
+  static async start(settings: ConfigOverrides = {}, clock?: Clock, extra: ExtraDaemonOptions = {}): Promise<DaemonHarness> {
     const sim = await SimHarness.start();
     const { dir, cleanup } = await tempDataDir('m365-daemon');
     const caFile = join(dir, 'sim-ca.pem');
     await writeFile(caFile, sim.sim.caPem);
     const lines: string[] = [];
-    const daemon = await DaemonHarness.startDaemon(sim, dir, caFile, settings, clock, lines);
-    return new DaemonHarness(lines, sim, dir, caFile, cleanup, daemon, settings, clock);
+    const daemon = await DaemonHarness.startDaemon(sim, dir, caFile, settings, clock, lines, extra);
+    return new DaemonHarness(lines, sim, dir, caFile, cleanup, daemon, settings, clock, extra);
   }
 
   static configFor(sim: SimHarness, dataDir: string, caFile: string, settings: ConfigOverrides) {
@@ -67,16 +71,17 @@ export class DaemonHarness {
     settings: ConfigOverrides,
     clock: Clock | undefined,
     lines: string[],
+    extra: ExtraDaemonOptions,
   ): Promise<Daemon> {
     const config = DaemonHarness.configFor(sim, dataDir, caFile, settings);
     const logger = createLogger({ write: (line) => lines.push(line), level: 'debug', ...(clock ? { clock } : {}) });
-    return Daemon.start({ config, logger, ...(clock ? { clock } : {}), random: () => 0.5 });
+    return Daemon.start({ config, logger, ...(clock ? { clock } : {}), random: () => 0.5, ...extra });
   }
 
   /** Stops the daemon cleanly and starts a new one on the same data directory. */
   async restart(): Promise<void> {
     await this.daemon.stop();
-    this.daemon = await DaemonHarness.startDaemon(this.sim, this.dataDir, this.caFile, this.settings, this.clock, this.logLines);
+    this.daemon = await DaemonHarness.startDaemon(this.sim, this.dataDir, this.caFile, this.settings, this.clock, this.logLines, this.extra);
   }
 
   async stop(): Promise<void> {

@@ -1,29 +1,63 @@
 import { Router } from 'express';
+import type { EventStreamHello, EventStreamReload } from '../../../protocol/eventStream';
+import { eventStreamMessages } from '../../../protocol/eventStream';
+import type { EventStreamSubscriber } from '../../services/eventStream';
 import type { DaemonServices } from '../daemonServices';
 
 const heartbeatMs = 15_000;
+// A client cut off for falling behind gets this long to read the reason before its socket is dropped.
+const overflowGraceMs = 5_000;
+const maxLastEventIdLength = 64;
 
 /**
- * `GET /v1/events`: Server-Sent Events, one JSON `DaemonEvent` per message, so clients follow changes
- * instead of polling. A comment line every 15 s keeps proxies and idle timeouts from closing it.
+ * `GET /v1/events`: Server-Sent Events, one JSON `DaemonEvent` per message with an `id:`, so clients
+ * follow changes instead of polling. A client that reconnects with `Last-Event-ID` gets what it missed,
+ * or `event: reload`. A comment line every 15 s keeps proxies and idle timeouts from closing it.
  */
 export function eventRoutes(services: DaemonServices, track: (close: () => void) => () => void): Router {
   const router = Router();
   router.get('/events', (request, response) => {
+    const given = request.headers['last-event-id'];
+    const lastEventId = typeof given === 'string' && given !== '' ? given.slice(0, maxLastEventIdLength + 1) : undefined;
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    response.write(`event: hello\ndata: ${JSON.stringify({ version: services.version })}\n\n`);
-    const unsubscribe = services.events.subscribe((event) => {
-      response.write(`data: ${JSON.stringify(event)}\n\n`);
-    });
-    const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), heartbeatMs);
+    let overflowTimer: NodeJS.Timeout | undefined;
+    let heartbeat: NodeJS.Timeout | undefined;
+    const subscriber: EventStreamSubscriber = {
+      get bufferedBytes() {
+        return response.writableLength;
+      },
+      send: (frame) => response.write(frame),
+      overflow: (frame) => {
+        clearInterval(heartbeat);
+        response.end(frame);
+        overflowTimer = setTimeout(() => response.destroy(), overflowGraceMs);
+        overflowTimer.unref();
+      },
+    };
+    const { start, sendReplay, drained, unsubscribe } = services.events.subscribe(subscriber, lastEventId);
+    response.on('drain', drained);
+    if (start.kind === 'reload') {
+      const reload: EventStreamReload = { message: start.message };
+      response.write(`event: ${eventStreamMessages.reload}\ndata: ${JSON.stringify(reload)}\n\n`);
+    }
+    const hello: EventStreamHello = {
+      version: services.version,
+      runId: services.events.runId,
+      resumed: start.kind === 'replay',
+      lastEventId: services.events.lastEventId,
+    };
+    response.write(`event: ${eventStreamMessages.hello}\ndata: ${JSON.stringify(hello)}\n\n`);
+    sendReplay();
+    heartbeat = setInterval(() => response.write(': keep-alive\n\n'), heartbeatMs);
     const untrack = track(() => response.end());
-    request.on('close', () => {
+    response.on('close', () => {
       clearInterval(heartbeat);
+      clearTimeout(overflowTimer);
       unsubscribe();
       untrack();
     });

@@ -26,6 +26,15 @@ describe('extension daemon client: the event stream format', () => {
     }
   });
 
+  it('reassembles a large event delivered in many chunks, with its id', () => {
+    const data = JSON.stringify({ type: 'users', tenantId: 't', users: Array.from({ length: 5_000 }, (_, n) => ({ id: `user-${n}` })), removedUserIds: [] });
+    const text = `id: abcdef012345-7\ndata: ${data}\n\n`;
+    const parser = new SseParser();
+    const messages = [];
+    for (let offset = 0; offset < text.length; offset += 1_000) messages.push(...parser.feed(text.slice(offset, offset + 1_000)));
+    assert.deepEqual(messages, [{ event: 'message', data, id: 'abcdef012345-7' }]);
+  });
+
   it('skips comments (heartbeats) and messages without data', () => {
     const parser = new SseParser();
     assert.deepEqual(parser.feed(': keep-alive\n\nevent: ping\n\n'), []);
