@@ -127,6 +127,11 @@ describe('daemon architecture: routes → services → store, each part apart', 
     assertRule('protocol');
   });
 
+  it('has no barrel index files in the daemon or protocol/, which ESLint cannot see', () => {
+    const barrels = [...sourceFiles('daemon'), ...sourceFiles('protocol')].filter((file) => /(^|\/)index\.(ts|mts|mjs|cjs)$/.test(file));
+    assert.deepEqual(barrels, []);
+  });
+
   it('loads every daemon module under plain Node', async () => {
     for (const file of sourceFiles('daemon')) {
       // The entry point starts a daemon when loaded; it is run as a process below instead.
