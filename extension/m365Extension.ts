@@ -92,10 +92,13 @@ export class M365Extension extends DisposableBase {
     this.register(this.#model.onDidDisconnectTenant((tenant) => alerts.disconnected(tenant)));
     this.register(this.#model.onDidChangeTenants(() => this.#model.tenants().forEach((tenant) => alerts.seen(tenant))));
     this.register(
-      alerts.onDidAlert(async (alert) => {
+      alerts.onDidAlert((alert) => {
         this.#logger.warn(alert.message);
-        const choice = await vscode.window.showErrorMessage(alert.message, 'Show Credential Health');
-        if (choice) await vscode.commands.executeCommand(COMMANDS.showCredentialHealth.id);
+        // The emitter drops a listener's promise, so a failure here must be caught here.
+        vscode.window
+          .showErrorMessage(alert.message, 'Show Credential Health')
+          .then((choice) => (choice ? vscode.commands.executeCommand(COMMANDS.showCredentialHealth.id) : undefined))
+          .then(undefined, (error: unknown) => this.#logger.error(`Could not open credential health: ${error instanceof Error ? error.message : String(error)}`));
       }),
     );
 

@@ -73,7 +73,7 @@ export class CredentialHealthService {
   /** The operator's re-check: checks now and answers the tenant as it stands after the check. */
   async recheck(tenantId: string): Promise<StoredTenant> {
     await this.check(tenantId);
-    return await this.store.requireTenant(tenantId);
+    return this.store.requireTenant(tenantId);
   }
 
   async checkAll(): Promise<void> {

@@ -32,10 +32,10 @@ export type EventStreamStart =
 export interface EventStreamSubscription {
   start: EventStreamStart;
   /** Sends the replayed frames of `start`, if any, counting them like any other. */
-  sendReplay(): void;
+  sendReplay: () => void;
   /** The client's buffer emptied (the `drain` event): it is keeping up again. */
-  drained(): void;
-  unsubscribe(): void;
+  drained: () => void;
+  unsubscribe: () => void;
 }
 
 export interface EventStreamLimits {

@@ -16,7 +16,7 @@ export class SystemLogQuery {
   constructor(private readonly store: Store) {}
 
   async entries(filter: SystemLogFilter): Promise<SystemLogEntry[]> {
-    return await this.store.querySystemLog({
+    return this.store.querySystemLog({
       ...(filter.taskId !== undefined ? { taskId: filter.taskId } : {}),
       ...(filter.tenantId !== undefined ? { tenantId: filter.tenantId } : {}),
       ...(filter.level ? { level: filter.level } : {}),

@@ -23,12 +23,12 @@ export class TenantQueries {
   constructor(private readonly store: Store) {}
 
   async list(): Promise<StoredTenant[]> {
-    return await this.store.listTenants();
+    return this.store.listTenants();
   }
 
   /** The tenant, or TENANT_NOT_FOUND. */
   async get(tenantId: string): Promise<StoredTenant> {
-    return await this.store.requireTenant(tenantId);
+    return this.store.requireTenant(tenantId);
   }
 
   /** Locked users first, then disabled ones, then the rest. */

@@ -59,7 +59,7 @@ export class TenantRegistry {
     }
     await this.health.check(tenant.id);
     this.poller.syncSoon(tenant.id);
-    return await this.store.requireTenant(tenant.id);
+    return this.store.requireTenant(tenant.id);
   }
 
   async rotate(tenantId: string, input: CredentialInput, by: string): Promise<StoredTenant> {
@@ -72,7 +72,7 @@ export class TenantRegistry {
     // New credentials that work: sync now, so the answer already says whether the tenant is back.
     if (health.canGetToken) await this.sync.sync(tenant.id, { source: 'task' });
     else this.poller.syncSoon(tenant.id);
-    return await this.store.requireTenant(tenant.id);
+    return this.store.requireTenant(tenant.id);
   }
 
   async remove(tenantId: string, by: string): Promise<void> {

@@ -66,7 +66,7 @@ async function tryCreate(path: string, content: string): Promise<boolean> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return false;
-    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS') return createExclusive(path, content);
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS') return await createExclusive(path, content);
     throw error;
   } finally {
     await unlink(temp).catch(() => undefined);

@@ -44,7 +44,7 @@ export class CredentialHealthPanel extends DisposableBase {
         deserializeWebviewPanel: async (panel) => this.#adopt(panel),
       }),
     );
-    this.register({ dispose: () => this.#panel?.dispose() });
+    this.register({ dispose: () => void this.#panel?.dispose() });
   }
 
   show(): void {

@@ -23,7 +23,7 @@ export const hostileDisplayNames = [
   '"><svg onload=alert(document.domain)>',
   "'; DROP TABLE users; --",
   '{{constructor.constructor("alert(1)")()}}',
-  '${7*7} `whoami`',
+  '${7*7} `whoami`', // eslint-disable-line no-template-curly-in-string -- a template injection, literal on purpose
   'Admin\u202Egnp.exe',
   '[click me](command:workbench.action.terminal.new)',
 ];

@@ -2,7 +2,7 @@ import type { SimUser, UserProperty } from '../directory/simTenant';
 import { json, type SimRequest, type SimResponse } from '../http/simExchange';
 import { readUserRoles, requireAnyRole, type GraphCaller } from './graphCaller';
 import type { GraphContext } from './graphContext';
-import { badRequest, GraphFailure, unsupportedQuery } from './graphFailure';
+import { GraphFailure, unsupportedQuery } from './graphFailure';
 import { contextUrl, defaultUserProperties, parseSelect, projectUser } from './userProjection';
 
 /** Graph caps directory-object delta pages at 200, whatever `odata.maxpagesize` asks. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { GraphError } from '@microsoft/microsoft-graph-client';
+import type { GraphError } from '@microsoft/microsoft-graph-client';
 import { fetch } from 'undici';
 import { SimHarness } from '../support/simHarness';
 

@@ -1,4 +1,4 @@
-import { Agent, fetch } from 'undici';
+import { type Agent, fetch } from 'undici';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { createHttpDispatcher } from '../../daemon/microsoft/httpDispatcher';
 import type { MicrosoftEndpoints } from '../../daemon/microsoft/microsoftEndpoints';

@@ -26,7 +26,8 @@ export function eventRoutes(services: DaemonServices, track: (close: () => void)
       'x-accel-buffering': 'no',
     });
     let overflowTimer: NodeJS.Timeout | undefined;
-    let heartbeat: NodeJS.Timeout | undefined;
+    // The first keep-alive is due long after the hello below is written.
+    const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), heartbeatMs);
     const subscriber: EventStreamSubscriber = {
       get bufferedBytes() {
         return response.writableLength;
@@ -53,7 +54,6 @@ export function eventRoutes(services: DaemonServices, track: (close: () => void)
     };
     response.write(`event: ${eventStreamMessages.hello}\ndata: ${JSON.stringify(hello)}\n\n`);
     sendReplay();
-    heartbeat = setInterval(() => response.write(': keep-alive\n\n'), heartbeatMs);
     const untrack = track(() => response.end());
     response.on('close', () => {
       clearInterval(heartbeat);

@@ -32,7 +32,7 @@ describe('services: poller failures', () => {
       jitterRatio: 0,
       statusTickMs: 60 * 60_000,
     });
-    poller.start();
+    await poller.start();
     // A closed store refuses the poll's task: a failure no sync outcome accounts for.
     await parts.store.close();
     await clock.advanceAsync(1_000);

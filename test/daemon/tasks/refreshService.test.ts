@@ -37,7 +37,7 @@ describe('tasks: refresh', () => {
   });
 
   async function refreshTasks() {
-    return await store.listTasks({ includeAutomated: true, tenantId: tenant.id });
+    return store.listTasks({ includeAutomated: true, tenantId: tenant.id });
   }
 
   async function refreshActivities() {

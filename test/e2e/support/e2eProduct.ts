@@ -140,7 +140,7 @@ const extensionHostLogFiles = /\/exthost\d*\/(remote)?exthost\.log$/;
  */
 function descendants(pid: number): number[] {
   const parents = new Map<number, number[]>();
-  let entries: string[] = [];
+  let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
@@ -148,7 +148,7 @@ function descendants(pid: number): number[] {
   }
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
-    let stat = '';
+    let stat: string;
     try {
       stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
     } catch {

@@ -15,7 +15,7 @@ export async function waitFor<T>(what: string, read: () => Promise<T>, accept: (
   const timeoutMs = options.timeoutMs ?? 15_000;
   const intervalMs = options.intervalMs ?? 100;
   const deadline = Date.now() + timeoutMs;
-  let seen = 'nothing yet';
+  let seen: string;
   for (;;) {
     try {
       const value = await read();

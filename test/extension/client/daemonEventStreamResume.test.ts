@@ -114,9 +114,9 @@ describe('extension daemon client: the event stream resumes where it left off', 
     const [first, second] = users;
     assert.ok(first && second);
     const lines: string[] = [];
-    let connection: DaemonConnection | undefined;
-    const model = new StatusModel({ users: { listUsers: (tenantId, query) => (connection as DaemonConnection).client.listUsers(tenantId, query) }, pageSize: 200 });
-    connection = new DaemonConnection(model, {
+    // The model reads users through the connection made just below, only once it is running.
+    const model: StatusModel = new StatusModel({ users: { listUsers: (tenantId, query) => connection.client.listUsers(tenantId, query) }, pageSize: 200 });
+    const connection: DaemonConnection = new DaemonConnection(model, {
       dataDirectory: () => harness.dataDir,
       includeAutomatedTasks: () => false,
       backoff: { initialMs: 1_000, maxMs: 1_000 },
