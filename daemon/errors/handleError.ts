@@ -114,11 +114,16 @@ function record(error: unknown, result: HandledError, context: ErrorContext, sin
   });
 }
 
-/** Expected failures from our code, zod and Express's body parser; undefined for anything else. */
+/** Expected failures from our code, zod, and Express's body parser and router; undefined for anything else. */
 export function toAppError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
   if (error instanceof ZodError) return fromZod(error);
   if (isHttpError(error)) return fromHttpError(error);
+  // Express's router could not percent-decode a path parameter. The raw value is the caller's, so it is
+  // not echoed back.
+  if (error instanceof URIError) {
+    return new AppError({ status: 400, code: 'BAD_REQUEST', message: 'A part of the request path is not valid percent-encoding.', cause: error });
+  }
   return undefined;
 }
 

@@ -52,19 +52,6 @@ const rules: Record<RuleName, ImportRule> = {
   protocol: { applies: (file) => within(file, 'protocol'), forbidden: ['daemon', 'extension', 'sim', 'webview'] },
 };
 
-/**
- * Imports that break a rule today and are being removed: the store is being taken out of what the
- * server is handed. Each entry is "file imports forbidden". A listed import that no longer exists fails
- * the test as well, so remove entries as they are fixed; empty lists stay as the rule's statement.
- */
-const knownOffenders: Record<RuleName, readonly string[]> = {
-  lowdb: [],
-  server: ['daemon/server/daemonServices.ts imports daemon/store'],
-  daemon: [],
-  sim: [],
-  protocol: [],
-};
-
 function offences(rule: ImportRule): string[] {
   const found = new Set<string>();
   for (const file of everyFolder.flatMap(sourceFiles).filter(rule.applies)) {
@@ -77,11 +64,7 @@ function offences(rule: ImportRule): string[] {
 
 function assertRule(name: RuleName): void {
   const found = offences(rules[name]);
-  const known = [...knownOffenders[name]].sort();
-  const added = found.filter((offence) => !known.includes(offence));
-  const gone = known.filter((offence) => !found.includes(offence));
-  assert.deepEqual(added, [], `imports that break the rule: ${added.join('; ')}`);
-  assert.deepEqual(gone, [], `fixed, so remove from knownOffenders.${name}: ${gone.join('; ')}`);
+  assert.deepEqual(found, [], `imports that break the rule: ${found.join('; ')}`);
 }
 
 describe('daemon architecture: routes → services → store, each part apart', () => {

@@ -177,6 +177,18 @@ describe('daemon API: request shape (content type, bodies, identifiers) on every
     }
   });
 
+  it('answers 400, not a server error, for a path whose percent-encoding is malformed, on every route with an id', async () => {
+    const malformed = '%E0%A4%A';
+    for (const shape of API_ROUTE_SHAPES.filter((s) => s.path.includes(':id') || s.path.includes(':userId'))) {
+      for (const path of [shape.path.replace(':id', malformed).replace(':userId', userId), shape.path.replace(':id', tenantId).replace(':userId', malformed)]) {
+        if (path === shape.path.replace(':id', tenantId).replace(':userId', userId)) continue;
+        const answer = await send(harness, shape.method, path, shape.body === 'json' ? { body: '{}', headers: { 'content-type': 'application/json' } } : {});
+        assert.ok(answer.status === 400 || answer.status === 404, `${shape.method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
+        assert.ok(!JSON.stringify(answer.body).includes(malformed), 'the malformed value is not echoed');
+      }
+    }
+  });
+
   it('bounds every field of a tenant registration and rotation, naming the field', async () => {
     const before = await snapshot();
     const valid = { tenant: 'contoso.onmicrosoft.com', appId: '6e0b3c8a-1f59-4d43-9d1e-2b7f1c3a9e11', credential: { kind: 'secret', clientSecret: 'x' } };

@@ -52,20 +52,20 @@ describe('daemon log: rotation by size, and repeated refusals counted', () => {
     const lines: Array<Record<string, unknown>> = [];
     let now = 1_000_000;
     const logger = throttleRefusals(createLogger({ write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) }), { clock: { now: () => now }, windowMs: 60_000 });
-    for (let n = 0; n < 20_000; n++) logger.warn('A valid bearer token is required', refusal(401, 'unauthorized', `GET /v1/tenants/${n}`));
+    for (let n = 0; n < 20_000; n++) logger.warn('A valid bearer token is required', refusal(401, 'UNAUTHORIZED', `GET /v1/tenants/${n}`));
     logger.warn('Invalid value for "appId"', refusal(400, 'VALIDATION_FAILED', 'POST /v1/tenants'));
     logger.warn('lock refused by Graph', { code: 'X', status: 403, source: 'action' });
     logger.info('not a refusal', { source: 'http', status: 401 });
     assert.equal(lines.length, 4, 'one line per kind, and everything else as it was');
     now += 60_000;
-    logger.warn('A valid bearer token is required', refusal(401, 'unauthorized', 'GET /v1/tenants'));
+    logger.warn('A valid bearer token is required', refusal(401, 'UNAUTHORIZED', 'GET /v1/tenants'));
     const summary = lines.find((line) => String(line.msg).startsWith('refused'));
     assert.equal(summary?.msg, 'refused 19,999 more requests like this in the last 60 s');
     assert.equal(summary?.refusedMore, 19_999);
-    assert.equal(summary?.code, 'unauthorized');
+    assert.equal(summary?.code, 'UNAUTHORIZED');
     assert.equal(lines.length, 6, 'the summary, then the first refusal of the new window');
     assert.equal(lines.filter((line) => String(line.msg).startsWith('refused')).length, 1, 'a kind refused once reports no count');
-    logger.warn('A valid bearer token is required', refusal(401, 'unauthorized', 'GET /v1/tenants'));
+    logger.warn('A valid bearer token is required', refusal(401, 'UNAUTHORIZED', 'GET /v1/tenants'));
     now += 5_000;
     logger.flush();
     assert.equal(lines.at(-1)?.msg, 'refused 1 more request like this in the last 5 s');
@@ -74,7 +74,7 @@ describe('daemon log: rotation by size, and repeated refusals counted', () => {
   it('bounds the kinds it tracks, so varied refusals cannot grow its memory', () => {
     const lines: string[] = [];
     const logger = throttleRefusals(createLogger({ write: (line) => lines.push(line) }), { clock: { now: () => 0 }, maxKinds: 8 });
-    for (let n = 0; n < 1000; n++) logger.warn('no route', refusal(404, 'not_found', `GET /v${n}/x`));
+    for (let n = 0; n < 1000; n++) logger.warn('no route', refusal(404, 'NOT_FOUND', `GET /v${n}/x`));
     assert.equal(lines.length, 9, 'eight kinds and one shared count');
     logger.flush();
     assert.match(lines.at(-1) ?? '', /refused 991 more requests like this/);

@@ -83,7 +83,7 @@ describe('daemon log under a flood of refused requests', function () {
     const lines = (await readFile(join(dataDir, 'daemon.log'), 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
     // Every refusal is accounted for: logged in full as the first of its window, or counted in a report.
     const windows = Math.ceil((Date.now() - floodStarted) / 60_000);
-    for (const code of ['unauthorized', 'cross_origin']) {
+    for (const code of ['UNAUTHORIZED', 'CROSS_ORIGIN']) {
       const ofCode = lines.filter((line) => line.code === code);
       const reports = ofCode.filter((line) => typeof line.refusedMore === 'number');
       const inFull = ofCode.length - reports.length;
