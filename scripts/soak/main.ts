@@ -1,4 +1,4 @@
-// The soak suite, long form: `npm run soak -- --minutes 10 --kills 50 [--strict]`. Not in CI (a short form runs
+// The soak suite, long form: `npm run soak -- --minutes 10 --kills 50`. Not in CI (a short form runs
 // there as test/soak/soak.test.ts). Prints what it ran and exits non-zero on any lost acknowledged action,
 // any divergence once faults stop, or any 5xx.
 import { parseArgs } from 'node:util';
@@ -12,7 +12,6 @@ const { values } = parseArgs({
     tenants: { type: 'string', default: '3' },
     users: { type: 'string', default: '300' },
     seed: { type: 'string', default: '7' },
-    strict: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -36,7 +35,6 @@ const report = await runSoak({
   slowClients: 20,
   convergeTimeoutMs: 120_000,
   seed: positive('seed', values.seed, true),
-  strict: values.strict,
   log: (line) => process.stdout.write(`soak: ${line}\n`),
 });
 process.stdout.write(`${formatSoakReport(report)}\n`);

@@ -16,8 +16,6 @@ export interface SoakOptions {
   slowClients: number;
   convergeTimeoutMs: number;
   seed: number;
-  /** Count known issues as failures too (once their fixes have landed). */
-  strict?: boolean;
   /** Progress lines, for the long form. */
   log?: (line: string) => void;
 }
@@ -66,7 +64,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const chaos5xx = Object.entries(chaos.statuses).filter(([status]) => Number(status) >= 500);
     if (chaos5xx.length > 0) problems.push(`the daemon answered 5xx during chaos: ${JSON.stringify(Object.fromEntries(chaos5xx))}`);
     if (hostile.failures.length > 0) problems.push(`${hostile.failures.length} hostile inputs answered 5xx or killed the daemon`, ...hostile.failures.slice(0, 20));
-    if (options.strict && hostile.knownIssues.length > 0) problems.push(`${hostile.knownIssues.length} hostile inputs met a known issue`, ...hostile.knownIssues.slice(0, 20));
     if (hostile.changed.length > 0) problems.push(`hostile inputs changed the store: ${hostile.changed.join(', ')}`);
     return { killLoop: kills, chaos, eventClients, hostile, problems };
   } finally {

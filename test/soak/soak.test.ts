@@ -25,7 +25,6 @@ describe('soak (short form): the daemon process through kill -9, Graph chaos and
       slowClients: 10,
       convergeTimeoutMs: 30_000,
       seed: 11,
-      strict: process.env.SOAK_STRICT === '1',
     });
     process.stdout.write(`${formatSoakReport(report).replace(/^/gm, '      ')}\n`);
   });
@@ -53,7 +52,6 @@ describe('soak (short form): the daemon process through kill -9, Graph chaos and
     assert.ok(report.hostile.sent > 150);
     assert.deepEqual(report.hostile.failures, []);
     assert.deepEqual(report.hostile.changed, []);
-    if (process.env.SOAK_STRICT === '1') assert.deepEqual(report.hostile.knownIssues, []);
   });
 
   it('passes overall', () => {
