@@ -1,4 +1,5 @@
 import type { TenantView, UserState, UserView } from '../../protocol/daemonApi';
+import { LIMITS } from '../../protocol/daemonApi';
 import type { UserSource } from './tenantUsers';
 import { compareUsers } from './tenantUsers';
 
@@ -24,6 +25,16 @@ export interface UserSearchOptions {
   states?: readonly UserState[];
   /** Checked between requests; a newer search makes an older one stop. */
   isCancelled?: () => boolean;
+}
+
+/**
+ * Why the daemon would refuse this search text, in the operator's words, or undefined when it is fine.
+ * No user's name is longer than the daemon's bound, so a longer text can match no one anyway.
+ */
+export function searchTextProblem(text: string): string | undefined {
+  return text.length > LIMITS.searchTextMaxLength
+    ? `Search text is at most ${LIMITS.searchTextMaxLength} characters; no user's name is longer. Shorten it.`
+    : undefined;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { StatusActions } from '../../actions/statusActions';
 import type { StatusModel } from '../../model/statusModel';
 import { noIcons } from '../../model/tenantPickItem';
 import type { UserSearchHit } from '../../model/userSearch';
+import { searchTextProblem } from '../../model/userSearch';
 import { commandTarget } from '../commandArgs';
 
 interface UserItem extends vscode.QuickPickItem {
@@ -78,6 +79,12 @@ export async function pickUser(model: StatusModel, actions: StatusActions, arg: 
             return tenant ? [{ tenant, user }] : [];
           }),
       );
+      return;
+    }
+    const problem = searchTextProblem(text);
+    if (problem) {
+      quickPick.busy = false;
+      quickPick.items = [{ label: '$(warning) Search text too long', detail: problem, alwaysShow: true }];
       return;
     }
     quickPick.busy = true;
