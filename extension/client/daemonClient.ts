@@ -137,7 +137,7 @@ export class DaemonClient {
       headers['content-length'] = String(payload.length);
     }
     const timeoutMs = options.action ? this.#actionTimeoutMs : this.#timeoutMs;
-    return new Promise<T>((resolve, reject) => {
+    const attempt = (retryOnStaleSocket: boolean): Promise<T> => new Promise<T>((resolve, reject) => {
       const outgoing = request(url, { method, headers, agent: this.#agent, timeout: timeoutMs }, (response) => {
         readBody(response)
           .then((text) => {
@@ -150,11 +150,18 @@ export class DaemonClient {
       });
       outgoing.on('timeout', () => outgoing.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`)));
       outgoing.on('error', (error: Error & { code?: string }) => {
+        // The daemon closes an idle keep-alive connection after a few seconds; a request sent on it just
+        // as it closes is reset before the daemon read it. A read is safe to send again, once, afresh.
+        if (retryOnStaleSocket && outgoing.reusedSocket && error.code === 'ECONNRESET') {
+          attempt(false).then(resolve, reject);
+          return;
+        }
         const reason = error.code === 'ECONNREFUSED' ? 'nothing is listening there' : error.message;
         reject(new DaemonUnreachableError(`The m365-status daemon at ${url.origin} did not answer ${method} ${url.pathname}: ${reason}.`, { cause: error }));
       });
       outgoing.end(payload);
     });
+    return attempt(method === 'GET');
   }
 }
 

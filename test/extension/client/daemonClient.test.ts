@@ -188,3 +188,59 @@ describe('extension daemon client: the API of a real daemon (simulator over HTTP
     await assert.rejects(none.health(), DaemonUnreachableError);
   });
 });
+
+/**
+ * A server that answers the first request on each connection and resets the connection at the second, as
+ * a daemon closing an idle keep-alive connection does when a request meets the close.
+ */
+async function resettingServer(): Promise<{ port: number; connections: () => number; close: () => void }> {
+  let connections = 0;
+  const server = createServer((socket) => {
+    const connection = ++connections;
+    let requests = 0;
+    let buffered = '';
+    socket.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('latin1');
+      while (buffered.includes('\r\n\r\n')) {
+        buffered = buffered.slice(buffered.indexOf('\r\n\r\n') + 4);
+        if (++requests > 1) {
+          socket.resetAndDestroy();
+          return;
+        }
+        const body = JSON.stringify({ ok: true, version: `connection ${connection}` });
+        socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: keep-alive\r\n\r\n${body}`);
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as { port: number }).port, connections: () => connections, close: () => server.close() };
+}
+
+describe('extension daemon client: a keep-alive connection the daemon closed', () => {
+  it('sends a read again, once, on a fresh connection when a reused connection is reset', async () => {
+    const server = await resettingServer();
+    const client = new DaemonClient({ endpoint: () => ({ url: `http://127.0.0.1:${server.port}`, token: 't' }) });
+    try {
+      assert.equal((await client.health()).version, 'connection 1');
+      assert.equal((await client.health()).version, 'connection 2', 'the reset read was sent again on a new connection');
+      assert.equal(server.connections(), 2);
+    } finally {
+      client.dispose();
+      server.close();
+    }
+  });
+
+  it('does not send an action again after a reset: the operator decides', async () => {
+    const server = await resettingServer();
+    const client = new DaemonClient({ endpoint: () => ({ url: `http://127.0.0.1:${server.port}`, token: 't' }) });
+    try {
+      await client.health();
+      await assert.rejects(client.refreshTenant('00000000-0000-4000-8000-000000000001'), DaemonUnreachableError);
+      assert.equal(server.connections(), 1, 'the refresh was not sent on a second connection');
+    } finally {
+      client.dispose();
+      server.close();
+    }
+  });
+});
