@@ -103,7 +103,7 @@ export class M365Extension extends DisposableBase {
     );
 
     for (const disposable of registerCommands(
-      { model: this.#model, actions, connection: this.#connection, daemon, logger: this.#logger, output, settings, credentialHealth, systemLog },
+      { model: this.#model, actions, connection: this.#connection, daemon, logger: this.#logger, output, settings, timers, credentialHealth, systemLog },
       commandHandlers,
     )) {
       this.register(disposable);

@@ -4,6 +4,7 @@ import type { DaemonConnection } from '../client/daemonConnection';
 import type { DaemonController } from '../client/daemonController';
 import type { ExtensionSettings } from '../common/extensionSettings';
 import type { Logger } from '../common/logger';
+import type { Timers } from '../common/timers';
 import type { StatusModel } from '../model/statusModel';
 import type { SystemLogFilter } from '../model/systemLogDocument';
 
@@ -17,6 +18,8 @@ export interface CommandServices {
   readonly logger: Logger;
   readonly output: vscode.LogOutputChannel;
   readonly settings: () => ExtensionSettings;
+  /** The extension's one clock, so what a command shows as "now" is what tests set. */
+  readonly timers: Timers;
   /** The views a command opens; declared by what commands need of them, so commands do not import views. */
   readonly credentialHealth: { show(): void };
   readonly systemLog: { open(filter: SystemLogFilter): Promise<void> };

@@ -29,7 +29,7 @@ export async function addTenantCommand(services: CommandServices): Promise<void>
     validateInput: validateDisplayName,
   });
   if (displayName === undefined) return;
-  const credential = await promptCredential(title);
+  const credential = await promptCredential(title, services.timers);
   if (!credential) return;
 
   const added = await vscode.window.withProgress(
@@ -42,5 +42,5 @@ export async function addTenantCommand(services: CommandServices): Promise<void>
         credential,
       }),
   );
-  await showTenantOutcome(added, 'Added');
+  await showTenantOutcome(added, 'Added', services.timers.now());
 }

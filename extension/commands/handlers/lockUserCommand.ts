@@ -12,7 +12,7 @@ import { pickUser } from '../prompts/pickUser';
  * refuses for that reason.
  */
 export async function lockUserCommand(services: CommandServices, arg?: unknown): Promise<void> {
-  const target = await pickUser(services.model, services.actions, arg, 'lock');
+  const target = await pickUser(services, arg, 'lock');
   if (!target) return;
   const { tenant, user } = target;
   const confirmation = lockConfirmation(user, tenant.displayName);

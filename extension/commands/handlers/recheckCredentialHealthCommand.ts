@@ -5,10 +5,10 @@ import type { CommandServices } from '../commandServices';
 import { pickTenant } from '../prompts/pickTenant';
 
 export async function recheckCredentialHealthCommand(services: CommandServices, arg?: unknown): Promise<void> {
-  const tenant = await pickTenant(services.model, arg, 'Re-check the credentials of which tenant?');
+  const tenant = await pickTenant(services, arg, 'Re-check the credentials of which tenant?');
   if (!tenant) return;
   const updated = await services.actions.recheckCredentialHealth(tenant.id);
-  const row = credentialHealthRow(updated, Date.now());
+  const row = credentialHealthRow(updated, services.timers.now());
   if (row.check === 'failing') {
     const choice = await vscode.window.showWarningMessage(`${updated.displayName}: ${row.result}. ${row.failure?.message ?? ''}`.trim(), 'Show Credential Health');
     if (choice) await vscode.commands.executeCommand(COMMANDS.showCredentialHealth.id);

@@ -15,7 +15,7 @@ export async function refreshStaleTenantsCommand(services: CommandServices): Pro
     void vscode.window.showInformationMessage('Every tenant is ACTIVE: nothing to refresh.');
     return;
   }
-  const now = Date.now();
+  const now = services.timers.now();
   const items: TenantItem[] = attention.map((tenant) => ({ ...tenantPickItem(tenant, now), tenant, picked: true }));
   const picked = await vscode.window.showQuickPick(items, {
     canPickMany: true,

@@ -7,7 +7,7 @@ import { pickTenant } from '../prompts/pickTenant';
  * that an earlier one still counts) and the operator sees its answer.
  */
 export async function refreshTenantCommand(services: CommandServices, arg?: unknown): Promise<void> {
-  const tenant = await pickTenant(services.model, arg, 'Refresh which tenant? (queues "Update AD cache" and "Check account status")');
+  const tenant = await pickTenant(services, arg, 'Refresh which tenant? (queues "Update AD cache" and "Check account status")');
   if (!tenant) return;
   const outcome = await services.actions.refreshTenant(tenant.id);
   void vscode.window.showInformationMessage(`${tenant.displayName}: ${outcome.message}`);

@@ -3,7 +3,7 @@ import type { CommandServices } from '../commandServices';
 import { pickTenant } from '../prompts/pickTenant';
 
 export async function removeTenantCommand(services: CommandServices, arg?: unknown): Promise<void> {
-  const tenant = await pickTenant(services.model, arg, 'Remove which tenant?');
+  const tenant = await pickTenant(services, arg, 'Remove which tenant?');
   if (!tenant) return;
   const answer = await vscode.window.showWarningMessage(
     `Remove ${tenant.displayName}?`,

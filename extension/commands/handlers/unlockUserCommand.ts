@@ -7,7 +7,7 @@ import { pickUser } from '../prompts/pickUser';
 
 /** Unlock = enable sign-in; asks first only for users synced from on-premises (explicit override). */
 export async function unlockUserCommand(services: CommandServices, arg?: unknown): Promise<void> {
-  const target = await pickUser(services.model, services.actions, arg, 'unlock');
+  const target = await pickUser(services, arg, 'unlock');
   if (!target) return;
   const { tenant, user } = target;
   let override = false;

@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
 import type { TenantView, UserView } from '../../../protocol/daemonApi';
-import type { StatusActions } from '../../actions/statusActions';
-import type { StatusModel } from '../../model/statusModel';
 import { noIcons } from '../../model/tenantPickItem';
 import type { UserSearchHit } from '../../model/userSearch';
 import { searchTextProblem } from '../../model/userSearch';
+import type { TimerHandle } from '../../common/timers';
 import { commandTarget } from '../commandArgs';
+import type { CommandServices } from '../commandServices';
 
 interface UserItem extends vscode.QuickPickItem {
   hit?: UserSearchHit;
@@ -41,7 +41,11 @@ function withSeparators(hits: readonly UserSearchHit[]): UserItem[] {
  * The user a command was run on, or one searched for across every tenant: each keystroke (after a pause)
  * asks the daemon of every tenant; for unlock, the locked and disabled users are listed before typing.
  */
-export async function pickUser(model: StatusModel, actions: StatusActions, arg: unknown, mode: 'lock' | 'unlock'): Promise<{ tenant: TenantView; user: UserView } | undefined> {
+export async function pickUser(
+  { model, actions, timers }: Pick<CommandServices, 'model' | 'actions' | 'timers'>,
+  arg: unknown,
+  mode: 'lock' | 'unlock',
+): Promise<{ tenant: TenantView; user: UserView } | undefined> {
   const { tenantId, userId } = commandTarget(arg);
   if (tenantId && userId) {
     const tenant = model.tenant(tenantId);
@@ -62,11 +66,11 @@ export async function pickUser(model: StatusModel, actions: StatusActions, arg: 
   quickPick.matchOnDetail = true;
   quickPick.ignoreFocusOut = true;
   let generation = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: TimerHandle | undefined;
 
   const search = (text: string): void => {
     const mine = ++generation;
-    if (timer) clearTimeout(timer);
+    if (timer !== undefined) timers.clearTimeout(timer);
     if (mode === 'lock' && text.trim().length < 2) {
       quickPick.busy = false;
       quickPick.items = withSeparators(
@@ -88,7 +92,7 @@ export async function pickUser(model: StatusModel, actions: StatusActions, arg: 
       return;
     }
     quickPick.busy = true;
-    timer = setTimeout(() => {
+    timer = timers.setTimeout(() => {
       void actions.searchUsers(tenants, text, { ...(states ? { states } : {}), isCancelled: () => mine !== generation }).then(
         (result) => {
           if (mine !== generation) return;
@@ -121,7 +125,7 @@ export async function pickUser(model: StatusModel, actions: StatusActions, arg: 
     });
     quickPick.onDidHide(() => {
       generation++;
-      if (timer) clearTimeout(timer);
+      if (timer !== undefined) timers.clearTimeout(timer);
       resolve(undefined);
       quickPick.dispose();
     });

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { CredentialInput } from '../../../protocol/daemonApi';
+import type { Timers } from '../../common/timers';
 import { certificateCredential, secretCredential, validateExpiryDate, validateSecret } from '../../model/tenantInputValidation';
 
 interface KindItem extends vscode.QuickPickItem {
@@ -10,17 +11,17 @@ interface KindItem extends vscode.QuickPickItem {
  * Asks for a client secret (in a password box) or a certificate and its private key (files picked). The
  * credential lives only in the returned value, which goes straight to the daemon.
  */
-export async function promptCredential(title: string): Promise<CredentialInput | undefined> {
+export async function promptCredential(title: string, timers: Pick<Timers, 'now'>): Promise<CredentialInput | undefined> {
   const kinds: KindItem[] = [
     { credentialKind: 'secret', label: '$(key) Client secret', detail: "The secret's Value from the app registration's Certificates & secrets page" },
     { credentialKind: 'certificate', label: '$(file-binary) Certificate', detail: 'A PEM certificate registered on the app, and its unencrypted private key' },
   ];
   const kind = await vscode.window.showQuickPick(kinds, { title, placeHolder: 'How does the app authenticate?', ignoreFocusOut: true });
   if (!kind) return undefined;
-  return kind.credentialKind === 'secret' ? promptSecret(title) : promptCertificate(title);
+  return kind.credentialKind === 'secret' ? promptSecret(title, timers) : promptCertificate(title);
 }
 
-async function promptSecret(title: string): Promise<CredentialInput | undefined> {
+async function promptSecret(title: string, timers: Pick<Timers, 'now'>): Promise<CredentialInput | undefined> {
   const secret = await vscode.window.showInputBox({
     title,
     prompt: "The client secret's Value (shown once, when the secret is created)",
@@ -34,7 +35,7 @@ async function promptSecret(title: string): Promise<CredentialInput | undefined>
     prompt: 'When the secret expires, as YYYY-MM-DD (optional: the daemon reads it from Microsoft where it can)',
     placeHolder: 'YYYY-MM-DD',
     ignoreFocusOut: true,
-    validateInput: (value) => validateExpiryDate(value, Date.now()),
+    validateInput: (value) => validateExpiryDate(value, timers.now()),
   });
   if (expiry === undefined) return undefined;
   const result = secretCredential(secret, expiry);
