@@ -5,16 +5,12 @@ import type { DaemonEvent, TenantView } from '../../../protocol/daemonApi';
 import type { EventStreamHello, EventStreamOverflow, EventStreamReload } from '../../../protocol/eventStream';
 import { parseEventId } from '../../../protocol/eventStream';
 import { DaemonHarness } from '../../support/daemonHarness';
+import { readSseMessages, type SseMessage } from '../../support/sseMessages';
 
-interface StreamMessage {
-  event: string;
-  id: string | undefined;
-  data: string;
-}
 
 /** A client that reads everything the daemon sends, split into SSE messages. */
 class ReadingClient {
-  readonly messages: StreamMessage[] = [];
+  readonly messages: SseMessage[] = [];
   readonly #controller = new AbortController();
   #done: Promise<void> = Promise.resolve();
 
@@ -25,22 +21,7 @@ class ReadingClient {
       signal: client.#controller.signal,
     });
     assert.equal(response.status, 200);
-    client.#done = (async () => {
-      const decoder = new TextDecoder();
-      let buffer = '';
-      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const lines = block.split('\n').filter((line) => !line.startsWith(':'));
-          if (lines.length === 0) continue;
-          const field = (name: string) => lines.find((line) => line.startsWith(`${name}: `))?.slice(name.length + 2);
-          client.messages.push({ event: field('event') ?? 'message', id: field('id'), data: field('data') ?? '' });
-        }
-      }
-    })().catch(() => undefined);
+    client.#done = readSseMessages(response.body as AsyncIterable<Uint8Array>, (message) => client.messages.push(message)).catch(() => undefined);
     await harness.until(() => client.messages.some((m) => m.event === 'hello'), 5_000, 'the hello');
     return client;
   }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { DaemonEvent, LockOutcome, UserPage } from '../../../protocol/daemonApi';
 import { DaemonHarness } from '../../support/daemonHarness';
+import { readSseMessages } from '../../support/sseMessages';
 
 interface SimUserDetail {
   id: string;
@@ -101,21 +102,10 @@ describe('daemon API: lock and unlock edge cases, and the event stream', functio
     assert.equal(response.headers.get('content-type'), 'text/event-stream; charset=utf-8');
     const events: DaemonEvent[] = [];
     let hello = false;
-    const reading = (async () => {
-      const decoder = new TextDecoder();
-      let buffer = '';
-      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const message = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          if (message.startsWith('event: hello')) hello = true;
-          const data = message.split('\n').find((line) => line.startsWith('data: '));
-          if (data && !message.startsWith('event:')) events.push(JSON.parse(data.slice(6)) as DaemonEvent);
-        }
-      }
-    })().catch(() => undefined);
+    const reading = readSseMessages(response.body as AsyncIterable<Uint8Array>, (message) => {
+      if (message.event === 'hello') hello = true;
+      else if (message.event === 'message') events.push(JSON.parse(message.data) as DaemonEvent);
+    }).catch(() => undefined);
     await harness.until(() => hello, 5_000, 'the hello event');
     await harness.api('POST', `/v1/tenants/${id}/users/${user.id}/lock`, {});
     await harness.until(() => events.some((e) => e.type === 'users' && e.users.some((u) => u.id === user.id && u.state === 'locked')), 5_000, 'the users event');

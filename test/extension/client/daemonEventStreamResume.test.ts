@@ -9,6 +9,7 @@ import { DaemonEventStream } from '../../../extension/client/daemonEventStream';
 import type { Logger } from '../../../extension/common/logger';
 import { StatusModel } from '../../../extension/model/statusModel';
 import { DaemonHarness } from '../../support/daemonHarness';
+import { readSseMessages } from '../../support/sseMessages';
 
 const noMix = { privilegedShare: 0, onPremisesShare: 0, disabledShare: 0 };
 
@@ -31,21 +32,10 @@ async function witness(harness: DaemonHarness): Promise<{ events: DaemonEvent[];
   const response = await fetch(`${harness.daemon.url}/v1/events`, { headers: { authorization: `Bearer ${harness.daemon.token}` }, signal: controller.signal });
   const events: DaemonEvent[] = [];
   let hello = false;
-  void (async () => {
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        if (block.startsWith('event: hello')) hello = true;
-        const data = block.split('\n').find((line) => line.startsWith('data: '));
-        if (data && !block.startsWith('event:')) events.push(JSON.parse(data.slice(6)) as DaemonEvent);
-      }
-    }
-  })().catch(() => undefined);
+  void readSseMessages(response.body as AsyncIterable<Uint8Array>, (message) => {
+    if (message.event === 'hello') hello = true;
+    else if (message.event === 'message') events.push(JSON.parse(message.data) as DaemonEvent);
+  }).catch(() => undefined);
   await harness.until(() => hello, 5_000, 'the witness\'s hello');
   return { events, close: () => controller.abort() };
 }
