@@ -76,7 +76,9 @@ function emptyLog(): SystemLogFile {
  *
  * Files in the data directory (all 0600):
  * - `store.json`: tenants, tasks, activities;
- * - `users/<tenant id>.json`: one tenant's users and its delta link;
+ * - `users/<tenant id>.snap.json` + `users/<tenant id>.log`: one tenant's users and its delta link, as a
+ *   snapshot and an append-only log of changes since (see `UsersLog`); a `users/<tenant id>.json` of the
+ *   earlier one-file format becomes a snapshot when it opens;
  * - `system-log.json`: the bounded system log;
  * - `daemon.lock`: which process owns the directory.
  *
