@@ -60,6 +60,8 @@ export interface LowdbStoreOptions {
   /** Finished automated tasks kept per tenant and kind; older ones are dropped. */
   automatedTaskRetention?: number;
   activityRetention?: number;
+  /** A tenant's users log is compacted into a new snapshot once larger than this and than the snapshot. */
+  usersLogCompactionBytes?: number;
 }
 
 function emptyMain(): MainFile {
@@ -132,7 +134,7 @@ export class LowdbStore implements Store {
       automatedTaskRetention: options.automatedTaskRetention ?? 50,
       activityRetention: options.activityRetention ?? 10_000,
     });
-    this.#users = new LowdbUsers(context, this.#tasks, join(options.dataDir, USERS_DIR_NAME));
+    this.#users = new LowdbUsers(context, this.#tasks, join(options.dataDir, USERS_DIR_NAME), options.usersLogCompactionBytes);
     this.#tenants = new LowdbTenants(context, this.#tasks, this.#users);
     this.#systemLog = new LowdbSystemLog({
       ...init.systemLog,

@@ -46,11 +46,13 @@ export class LowdbUsers {
   readonly #tasks: LowdbTasks;
   readonly #usersDir: string;
   readonly #tenants = new Map<string, TenantUsers>();
+  readonly #compactionBytes: number | undefined;
 
-  constructor(context: LowdbContext, tasks: LowdbTasks, usersDir: string) {
+  constructor(context: LowdbContext, tasks: LowdbTasks, usersDir: string, compactionBytes?: number) {
     this.#context = context;
     this.#tasks = tasks;
     this.#usersDir = usersDir;
+    this.#compactionBytes = compactionBytes;
   }
 
   /** Loads the users of every known tenant and drops files that belong to no tenant. */
@@ -264,7 +266,7 @@ export class LowdbUsers {
         slot.verified.clear();
         slot.writtenDeltaLink = slot.deltaLink;
         return { schemaVersion: STORE_SCHEMA_VERSION, tenantId, generation: 0, deltaLink: slot.deltaLink, users: slot.table.all() };
-      }),
+      }, this.#compactionBytes),
     };
     return slot;
   }

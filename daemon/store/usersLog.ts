@@ -14,8 +14,8 @@ export interface LoadedUsers {
   records: UsersLogRecord[];
 }
 
-/** When the log has grown past this and past the snapshot's size, the next write compacts. */
-const MIN_COMPACTION_BYTES = 1024 * 1024;
+/** By default, the log is compacted once it has grown past this and past the snapshot's size. */
+export const DEFAULT_COMPACTION_BYTES = 1024 * 1024;
 
 export function snapshotFileName(tenantId: string): string {
   return `${tenantId}.snap.json`;
@@ -44,6 +44,7 @@ export class UsersLog {
   readonly #tenantId: string;
   readonly #directory: string;
   readonly #takeSnapshot: () => UsersSnapshot;
+  readonly #compactionBytes: number;
   #generation = 0;
   /** Whether `logPath` holds a header for `#generation`, so records can be appended to it. */
   #logReady = false;
@@ -54,8 +55,12 @@ export class UsersLog {
   #writing: Promise<void> | null = null;
   #bytesWritten = 0;
 
-  /** `takeSnapshot` answers the tenant's users as they are in memory now, for compaction. */
-  constructor(directory: string, tenantId: string, takeSnapshot: () => UsersSnapshot) {
+  /**
+   * `takeSnapshot` answers the tenant's users as they are in memory now, for compaction, which happens
+   * once the log is larger than both `compactionBytes` and the snapshot.
+   */
+  constructor(directory: string, tenantId: string, takeSnapshot: () => UsersSnapshot, compactionBytes = DEFAULT_COMPACTION_BYTES) {
+    this.#compactionBytes = compactionBytes;
     this.#directory = directory;
     this.#tenantId = tenantId;
     this.snapshotPath = join(directory, snapshotFileName(tenantId));
@@ -127,7 +132,7 @@ export class UsersLog {
           done?.reject(error);
           continue;
         }
-        if (this.#logBytes > Math.max(MIN_COMPACTION_BYTES, this.#snapshotBytes)) await this.#compact().catch(() => undefined);
+        if (this.#logBytes > Math.max(this.#compactionBytes, this.#snapshotBytes)) await this.#compact().catch(() => undefined);
       }
     } finally {
       this.#writing = null;
