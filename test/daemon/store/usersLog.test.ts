@@ -201,6 +201,32 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     assert.equal(await store.getDeltaLink(tenant.id), 'd-new');
   });
 
+  it('loads from the new snapshot and ignores the older log when a crash came between a compaction’s two steps', async () => {
+    await store.close();
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 2048 });
+    const tenant = await addTenant();
+    const logPath = join(dir, USERS_DIR_NAME, `${tenant.id}.log`);
+    const snapshotPath = join(dir, USERS_DIR_NAME, `${tenant.id}.snap.json`);
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: manyUsers(3), deltaLink: 'd-1' });
+    const olderLog = await readFile(logPath, 'utf8');
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: manyUsers(20), deltaLink: 'd-2' });
+    await store.checkpoint();
+    const snapshot = JSON.parse(await readFile(snapshotPath, 'utf8')) as { generation: number; users: unknown[] };
+    assert.equal(snapshot.generation, 1, 'the second round compacted the log');
+    assert.equal(snapshot.users.length, 20);
+    await store.close();
+    // The snapshot of generation 1 is in place; the log is still generation 0's, as the crash left them.
+    await writeFile(logPath, olderLog);
+
+    store = await LowdbStore.open({ dataDir: dir, clock, usersLogCompactionBytes: 2048 });
+    assert.equal((await store.countUsers(tenant.id)).total, 20);
+    assert.equal(await store.getDeltaLink(tenant.id), 'd-2');
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('after')], deltaLink: 'd-3' });
+    await reopen();
+    assert.equal((await store.countUsers(tenant.id)).total, 21);
+    assert.equal(await store.getDeltaLink(tenant.id), 'd-3');
+  });
+
   it('keeps counts and the page order right through every kind of change, and after a reopen', async () => {
     const tenant = await addTenant();
     await store.applyUserChanges(tenant.id, {
