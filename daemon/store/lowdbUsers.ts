@@ -12,6 +12,7 @@ import type {
   ObservedUser,
   StoredActivity,
   StoredUser,
+  StoreEvent,
   UserChangeBatch,
   UserChangeSummary,
   UserCounts,
@@ -176,7 +177,7 @@ export class LowdbUsers {
       // The delta link goes with the users it brought, in the same record: the two never disagree on disk.
       await slot.log.append({ ...(set.length > 0 ? { set } : {}), ...(removed.length > 0 ? { removed } : {}), ...this.#bookkeeping(slot) });
       summary.written = true;
-      this.#context.events.emit({ type: 'users', tenantId, userIds: [...set.map((u) => u.id), ...removed] });
+      this.#context.events.emit(this.#usersEvent(slot, [...set.map((u) => u.id), ...removed]));
     } else if (bookkeeping) {
       slot.lazy = true;
       this.#context.scheduleCheckpoint();
@@ -285,6 +286,13 @@ export class LowdbUsers {
     return record;
   }
 
+  /** Carries the changed users as a read would answer them, so that listeners need not read them again. */
+  #usersEvent(slot: TenantUsers, userIds: string[]): StoreEvent {
+    const asOf = this.#verifiedAsOf(slot.tenantId);
+    const users = userIds.flatMap((id) => slot.table.get(id, asOf) ?? []);
+    return { type: 'users', tenantId: slot.tenantId, userIds, users };
+  }
+
   #verifiedAsOf(tenantId: string): number {
     return this.#context.main.findTenant(tenantId)?.lastSyncAt ?? 0;
   }
@@ -310,7 +318,7 @@ export class LowdbUsers {
     await Promise.all([slot.log.append({ set: [user], ...this.#bookkeeping(slot) }), this.#context.main.save()]);
     const tenant = this.#context.main.findTenant(tenantId);
     this.#context.events.emit(
-      { type: 'users', tenantId, userIds: [user.id] },
+      this.#usersEvent(slot, [user.id]),
       ...(tenant ? [{ type: 'tenant', tenant: structuredClone(tenant) } as const] : []),
       { type: 'activity', activity: structuredClone(activity) },
     );

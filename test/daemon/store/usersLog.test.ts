@@ -3,7 +3,7 @@ import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import type { AppError } from '../../../daemon/errors/AppError';
 import { LowdbStore, USERS_DIR_NAME } from '../../../daemon/store/lowdbStore';
-import type { ObservedUser, StoredUser } from '../../../daemon/store/storeTypes';
+import type { ObservedUser, StoredUser, StoreEvent } from '../../../daemon/store/storeTypes';
 import { killHard, spawnTypeScript } from '../../support/childProcess';
 import { ManualClock } from '../../support/manualClock';
 import { tempDataDir } from '../../support/tempDataDir';
@@ -225,6 +225,22 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     await reopen();
     assert.equal((await store.countUsers(tenant.id)).total, 21);
     assert.equal(await store.getDeltaLink(tenant.id), 'd-3');
+  });
+
+  it('tells listeners the changed users as a read answers them, so they need not read them again', async () => {
+    const tenant = await addTenant();
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1'), observed('u2')], deltaLink: null });
+    const events: StoreEvent[] = [];
+    store.onDidChange((event) => events.push(event));
+    clock.advance(1_000);
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1', { accountEnabled: false })], removedUserIds: ['u2'], deltaLink: null });
+    await store.recordUserLocked(tenant.id, 'u1', { by: 'alice', revokedSessions: false });
+    const usersEvents = events.filter((event) => event.type === 'users');
+    assert.equal(usersEvents.length, 2);
+    const [changed, locked] = usersEvents;
+    assert.deepEqual(changed?.userIds, ['u1', 'u2']);
+    assert.deepEqual(changed?.users?.map((u) => [u.id, u.accountEnabled, u.lock]), [['u1', false, null]], 'the removed user is only an id');
+    assert.deepEqual(locked?.users, [await store.getUser(tenant.id, 'u1')]);
   });
 
   it('keeps counts and the page order right through every kind of change, and after a reopen', async () => {
