@@ -242,7 +242,7 @@ export class UsersLog {
   }
 }
 
-/** Whether a file of the tenant's users exists in either format. */
+/** Whether the file is there (any other failure to look is an error). */
 export async function exists(path: string): Promise<boolean> {
   return stat(path).then(
     () => true,
