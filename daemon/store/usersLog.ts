@@ -9,21 +9,13 @@ import type { UsersLogHeader, UsersLogRecord, UsersSnapshot } from './usersLogSc
 import { usersLogHeaderSchema, usersLogRecordSchema, usersSnapshotSchema } from './usersLogSchema';
 
 /** What a tenant's files held when they were opened. */
-export interface LoadedUsers {
+interface LoadedUsers {
   snapshot: UsersSnapshot;
   records: UsersLogRecord[];
 }
 
 /** By default, the log is compacted once it has grown past this and past the snapshot's size. */
-export const DEFAULT_COMPACTION_BYTES = 1024 * 1024;
-
-export function snapshotFileName(tenantId: string): string {
-  return `${tenantId}.snap.json`;
-}
-
-export function logFileName(tenantId: string): string {
-  return `${tenantId}.log`;
-}
+const DEFAULT_COMPACTION_BYTES = 1024 * 1024;
 
 /**
  * One tenant's users on disk, so that a write costs what changed: a snapshot (`<tenant>.snap.json`)
@@ -63,8 +55,8 @@ export class UsersLog {
     this.#compactionBytes = compactionBytes;
     this.#directory = directory;
     this.#tenantId = tenantId;
-    this.snapshotPath = join(directory, snapshotFileName(tenantId));
-    this.logPath = join(directory, logFileName(tenantId));
+    this.snapshotPath = join(directory, `${tenantId}.snap.json`);
+    this.logPath = join(directory, `${tenantId}.log`);
     this.#takeSnapshot = takeSnapshot;
   }
 
