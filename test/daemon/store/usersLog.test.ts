@@ -243,6 +243,18 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     assert.deepEqual(locked?.users, [await store.getUser(tenant.id, 'u1')]);
   });
 
+  it('searches the names as they are after a rename, and never across the two names', async () => {
+    const tenant = await addTenant();
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('a', { displayName: 'Ann Smith' }), observed('b', { displayName: 'Bob' })], deltaLink: null });
+    const search = async (text: string) => (await store.listUsers(tenant.id, { text })).users.map((u) => u.id);
+    assert.deepEqual(await search('SMITH'), ['a']);
+    clock.advance(1_000);
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('a', { displayName: 'Ann Jones' })], deltaLink: null });
+    assert.deepEqual(await search('smith'), []);
+    assert.deepEqual(await search('jones'), ['a']);
+    assert.deepEqual(await search('example\nann'), [], 'the end of one name and the start of the other are not one text');
+  });
+
   it('keeps counts and the page order right through every kind of change, and after a reopen', async () => {
     const tenant = await addTenant();
     await store.applyUserChanges(tenant.id, {
