@@ -104,13 +104,6 @@ export class LowdbUsers {
     return [...this.#tenants.values()].map((slot) => slot.log.idle());
   }
 
-  /** Bytes written to the users' files since the store opened: lets tests see what a change costs. */
-  get bytesWritten(): number {
-    let total = 0;
-    for (const slot of this.#tenants.values()) total += slot.log.bytesWritten;
-    return total;
-  }
-
   async getDeltaLink(tenantId: string): Promise<string | null> {
     return this.#require(tenantId).deltaLink;
   }

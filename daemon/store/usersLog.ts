@@ -45,7 +45,6 @@ export class UsersLog {
   #pending: string[] = [];
   #pendingDone: Deferred | null = null;
   #writing: Promise<void> | null = null;
-  #bytesWritten = 0;
 
   /**
    * `takeSnapshot` answers the tenant's users as they are in memory now, for compaction, which happens
@@ -58,11 +57,6 @@ export class UsersLog {
     this.snapshotPath = join(directory, `${tenantId}.snap.json`);
     this.logPath = join(directory, `${tenantId}.log`);
     this.#takeSnapshot = takeSnapshot;
-  }
-
-  /** Bytes this log has written to disk since it was opened (snapshots included): lets tests count. */
-  get bytesWritten(): number {
-    return this.#bytesWritten;
   }
 
   /**
@@ -139,7 +133,6 @@ export class UsersLog {
       await handle.write(bytes);
       await handle.datasync();
       this.#logBytes += bytes.length;
-      this.#bytesWritten += bytes.length;
     } finally {
       await handle.close();
     }
@@ -164,14 +157,12 @@ export class UsersLog {
     await writeFileAtomic(this.logPath, line);
     this.#logReady = true;
     this.#logBytes = Buffer.byteLength(line);
-    this.#bytesWritten += this.#logBytes;
   }
 
   async #writeSnapshot(snapshot: UsersSnapshot): Promise<void> {
     const text = JSON.stringify(snapshot);
     await writeFileAtomic(this.snapshotPath, text);
     this.#snapshotBytes = Buffer.byteLength(text);
-    this.#bytesWritten += this.#snapshotBytes;
   }
 
   async #readSnapshot(): Promise<UsersSnapshot | null> {

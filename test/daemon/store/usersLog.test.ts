@@ -293,7 +293,7 @@ describe('LowdbStore: users log through kill -9 (real child processes)', functio
       const acked: number[] = [];
       for (let kill = 0; kill < 8; kill++) {
         const child = spawnTypeScript(new URL('./fixtures/usersHammer.ts', import.meta.url), [dir, String(kill * 10_000)]);
-        const want = 5 + Math.floor(Math.random() * 80);
+        const want = 20 + Math.floor(Math.random() * 80);
         await new Promise<void>((resolve, reject) => {
           let buffered = '';
           let seen = 0;
@@ -338,7 +338,8 @@ describe('LowdbStore: users log through kill -9 (real child processes)', functio
         }
       }
       const snapshot = JSON.parse(await readFile(join(dir, USERS_DIR_NAME, `${(await usersTenantId(dir))}.snap.json`), 'utf8')) as { generation: number };
-      assert.ok(snapshot.generation > 3, `only ${snapshot.generation} compactions happened`);
+      // At least 160 rounds of about 2 KB against a 16 KB threshold that grows with the snapshot: several compactions.
+      assert.ok(snapshot.generation > 2, `only ${snapshot.generation} compactions happened`);
     } finally {
       await cleanup();
     }
