@@ -279,9 +279,8 @@ export class EventStream {
       case 'tenant-removed':
         return [{ type: 'tenant-removed', tenantId: event.tenantId }];
       case 'users': {
-        const users = (await Promise.all(event.userIds.map((id) => this.store.getUser(event.tenantId, id)))).flatMap((user) =>
-          user ? [this.views.user(user)] : [],
-        );
+        const stored = event.users ?? (await Promise.all(event.userIds.map((id) => this.store.getUser(event.tenantId, id)))).flatMap((user) => (user ? [user] : []));
+        const users = stored.map((user) => this.views.user(user));
         const present = new Set(users.map((u) => u.id));
         const tenant = await this.store.getTenant(event.tenantId);
         return [

@@ -60,6 +60,8 @@ export interface LowdbStoreOptions {
   /** Finished automated tasks kept per tenant and kind; older ones are dropped. */
   automatedTaskRetention?: number;
   activityRetention?: number;
+  /** A tenant's users log is compacted into a new snapshot once larger than this and than the snapshot. */
+  usersLogCompactionBytes?: number;
 }
 
 function emptyMain(): MainFile {
@@ -76,7 +78,9 @@ function emptyLog(): SystemLogFile {
  *
  * Files in the data directory (all 0600):
  * - `store.json`: tenants, tasks, activities;
- * - `users/<tenant id>.json`: one tenant's users and its delta link;
+ * - `users/<tenant id>.snap.json` + `users/<tenant id>.log`: one tenant's users and its delta link, as a
+ *   snapshot and an append-only log of changes since (see `UsersLog`); a `users/<tenant id>.json` of the
+ *   earlier one-file format becomes a snapshot when it opens;
  * - `system-log.json`: the bounded system log;
  * - `daemon.lock`: which process owns the directory.
  *
@@ -130,7 +134,7 @@ export class LowdbStore implements Store {
       automatedTaskRetention: options.automatedTaskRetention ?? 50,
       activityRetention: options.activityRetention ?? 10_000,
     });
-    this.#users = new LowdbUsers(context, this.#tasks, join(options.dataDir, USERS_DIR_NAME));
+    this.#users = new LowdbUsers(context, this.#tasks, join(options.dataDir, USERS_DIR_NAME), options.usersLogCompactionBytes);
     this.#tenants = new LowdbTenants(context, this.#tasks, this.#users);
     this.#systemLog = new LowdbSystemLog({
       ...init.systemLog,

@@ -43,8 +43,9 @@ export class LowdbTenants {
       statusChangedAt: at,
       credentialHealth: null,
     };
+    // Users first, in the same synchronous step: a tenant is never listed without its users.
+    this.#users.createTenant(tenant.id);
     main.addTenant(tenant);
-    await this.#users.addTenant(tenant.id);
     const activity = this.#tasks.pushActivity({
       tenantId: tenant.id,
       kind: 'tenant-added',
@@ -76,6 +77,7 @@ export class LowdbTenants {
     this.#context.assertOpen();
     const tenant = main.requireTenant(tenantId);
     main.removeTenant(tenantId);
+    const deleteUsers = this.#users.removeTenant(tenantId);
     const failed = this.#tasks.failPendingTasksOf(tenantId, clock.now());
     const activity = this.#tasks.pushActivity({
       tenantId,
@@ -86,7 +88,7 @@ export class LowdbTenants {
       management: false,
     });
     await main.save();
-    await this.#users.removeTenant(tenantId);
+    await deleteUsers();
     this.#context.events.emit(
       { type: 'tenant-removed', tenantId },
       ...failed.map((task): StoreEvent => ({ type: 'task', task: structuredClone(task) })),

@@ -12,6 +12,7 @@ import type {
   ObservedUser,
   StoredActivity,
   StoredUser,
+  StoreEvent,
   UserChangeBatch,
   UserChangeSummary,
   UserCounts,
@@ -19,68 +20,88 @@ import type {
   UserPage,
   UserQuery,
 } from './storeTypes';
+import { TenantUserTable } from './tenantUserTable';
+import { exists, UsersLog } from './usersLog';
+import type { UsersLogRecord, UsersSnapshot } from './usersLogSchema';
 
-/**
- * One tenant's users in memory. A Map, not an object: user ids come from outside (a URL path), and
- * `constructor` or `__proto__` must be a user that is not there, not something inherited.
- */
+/** One tenant's users in memory, and what of them is not yet on disk. */
 interface TenantUsers {
   tenantId: string;
-  file: DurableJsonFile<UsersFile>;
-  users: Map<string, StoredUser>;
+  log: UsersLog;
+  table: TenantUserTable;
   deltaLink: string | null;
+  /** The delta link the files hold now (or will, once the appends under way are done). */
+  writtenDeltaLink: string | null;
+  /** `lastVerifiedAt` moves not written yet, by the time they moved to. */
+  verified: Map<number, string[]>;
   lazy: boolean;
 }
 
-/** Users, one file per tenant (`users/<tenant id>.json`) with the tenant's delta link. */
+/**
+ * Users, per tenant a snapshot and an append-only log (`UsersLog`): a change to one user appends one
+ * small record, and a round that changed nothing writes nothing. The delta link and `lastVerifiedAt`
+ * moves are bookkeeping, written with the next change, at a checkpoint, or in the next snapshot.
+ */
 export class LowdbUsers {
   readonly #context: LowdbContext;
   readonly #tasks: LowdbTasks;
   readonly #usersDir: string;
   readonly #tenants = new Map<string, TenantUsers>();
+  readonly #compactionBytes: number | undefined;
 
-  constructor(context: LowdbContext, tasks: LowdbTasks, usersDir: string) {
+  constructor(context: LowdbContext, tasks: LowdbTasks, usersDir: string, compactionBytes?: number) {
     this.#context = context;
     this.#tasks = tasks;
     this.#usersDir = usersDir;
+    this.#compactionBytes = compactionBytes;
   }
 
   /** Loads the users of every known tenant and drops files that belong to no tenant. */
   async load(tenantIds: ReadonlySet<string>): Promise<void> {
-    for (const tenantId of tenantIds) await this.addTenant(tenantId);
+    for (const tenantId of tenantIds) await this.#open(tenantId);
     // A tenant removed just before a crash can leave its users behind: they belong to no one now.
+    let removed = false;
     for (const name of await readdir(this.#usersDir)) {
-      const id = name.endsWith('.json') ? name.slice(0, -'.json'.length) : null;
-      if (id !== null && !tenantIds.has(id)) await unlink(join(this.#usersDir, name)).catch(() => undefined);
+      const id = name.startsWith('.') ? null : name.split('.')[0];
+      if (id && !tenantIds.has(id)) removed = (await unlink(join(this.#usersDir, name)).then(() => true, () => false)) || removed;
     }
+    if (removed) await syncDirectory(this.#usersDir);
   }
 
-  /** Starts keeping a tenant's users (none yet, or what its file holds). */
-  async addTenant(tenantId: string): Promise<void> {
-    const file = new DurableJsonFile<UsersFile>(join(this.#usersDir, `${tenantId}.json`));
-    const { data } = await loadStoreFile(file, usersFileSchema, () => emptyUsers(tenantId));
-    this.#tenants.set(tenantId, { tenantId, file, users: new Map(Object.entries(data.users)), deltaLink: data.deltaLink, lazy: false });
+  /**
+   * Starts keeping a new tenant's users: none yet, and no file until the first change. Synchronous, so
+   * that the tenant is never listed without its users.
+   */
+  createTenant(tenantId: string): void {
+    this.#tenants.set(tenantId, this.#slot(tenantId));
   }
 
-  /** Forgets a tenant's users and deletes their file. */
-  async removeTenant(tenantId: string): Promise<void> {
+  /**
+   * Forgets a tenant's users now, in the same step as the tenant itself; the returned function deletes
+   * their files, to be called once the tenant's removal is durable.
+   */
+  removeTenant(tenantId: string): () => Promise<void> {
     const slot = this.#tenants.get(tenantId);
     this.#tenants.delete(tenantId);
-    if (!slot) return;
-    await slot.file.idle();
-    await unlink(slot.file.path).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
-    });
-    await syncDirectory(this.#usersDir);
+    return async () => {
+      if (slot) await slot.log.remove();
+    };
   }
 
-  /** Writes every tenant's held-back bookkeeping. */
+  /** Writes every tenant's held-back bookkeeping: one small record each, never a snapshot. */
   checkpoint(): Array<Promise<void>> {
-    return [...this.#tenants.values()].filter((slot) => slot.lazy).map((slot) => this.#save(slot));
+    const writes: Array<Promise<void>> = [];
+    for (const slot of this.#tenants.values()) {
+      if (!slot.lazy) continue;
+      slot.lazy = false;
+      const record = this.#bookkeeping(slot);
+      if (Object.keys(record).length > 0) writes.push(slot.log.append(record));
+    }
+    return writes;
   }
 
   idle(): Array<Promise<void>> {
-    return [...this.#tenants.values()].map((slot) => slot.file.idle());
+    return [...this.#tenants.values()].map((slot) => slot.log.idle());
   }
 
   async getDeltaLink(tenantId: string): Promise<string | null> {
@@ -91,23 +112,21 @@ export class LowdbUsers {
     this.#context.assertOpen();
     this.#context.main.requireTenant(tenantId);
     const slot = this.#require(tenantId);
-    const users = slot.users;
+    const table = slot.table;
     const summary: UserChangeSummary = { added: [], changed: [], removed: [], locksCleared: [], written: false };
     const seen = new Set<string>();
+    const set: StoredUser[] = [];
+    const removed: string[] = [];
     let bookkeeping = false;
 
     for (const observed of batch.users) {
       seen.add(observed.id);
-      const existing = users.get(observed.id);
+      const existing = table.get(observed.id);
       if (!existing) {
-        const user: StoredUser = {
-          ...pickObserved(observed),
-          lastChangedAt: batch.observedAt,
-          lastVerifiedAt: batch.observedAt,
-          lock: null,
-        };
-        users.set(observed.id, user);
-        summary.added.push(structuredClone(user));
+        const user: StoredUser = { ...pickObserved(observed), lastChangedAt: batch.observedAt, lastVerifiedAt: batch.observedAt, lock: null };
+        table.set(user);
+        set.push(user);
+        summary.added.push({ ...user });
         continue;
       }
       const olderThanOurChange = existing.lastChangedAt > batch.observedAt;
@@ -120,23 +139,26 @@ export class LowdbUsers {
       if (next.accountEnabled && next.lock) next.lock = null;
       if (materiallyDifferent(existing, next)) {
         next.lastChangedAt = Math.max(existing.lastChangedAt, batch.observedAt);
-        summary.changed.push({ before: structuredClone(existing), after: structuredClone(next) });
-        if (existing.lock && !next.lock) summary.locksCleared.push(structuredClone(next));
-      } else if (next.lastVerifiedAt !== existing.lastVerifiedAt) {
+        table.set(next);
+        set.push(next);
+        summary.changed.push({ before: existing, after: { ...next } });
+        if (existing.lock && !next.lock) summary.locksCleared.push({ ...next });
+      } else if (table.verify(observed.id, next.lastVerifiedAt)) {
+        addVerified(slot, next.lastVerifiedAt, observed.id);
         bookkeeping = true;
       }
-      users.set(observed.id, next);
     }
 
     const removedIds = new Set(batch.removedUserIds ?? []);
     if (batch.fullRound) {
-      for (const id of users.keys()) if (!seen.has(id)) removedIds.add(id);
+      for (const id of table.ids()) if (!seen.has(id)) removedIds.add(id);
     }
     for (const id of removedIds) {
-      const user = users.get(id);
+      const user = table.get(id);
       if (!user) continue;
-      summary.removed.push(structuredClone(user));
-      users.delete(id);
+      table.delete(id);
+      removed.push(id);
+      summary.removed.push(user);
     }
 
     if (slot.deltaLink !== batch.deltaLink) {
@@ -144,15 +166,11 @@ export class LowdbUsers {
       bookkeeping = true;
     }
 
-    const changedIds = [
-      ...summary.added.map((u) => u.id),
-      ...summary.changed.map((c) => c.after.id),
-      ...summary.removed.map((u) => u.id),
-    ];
-    if (changedIds.length > 0) {
-      await this.#save(slot);
+    if (set.length > 0 || removed.length > 0) {
+      // The delta link goes with the users it brought, in the same record: the two never disagree on disk.
+      await slot.log.append({ ...(set.length > 0 ? { set } : {}), ...(removed.length > 0 ? { removed } : {}), ...this.#bookkeeping(slot) });
       summary.written = true;
-      this.#context.events.emit({ type: 'users', tenantId, userIds: changedIds });
+      this.#context.events.emit(this.#usersEvent(slot, [...set.map((u) => u.id), ...removed]));
     } else if (bookkeeping) {
       slot.lazy = true;
       this.#context.scheduleCheckpoint();
@@ -198,47 +216,78 @@ export class LowdbUsers {
   }
 
   async getUser(tenantId: string, userId: string): Promise<StoredUser | undefined> {
-    const user = this.#require(tenantId).users.get(userId);
-    return user ? this.#withVerification(tenantId, user) : undefined;
+    return this.#require(tenantId).table.get(userId, this.#verifiedAsOf(tenantId));
   }
 
   async listUsers(tenantId: string, query: UserQuery = {}): Promise<UserPage> {
-    const text = query.text?.trim().toLowerCase();
-    const matching = [...this.#require(tenantId).users.values()].filter((user) => {
-      if (query.state === 'locked' && !user.lock) return false;
-      // As UserView.state has it: a user the product locked is "locked", not "disabled".
-      if (query.state === 'disabled' && (user.accountEnabled || user.lock)) return false;
-      if (query.state === 'enabled' && !user.accountEnabled) return false;
-      if (text && !user.userPrincipalName.toLowerCase().includes(text) && !(user.displayName ?? '').toLowerCase().includes(text)) {
-        return false;
-      }
-      return true;
-    });
-    // What needs the operator's eye first: users the product locked, then other disabled ones.
-    const rank = (user: StoredUser): number => (user.lock ? 0 : user.accountEnabled ? 2 : 1);
-    matching.sort(
-      (a, b) =>
-        rank(a) - rank(b) ||
-        (a.displayName ?? a.userPrincipalName).localeCompare(b.displayName ?? b.userPrincipalName) ||
-        a.userPrincipalName.localeCompare(b.userPrincipalName),
-    );
-    const offset = Math.max(0, query.offset ?? 0);
-    const limit = Math.max(0, query.limit ?? 100);
-    return {
-      users: matching.slice(offset, offset + limit).map((user) => this.#withVerification(tenantId, user)),
-      total: matching.length,
-    };
+    return this.#require(tenantId).table.page(query, this.#verifiedAsOf(tenantId));
   }
 
   async countUsers(tenantId: string): Promise<UserCounts> {
-    const counts: UserCounts = { total: 0, enabled: 0, disabled: 0, locked: 0 };
-    for (const user of this.#require(tenantId).users.values()) {
-      counts.total++;
-      if (user.lock) counts.locked++;
-      else if (user.accountEnabled) counts.enabled++;
-      else counts.disabled++;
+    return this.#require(tenantId).table.counts();
+  }
+
+  async #open(tenantId: string): Promise<void> {
+    const slot = this.#slot(tenantId);
+    const legacyPath = join(this.#usersDir, `${tenantId}.json`);
+    const { snapshot, records } = await slot.log.load(async () => {
+      if (!(await exists(legacyPath))) return null;
+      const { data } = await loadStoreFile(new DurableJsonFile<UsersFile>(legacyPath), usersFileSchema, () => emptyUsers(tenantId));
+      return { schemaVersion: STORE_SCHEMA_VERSION, tenantId, deltaLink: data.deltaLink, users: Object.values(data.users) };
+    });
+    // Once a snapshot exists the one-file format is no longer read: the snapshot has everything it held.
+    if (await exists(legacyPath)) {
+      await unlink(legacyPath);
+      await syncDirectory(this.#usersDir);
     }
-    return counts;
+    for (const user of snapshot.users) slot.table.set(user);
+    slot.deltaLink = snapshot.deltaLink;
+    for (const record of records) replay(slot, record);
+    slot.writtenDeltaLink = slot.deltaLink;
+    this.#tenants.set(tenantId, slot);
+  }
+
+  #slot(tenantId: string): TenantUsers {
+    const slot: TenantUsers = {
+      tenantId,
+      table: new TenantUserTable(),
+      deltaLink: null,
+      writtenDeltaLink: null,
+      verified: new Map(),
+      lazy: false,
+      log: new UsersLog(this.#usersDir, tenantId, (): UsersSnapshot => {
+        // The snapshot holds the bookkeeping too: nothing is left to write for it.
+        slot.verified.clear();
+        slot.writtenDeltaLink = slot.deltaLink;
+        return { schemaVersion: STORE_SCHEMA_VERSION, tenantId, generation: 0, deltaLink: slot.deltaLink, users: slot.table.all() };
+      }, this.#compactionBytes),
+    };
+    return slot;
+  }
+
+  /** The bookkeeping not yet written, as fields of a record; taking it counts it as written. */
+  #bookkeeping(slot: TenantUsers): UsersLogRecord {
+    const record: UsersLogRecord = {};
+    if (slot.deltaLink !== slot.writtenDeltaLink) {
+      record.deltaLink = slot.deltaLink;
+      slot.writtenDeltaLink = slot.deltaLink;
+    }
+    if (slot.verified.size > 0) {
+      record.verified = [...slot.verified];
+      slot.verified.clear();
+    }
+    return record;
+  }
+
+  /** Carries the changed users as a read would answer them, so that listeners need not read them again. */
+  #usersEvent(slot: TenantUsers, userIds: string[]): StoreEvent {
+    const asOf = this.#verifiedAsOf(slot.tenantId);
+    const users = userIds.flatMap((id) => slot.table.get(id, asOf) ?? []);
+    return { type: 'users', tenantId: slot.tenantId, userIds, users };
+  }
+
+  #verifiedAsOf(tenantId: string): number {
+    return this.#context.main.findTenant(tenantId)?.lastSyncAt ?? 0;
   }
 
   #require(tenantId: string): TenantUsers {
@@ -249,34 +298,42 @@ export class LowdbUsers {
 
   #updateUser(tenantId: string, userId: string, change: Pick<StoredUser, 'accountEnabled' | 'lock'>, at: number): StoredUser {
     this.#context.main.requireTenant(tenantId);
-    const users = this.#require(tenantId).users;
-    const existing = users.get(userId);
+    const table = this.#require(tenantId).table;
+    const existing = table.get(userId);
     if (!existing) throw AppError.notFound('USER_NOT_FOUND', `No user with id ${userId} in this tenant.`, { userId });
     const user: StoredUser = { ...existing, ...change, lastChangedAt: at, lastVerifiedAt: at };
-    users.set(userId, user);
+    table.set(user);
     return user;
   }
 
   async #saveUserAction(tenantId: string, user: StoredUser, activity: StoredActivity): Promise<{ user: StoredUser; activity: StoredActivity }> {
-    await Promise.all([this.#save(this.#require(tenantId)), this.#context.main.save()]);
+    const slot = this.#require(tenantId);
+    await Promise.all([slot.log.append({ set: [user], ...this.#bookkeeping(slot) }), this.#context.main.save()]);
     const tenant = this.#context.main.findTenant(tenantId);
     this.#context.events.emit(
-      { type: 'users', tenantId, userIds: [user.id] },
+      this.#usersEvent(slot, [user.id]),
       ...(tenant ? [{ type: 'tenant', tenant: structuredClone(tenant) } as const] : []),
       { type: 'activity', activity: structuredClone(activity) },
     );
-    return { user: structuredClone(user), activity: structuredClone(activity) };
+    return { user, activity: structuredClone(activity) };
   }
+}
 
-  #withVerification(tenantId: string, user: StoredUser): StoredUser {
-    const asOf = this.#context.main.findTenant(tenantId)?.lastSyncAt ?? 0;
-    return { ...structuredClone(user), lastVerifiedAt: Math.max(user.lastVerifiedAt, asOf) };
+/** Applies one log record on load. Records are whole states, so one already in the snapshot changes nothing. */
+function replay(slot: TenantUsers, record: UsersLogRecord): void {
+  for (const user of record.set ?? []) {
+    const known = slot.table.get(user.id);
+    slot.table.set({ ...user, lastVerifiedAt: Math.max(user.lastVerifiedAt, known?.lastVerifiedAt ?? 0) });
   }
+  for (const id of record.removed ?? []) slot.table.delete(id);
+  if (record.deltaLink !== undefined) slot.deltaLink = record.deltaLink;
+  for (const [at, ids] of record.verified ?? []) for (const id of ids) slot.table.verify(id, at);
+}
 
-  async #save(slot: TenantUsers): Promise<void> {
-    slot.lazy = false;
-    await slot.file.write({ schemaVersion: STORE_SCHEMA_VERSION, tenantId: slot.tenantId, deltaLink: slot.deltaLink, users: Object.fromEntries(slot.users) });
-  }
+function addVerified(slot: TenantUsers, at: number, userId: string): void {
+  const ids = slot.verified.get(at);
+  if (ids) ids.push(userId);
+  else slot.verified.set(at, [userId]);
 }
 
 function emptyUsers(tenantId: string): UsersFile {

@@ -194,8 +194,8 @@ export const mainFileSchema = z.object({
 export type MainFile = z.infer<typeof mainFileSchema>;
 
 /**
- * `users/<tenant>.json`: one file per tenant, so a change to one user rewrites one tenant's users only.
- * The delta link lives here, written together with the users it brought: the two can never disagree.
+ * `users/<tenant>.json`: the earlier format of a tenant's users, one file rewritten whole on every change.
+ * Read only to move it to a snapshot (`usersSnapshotSchema`) when the store opens.
  */
 export const usersFileSchema = z.object({
   schemaVersion: z.literal(STORE_SCHEMA_VERSION),

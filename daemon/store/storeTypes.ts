@@ -150,7 +150,8 @@ export interface SystemLogEntry {
 export type StoreEvent =
   | { type: 'tenant'; tenant: StoredTenant }
   | { type: 'tenant-removed'; tenantId: string }
-  | { type: 'users'; tenantId: string; userIds: readonly string[] }
+  /** `users` holds the changed users as they are now, when the store has them at hand; ids not in it were removed. */
+  | { type: 'users'; tenantId: string; userIds: readonly string[]; users?: readonly StoredUser[] }
   | { type: 'task'; task: StoredTask }
   | { type: 'activity'; activity: StoredActivity }
   | { type: 'log'; entry: SystemLogEntry };

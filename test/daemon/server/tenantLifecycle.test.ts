@@ -53,7 +53,7 @@ describe('daemon API: tenants with certificates, rotation to a certificate, remo
     const removed = await harness.api('DELETE', `/v1/tenants/${id}`);
     assert.equal(removed.status, 204);
     assert.equal((await harness.api('GET', `/v1/tenants/${id}`)).status, 404);
-    await assert.rejects(access(join(harness.dataDir, 'users', `${id}.json`)));
+    for (const name of [`${id}.json`, `${id}.snap.json`, `${id}.log`]) await assert.rejects(access(join(harness.dataDir, 'users', name)));
     const vault = JSON.parse(await readFile(join(harness.dataDir, 'vault.json'), 'utf8')) as { entries: Record<string, unknown> };
     assert.equal(id in vault.entries, false);
     await harness.sim.control('DELETE', `/tenants/${sim.id}/counters`);

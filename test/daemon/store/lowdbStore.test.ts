@@ -9,6 +9,7 @@ import { STORE_SCHEMA_VERSION } from '../../../daemon/store/storeSchema';
 import { tempDataDir } from '../../support/tempDataDir';
 import type { StoreUnderTest } from './storeContract';
 import { describeStoreContract, observed } from './storeContract';
+import { usersOnDisk } from './usersOnDisk';
 
 async function readJson<T>(path: string): Promise<T> {
   return JSON.parse(await readFile(path, 'utf8')) as T;
@@ -80,7 +81,7 @@ describe('LowdbStore: the files', () => {
     assert.equal(await store.getDeltaLink(tenant.id), 'https://graph/delta?token=1');
     assert.equal((await store.getTask(task.id))?.status, 'PENDING');
     assert.equal((await store.listActivities({ tenantId: tenant.id }))[0]?.kind, 'tenant-added');
-    assert.deepEqual(await readdir(join(dir, USERS_DIR_NAME)), [`${tenant.id}.json`]);
+    assert.deepEqual(await readdir(join(dir, USERS_DIR_NAME)), [`${tenant.id}.log`]);
   });
 
   it('refuses a store written by a newer schema with a clear message, and leaves the file as it was', async () => {
@@ -126,7 +127,8 @@ describe('LowdbStore: the files', () => {
       await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1')], deltaLink: null });
       await store.recordUserLocked(tenant.id, 'u1', { by: 'alice', revokedSessions: true });
       await store.appendSystemLog({ level: 'info', message: 'hello' });
-      const files = [MAIN_FILE_NAME, SYSTEM_LOG_FILE_NAME, 'daemon.lock', join(USERS_DIR_NAME, `${tenant.id}.json`)];
+      const files = [MAIN_FILE_NAME, SYSTEM_LOG_FILE_NAME, 'daemon.lock', ...(await readdir(join(fresh, USERS_DIR_NAME))).map((name) => join(USERS_DIR_NAME, name))];
+      assert.ok(files.includes(join(USERS_DIR_NAME, `${tenant.id}.log`)));
       for (const file of files) {
         assert.equal(((await stat(join(fresh, file))).mode & 0o777).toString(8), '600', file);
       }
@@ -136,34 +138,38 @@ describe('LowdbStore: the files', () => {
     }
   });
 
-  it('answers a lock only once the users file on disk says so', async () => {
+  it('answers a lock only once the users log on disk says so', async () => {
     const tenant = await addTenant();
     await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1')], deltaLink: null });
     clock.advance(1_000);
     const { user, activity } = await store.recordUserLocked(tenant.id, 'u1', { by: 'alice', revokedSessions: true });
     assert.equal(user.accountEnabled, false);
-    const onDisk = await readJson<{ users: Record<string, { accountEnabled: boolean; lock: unknown }> }>(join(dir, USERS_DIR_NAME, `${tenant.id}.json`));
-    assert.deepEqual(onDisk.users['u1']?.lock, { by: 'alice', at: clock.now(), revokedSessions: true });
-    assert.equal(onDisk.users['u1']?.accountEnabled, false);
+    const onDisk = (await usersOnDisk(dir, tenant.id)).users;
+    assert.deepEqual(onDisk.get('u1')?.lock, { by: 'alice', at: clock.now(), revokedSessions: true });
+    assert.equal(onDisk.get('u1')?.accountEnabled, false);
     const main = await readJson<{ activities: Array<{ id: string }> }>(join(dir, MAIN_FILE_NAME));
     assert.ok(main.activities.some((a) => a.id === activity.id), 'the activity is on disk too');
     assert.equal((await store.getTenant(tenant.id))?.lastManagementActivityAt, clock.now());
   });
 
-  it('rewrites only the changed tenant’s users file when one user changes', async () => {
+  it('appends to the changed tenant’s users log only when one user changes', async () => {
     const a = await addTenant('a.example');
     const b = await addTenant('b.example');
     await store.applyUserChanges(a.id, { observedAt: clock.now(), users: [observed('a1')], deltaLink: 'a-1' });
     await store.applyUserChanges(b.id, { observedAt: clock.now(), users: [observed('b1')], deltaLink: 'b-1' });
-    const bPath = join(dir, USERS_DIR_NAME, `${b.id}.json`);
+    const aPath = join(dir, USERS_DIR_NAME, `${a.id}.log`);
+    const bPath = join(dir, USERS_DIR_NAME, `${b.id}.log`);
     const mainPath = join(dir, MAIN_FILE_NAME);
-    const before = { b: (await stat(bPath)).ino, main: (await stat(mainPath)).ino };
+    const before = { a: await stat(aPath), b: await stat(bPath), main: (await stat(mainPath)).ino };
 
     clock.advance(60_000);
     const summary = await store.applyUserChanges(a.id, { observedAt: clock.now(), users: [observed('a1', { accountEnabled: false })], deltaLink: 'a-2' });
     assert.equal(summary.written, true);
     assert.equal(summary.changed.length, 1);
-    assert.equal((await stat(bPath)).ino, before.b, "the other tenant's users file was rewritten");
+    const after = await stat(aPath);
+    assert.equal(after.ino, before.a.ino, 'the log was replaced rather than appended to');
+    assert.ok(after.size > before.a.size && after.size - before.a.size < 1024, `${after.size - before.a.size} bytes appended`);
+    assert.deepEqual(await stat(bPath), before.b, "the other tenant's users log was written");
     assert.equal((await stat(mainPath)).ino, before.main, 'the main file was rewritten');
   });
 
@@ -172,9 +178,9 @@ describe('LowdbStore: the files', () => {
     await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1')], deltaLink: 'd-1' });
     await store.recordSyncSuccess(tenant.id);
     await store.checkpoint();
-    const usersPath = join(dir, USERS_DIR_NAME, `${tenant.id}.json`);
+    const usersPath = join(dir, USERS_DIR_NAME, `${tenant.id}.log`);
     const mainPath = join(dir, MAIN_FILE_NAME);
-    const before = { users: (await stat(usersPath)).ino, main: (await stat(mainPath)).ino };
+    const before = { users: (await stat(usersPath)).size, main: (await stat(mainPath)).ino };
 
     clock.advance(30_000);
     await store.recordSyncAttempt(tenant.id);
@@ -182,7 +188,7 @@ describe('LowdbStore: the files', () => {
     await store.recordSyncSuccess(tenant.id);
     await store.queueTask({ tenantId: tenant.id, kind: 'sync-users', name: 'Sync users', description: '', origin: 'poller', automated: true });
     assert.equal(summary.written, false);
-    assert.equal((await stat(usersPath)).ino, before.users);
+    assert.equal((await stat(usersPath)).size, before.users);
     assert.equal((await stat(mainPath)).ino, before.main);
     assert.equal((await store.getTenant(tenant.id))?.lastSyncAt, clock.now(), 'memory is current at once');
     assert.equal(await store.getDeltaLink(tenant.id), 'd-2');
@@ -190,15 +196,15 @@ describe('LowdbStore: the files', () => {
     await clock.advanceAsync(60_000);
     assert.equal(clock.pendingTimers, 0, 'the checkpoint timer fired');
     await store.checkpoint(); // only waits for the write the timer started
-    assert.equal((await readJson<{ deltaLink: string }>(usersPath)).deltaLink, 'd-2');
+    assert.equal((await usersOnDisk(dir, tenant.id)).deltaLink, 'd-2');
     const main = await readJson<{ tenants: Array<{ lastSyncAt: number }> }>(mainPath);
     assert.equal(main.tenants[0]?.lastSyncAt, clock.now() - 60_000);
   });
 
-  it('deletes a removed tenant’s users file', async () => {
+  it('deletes a removed tenant’s users files', async () => {
     const tenant = await addTenant();
     await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1')], deltaLink: null });
-    assert.deepEqual(await readdir(join(dir, USERS_DIR_NAME)), [`${tenant.id}.json`]);
+    assert.deepEqual(await readdir(join(dir, USERS_DIR_NAME)), [`${tenant.id}.log`]);
     await store.removeTenant(tenant.id, 'alice');
     assert.deepEqual(await readdir(join(dir, USERS_DIR_NAME)), []);
   });
@@ -206,7 +212,7 @@ describe('LowdbStore: the files', () => {
   it('drops an orphaned users file and leftover temp files when it opens', async () => {
     const tenant = await addTenant();
     await store.close();
-    await writeFile(join(dir, USERS_DIR_NAME, 'gone.json'), '{}');
+    for (const name of ['gone.json', 'gone.snap.json', 'gone.log']) await writeFile(join(dir, USERS_DIR_NAME, name), '{}');
     await writeFile(join(dir, `.${MAIN_FILE_NAME}.tmp`), '{"half');
     store = await LowdbStore.open({ dataDir: dir, clock });
     assert.deepEqual(await readdir(join(dir, USERS_DIR_NAME)), []);
@@ -241,7 +247,7 @@ describe('LowdbStore: the files', () => {
     await store.recordUserLocked(tenant.id, 'constructor', { by: 'alice', revokedSessions: false });
     await reopen();
     assert.deepEqual((await store.listUsers(tenant.id)).users.map((u) => [u.id, u.lock?.by ?? null]), [['constructor', 'alice'], ['toString', null]]);
-    const onDisk = await readJson<{ users: Record<string, unknown> }>(join(dir, USERS_DIR_NAME, `${tenant.id}.json`));
-    assert.deepEqual(Object.keys(onDisk.users).sort(), ['constructor', 'toString']);
+    const onDisk = (await usersOnDisk(dir, tenant.id)).users;
+    assert.deepEqual([...onDisk.keys()].sort(), ['constructor', 'toString']);
   });
 });

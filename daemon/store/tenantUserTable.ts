@@ -1,0 +1,225 @@
+import type { StoredUser, UserCounts, UserLock, UserPage, UserQuery } from './storeTypes';
+
+/**
+ * One user in memory: a fixed shape, so that a tenant of 100,000 users costs one small object each.
+ * Rows are never changed in place (but for `lastVerifiedAt`, which does not affect order): a change
+ * replaces the row, so the old row still carries the key it was sorted by.
+ */
+class UserRow {
+  /** Both names lower-cased, made by the first text search that reaches the row. */
+  searchText: string | undefined = undefined;
+
+  constructor(
+    readonly id: string,
+    readonly userPrincipalName: string,
+    readonly displayName: string | null,
+    readonly accountEnabled: boolean,
+    readonly onPremisesSyncEnabled: boolean | null,
+    readonly lastChangedAt: number,
+    public lastVerifiedAt: number,
+    readonly lock: UserLock | null,
+  ) {}
+
+  /** 0: locked by the product, 1: otherwise disabled, 2: enabled; the order of a users page. */
+  get rank(): number {
+    return this.lock ? 0 : this.accountEnabled ? 2 : 1;
+  }
+}
+
+// One collator for every comparison: `localeCompare` builds one per call, which is most of a sort's time.
+const collator = new Intl.Collator();
+
+function compareRows(a: UserRow, b: UserRow): number {
+  return (
+    a.rank - b.rank ||
+    collator.compare(a.displayName ?? a.userPrincipalName, b.displayName ?? b.userPrincipalName) ||
+    collator.compare(a.userPrincipalName, b.userPrincipalName)
+  );
+}
+
+/** Past this many changes between two reads, one sort at the next read is cheaper than keeping order. */
+const MAX_ORDERED_CHANGES = 256;
+
+/**
+ * One tenant's users in memory, with what reads need kept ready: counts by state, updated on every
+ * change, and the order of a users page, kept by inserting a changed user in place (or, after a large
+ * batch, by one sort at the next read). A Map, not an object: user ids come from outside (a URL path),
+ * and `constructor` or `__proto__` must be a user that is not there, not something inherited.
+ */
+export class TenantUserTable {
+  readonly #rows = new Map<string, UserRow>();
+  /** Every row in page order, or null when the next read must sort. */
+  #ordered: UserRow[] | null = [];
+  #changesSinceRead = 0;
+  readonly #counts: UserCounts = { total: 0, enabled: 0, disabled: 0, locked: 0 };
+
+  get size(): number {
+    return this.#rows.size;
+  }
+
+  has(userId: string): boolean {
+    return this.#rows.has(userId);
+  }
+
+  /** A fresh copy of the user, or undefined; `verifiedAsOf` is the tenant's last successful sync. */
+  get(userId: string, verifiedAsOf = 0): StoredUser | undefined {
+    const row = this.#rows.get(userId);
+    return row ? toStoredUser(row, verifiedAsOf) : undefined;
+  }
+
+  lastChangedAt(userId: string): number | undefined {
+    return this.#rows.get(userId)?.lastChangedAt;
+  }
+
+  /** Adds the user or replaces what is known of it. */
+  set(user: StoredUser): void {
+    const row = new UserRow(
+      user.id,
+      user.userPrincipalName,
+      user.displayName,
+      user.accountEnabled,
+      user.onPremisesSyncEnabled,
+      user.lastChangedAt,
+      user.lastVerifiedAt,
+      user.lock ? { by: user.lock.by, at: user.lock.at, revokedSessions: user.lock.revokedSessions } : null,
+    );
+    const previous = this.#rows.get(user.id);
+    if (previous) this.#forget(previous);
+    this.#rows.set(user.id, row);
+    this.#count(row, 1);
+    this.#place(row);
+  }
+
+  delete(userId: string): boolean {
+    const row = this.#rows.get(userId);
+    if (!row) return false;
+    this.#forget(row);
+    this.#rows.delete(userId);
+    return true;
+  }
+
+  /** Moves `lastVerifiedAt` forward: bookkeeping, which changes neither counts nor order. */
+  verify(userId: string, at: number): boolean {
+    const row = this.#rows.get(userId);
+    if (!row || row.lastVerifiedAt >= at) return false;
+    row.lastVerifiedAt = at;
+    return true;
+  }
+
+  ids(): IterableIterator<string> {
+    return this.#rows.keys();
+  }
+
+  /** Fresh copies of every user, for a snapshot. */
+  all(): StoredUser[] {
+    return Array.from(this.#rows.values(), (row) => toStoredUser(row, 0));
+  }
+
+  counts(): UserCounts {
+    return { ...this.#counts };
+  }
+
+  /** A page in the order of `Store.listUsers`; `verifiedAsOf` is the tenant's last successful sync. */
+  page(query: UserQuery, verifiedAsOf: number): UserPage {
+    const ordered = this.#order();
+    const offset = Math.max(0, query.offset ?? 0);
+    const limit = Math.max(0, query.limit ?? 100);
+    const text = query.text?.trim().toLowerCase();
+    let matching: readonly UserRow[];
+    if (text) {
+      matching = ordered.filter((row) => matchesState(row, query) && matchesText(row, text));
+    } else if (query.state) {
+      // The states are the ranks, and the order puts each rank in one run: a page is a slice of it.
+      const { locked, disabled } = this.#counts;
+      const [start, end] =
+        query.state === 'locked' ? [0, locked] : query.state === 'disabled' ? [locked, locked + disabled] : [locked + disabled, ordered.length];
+      matching = ordered.slice(start, end);
+    } else {
+      matching = ordered;
+    }
+    return {
+      users: matching.slice(offset, offset + limit).map((row) => toStoredUser(row, verifiedAsOf)),
+      total: matching.length,
+    };
+  }
+
+  #order(): UserRow[] {
+    this.#changesSinceRead = 0;
+    if (!this.#ordered) this.#ordered = [...this.#rows.values()].sort(compareRows);
+    return this.#ordered;
+  }
+
+  #forget(row: UserRow): void {
+    this.#count(row, -1);
+    if (!this.#ordered) return;
+    const index = this.#indexOf(row);
+    if (index >= 0) this.#ordered.splice(index, 1);
+    else this.#ordered = null;
+  }
+
+  #place(row: UserRow): void {
+    if (!this.#ordered) return;
+    if (++this.#changesSinceRead > MAX_ORDERED_CHANGES) {
+      this.#ordered = null;
+      return;
+    }
+    this.#ordered.splice(lowerBound(this.#ordered, row), 0, row);
+  }
+
+  #indexOf(row: UserRow): number {
+    const ordered = this.#ordered ?? [];
+    for (let i = lowerBound(ordered, row); i < ordered.length; i++) {
+      if (ordered[i] === row) return i;
+      const next = ordered[i];
+      if (next && compareRows(next, row) !== 0) break;
+    }
+    return ordered.indexOf(row);
+  }
+
+  #count(row: UserRow, delta: number): void {
+    this.#counts.total += delta;
+    if (row.lock) this.#counts.locked += delta;
+    else if (row.accountEnabled) this.#counts.enabled += delta;
+    else this.#counts.disabled += delta;
+  }
+}
+
+function lowerBound(ordered: readonly UserRow[], row: UserRow): number {
+  let low = 0;
+  let high = ordered.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    const at = ordered[middle];
+    if (at && compareRows(at, row) < 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+function matchesState(row: UserRow, query: UserQuery): boolean {
+  // As UserView.state has it: a user the product locked is "locked", not "disabled".
+  if (query.state === 'locked') return row.lock !== null;
+  if (query.state === 'disabled') return !row.accountEnabled && !row.lock;
+  if (query.state === 'enabled') return row.accountEnabled;
+  return true;
+}
+
+function matchesText(row: UserRow, text: string): boolean {
+  // A text with the separator in it could match across the two names: it takes the slow way.
+  if (text.includes('\n')) return row.userPrincipalName.toLowerCase().includes(text) || (row.displayName ?? '').toLowerCase().includes(text);
+  row.searchText ??= `${row.userPrincipalName.toLowerCase()}\n${(row.displayName ?? '').toLowerCase()}`;
+  return row.searchText.includes(text);
+}
+
+function toStoredUser(row: UserRow, verifiedAsOf: number): StoredUser {
+  return {
+    id: row.id,
+    userPrincipalName: row.userPrincipalName,
+    displayName: row.displayName,
+    accountEnabled: row.accountEnabled,
+    onPremisesSyncEnabled: row.onPremisesSyncEnabled,
+    lastChangedAt: row.lastChangedAt,
+    lastVerifiedAt: Math.max(row.lastVerifiedAt, verifiedAsOf),
+    lock: row.lock ? { ...row.lock } : null,
+  };
+}

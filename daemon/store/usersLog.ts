@@ -1,0 +1,310 @@
+import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import type { z } from 'zod';
+import { AppError } from '../errors/AppError';
+import { PRIVATE_FILE_MODE, syncDirectory, writeFileAtomic } from '../files/writeFileAtomic';
+import { STORE_SCHEMA_VERSION } from './storeSchema';
+import type { UsersLogHeader, UsersLogRecord, UsersSnapshot } from './usersLogSchema';
+import { usersLogHeaderSchema, usersLogRecordSchema, usersSnapshotSchema } from './usersLogSchema';
+
+/** What a tenant's files held when they were opened. */
+interface LoadedUsers {
+  snapshot: UsersSnapshot;
+  records: UsersLogRecord[];
+}
+
+/** By default, the log is compacted once it has grown past this and past the snapshot's size. */
+const DEFAULT_COMPACTION_BYTES = 1024 * 1024;
+
+/**
+ * One tenant's users on disk, so that a write costs what changed: a snapshot (`<tenant>.snap.json`)
+ * and an append-only log (`<tenant>.log`) of JSON lines, each prefixed by the CRC-32 of its JSON.
+ *
+ * - An append resolves once it is fsynced; appends made while one is being written go out together in
+ *   the next write (one fsync for all of them).
+ * - A final line that is incomplete or fails its CRC is what a crash mid-write leaves: it was never
+ *   acknowledged, so it is dropped (and cut off the file). A bad line before the last one is damage, and
+ *   the daemon refuses to start rather than lose what follows it.
+ * - Compaction writes a snapshot of generation g+1 atomically, then replaces the log with an empty one
+ *   whose header says g+1. A crash between the two leaves a log of generation g beside a snapshot of
+ *   g+1: that log is already in the snapshot, so it is ignored and replaced.
+ */
+export class UsersLog {
+  readonly snapshotPath: string;
+  readonly logPath: string;
+  readonly #tenantId: string;
+  readonly #directory: string;
+  readonly #takeSnapshot: () => UsersSnapshot;
+  readonly #compactionBytes: number;
+  #generation = 0;
+  /** Whether `logPath` holds a header for `#generation`, so records can be appended to it. */
+  #logReady = false;
+  #logBytes = 0;
+  #snapshotBytes = 0;
+  #pending: string[] = [];
+  #pendingDone: Deferred | null = null;
+  #writing: Promise<void> | null = null;
+
+  /**
+   * `takeSnapshot` answers the tenant's users as they are in memory now, for compaction, which happens
+   * once the log is larger than both `compactionBytes` and the snapshot.
+   */
+  constructor(directory: string, tenantId: string, takeSnapshot: () => UsersSnapshot, compactionBytes = DEFAULT_COMPACTION_BYTES) {
+    this.#compactionBytes = compactionBytes;
+    this.#directory = directory;
+    this.#tenantId = tenantId;
+    this.snapshotPath = join(directory, `${tenantId}.snap.json`);
+    this.logPath = join(directory, `${tenantId}.log`);
+    this.#takeSnapshot = takeSnapshot;
+  }
+
+  /**
+   * Reads the snapshot and the records that continue it. Without a snapshot, `legacy` (the users file of
+   * the earlier one-file format, if any) becomes generation 0's snapshot and is written as one at once.
+   */
+  async load(legacy: () => Promise<Omit<UsersSnapshot, 'generation'> | null>): Promise<LoadedUsers> {
+    let snapshot = await this.#readSnapshot();
+    if (!snapshot) {
+      const migrated = await legacy();
+      snapshot = { schemaVersion: STORE_SCHEMA_VERSION, tenantId: this.#tenantId, generation: 0, deltaLink: null, users: [], ...migrated };
+      if (migrated) {
+        // The migrated snapshot starts a new generation, so that a log left beside the old file is ignored.
+        snapshot.generation = 1;
+        await this.#writeSnapshot(snapshot);
+      }
+    }
+    this.#generation = snapshot.generation;
+    const records = await this.#readLog();
+    return { snapshot, records };
+  }
+
+  /** Appends one record; resolves once it is on disk. */
+  append(record: UsersLogRecord): Promise<void> {
+    this.#pending.push(encodeLine(record));
+    this.#pendingDone ??= deferred();
+    const done = this.#pendingDone.promise;
+    this.#writing ??= this.#drain();
+    return done;
+  }
+
+  /** Resolves when nothing is being written. */
+  async idle(): Promise<void> {
+    while (this.#writing) await this.#writing;
+  }
+
+  /** Deletes both files (the tenant is gone). */
+  async remove(): Promise<void> {
+    await this.idle();
+    for (const path of [this.logPath, this.snapshotPath]) {
+      await unlink(path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+    }
+    await syncDirectory(this.#directory);
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#pending.length > 0) {
+        const lines = this.#pending;
+        const done = this.#pendingDone;
+        this.#pending = [];
+        this.#pendingDone = null;
+        try {
+          await this.#appendLines(lines.join(''));
+          done?.resolve();
+        } catch (error) {
+          done?.reject(error);
+          continue;
+        }
+        if (this.#logBytes > Math.max(this.#compactionBytes, this.#snapshotBytes)) await this.#compact().catch(() => undefined);
+      }
+    } finally {
+      this.#writing = null;
+    }
+  }
+
+  async #appendLines(text: string): Promise<void> {
+    if (!this.#logReady) await this.#startLog();
+    const handle = await open(this.logPath, 'a', PRIVATE_FILE_MODE);
+    try {
+      const bytes = Buffer.from(text, 'utf8');
+      await handle.write(bytes);
+      await handle.datasync();
+      this.#logBytes += bytes.length;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * The snapshot taken now holds every change made in memory, including those still waiting to be
+   * appended; they are appended to the new log after it, and replaying them again is harmless.
+   */
+  async #compact(): Promise<void> {
+    const snapshot = this.#takeSnapshot();
+    snapshot.generation = this.#generation + 1;
+    await this.#writeSnapshot(snapshot);
+    this.#generation = snapshot.generation;
+    this.#logReady = false;
+    await this.#startLog();
+  }
+
+  async #startLog(): Promise<void> {
+    const header: UsersLogHeader = { schemaVersion: STORE_SCHEMA_VERSION, tenantId: this.#tenantId, generation: this.#generation };
+    const line = encodeLine(header);
+    await writeFileAtomic(this.logPath, line);
+    this.#logReady = true;
+    this.#logBytes = Buffer.byteLength(line);
+  }
+
+  async #writeSnapshot(snapshot: UsersSnapshot): Promise<void> {
+    const text = JSON.stringify(snapshot);
+    await writeFileAtomic(this.snapshotPath, text);
+    this.#snapshotBytes = Buffer.byteLength(text);
+  }
+
+  async #readSnapshot(): Promise<UsersSnapshot | null> {
+    const text = await readIfPresent(this.snapshotPath);
+    if (text === null) return null;
+    this.#snapshotBytes = Buffer.byteLength(text);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (error) {
+      throw unreadable(this.snapshotPath, 'is not valid JSON', error);
+    }
+    const snapshot = check(this.snapshotPath, usersSnapshotSchema, raw, 'does not have the expected shape');
+    if (snapshot.tenantId !== this.#tenantId) throw unreadable(this.snapshotPath, `belongs to tenant ${snapshot.tenantId}`);
+    return snapshot;
+  }
+
+  async #readLog(): Promise<UsersLogRecord[]> {
+    const text = await readIfPresent(this.logPath);
+    if (text === null) return [];
+    const lines = text.split('\n');
+    // After the last '\n' is whatever a crash left of a record that was never acknowledged (or nothing).
+    const tail = lines.pop() ?? '';
+    const decoded: unknown[] = [];
+    let validBytes = 0;
+    for (const [index, line] of lines.entries()) {
+      const value = decodeLine(line);
+      if (value === undefined) {
+        if (index === lines.length - 1 && tail === '') break; // a torn final record that ended in a newline
+        throw unreadable(this.logPath, `has a damaged record at line ${index + 1}, before its last one`);
+      }
+      decoded.push(value);
+      validBytes += Buffer.byteLength(line) + 1;
+    }
+    const [first, ...rest] = decoded;
+    if (first === undefined) {
+      this.#logReady = false;
+      return [];
+    }
+    const header = check(this.logPath, usersLogHeaderSchema, first, 'has no valid header');
+    if (header.generation !== this.#generation) {
+      if (header.generation > this.#generation) throw unreadable(this.logPath, `continues generation ${header.generation}, newer than its snapshot's`);
+      // Already in the snapshot: a crash came between writing the snapshot and starting the new log.
+      this.#logReady = false;
+      return [];
+    }
+    const records = rest.map((value) => check(this.logPath, usersLogRecordSchema, value, 'has a record of the wrong shape'));
+    if (validBytes !== Buffer.byteLength(text)) {
+      const handle = await open(this.logPath, 'r+');
+      try {
+        await handle.truncate(validBytes);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    }
+    this.#logReady = true;
+    this.#logBytes = validBytes;
+    return records;
+  }
+}
+
+/** Whether the file is there (any other failure to look is an error). */
+export async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return false;
+      throw error;
+    },
+  );
+}
+
+function encodeLine(value: unknown): string {
+  const json = JSON.stringify(value);
+  return `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
+}
+
+/** The line's value, or undefined when it is incomplete or damaged. */
+function decodeLine(line: string): unknown {
+  if (line.length < 10 || line[8] !== ' ') return undefined;
+  const json = line.slice(9);
+  if (Number.parseInt(line.slice(0, 8), 16) !== crc32(json)) return undefined;
+  try {
+    return JSON.parse(json) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+async function readIfPresent(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+function check<T>(path: string, schema: z.ZodType<T>, value: unknown, problem: string): T {
+  if (typeof value === 'object' && value !== null && 'schemaVersion' in value) {
+    const version = (value as { schemaVersion: unknown }).schemaVersion;
+    if (typeof version === 'number' && version > STORE_SCHEMA_VERSION) {
+      throw new AppError({
+        status: 500,
+        code: 'STORE_SCHEMA_TOO_NEW',
+        message:
+          `${path} was written by a newer m365-status (store schema ${version}; this one understands up to ` +
+          `${STORE_SCHEMA_VERSION}). Upgrade m365-status, or set M365_STATUS_DATA_DIR to another directory.`,
+        details: { file: path, schemaVersion: version, supported: STORE_SCHEMA_VERSION },
+      });
+    }
+  }
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue ? issue.path.map(String).join('.') : '';
+  throw unreadable(path, `${problem}${field ? ` at "${field}"` : ''}: ${issue?.message ?? 'invalid'}`);
+}
+
+function unreadable(path: string, problem: string, cause?: unknown): AppError {
+  return new AppError({
+    status: 500,
+    code: 'STORE_UNREADABLE',
+    message: `${path} ${problem}, so the daemon will not start rather than lose what it holds. Restore it from a backup, or move it aside to start without it.`,
+    details: { file: path },
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { STORE_SCHEMA_VERSION, userSchema } from './storeSchema';
+
+/**
+ * `users/<tenant>.snap.json`: a tenant's users as of the end of log generation `generation - 1`; the log
+ * of generation `generation` continues from it. Written whole only at compaction.
+ */
+export const usersSnapshotSchema = z.object({
+  schemaVersion: z.literal(STORE_SCHEMA_VERSION),
+  tenantId: z.string().min(1),
+  generation: z.number().int().nonnegative(),
+  deltaLink: z.string().nullable(),
+  users: z.array(userSchema),
+});
+export type UsersSnapshot = z.infer<typeof usersSnapshotSchema>;
+
+/** The first record of `users/<tenant>.log`: which snapshot generation the records that follow continue. */
+export const usersLogHeaderSchema = z.object({
+  schemaVersion: z.literal(STORE_SCHEMA_VERSION),
+  tenantId: z.string().min(1),
+  generation: z.number().int().nonnegative(),
+});
+export type UsersLogHeader = z.infer<typeof usersLogHeaderSchema>;
+
+/**
+ * Every later record: users set to their new state, users gone, the delta link, and `lastVerifiedAt`
+ * moves (grouped by the time they moved to, since a round verifies many users at once).
+ */
+export const usersLogRecordSchema = z.object({
+  set: z.array(userSchema).optional(),
+  removed: z.array(z.string()).optional(),
+  deltaLink: z.string().nullable().optional(),
+  verified: z.array(z.tuple([z.number(), z.array(z.string())])).optional(),
+});
+export type UsersLogRecord = z.infer<typeof usersLogRecordSchema>;

@@ -1,0 +1,353 @@
+import assert from 'node:assert/strict';
+import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AppError } from '../../../daemon/errors/AppError';
+import { LowdbStore, USERS_DIR_NAME } from '../../../daemon/store/lowdbStore';
+import type { ObservedUser, StoredUser, StoreEvent } from '../../../daemon/store/storeTypes';
+import { killHard, spawnTypeScript } from '../../support/childProcess';
+import { ManualClock } from '../../support/manualClock';
+import { tempDataDir } from '../../support/tempDataDir';
+import { observed } from './storeContract';
+
+/** What the data directory holds, in bytes: what it grew by is what a change cost on disk. */
+async function directoryBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size;
+  }
+  return total;
+}
+
+function manyUsers(count: number): ObservedUser[] {
+  return Array.from({ length: count }, (_, i) =>
+    observed(`user-${String(i).padStart(6, '0')}-4b3f-9c1e-0d2a7e5f8b61`, {
+      userPrincipalName: `person.${i}@contoso.example`,
+      displayName: `Person Number ${i}`,
+    }),
+  );
+}
+
+describe('LowdbStore: users as a snapshot and an append-only log', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let clock: ManualClock;
+  let store: LowdbStore;
+
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDataDir());
+    clock = new ManualClock();
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000 });
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await cleanup();
+  });
+
+  async function reopen(): Promise<LowdbStore> {
+    await store.close();
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000 });
+    return store;
+  }
+
+  function addTenant(name = 'contoso.example') {
+    return store.addTenant({ tenantIdOrDomain: name, appId: 'app-1', credentialKind: 'secret', by: 'alice' });
+  }
+
+  for (const size of [2_500, 100_000]) {
+    it(`writes under 4 KB for one changed user in a tenant of ${size.toLocaleString('en')} users, and for a lock`, async () => {
+      const tenant = await addTenant();
+      const users = manyUsers(size);
+      await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users, deltaLink: 'd-1', fullRound: true });
+      await store.checkpoint(); // also waits for a compaction the first round started
+      const before = await directoryBytes(dir);
+
+      clock.advance(10_000);
+      const changed = users[size / 2];
+      assert.ok(changed);
+      const summary = await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [{ ...changed, accountEnabled: false }], deltaLink: 'd-2' });
+      assert.equal(summary.changed.length, 1);
+      const afterChange = await directoryBytes(dir);
+      assert.ok(afterChange - before > 0 && afterChange - before < 4096, `${afterChange - before} bytes for one changed user`);
+
+      // A lock also records an activity in store.json, which is not the users' cost: count the users' files.
+      const usersBefore = await directoryBytes(join(dir, USERS_DIR_NAME));
+      await store.recordUserLocked(tenant.id, changed.id, { by: 'alice', revokedSessions: false });
+      const usersAfter = await directoryBytes(join(dir, USERS_DIR_NAME));
+      assert.ok(usersAfter - usersBefore > 0 && usersAfter - usersBefore < 4096, `${usersAfter - usersBefore} bytes for one lock`);
+
+      await reopen();
+      assert.equal((await store.countUsers(tenant.id)).total, size);
+      assert.equal((await store.getUser(tenant.id, changed.id))?.lock?.by, 'alice');
+      assert.equal(await store.getDeltaLink(tenant.id), 'd-2');
+    });
+  }
+
+  it('writes nothing for quiet rounds, and only a small bookkeeping record per tenant at a checkpoint', async () => {
+    // The checkpoints below are taken by hand, every 30 rounds of 10 s (the product's 5 minutes).
+    await store.close();
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 3_600_000 });
+    const tenants = [await addTenant('a.example'), await addTenant('b.example'), await addTenant('c.example')];
+    for (const tenant of tenants) {
+      await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: manyUsers(500), deltaLink: `${tenant.id}-0`, fullRound: true });
+    }
+    await store.checkpoint();
+    const usersDir = join(dir, USERS_DIR_NAME);
+    const filesBefore = (await readdir(usersDir)).sort();
+    let bytes = await directoryBytes(usersDir);
+    const link = (round: number): string => `https://graph.microsoft.com/v1.0/users/delta?$deltatoken=${'x'.repeat(120)}${round}`;
+
+    for (let checkpoint = 1; checkpoint <= 5; checkpoint++) {
+      // A checkpoint's worth of quiet rounds: a new delta link each round, no user changed.
+      for (let round = 0; round < 30; round++) {
+        clock.advance(10_000);
+        for (const tenant of tenants) {
+          const summary = await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [], deltaLink: link(checkpoint * 100 + round) });
+          assert.equal(summary.written, false);
+        }
+        assert.equal(await directoryBytes(usersDir), bytes, 'a quiet round wrote to the users files');
+      }
+      await store.checkpoint();
+      const grown = (await directoryBytes(usersDir)) - bytes;
+      assert.ok(grown > 0 && grown < tenants.length * 300, `${grown} bytes at a checkpoint for ${tenants.length} tenants`);
+      bytes += grown;
+    }
+    assert.deepEqual((await readdir(usersDir)).sort(), filesBefore, 'no snapshot was written');
+    await reopen();
+    for (const tenant of tenants) assert.equal(await store.getDeltaLink(tenant.id), link(529));
+  });
+
+  it('drops a torn final record on load, keeps every record before it, and appends after it again', async () => {
+    const tenant = await addTenant();
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1'), observed('u2')], deltaLink: 'd-1' });
+    clock.advance(1_000);
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1', { displayName: 'Renamed' })], deltaLink: 'd-2' });
+    await store.close();
+    const logPath = join(dir, USERS_DIR_NAME, `${tenant.id}.log`);
+    const intact = (await stat(logPath)).size;
+    // Half of a record, as a crash in the middle of writing it leaves it.
+    await appendFile(logPath, '0badc0de {"set":[{"id":"u3","userPrincipalName":"u3@contoso');
+
+    await reopen();
+    assert.deepEqual((await store.listUsers(tenant.id)).users.map((u) => [u.id, u.displayName]), [['u1', 'Renamed'], ['u2', 'User u2']]);
+    assert.equal(await store.getDeltaLink(tenant.id), 'd-2');
+    assert.equal((await stat(logPath)).size, intact, 'the torn record was cut off');
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u4')], deltaLink: 'd-3' });
+    await reopen();
+    assert.deepEqual((await store.listUsers(tenant.id)).users.map((u) => u.id), ['u1', 'u2', 'u4']);
+  });
+
+  it('drops a final record whose checksum fails, as a crash can leave it', async () => {
+    const tenant = await addTenant();
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1')], deltaLink: 'd-1' });
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u2')], deltaLink: 'd-2' });
+    await store.close();
+    const logPath = join(dir, USERS_DIR_NAME, `${tenant.id}.log`);
+    const text = await readFile(logPath, 'utf8');
+    const lines = text.split('\n');
+    const last = lines.length - 2;
+    lines[last] = (lines[last] ?? '').replace('"d-2"', '"d-X"');
+    await writeFile(logPath, lines.join('\n'));
+    await reopen();
+    assert.deepEqual((await store.listUsers(tenant.id)).users.map((u) => u.id), ['u1']);
+    assert.equal(await store.getDeltaLink(tenant.id), 'd-1');
+  });
+
+  it('refuses to start, naming the file, when a record before the last one is damaged', async () => {
+    const tenant = await addTenant();
+    for (const id of ['u1', 'u2', 'u3']) await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed(id)], deltaLink: id });
+    await store.close();
+    const logPath = join(dir, USERS_DIR_NAME, `${tenant.id}.log`);
+    const text = await readFile(logPath, 'utf8');
+    await writeFile(logPath, text.replace('u2@', 'x2@'));
+    await assert.rejects(LowdbStore.open({ dataDir: dir, clock }), (error: AppError) => {
+      assert.equal(error.code, 'STORE_UNREADABLE');
+      assert.ok(error.message.includes(logPath), error.message);
+      assert.match(error.message, /damaged record at line 3/);
+      return true;
+    });
+    assert.equal(await readFile(logPath, 'utf8'), text.replace('u2@', 'x2@'), 'the damaged file was left as it was');
+    await writeFile(logPath, text);
+    store = await LowdbStore.open({ dataDir: dir, clock });
+    assert.equal((await store.countUsers(tenant.id)).total, 3);
+  });
+
+  it('loads a users file of the earlier one-file format and moves it to a snapshot', async () => {
+    const tenant = await addTenant();
+    await store.close();
+    const user = (id: string, lock: StoredUser['lock'] = null): StoredUser => ({
+      id,
+      userPrincipalName: `${id}@contoso.example`,
+      displayName: `User ${id}`,
+      accountEnabled: lock === null,
+      onPremisesSyncEnabled: null,
+      lastChangedAt: 5,
+      lastVerifiedAt: 7,
+      lock,
+    });
+    const legacyPath = join(dir, USERS_DIR_NAME, `${tenant.id}.json`);
+    const users = { constructor: user('constructor'), u1: user('u1', { by: 'alice', at: 5, revokedSessions: true }) };
+    await writeFile(legacyPath, JSON.stringify({ schemaVersion: 1, tenantId: tenant.id, deltaLink: 'd-old', users }));
+
+    await reopen();
+    assert.deepEqual((await store.listUsers(tenant.id)).users, [users.u1, users.constructor]);
+    assert.equal(await store.getDeltaLink(tenant.id), 'd-old');
+    assert.deepEqual(await store.countUsers(tenant.id), { total: 2, enabled: 1, disabled: 0, locked: 1 });
+    assert.deepEqual((await readdir(join(dir, USERS_DIR_NAME))).sort(), [`${tenant.id}.snap.json`]);
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u2')], deltaLink: 'd-new' });
+    await reopen();
+    assert.deepEqual((await store.listUsers(tenant.id)).users.map((u) => u.id), ['u1', 'constructor', 'u2']);
+    assert.equal(await store.getDeltaLink(tenant.id), 'd-new');
+  });
+
+  it('loads from the new snapshot and ignores the older log when a crash came between a compaction’s two steps', async () => {
+    await store.close();
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 2048 });
+    const tenant = await addTenant();
+    const logPath = join(dir, USERS_DIR_NAME, `${tenant.id}.log`);
+    const snapshotPath = join(dir, USERS_DIR_NAME, `${tenant.id}.snap.json`);
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: manyUsers(3), deltaLink: 'd-1' });
+    const olderLog = await readFile(logPath, 'utf8');
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: manyUsers(20), deltaLink: 'd-2' });
+    await store.checkpoint();
+    const snapshot = JSON.parse(await readFile(snapshotPath, 'utf8')) as { generation: number; users: unknown[] };
+    assert.equal(snapshot.generation, 1, 'the second round compacted the log');
+    assert.equal(snapshot.users.length, 20);
+    await store.close();
+    // The snapshot of generation 1 is in place; the log is still generation 0's, as the crash left them.
+    await writeFile(logPath, olderLog);
+
+    store = await LowdbStore.open({ dataDir: dir, clock, usersLogCompactionBytes: 2048 });
+    assert.equal((await store.countUsers(tenant.id)).total, 20);
+    assert.equal(await store.getDeltaLink(tenant.id), 'd-2');
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('after')], deltaLink: 'd-3' });
+    await reopen();
+    assert.equal((await store.countUsers(tenant.id)).total, 21);
+    assert.equal(await store.getDeltaLink(tenant.id), 'd-3');
+  });
+
+  it('tells listeners the changed users as a read answers them, so they need not read them again', async () => {
+    const tenant = await addTenant();
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1'), observed('u2')], deltaLink: null });
+    const events: StoreEvent[] = [];
+    store.onDidChange((event) => events.push(event));
+    clock.advance(1_000);
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1', { accountEnabled: false })], removedUserIds: ['u2'], deltaLink: null });
+    await store.recordUserLocked(tenant.id, 'u1', { by: 'alice', revokedSessions: false });
+    const usersEvents = events.filter((event) => event.type === 'users');
+    assert.equal(usersEvents.length, 2);
+    const [changed, locked] = usersEvents;
+    assert.deepEqual(changed?.userIds, ['u1', 'u2']);
+    assert.deepEqual(changed?.users?.map((u) => [u.id, u.accountEnabled, u.lock]), [['u1', false, null]], 'the removed user is only an id');
+    assert.deepEqual(locked?.users, [await store.getUser(tenant.id, 'u1')]);
+  });
+
+  it('searches the names as they are after a rename, and never across the two names', async () => {
+    const tenant = await addTenant();
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('a', { displayName: 'Ann Smith' }), observed('b', { displayName: 'Bob' })], deltaLink: null });
+    const search = async (text: string) => (await store.listUsers(tenant.id, { text })).users.map((u) => u.id);
+    assert.deepEqual(await search('SMITH'), ['a']);
+    clock.advance(1_000);
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('a', { displayName: 'Ann Jones' })], deltaLink: null });
+    assert.deepEqual(await search('smith'), []);
+    assert.deepEqual(await search('jones'), ['a']);
+    assert.deepEqual(await search('example\nann'), [], 'the end of one name and the start of the other are not one text');
+  });
+
+  it('keeps counts and the page order right through every kind of change, and after a reopen', async () => {
+    const tenant = await addTenant();
+    await store.applyUserChanges(tenant.id, {
+      observedAt: clock.now(),
+      users: [observed('a', { displayName: 'Zed' }), observed('b', { displayName: 'amy' }), observed('c', { displayName: 'Émile', accountEnabled: false }), observed('d', { displayName: null })],
+      deltaLink: null,
+      fullRound: true,
+    });
+    const state = async () => ({
+      counts: await store.countUsers(tenant.id),
+      order: (await store.listUsers(tenant.id)).users.map((u) => u.id),
+    });
+    assert.deepEqual(await state(), { counts: { total: 4, enabled: 3, disabled: 1, locked: 0 }, order: ['c', 'b', 'd', 'a'] });
+    clock.advance(1_000);
+    await store.recordUserLocked(tenant.id, 'a', { by: 'alice', revokedSessions: false });
+    assert.deepEqual(await state(), { counts: { total: 4, enabled: 2, disabled: 1, locked: 1 }, order: ['a', 'c', 'b', 'd'] });
+    clock.advance(1_000);
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('b', { displayName: 'Zoe' })], removedUserIds: ['c'], deltaLink: null });
+    assert.deepEqual(await state(), { counts: { total: 3, enabled: 2, disabled: 0, locked: 1 }, order: ['a', 'd', 'b'] });
+    clock.advance(1_000);
+    await store.recordUserUnlocked(tenant.id, 'a', 'alice');
+    assert.deepEqual(await state(), { counts: { total: 3, enabled: 3, disabled: 0, locked: 0 }, order: ['d', 'a', 'b'] });
+    const before = await state();
+    await reopen();
+    assert.deepEqual(await state(), before);
+  });
+});
+
+describe('LowdbStore: users log through kill -9 (real child processes)', function () {
+  this.timeout(120_000);
+
+  it('loads after SIGKILL during appends and compactions with every acknowledged round', async () => {
+    const { dir, cleanup } = await tempDataDir();
+    try {
+      let lastAcked = -1;
+      const acked: number[] = [];
+      for (let kill = 0; kill < 8; kill++) {
+        const child = spawnTypeScript(new URL('./fixtures/usersHammer.ts', import.meta.url), [dir, String(kill * 10_000)]);
+        const want = 20 + Math.floor(Math.random() * 80);
+        await new Promise<void>((resolve, reject) => {
+          let buffered = '';
+          let seen = 0;
+          let stderr = '';
+          child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+          child.stdout.on('data', (chunk: Buffer) => {
+            buffered += chunk.toString('utf8');
+            const lines = buffered.split('\n');
+            buffered = lines.pop() ?? '';
+            for (const line of lines) {
+              const match = /^round (\d+)$/.exec(line);
+              if (!match) continue;
+              lastAcked = Number(match[1]);
+              acked.push(lastAcked);
+              if (++seen === want) {
+                child.kill('SIGKILL');
+                resolve();
+              }
+            }
+          });
+          child.once('exit', (code, signal) => {
+            if (signal !== 'SIGKILL') reject(new Error(`hammer exited on its own (${code}): ${stderr}`));
+          });
+        });
+        await killHard(child);
+
+        const store = await LowdbStore.open({ dataDir: dir });
+        try {
+          const tenant = (await store.listTenants())[0];
+          assert.ok(tenant);
+          const missing: string[] = [];
+          for (const round of acked) {
+            for (let k = 0; k < 10; k++) if (!(await store.getUser(tenant.id, `u${round}-${k}`))) missing.push(`u${round}-${k}`);
+          }
+          assert.deepEqual(missing, [], `after kill ${kill}: acknowledged users lost`);
+          const renamed = Number((await store.getUser(tenant.id, 'renamed'))?.displayName?.replace('round ', '') ?? -1);
+          assert.ok(renamed >= lastAcked, `after kill ${kill}: the last acknowledged rename (${lastAcked}) was lost (${renamed})`);
+          const counts = await store.countUsers(tenant.id);
+          assert.equal(counts.total, (await store.listUsers(tenant.id, { limit: 1_000_000 })).users.length);
+        } finally {
+          await store.close();
+        }
+      }
+      const snapshot = JSON.parse(await readFile(join(dir, USERS_DIR_NAME, `${(await usersTenantId(dir))}.snap.json`), 'utf8')) as { generation: number };
+      // At least 160 rounds of about 2 KB against a 16 KB threshold that grows with the snapshot: several compactions.
+      assert.ok(snapshot.generation > 2, `only ${snapshot.generation} compactions happened`);
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
+async function usersTenantId(dir: string): Promise<string> {
+  const log = (await readdir(join(dir, USERS_DIR_NAME))).find((name) => name.endsWith('.log'));
+  assert.ok(log);
+  return log.slice(0, -'.log'.length);
+}
