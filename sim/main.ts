@@ -2,6 +2,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createDemoPartner, type DemoPartner } from './demo/demoPartner';
 import { createDemoTenants, type DemoTenant } from './demo/demoTenants';
 import { SimServer } from './simServer';
 
@@ -12,6 +13,7 @@ Usage: node dist/sim.js [options]
   --port N          port on 127.0.0.1 (default 47443; 0 picks a free one)
   --state-dir DIR   where ca.pem and sim.json are written (default $M365_STATUS_SIM_DIR or ${join(tmpdir(), 'm365-status-sim')})
   --demo            create the demo tenants (healthy, wrong secret, expiring secret, missing permission)
+                    and a partner tenant with a multi-tenant app and five GDAP customers
   --tenants N       create N more generated tenants ...
   --users N         ... with N users each (default 2500)
   --seed N          seed for fault injection (default 1)
@@ -44,6 +46,7 @@ async function main(): Promise<void> {
   const stateDir = resolve(values['state-dir'] ?? process.env.M365_STATUS_SIM_DIR ?? join(tmpdir(), 'm365-status-sim'));
   const sim = await SimServer.start({ port, seed: number('seed', values.seed) });
   const demos: DemoTenant[] = values.demo ? createDemoTenants(sim.directory, sim.clock) : [];
+  const demoPartner: DemoPartner | null = values.demo ? createDemoPartner(sim.directory) : null;
   const generated = number('tenants', values.tenants);
   const users = number('users', values.users);
   for (let i = 0; i < generated; i++) sim.directory.createTenant({ users, seed: 1000 + i, app: {} });
@@ -52,7 +55,7 @@ async function main(): Promise<void> {
   const caPath = join(stateDir, 'ca.pem');
   const statePath = join(stateDir, 'sim.json');
   await writeFile(caPath, sim.caPem);
-  await writeFile(statePath, `${JSON.stringify({ url: sim.url, caPath, pid: process.pid, demoTenants: demos }, null, 2)}\n`, { mode: 0o600 });
+  await writeFile(statePath, `${JSON.stringify({ url: sim.url, caPath, pid: process.pid, demoTenants: demos, demoPartner }, null, 2)}\n`, { mode: 0o600 });
   await chmod(statePath, 0o600);
 
   const lines = [
@@ -66,6 +69,13 @@ async function main(): Promise<void> {
   if (demos.length > 0) {
     lines.push('', 'Demo tenants (tenant, app id, the secret to register):');
     for (const demo of demos) lines.push(`  ${demo.domain.padEnd(28)} ${demo.state}\n      appId ${demo.appId}  secret ${demo.clientSecret}`);
+  }
+  if (demoPartner) {
+    lines.push('', `Demo partner ${demoPartner.domain} (multi-tenant app, GDAP customers):`);
+    lines.push(`      appId ${demoPartner.appId}  secret ${demoPartner.clientSecret}  redirect URI ${demoPartner.redirectUri}`);
+    for (const customer of demoPartner.customers) {
+      lines.push(`  ${customer.domain.padEnd(36)} ${customer.consented ? 'consented' : 'not consented yet'}`);
+    }
   }
   if (generated > 0) lines.push('', `${generated} generated tenants with ${users} users each.`);
   lines.push('', 'Stop with Ctrl+C.');

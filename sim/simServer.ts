@@ -9,6 +9,7 @@ import type { SimTenant } from './directory/simTenant';
 import { GraphService } from './graph/graphService';
 import { LinkTokens } from './graph/linkTokens';
 import type { SimRequest, SimResponse } from './http/simExchange';
+import { AdminConsent } from './identity/adminConsent';
 import { IdentityPlatform } from './identity/identityPlatform';
 import { SigningKeys } from './identity/signingKeys';
 import { SeededRandom } from './seededRandom';
@@ -34,6 +35,7 @@ export class SimServer {
   readonly directory = new SimDirectory(this.clock);
   private server: Server | undefined;
   private identity!: IdentityPlatform;
+  private adminConsent!: AdminConsent;
   private graph!: GraphService;
   private control!: ControlApi;
   caPem = '';
@@ -52,6 +54,7 @@ export class SimServer {
     this.caPem = credentials.caPem;
     const keys = new SigningKeys();
     this.identity = new IdentityPlatform(this.directory, keys, this.clock);
+    this.adminConsent = new AdminConsent(this.directory, this.clock);
     this.graph = new GraphService(
       { directory: this.directory, clock: this.clock, linkTokens: new LinkTokens() },
       keys,
@@ -111,6 +114,10 @@ export class SimServer {
       const segment = match[1] ?? '';
       tenant = this.directory.find(segment);
       response = await this.identity.token(request, segment);
+    } else if ((match = path.match(/^\/([^/]+)\/v2\.0\/adminconsent$/)) && request.method === 'GET') {
+      response = this.adminConsent.page(request, match[1] ?? '');
+    } else if ((match = path.match(/^\/([^/]+)\/v2\.0\/adminconsent$/)) && request.method === 'POST') {
+      response = this.adminConsent.decide(request, match[1] ?? '');
     } else if (path.match(/^\/[^/]+\/discovery\/v2\.0\/keys$/) && request.method === 'GET') {
       response = await this.identity.jwks();
     } else {

@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import { DirectoryError, generateSecretValue, type SimDirectory } from '../directory/simDirectory';
+import type { DelegatedAdminRelationship } from '../directory/delegatedAdminRelationship';
 import type { SimApp } from '../directory/simApp';
 import { emptyCounters, type SimTenant, type SimUser } from '../directory/simTenant';
 import { json, type SimRequest, type SimResponse } from '../http/simExchange';
@@ -12,7 +14,11 @@ import {
   appChangeSchema,
   appSpecSchema,
   auditSettingsSchema,
+  consentPolicySchema,
+  delegatedAdminRelationshipChangeSchema,
+  delegatedAdminRelationshipSchema,
   faultsSchema,
+  grantConsentSchema,
   invalidateDeltaSchema,
   outOfBandChangeSchema,
   seedUsersSchema,
@@ -64,6 +70,9 @@ export function tenantSummary(tenant: SimTenant) {
     faults: tenant.faults,
     throttling: tenant.throttling,
     auditDelayMs: tenant.auditDelayMs,
+    consentPolicy: tenant.consentPolicy,
+    servicePrincipals: [...tenant.servicePrincipals.values()],
+    delegatedAdminRelationships: [...tenant.delegatedAdminRelationships.values()],
   };
 }
 
@@ -76,6 +85,8 @@ function appSummary(app: SimApp) {
     roles: app.roles,
     consentGranted: app.consentGranted,
     privilegedAdmin: app.privilegedAdmin,
+    multiTenant: app.multiTenant,
+    redirectUris: app.redirectUris,
     secrets: app.secrets.map(({ value: _value, ...rest }) => rest),
     certificates: app.certificates.map((c) => ({ keyId: c.keyId, thumbprint: c.thumbprintHex, endDateTime: c.endDateTime })),
   };
@@ -175,8 +186,11 @@ export class ControlApi {
       return json(201, { ...appSummary(app), secret });
     });
     route('PATCH', '/tenants/:t/apps/:a', (r, [t, a]) => {
-      const app = this.app(this.tenant(t), a);
-      Object.assign(app, withoutUndefined(parse(appChangeSchema, r)));
+      const tenant = this.tenant(t);
+      const app = this.app(tenant, a);
+      const { multiTenant, ...change } = parse(appChangeSchema, r);
+      if (multiTenant !== undefined) this.directory.setMultiTenant(tenant, app, multiTenant);
+      Object.assign(app, withoutUndefined(change));
       return json(200, appSummary(app));
     });
     route('POST', '/tenants/:t/apps/:a/secrets', (r, [t, a]) => {
@@ -205,6 +219,55 @@ export class ControlApi {
         throw new ControlFailure(400, 'invalid_request', 'pem: not a readable X.509 certificate', 'pem');
       }
       return json(201, appSummary(app));
+    });
+    route('PUT', '/tenants/:t/consent', (r, [t]) => {
+      const tenant = this.tenant(t);
+      tenant.consentPolicy = { ...tenant.consentPolicy, ...withoutUndefined(parse(consentPolicySchema, r)) };
+      return json(200, tenant.consentPolicy);
+    });
+    route('GET', '/tenants/:t/servicePrincipals', (_r, [t]) => json(200, { value: [...this.tenant(t).servicePrincipals.values()] }));
+    route('POST', '/tenants/:t/servicePrincipals', (r, [t]) => {
+      const tenant = this.tenant(t);
+      const spec = parse(grantConsentSchema, r);
+      const registered = this.directory.multiTenantApp(spec.appId);
+      if (!registered) throw new ControlFailure(404, 'app_not_found', `appId: no multi-tenant app ${spec.appId}`, 'appId');
+      if (registered.home === tenant) {
+        throw new ControlFailure(400, 'invalid_request', `appId: ${spec.appId} is registered in this tenant; set consentGranted on the app instead`, 'appId');
+      }
+      return json(201, this.directory.grantConsent(tenant, registered.app, spec.roles));
+    });
+    route('DELETE', '/tenants/:t/servicePrincipals/:a', (_r, [t, a]) => {
+      const tenant = this.tenant(t);
+      if (!tenant.servicePrincipals.delete((a ?? '').toLowerCase())) {
+        throw new ControlFailure(404, 'service_principal_not_found', `no service principal for app ${a ?? ''} in ${tenant.domain}`);
+      }
+      return { status: 204 };
+    });
+    route('GET', '/tenants/:t/customers', (_r, [t]) => json(200, { value: [...this.tenant(t).delegatedAdminRelationships.values()] }));
+    route('POST', '/tenants/:t/customers', (r, [t]) => {
+      const partner = this.tenant(t);
+      const spec = parse(delegatedAdminRelationshipSchema, r);
+      const tenantId = spec.tenantId.toLowerCase();
+      if (tenantId === partner.id) throw new ControlFailure(400, 'invalid_request', 'tenantId: a partner is not its own customer', 'tenantId');
+      const displayName = spec.displayName ?? this.directory.find(tenantId)?.displayName;
+      if (displayName === undefined) {
+        throw new ControlFailure(400, 'invalid_request', 'displayName: required for a customer tenant the simulator does not have', 'displayName');
+      }
+      const existing = partner.delegatedAdminRelationships.get(tenantId);
+      const relationship = { tenantId, displayName, active: spec.active ?? true, etag: existing?.etag ?? newEtag() };
+      partner.delegatedAdminRelationships.set(tenantId, relationship);
+      return json(existing ? 200 : 201, relationship);
+    });
+    route('PATCH', '/tenants/:t/customers/:c', (r, [t, c]) => {
+      const relationship = this.relationship(this.tenant(t), c);
+      relationship.active = parse(delegatedAdminRelationshipChangeSchema, r).active;
+      relationship.etag = newEtag();
+      return json(200, relationship);
+    });
+    route('DELETE', '/tenants/:t/customers/:c', (_r, [t, c]) => {
+      const partner = this.tenant(t);
+      partner.delegatedAdminRelationships.delete(this.relationship(partner, c).tenantId);
+      return { status: 204 };
     });
     route('PUT', '/tenants/:t/faults', (r, [t]) => {
       const tenant = this.tenant(t);
@@ -265,11 +328,22 @@ export class ControlApi {
     return user;
   }
 
+  private relationship(partner: SimTenant, tenantId: string | undefined): DelegatedAdminRelationship {
+    const relationship = partner.delegatedAdminRelationships.get((tenantId ?? '').toLowerCase());
+    if (!relationship) throw new ControlFailure(404, 'customer_not_found', `${partner.domain} has no relationship with customer ${tenantId ?? ''}`);
+    return relationship;
+  }
+
   private app(tenant: SimTenant, appId: string | undefined): SimApp {
     const app = tenant.findApp(appId ?? '');
     if (!app) throw new ControlFailure(404, 'app_not_found', `no app ${appId ?? ''} in ${tenant.domain}`);
     return app;
   }
+}
+
+/** A weak etag in Graph's form: base64 of a quoted version. */
+function newEtag(): string {
+  return `W/"${Buffer.from(`'${randomBytes(12).toString('hex')}'`).toString('base64')}"`;
 }
 
 function withoutUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {

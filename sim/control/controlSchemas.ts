@@ -3,6 +3,7 @@ import { graphRoles } from '../directory/simApp';
 
 const role = z.enum(graphRoles);
 const isoDate = z.iso.datetime({ offset: true });
+const redirectUris = z.array(z.url({ protocol: /^https?$/, error: 'an absolute http(s) URL' })).max(256);
 
 export const appSpecSchema = z.strictObject({
   appId: z.uuid().optional(),
@@ -15,6 +16,8 @@ export const appSpecSchema = z.strictObject({
   enabled: z.boolean().optional(),
   hasServicePrincipal: z.boolean().optional(),
   privilegedAdmin: z.boolean().optional(),
+  multiTenant: z.boolean().optional(),
+  redirectUris: redirectUris.optional(),
 });
 
 export const userMixSchema = z.strictObject({
@@ -66,6 +69,8 @@ export const appChangeSchema = z.strictObject({
   enabled: z.boolean().optional(),
   hasServicePrincipal: z.boolean().optional(),
   privilegedAdmin: z.boolean().optional(),
+  multiTenant: z.boolean().optional(),
+  redirectUris: redirectUris.optional(),
 });
 
 export const addSecretSchema = z.strictObject({
@@ -99,3 +104,23 @@ export const invalidateDeltaSchema = z.strictObject({
 });
 
 export const advanceClockSchema = z.strictObject({ advanceMs: z.number().int().min(0) });
+
+/** How the tenant's admin consent endpoint answers: a non-admin signing in, or fewer roles granted. */
+export const consentPolicySchema = z.strictObject({
+  signedInUserIsAdmin: z.boolean().optional(),
+  grantableRoles: z.array(role).nullable().optional(),
+});
+
+/** Admin consent granted directly, without the consent page. */
+export const grantConsentSchema = z.strictObject({
+  appId: z.uuid(),
+  roles: z.array(role).optional(),
+});
+
+export const delegatedAdminRelationshipSchema = z.strictObject({
+  tenantId: z.uuid(),
+  displayName: z.string().min(1).max(256).optional(),
+  active: z.boolean().optional(),
+});
+
+export const delegatedAdminRelationshipChangeSchema = z.strictObject({ active: z.boolean() });

@@ -11,6 +11,8 @@ export const graphRoles = [
   'AuditLog.Read.All',
   'Application.Read.All',
   'Organization.Read.All',
+  'DelegatedAdminRelationship.Read.All',
+  'DelegatedAdminRelationship.ReadWrite.All',
 ] as const;
 export type GraphRole = (typeof graphRoles)[number];
 
@@ -50,6 +52,10 @@ export interface SimApp {
   consentGranted: boolean;
   /** Holds a privileged admin role, so it may disable privileged users. */
   privilegedAdmin: boolean;
+  /** "Accounts in any organizational directory": other tenants may consent and get a service principal. */
+  multiTenant: boolean;
+  /** Where the admin consent endpoint may send the admin back to. */
+  redirectUris: string[];
   secrets: SimSecret[];
   certificates: SimCertificate[];
 }

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { SimClock } from '../simClock';
 import { certificateFromPem, type GraphRole, type SimApp, type SimSecret } from './simApp';
+import type { SimServicePrincipal } from './simServicePrincipal';
 import { SimTenant, type AuditEntry, type SimUser } from './simTenant';
 import { defaultUserMix, generateUsers, type UserMix } from './userGenerator';
 
@@ -23,6 +24,8 @@ export interface AppSpec {
   enabled?: boolean | undefined;
   hasServicePrincipal?: boolean | undefined;
   privilegedAdmin?: boolean | undefined;
+  multiTenant?: boolean | undefined;
+  redirectUris?: string[] | undefined;
 }
 
 export interface TenantSpec {
@@ -52,6 +55,8 @@ export function generateSecretValue(): string {
 export class SimDirectory {
   private readonly tenants = new Map<string, SimTenant>();
   private readonly domains = new Map<string, SimTenant>();
+  /** Multi-tenant apps by app id, with the tenant they are registered in. */
+  private readonly multiTenantApps = new Map<string, { app: SimApp; home: SimTenant }>();
   private tenantSequence = 0;
 
   constructor(private readonly clock: SimClock) {}
@@ -83,6 +88,7 @@ export class SimDirectory {
   removeTenant(tenant: SimTenant): void {
     this.tenants.delete(tenant.id);
     this.domains.delete(tenant.domain);
+    for (const app of tenant.apps.values()) this.setMultiTenant(tenant, app, false);
   }
 
   seedUsers(tenant: SimTenant, count: number, seed: number, mix?: Partial<UserMix>): SimUser[] {
@@ -107,9 +113,12 @@ export class SimDirectory {
       roles: spec.roles ?? [...leastPrivilegeRoles],
       consentGranted: spec.consentGranted ?? true,
       privilegedAdmin: spec.privilegedAdmin ?? false,
+      multiTenant: false,
+      redirectUris: spec.redirectUris ?? [],
       secrets: [],
       certificates: [],
     };
+    if (spec.multiTenant) this.setMultiTenant(tenant, app, true);
     tenant.apps.set(appId, app);
     let secret: string | null = null;
     if (spec.secret !== null) {
@@ -117,6 +126,61 @@ export class SimDirectory {
     }
     if (spec.certificatePem) this.addCertificate(app, spec.certificatePem);
     return { app, secret };
+  }
+
+  /** Marks an app multi-tenant (or not); one app id is multi-tenant in one home tenant only. */
+  setMultiTenant(home: SimTenant, app: SimApp, multiTenant: boolean): void {
+    const registered = this.multiTenantApps.get(app.appId);
+    if (multiTenant) {
+      if (registered && registered.app !== app) {
+        throw new DirectoryError(`app ${app.appId} is multi-tenant in tenant ${registered.home.id} already`);
+      }
+      this.multiTenantApps.set(app.appId, { app, home });
+    } else if (registered?.app === app) {
+      this.multiTenantApps.delete(app.appId);
+    }
+    app.multiTenant = multiTenant;
+  }
+
+  /** A multi-tenant app registered in any tenant, with its home tenant. */
+  multiTenantApp(appId: string): { app: SimApp; home: SimTenant } | undefined {
+    return this.multiTenantApps.get(appId.toLowerCase());
+  }
+
+  /**
+   * A multi-tenant app as it acts in a tenant that consented to it: its home registration's name and
+   * credentials, with the service principal and the roles that tenant granted.
+   */
+  consentedApp(tenant: SimTenant, appId: string): SimApp | undefined {
+    const registered = this.multiTenantApps.get(appId.toLowerCase());
+    const servicePrincipal = tenant.servicePrincipals.get(appId.toLowerCase());
+    if (!registered || !servicePrincipal) return undefined;
+    return {
+      ...registered.app,
+      servicePrincipalId: servicePrincipal.id,
+      hasServicePrincipal: true,
+      roles: servicePrincipal.roles,
+      consentGranted: true,
+      privilegedAdmin: false,
+    };
+  }
+
+  /**
+   * Admin consent in `tenant` for a multi-tenant app: creates (or updates) its service principal with the
+   * roles asked for, as far as the tenant grants them.
+   */
+  grantConsent(tenant: SimTenant, app: SimApp, roles: GraphRole[] = app.roles): SimServicePrincipal {
+    const grantable = tenant.consentPolicy.grantableRoles;
+    const granted = roles.filter((role) => grantable === null || grantable.includes(role));
+    const existing = tenant.servicePrincipals.get(app.appId);
+    const servicePrincipal: SimServicePrincipal = {
+      id: existing?.id ?? randomUUID(),
+      appId: app.appId,
+      roles: [...new Set(granted)],
+      createdDateTime: existing?.createdDateTime ?? this.isoNow(),
+    };
+    tenant.servicePrincipals.set(app.appId, servicePrincipal);
+    return servicePrincipal;
   }
 
   addSecret(app: SimApp, value: string, expiresAt?: string): SimSecret {

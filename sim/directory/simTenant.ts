@@ -1,4 +1,6 @@
+import type { DelegatedAdminRelationship } from './delegatedAdminRelationship';
 import type { SimApp } from './simApp';
+import type { ConsentPolicy, SimServicePrincipal } from './simServicePrincipal';
 
 export const userProperties = [
   'id',
@@ -135,6 +137,11 @@ export class SimTenant {
   deltaGeneration = 1;
   deltaInvalidation: DeltaInvalidation = 'syncStateNotFound';
   readonly apps = new Map<string, SimApp>();
+  /** Other tenants' multi-tenant apps this tenant consented to, by app id. */
+  readonly servicePrincipals = new Map<string, SimServicePrincipal>();
+  consentPolicy: ConsentPolicy = { signedInUserIsAdmin: true, grantableRoles: null };
+  /** As a partner: GDAP relationships with customer tenants, by customer tenant id. */
+  readonly delegatedAdminRelationships = new Map<string, DelegatedAdminRelationship>();
   readonly audit: AuditEntry[] = [];
   auditDelayMs = 0;
   faults: TenantFaults = { ...noFaults };

@@ -35,7 +35,7 @@ export function getApplicationByAppId(caller: GraphCaller, request: SimRequest, 
     id: app.objectId,
     appId: app.appId,
     displayName: app.displayName,
-    signInAudience: 'AzureADMyOrg',
+    signInAudience: app.multiTenant ? 'AzureADMultipleOrgs' : 'AzureADMyOrg',
     passwordCredentials: app.secrets.map((s) => ({
       customKeyIdentifier: null,
       displayName: s.displayName,

@@ -6,6 +6,7 @@ import { graphAudience, type AccessTokenClaims } from '../identity/identityPlatf
 import type { SigningKeys } from '../identity/signingKeys';
 import type { SeededRandom } from '../seededRandom';
 import { listDirectoryAudits } from './auditLogsApi';
+import { listDelegatedAdminCustomers } from './delegatedAdminCustomersApi';
 import type { GraphCaller } from './graphCaller';
 import type { GraphContext } from './graphContext';
 import { badRequest, GraphFailure, graphErrorResponse } from './graphFailure';
@@ -84,6 +85,12 @@ export class GraphService {
         operation: 'applications.get',
         run: (caller, r, m) => getApplicationByAppId(caller, r, m[1] ?? ''),
       },
+      {
+        method: 'GET',
+        pattern: /^\/tenantRelationships\/delegatedAdminCustomers\/?$/,
+        operation: 'tenantRelationships.delegatedAdminCustomers',
+        run: (caller, r) => listDelegatedAdminCustomers(c, caller, r),
+      },
       { method: 'POST', pattern: /^\/\$batch$/, operation: 'batch', run: (caller, r) => this.batch(caller, r) },
     ];
   }
@@ -125,7 +132,7 @@ export class GraphService {
       throw unauthorized('Access token validation failure.');
     }
     const tenant = this.context.directory.find(claims.tid);
-    const app = tenant?.findApp(claims.appid);
+    const app = tenant && (tenant.findApp(claims.appid) ?? this.context.directory.consentedApp(tenant, claims.appid));
     if (!tenant || !app) throw unauthorized('Access token validation failure. Invalid issuer or signature.');
     return { tenant, app, appId: app.appId, roles: new Set(claims.roles ?? []) };
   }

@@ -102,8 +102,12 @@ export class IdentityPlatform {
       const resource = scope.split(' ').find((s) => s.endsWith('/.default'));
       if (!resource) throw new TokenFailure(aadsts.invalidScope(scope));
       const clientId = (form.get('client_id') ?? '').toLowerCase();
-      const app = tenant.findApp(clientId);
-      if (!app) throw new TokenFailure(aadsts.appNotFound(clientId, segment));
+      const app = tenant.findApp(clientId) ?? this.directory.consentedApp(tenant, clientId);
+      if (!app) {
+        // A multi-tenant app this tenant never consented to has no service principal here.
+        if (this.directory.multiTenantApp(clientId)) throw new TokenFailure(aadsts.noServicePrincipal(clientId, tenant.id));
+        throw new TokenFailure(aadsts.appNotFound(clientId, segment));
+      }
       if (!app.enabled) throw new TokenFailure(aadsts.appDisabled(app.appId, app.displayName));
       if (!app.hasServicePrincipal) throw new TokenFailure(aadsts.noServicePrincipal(app.appId, tenant.id));
       const authenticatedBy = await this.authenticate(app, form, request, tenant);
