@@ -6,7 +6,7 @@ import { createHttpDispatcher } from '../../daemon/microsoft/httpDispatcher';
 import { createTenantGraphClient } from '../../daemon/microsoft/tenantGraphClient';
 import { TenantTokenSource } from '../../daemon/microsoft/tenantTokenSource';
 import { BenchDaemon } from './benchDaemon';
-import { BenchSim, type BenchSimTenant } from './benchSim';
+import { BenchSim, type BenchSimTenant, type SimCounters } from './benchSim';
 import { percentile, type Comparison, type ComparisonSide } from './benchReport';
 
 export interface BaselineOptions {
@@ -51,7 +51,8 @@ export async function runBaseline(options: BaselineOptions): Promise<Comparison>
   const daemon = new BenchDaemon({ dataDir: join(dir, 'daemon'), simUrl: sim.url, caFile: sim.caFile, pollInterval: `${scaledProductIntervalSeconds}s` });
   const endpoints = { authorityHost: sim.url, graphHost: sim.url, caPem: await readFile(sim.caFile, 'utf8') };
   const dispatcher = createHttpDispatcher(endpoints);
-  let listing = true;
+  // The baseline lists until this moment: whole periods, so each tenant has listed as often as the others.
+  let stopAt = Number.POSITIVE_INFINITY;
   try {
     const baselineTenants: BenchSimTenant[] = [];
     const productTenants: BenchSimTenant[] = [];
@@ -110,9 +111,9 @@ export async function runBaseline(options: BaselineOptions): Promise<Comparison>
     // Each tenant's full list at its own phase of the period, as a portal spreads its polls.
     const baselineLoops = clients.map(async (client, i) => {
       let next = t0 + (i * periodMs) / clients.length;
-      while (listing) {
+      while (next < stopAt) {
         await sleep(Math.max(0, next - Date.now()));
-        if (!listing) return;
+        if (next >= stopAt) return;
         const users = await fullList(client);
         const at = Date.now();
         for (const change of planned) {
@@ -141,24 +142,27 @@ export async function runBaseline(options: BaselineOptions): Promise<Comparison>
         return c.detectedAt === undefined;
       });
     while (pending().length > 0 && Date.now() < deadline) await sleep(200);
-    listing = false;
+    const periods = Math.ceil((Date.now() - t0) / periodMs);
+    stopAt = t0 + periods * periodMs;
+    await sleep(Math.max(0, stopAt - Date.now()));
+    const productCounters = await Promise.all(productTenants.map((t) => sim.counters(t.simId)));
     await Promise.all(baselineLoops);
-    const elapsedHours = ((Date.now() - t0) / 1000 / 3600) * timeScale;
+    const baselineCounters = await Promise.all(baselineTenants.map((t) => sim.counters(t.simId)));
+    const elapsedHours = ((periods * periodMs) / 1000 / 3600) * timeScale;
 
-    const side = async (name: string, which: OutsideChange['side'], simTenants: BenchSimTenant[]): Promise<ComparisonSide> => {
-      const counters = await Promise.all(simTenants.map((t) => sim.counters(t.simId)));
+    const side = (name: string, which: OutsideChange['side'], counters: SimCounters[]): ComparisonSide => {
       const ofSide = planned.filter((c) => c.side === which);
       const latencies = ofSide.flatMap((c) => (c.detectedAt === undefined ? [] : [((c.detectedAt - c.at) / 1000) * timeScale]));
       return {
         name,
-        tenants: simTenants.length,
+        tenants: counters.length,
         changes: ofSide.length,
         detected: latencies.length,
         p50Seconds: percentile(latencies, 50),
         p95Seconds: percentile(latencies, 95),
         maxSeconds: latencies.length ? Math.max(...latencies) : Number.NaN,
-        requestsPerTenantHour: counters.reduce((sum, c) => sum + c.graphRequests, 0) / simTenants.length / elapsedHours,
-        bytesPerTenantHour: counters.reduce((sum, c) => sum + c.bytesServed, 0) / simTenants.length / elapsedHours,
+        requestsPerTenantHour: counters.reduce((sum, c) => sum + c.graphRequests, 0) / counters.length / elapsedHours,
+        bytesPerTenantHour: counters.reduce((sum, c) => sum + c.bytesServed, 0) / counters.length / elapsedHours,
       };
     };
     const comparison: Comparison = {
@@ -167,13 +171,13 @@ export async function runBaseline(options: BaselineOptions): Promise<Comparison>
         `the daemon polled every ${scaledProductIntervalSeconds} s (its default ${productIntervalSeconds} s) and the baseline listed every tenant every ${periodMs / 1000} s (15 min); ` +
         `every latency and per-hour figure is given in unscaled time (measured × ${timeScale}), which also multiplies the processing time of both sides. ` +
         `${tenants} tenants × ${usersPerTenant} users each side, ${changes} outside changes each over ${changeWindowSeconds} s of the run (${((changeWindowSeconds * timeScale) / 60).toFixed(0)} min unscaled).`,
-      baseline: await side('baseline: full list every 15 min', 'baseline', baselineTenants),
-      product: await side('product: daemon, /users/delta every 60 s', 'product', productTenants),
+      baseline: side('baseline: full list every 15 min', 'baseline', baselineCounters),
+      product: side('product: daemon, /users/delta every 60 s', 'product', productCounters),
     };
     log(`  baseline p95 ${comparison.baseline.p95Seconds.toFixed(0)} s, product p95 ${comparison.product.p95Seconds.toFixed(0)} s (unscaled)`);
     return comparison;
   } finally {
-    listing = false;
+    stopAt = 0;
     await daemon.stop();
     await dispatcher.close();
     await sim.stop();
