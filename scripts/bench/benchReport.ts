@@ -119,6 +119,8 @@ export function renderMarkdown(report: BenchReport): string {
     lines.push(
       '## Scale curve',
       '',
+      'Sync time runs from the first registration until every tenant is synced, so for 100 tenants it includes registering them one after another, each with its credential check.',
+      '',
       '| point | tenants | users | sync s | peak RSS MiB | store on disk MiB | bytes written per change |',
       '| --- | --- | --- | --- | --- | --- | --- |',
       ...report.scale.map((p) => `| ${p.label} | ${p.tenants} | ${p.users} | ${fixed(p.syncSeconds)} | ${fixed(p.peakRssMiB, 0)} | ${fixed(p.storeMiB)} | ${p.bytesPerChange === null ? '—' : String(Math.round(p.bytesPerChange))} |`),
