@@ -1,6 +1,6 @@
 // Simulator capacity: 100 tenants × 2,500 users in one process, how long they take to create, how much
 // memory they hold, and how long one tenant takes to page through with the real Graph client.
-// Run with `npm run bench`; prints figures, asserts nothing.
+// Run with `npm run bench:sim`; prints figures, asserts nothing.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

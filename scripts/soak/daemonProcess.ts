@@ -28,6 +28,8 @@ export interface DaemonProcessOptions {
   simUrl: string;
   caFile: string;
   pollInterval?: string;
+  /** More daemon flags, after the defaults above so they win (`--checkpoint-interval 25s`). */
+  extraArgs?: readonly string[];
 }
 
 /**
@@ -72,6 +74,7 @@ export class DaemonProcess {
         // Every refresh goes to Graph, so the chaos phase makes traffic for the faults to hit.
         '--refresh-dedup-window', '0s',
         '--log-level', 'warn',
+        ...(this.options.extraArgs ?? []),
       ],
       { cwd: repoRoot, stdio: 'pipe', env: { ...process.env, NODE_ENV: 'production' } },
     );

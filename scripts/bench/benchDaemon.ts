@@ -1,0 +1,147 @@
+import { request as httpRequest, type ClientRequest } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DaemonEvent, TenantView, UserPage } from '../../protocol/daemonApi';
+import { DaemonProcess } from '../soak/daemonProcess';
+import type { BenchSimTenant } from './benchSim';
+import { procStats, type ProcStats } from './procStats';
+
+export interface BenchDaemonOptions {
+  dataDir: string;
+  simUrl: string;
+  caFile: string;
+  pollInterval: string;
+  checkpointInterval?: string;
+}
+
+/** When the daemon's event stream showed a user with a given accountEnabled. */
+export interface SeenUser {
+  at: number;
+  accountEnabled: boolean;
+}
+
+/**
+ * The built daemon as a child process, measured from outside: its API, its event stream and /proc.
+ * Nothing here reads the store's files or code, so it measures whatever the store does.
+ */
+export class BenchDaemon {
+  readonly process: DaemonProcess;
+  /** Every `users` event, by `<tenantId>/<userId>`. */
+  readonly seen = new Map<string, SeenUser[]>();
+  private stream: ClientRequest | undefined;
+
+  constructor(readonly options: BenchDaemonOptions) {
+    this.process = new DaemonProcess({
+      dataDir: options.dataDir,
+      simUrl: options.simUrl,
+      caFile: options.caFile,
+      pollInterval: options.pollInterval,
+      extraArgs: ['--checkpoint-interval', options.checkpointInterval ?? '5m', '--max-concurrent-syncs', '8'],
+    });
+  }
+
+  get pid(): number {
+    const pid = this.process.pid;
+    if (pid === undefined) throw new Error('the daemon is not running');
+    return pid;
+  }
+
+  async start(): Promise<void> {
+    await this.process.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stream?.destroy();
+    this.stream = undefined;
+    await this.process.stop();
+  }
+
+  stats(): Promise<ProcStats> {
+    return procStats(this.pid);
+  }
+
+  async api<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const answer = await this.process.api<T>(method, path, body);
+    if (answer.status >= 300) throw new Error(`daemon ${method} ${path} answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+    return answer.body;
+  }
+
+  /** Registers a tenant and answers its daemon id. */
+  async register(tenant: BenchSimTenant): Promise<string> {
+    const view = await this.api<TenantView>('POST', '/v1/tenants', {
+      tenant: tenant.simId,
+      appId: tenant.appId,
+      credential: { kind: 'secret', clientSecret: tenant.secret },
+    });
+    return view.id;
+  }
+
+  async tenants(): Promise<TenantView[]> {
+    return (await this.api<{ tenants: TenantView[] }>('GET', '/v1/tenants')).tenants;
+  }
+
+  /** Waits until every tenant has had a successful sync after `since` (0: any) holding `users` users each. */
+  async untilSynced(expected: Map<string, number>, since = 0, timeoutMs = 30 * 60_000): Promise<void> {
+    const started = Date.now();
+    while (Date.now() - started < timeoutMs) {
+      const views = await this.tenants();
+      const done = views.filter((t) => expected.has(t.id) && t.asOf !== null && t.asOf > since && t.counts.total === expected.get(t.id));
+      if (done.length === expected.size) return;
+      await sleep(200);
+    }
+    throw new Error(`the daemon did not sync ${expected.size} tenants within ${timeoutMs / 1000} s`);
+  }
+
+  async users(tenantId: string, query: string): Promise<UserPage> {
+    return this.api<UserPage>('GET', `/v1/tenants/${tenantId}/users?${query}`);
+  }
+
+  /** Follows `GET /v1/events`, recording every user a `users` event carries, with when it arrived. */
+  async follow(): Promise<void> {
+    const url = new URL(this.process.url);
+    await new Promise<void>((resolve, reject) => {
+      const req = httpRequest(
+        { host: url.hostname, port: url.port, path: '/v1/events', headers: { authorization: `Bearer ${this.process.token()}` } },
+        (res) => {
+          res.setEncoding('utf8');
+          let buffered = '';
+          res.on('data', (chunk: string) => {
+            const at = Date.now();
+            buffered += chunk;
+            let end: number;
+            while ((end = buffered.indexOf('\n\n')) >= 0) {
+              const frame = buffered.slice(0, end);
+              buffered = buffered.slice(end + 2);
+              if (frame.startsWith('event:')) continue;
+              const data = frame
+                .split('\n')
+                .filter((line) => line.startsWith('data:'))
+                .map((line) => line.slice(5).trimStart())
+                .join('\n');
+              if (data) this.record(JSON.parse(data) as DaemonEvent, at);
+            }
+          });
+          res.on('error', () => undefined);
+          resolve();
+        },
+      );
+      req.on('error', reject);
+      req.end();
+      this.stream = req;
+    });
+  }
+
+  private record(event: DaemonEvent, at: number): void {
+    if (event.type !== 'users') return;
+    for (const user of event.users) {
+      const key = `${event.tenantId}/${user.id}`;
+      const list = this.seen.get(key) ?? [];
+      list.push({ at, accountEnabled: user.accountEnabled });
+      this.seen.set(key, list);
+    }
+  }
+
+  /** When the event stream first showed the user with that accountEnabled at or after `from`. */
+  detectedAt(tenantId: string, userId: string, accountEnabled: boolean, from: number): number | undefined {
+    return this.seen.get(`${tenantId}/${userId}`)?.find((s) => s.at >= from && s.accountEnabled === accountEnabled)?.at;
+  }
+}

@@ -1,0 +1,121 @@
+import { join } from 'node:path';
+import { BenchDaemon } from './benchDaemon';
+import { BenchSim, type BenchSimTenant } from './benchSim';
+import { measureChangeCost, type ChangeCost } from './changeCost';
+import { measureLatency, sampleWhile } from './measureLatency';
+import { directoryBytes } from './procStats';
+import { measureWindow, type WindowCost } from './quietWindow';
+
+export interface FleetOptions {
+  dir: string;
+  tenants: number;
+  usersPerTenant: number;
+  /** The daemon's poll interval in seconds; the checkpoint interval keeps the default 1 : 5 ratio. */
+  intervalSeconds: number;
+  /** How many poll intervals the quiet window lasts. */
+  quietRounds: number;
+  log: (line: string) => void;
+}
+
+export interface FleetResult {
+  tenants: number;
+  users: number;
+  registerMs: number[];
+  syncSeconds: number;
+  peakRssBytes: number;
+  storeBytes: number;
+  usersPageDuringSyncMs: number[];
+  tenantListMs: number[];
+  lockMs: number[];
+  quiet: WindowCost;
+  restartSeconds: number;
+  change: ChangeCost;
+}
+
+/**
+ * One daemon keeping `tenants` × `usersPerTenant` users true: registration one after another, the first
+ * sync with a users page asked throughout, API latency once synced, a quiet window (CPU, bytes written),
+ * a restart until the first round completes, and what one outside change writes.
+ */
+export async function runFleet(options: FleetOptions): Promise<FleetResult> {
+  const { dir, tenants, usersPerTenant, intervalSeconds, log } = options;
+  const sim = await BenchSim.start(join(dir, 'sim'));
+  const dataDir = join(dir, 'daemon');
+  let daemon: BenchDaemon | undefined;
+  try {
+    const simTenants: BenchSimTenant[] = [];
+    for (let i = 0; i < tenants; i++) simTenants.push(await sim.addTenant(usersPerTenant, i + 1));
+    const daemonOptions = { dataDir, simUrl: sim.url, caFile: sim.caFile, pollInterval: `${intervalSeconds}s`, checkpointInterval: `${intervalSeconds * 5}s` };
+    const live = new BenchDaemon(daemonOptions);
+    daemon = live;
+    await live.start();
+
+    const ids: string[] = [];
+    const registerMs: number[] = [];
+    const expected = new Map<string, number>();
+    const register = async (t: BenchSimTenant) => {
+      const started = performance.now();
+      const id = await live.register(t);
+      registerMs.push(performance.now() - started);
+      ids.push(id);
+      expected.set(id, usersPerTenant);
+      return id;
+    };
+    const registering = Date.now();
+    const first = await register(simTenants[0] as BenchSimTenant);
+    const registered = (async () => {
+      for (const t of simTenants.slice(1)) await register(t);
+      await live.untilSynced(expected);
+    })();
+    // A users page of the first tenant, as the extension asks for it, all through the others' syncs.
+    const usersPageDuringSyncMs = await sampleWhile(registered, () => live.users(first, 'limit=200'));
+    await registered;
+    const syncSeconds = (Date.now() - registering) / 1000;
+    const peakRssBytes = (await live.stats()).peakRssBytes;
+    const storeBytes = await directoryBytes(dataDir);
+    log(`  ${tenants} × ${usersPerTenant}: synced in ${syncSeconds.toFixed(1)} s, peak RSS ${(peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+
+    const tenantListMs: number[] = [];
+    for (let i = 0; i < 200; i++) tenantListMs.push(await measureLatency(() => live.tenants()));
+    const lockMs: number[] = [];
+    const target = ids[Math.floor(ids.length / 2)] ?? first;
+    const lockable = (await live.users(target, 'state=enabled&limit=20')).users;
+    for (const user of lockable) {
+      lockMs.push(await measureLatency(() => live.api('POST', `/v1/tenants/${target}/users/${user.id}/lock`, {})));
+      await live.api('POST', `/v1/tenants/${target}/users/${user.id}/unlock`, {});
+    }
+
+    const quiet = await measureWindow(live, intervalSeconds * options.quietRounds);
+    log(`  quiet window ${quiet.seconds.toFixed(0)} s: ${quiet.cpuMs} ms CPU, ${quiet.wchar} bytes written`);
+
+    // The restart keeps checkpoints out of the change window below, so one change is measured alone.
+    await live.stop();
+    const restarted = new BenchDaemon({ ...daemonOptions, checkpointInterval: '1h' });
+    daemon = restarted;
+    const restarting = Date.now();
+    await restarted.start();
+    await restarted.untilSynced(expected, restarting);
+    const restartSeconds = (Date.now() - restarting) / 1000;
+
+    const simTarget = simTenants[Math.floor(ids.length / 2)]?.simId ?? '';
+    const change = await measureChangeCost(restarted, sim, { id: target, simId: simTarget }, intervalSeconds * 2 + 1);
+    log(`  restart ${restartSeconds.toFixed(1)} s; one change: ${change.netWchar} bytes (wchar, net)`);
+    return {
+      tenants,
+      users: tenants * usersPerTenant,
+      registerMs,
+      syncSeconds,
+      peakRssBytes,
+      storeBytes,
+      usersPageDuringSyncMs,
+      tenantListMs,
+      lockMs,
+      quiet,
+      restartSeconds,
+      change,
+    };
+  } finally {
+    await daemon?.stop();
+    await sim.stop();
+  }
+}

@@ -1,0 +1,100 @@
+// `npm run bench [-- --full]`: the product's performance report. Quick mode (the default) runs the
+// smaller points in a few minutes; --full runs every row at its own scale in under half an hour. It
+// writes Markdown and JSON to bench-results/ and prints the Markdown; it asserts nothing.
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runBaseline } from './baselinePhase';
+import { machine, renderMarkdown, type BenchReport, type Comparison } from './benchReport';
+import { runFleet, type FleetResult } from './fleetPhase';
+import { runManyTenants, type ManyTenantsResult } from './manyTenantsPhase';
+import { reportRows } from './reportRows';
+import { scaleCurve } from './scaleCurve';
+import { runSingleTenant, type SingleTenantResult } from './singleTenantPhase';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+interface Plan {
+  fleetUsers: number[];
+  singleTenantUsers: number[];
+  baseline: { tenants: number; changes: number; changeWindowSeconds: number };
+  manyTenants: boolean;
+}
+
+const plans: Record<BenchReport['mode'], Plan> = {
+  quick: { fleetUsers: [25_000, 50_000], singleTenantUsers: [2_500, 25_000], baseline: { tenants: 10, changes: 100, changeWindowSeconds: 60 }, manyTenants: false },
+  full: {
+    fleetUsers: [25_000, 50_000, 100_000, 250_000],
+    singleTenantUsers: [2_500, 100_000],
+    baseline: { tenants: 25, changes: 200, changeWindowSeconds: 150 },
+    manyTenants: true,
+  },
+};
+
+/** Every fleet point has this many tenants; the daemon polls at its shortest interval, 12× its default. */
+const fleetTenants = 100;
+const intervalSeconds = 5;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { full: { type: 'boolean' }, quick: { type: 'boolean' } }, strict: true });
+  if (values.full && values.quick) throw new Error('choose one of --quick and --full');
+  const mode: BenchReport['mode'] = values.full ? 'full' : 'quick';
+  const plan = plans[mode];
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  log(`m365-status bench, ${mode} mode (${mode === 'quick' ? 'a few minutes; --full for every row at its own scale' : 'under 30 minutes'})`);
+  const build = spawnSync(process.execPath, ['scripts/build.mjs', 'sim', 'daemon'], { cwd: repoRoot, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('the build failed');
+
+  const started = Date.now();
+  const root = await mkdtemp(join(tmpdir(), 'm365-bench-'));
+  const fleet: FleetResult[] = [];
+  const single: SingleTenantResult[] = [];
+  let comparison: Comparison | undefined;
+  let many: ManyTenantsResult | null = null;
+  try {
+    for (const users of plan.fleetUsers) {
+      log(`fleet: ${fleetTenants} tenants × ${users / fleetTenants} users`);
+      fleet.push(await runFleet({ dir: join(root, `fleet-${users}`), tenants: fleetTenants, usersPerTenant: users / fleetTenants, intervalSeconds, quietRounds: 6, log }));
+    }
+    for (const users of plan.singleTenantUsers) {
+      log(`one tenant of ${users} users`);
+      single.push(await runSingleTenant({ dir: join(root, `single-${users}`), users, intervalSeconds, log }));
+    }
+    log(`baseline side by side: ${plan.baseline.tenants} tenants each side`);
+    comparison = await runBaseline({ dir: join(root, 'baseline'), usersPerTenant: 2_500, ...plan.baseline, log });
+    if (plan.manyTenants) {
+      log('1,000 tenants × 250 users at 15 s');
+      many = await runManyTenants({ dir: join(root, 'many'), tenants: 1000, usersPerTenant: 250, intervalSeconds: 15, changes: 100, log });
+    }
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+
+  const curve = scaleCurve(fleet, single);
+  const report: BenchReport = {
+    mode,
+    date: new Date().toISOString(),
+    machine: machine(),
+    durationSeconds: (Date.now() - started) / 1000,
+    comparison: comparison ?? null,
+    rows: reportRows({ fleet, single, many, intervalSeconds, mode }),
+    scale: curve.points,
+    growth: curve.growth,
+  };
+  const markdown = renderMarkdown(report);
+  const out = join(repoRoot, 'bench-results');
+  await mkdir(out, { recursive: true });
+  const stem = `bench-${mode}-${report.date.replace(/[:.]/g, '-')}`;
+  await writeFile(join(out, `${stem}.md`), `${markdown}\n`);
+  await writeFile(join(out, `${stem}.json`), `${JSON.stringify({ ...report, raw: { fleet, single, many } }, null, 2)}\n`);
+  console.log(markdown);
+  log(`written to bench-results/${stem}.md and .json`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
