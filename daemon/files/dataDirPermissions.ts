@@ -58,7 +58,8 @@ export async function secureDataDir(dataDir: string): Promise<DataDirPermissions
     const directory = join(dataDir, name);
     candidates.push({ path: directory, mode: DIRECTORY_MODE });
     const entries = await readdir(directory).catch(() => [] as string[]);
-    for (const entry of entries) if (entry.endsWith('.json')) candidates.push({ path: join(directory, entry), mode: FILE_MODE });
+    // Everything in the daemon's own folders is the daemon's: snapshots, change logs, files mid-write.
+    for (const entry of entries) candidates.push({ path: join(directory, entry), mode: FILE_MODE });
   }
 
   const tightened: TightenedPath[] = [];

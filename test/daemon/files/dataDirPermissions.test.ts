@@ -18,6 +18,10 @@ async function looseDataDir(dir: string): Promise<void> {
   await chmod(join(dir, 'daemon.log'), 0o644);
   await mkdir(join(dir, 'users'), { recursive: true, mode: 0o755 });
   await chmod(join(dir, 'users'), 0o755);
+  for (const name of ['0b9f3c2e-5d1a-4c7e-9f00-000000000001.snap.json', '0b9f3c2e-5d1a-4c7e-9f00-000000000001.log']) {
+    await writeFile(join(dir, 'users', name), '', { mode: 0o644 });
+    await chmod(join(dir, 'users', name), 0o644);
+  }
   await writeFile(join(dir, 'notes.txt'), 'not the daemon’s', { mode: 0o644 });
   await chmod(join(dir, 'notes.txt'), 0o644);
 }
@@ -68,6 +72,9 @@ describe('daemon data directory: private to its owner', function () {
       assert.ok(line, log);
       assert.ok(line.includes(`${dataDir} 0755 → 0700`), line);
       assert.ok(line.includes(`${join(dataDir, 'users')} 0755 → 0700`), line);
+      for (const name of ['0b9f3c2e-5d1a-4c7e-9f00-000000000001.snap.json', '0b9f3c2e-5d1a-4c7e-9f00-000000000001.log']) {
+        assert.ok(line.includes(`${join(dataDir, 'users', name)} 0644 → 0600`), `users/${name} in ${line}`);
+      }
       for (const name of kept) assert.ok(line.includes(`${join(dataDir, name)} 0644 → 0600`), `${name} in ${line}`);
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
@@ -93,7 +100,11 @@ describe('daemon data directory: private to its owner', function () {
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
       assert.equal(code, 1, stderr);
-      assert.ok(stderr.includes(`chmod 700 ${dataDir} ${join(dataDir, 'users')} && chmod 600 ${join(dataDir, 'daemon.log')}`), stderr);
+      assert.ok(stderr.includes(`chmod 700 ${dataDir} ${join(dataDir, 'users')} && chmod 600 `), stderr);
+      const filesToTighten = (/&& chmod 600 (.*)$/m.exec(stderr)?.[1] ?? '').split(' ');
+      for (const file of [join(dataDir, 'daemon.log'), ...(await readdir(join(dataDir, 'users'))).map((name) => join(dataDir, 'users', name))]) {
+        assert.ok(filesToTighten.includes(file), `${file} in ${filesToTighten.join(' ')}`);
+      }
       assert.equal(await mode(dataDir), 0o755, 'nothing changed');
       assert.equal(await mode(join(dataDir, 'daemon.log')), 0o644);
       await assert.rejects(stat(join(dataDir, 'store.json')), 'the store never opened');
