@@ -1,4 +1,5 @@
 import type { ActivityView, SystemLogEntryView, TaskView, TenantView, UserView } from '../../protocol/daemonApi';
+import { AppError } from '../errors/AppError';
 import type { TenantStatusPolicy } from '../status/tenantStatus';
 import { tenantStatus } from '../status/tenantStatus';
 import type { Store } from '../store/store';
@@ -30,6 +31,12 @@ export class ApiViews {
       counts: await this.store.countUsers(tenant.id),
       credentialHealth: tenant.credentialHealth,
     };
+  }
+
+  /** A list of tenants; one removed between listing and counting its users is left out, not an error. */
+  async tenants(tenants: readonly StoredTenant[]): Promise<TenantView[]> {
+    const views = await Promise.all(tenants.map((tenant) => this.tenant(tenant).catch(unlessRemoved)));
+    return views.filter((view) => view !== null);
   }
 
   user(user: StoredUser): UserView {
@@ -77,4 +84,9 @@ export class ApiViews {
       tenantId: entry.tenantId,
     };
   }
+}
+
+function unlessRemoved(error: unknown): null {
+  if (error instanceof AppError && error.code === 'TENANT_NOT_FOUND') return null;
+  throw error;
 }

@@ -9,7 +9,6 @@ import {
   type RefreshOutcome,
   type UserPage,
 } from '../../../protocol/daemonApi';
-import { AppError } from '../../errors/AppError';
 import type { UserActionResult } from '../../services/userActions';
 import { operatorOf, type DaemonServices } from '../daemonServices';
 
@@ -19,9 +18,7 @@ export function tenantRoutes(services: DaemonServices): Router {
   const router = Router();
 
   router.get('/tenants', async (_request, response) => {
-    // A tenant removed between listing and counting its users is left out, rather than failing the list.
-    const listed = await Promise.all((await services.tenants.list()).map((tenant) => views.tenant(tenant).catch(unlessRemoved)));
-    response.json({ tenants: listed.filter((view) => view !== null) });
+    response.json({ tenants: await views.tenants(await services.tenants.list()) });
   });
 
   router.post('/tenants', async (request, response) => {
@@ -104,9 +101,4 @@ export function tenantRoutes(services: DaemonServices): Router {
   });
 
   return router;
-}
-
-function unlessRemoved(error: unknown): null {
-  if (error instanceof AppError && error.code === 'TENANT_NOT_FOUND') return null;
-  throw error;
 }
