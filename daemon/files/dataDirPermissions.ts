@@ -1,21 +1,24 @@
 import { chmod, lstat, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { daemonContract } from '../../protocol/daemonContract';
 import { AppError } from '../errors/AppError';
+import { DEFAULT_LOG_KEEP } from '../logging/rotatingLogFile';
+import { LOCK_FILE_NAME } from '../store/dataDirLock';
+import { MAIN_FILE_NAME, SYSTEM_LOG_FILE_NAME, USERS_DIR_NAME } from '../store/lowdbStore';
+import { VAULT_FILE_NAME, VAULT_KEY_FILE_NAME } from '../vault/vault';
 
 /** What the daemon keeps in its data directory, all of it private to the user it runs as. */
 const OWNED_FILES = [
-  'store.json',
-  'system-log.json',
-  'vault.json',
-  'vault.key',
-  'daemon.json',
-  'daemon.lock',
-  'daemon.log',
-  'daemon.log.1',
-  'daemon.log.2',
-  'daemon.log.3',
+  MAIN_FILE_NAME,
+  SYSTEM_LOG_FILE_NAME,
+  VAULT_FILE_NAME,
+  VAULT_KEY_FILE_NAME,
+  daemonContract.files.endpoint,
+  LOCK_FILE_NAME,
+  daemonContract.files.log,
+  ...Array.from({ length: DEFAULT_LOG_KEEP }, (_, index) => `${daemonContract.files.log}.${index + 1}`),
 ];
-const OWNED_DIRECTORIES = ['users'];
+const OWNED_DIRECTORIES = [USERS_DIR_NAME];
 const DIRECTORY_MODE = 0o700;
 const FILE_MODE = 0o600;
 
