@@ -48,6 +48,11 @@ const httpsUrl = z
   .url({ protocol: /^https$/, message: 'expected an https:// URL' })
   .transform((value) => value.replace(/\/+$/, ''));
 
+/** A PostgreSQL connection string; its password, if any, is never repeated in an error. */
+const postgresUrl = z.string().refine((value) => /^postgres(ql)?:\/\/./.test(value) && URL.canParse(value), {
+  message: 'expected a postgres:// connection string (or leave it unset for the local store in the data directory)',
+});
+
 /**
  * Every setting: its environment variable, its command-line flag, its schema (which carries the default).
  * The schema is the runtime check and the type, so the two cannot drift.
@@ -98,6 +103,11 @@ const SETTINGS = {
   /** How often sync bookkeeping that changed nothing else ("as of" times, delta links) is saved. */
   checkpointIntervalMs: { env: 'M365_STATUS_CHECKPOINT_INTERVAL', flag: '--checkpoint-interval', schema: duration(SECOND, HOUR).default(5 * MINUTE) },
   shutdownTimeoutMs: { env: 'M365_STATUS_SHUTDOWN_TIMEOUT', flag: '--shutdown-timeout', schema: duration(100, 5 * MINUTE).default(10 * SECOND) },
+  /**
+   * Unset: the local store, files in the data directory, for one engineer. A `postgres://` connection
+   * string: the shared store of a team's deployment, used by every daemon given the same string.
+   */
+  store: { env: 'M365_STATUS_STORE', flag: '--store', schema: postgresUrl.optional() },
   logLevel: { env: 'M365_STATUS_LOG_LEVEL', flag: '--log-level', schema: z.enum(['debug', 'info', 'warn', 'error']).default('info') },
 } as const;
 
@@ -136,7 +146,7 @@ export function loadConfig(source: ConfigSource = {}): Config {
     const parsed = setting.schema.safeParse(raw);
     if (!parsed.success) {
       const reason = parsed.error.issues[0]?.message ?? 'invalid value';
-      throw invalidSetting(label, `${reason} (got ${JSON.stringify(raw)})`);
+      throw invalidSetting(label, `${reason} (got ${JSON.stringify(name === 'store' ? withoutPassword(raw) : raw)})`);
     }
     values[name] = parsed.data;
   }
@@ -154,6 +164,22 @@ export function loadConfig(source: ConfigSource = {}): Config {
     );
   }
   return Object.freeze(config);
+}
+
+/** Local: one engineer's daemon on its own files. Shared: a team's daemons on one PostgreSQL database. */
+export type StoreMode = 'local' | 'shared';
+
+export function storeMode(config: Pick<Config, 'store'>): StoreMode {
+  return config.store === undefined ? 'local' : 'shared';
+}
+
+/** A connection string fit for logs and errors: the password replaced. */
+export function withoutPassword(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  if (!URL.canParse(value)) return value.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
+  const url = new URL(value);
+  if (url.password !== '') url.password = '***';
+  return url.toString();
 }
 
 function labelOf(name: SettingName, overrides: ConfigOverrides): string {

@@ -9,7 +9,7 @@ import type { DaemonEndpointFile } from '../protocol/daemonApi';
 import { daemonContract } from '../protocol/daemonContract';
 import { ApiViews } from './api/apiViews';
 import { systemClock, type Clock } from './clock';
-import type { Config } from './config';
+import { storeMode, type Config } from './config';
 import { AppError } from './errors/AppError';
 import type { ErrorSinks } from './errors/handleError';
 import { describeTightened, secureDataDir } from './files/dataDirPermissions';
@@ -83,6 +83,9 @@ export class Daemon {
     const { config } = options;
     const clock = options.clock ?? systemClock;
     const logger = options.logger ?? createDaemonLogger(config, { clock });
+    if (storeMode(config) === 'shared') {
+      throw new AppError({ status: 400, code: 'CONFIG_INVALID', message: 'Invalid setting --store: this daemon has no shared store yet; leave it unset for the local store.' });
+    }
     const permissions = await secureDataDir(config.dataDir);
     if (permissions.tightened.length > 0) {
       logger.warn('tightened the data directory to its owner alone', { tightened: permissions.tightened.map(describeTightened) });

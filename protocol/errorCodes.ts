@@ -89,6 +89,8 @@ export const ERROR_CODES = [
   'STORE_SCHEMA_TOO_NEW',
   /** A store file does not have the expected shape. */
   'STORE_INVALID',
+  /** A step of the shared database's schema failed; nothing of that step was kept. */
+  'STORE_MIGRATION_FAILED',
   /** Another daemon holds the data directory. */
   'DATA_DIR_LOCKED',
   /** Another daemon was taking the data directory at the same moment. */

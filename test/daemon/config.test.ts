@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadConfig } from '../../daemon/config';
+import { loadConfig, storeMode } from '../../daemon/config';
 import type { AppError } from '../../daemon/errors/AppError';
 import { tempDataDir } from '../support/tempDataDir';
 
@@ -86,5 +86,20 @@ describe('config', () => {
   it('refuses a dormant threshold that is not longer than the inactive one', () => {
     const error = configError(() => loadConfig({ env: { M365_STATUS_INACTIVE_AFTER: '30d', M365_STATUS_DORMANT_AFTER: '14d' } }));
     assert.match(error.message, /M365_STATUS_DORMANT_AFTER: must be longer than M365_STATUS_INACTIVE_AFTER/);
+  });
+
+  it('runs on the local store unless given a postgres:// connection string for a shared one', () => {
+    assert.equal(storeMode(loadConfig({ env: {} })), 'local');
+    const shared = loadConfig({ overrides: { store: 'postgres://m365@db.example.net:5432/m365' } });
+    assert.equal(storeMode(shared), 'shared');
+    assert.equal(shared.store, 'postgres://m365@db.example.net:5432/m365');
+  });
+
+  it('refuses a store that is not a postgres:// connection string, without repeating its password', () => {
+    const error = configError(() => loadConfig({ env: { M365_STATUS_STORE: 'mysql://admin:hunter2@db/m365' } }));
+    assert.equal(error.code, 'CONFIG_INVALID');
+    assert.match(error.message, /M365_STATUS_STORE: expected a postgres:\/\/ connection string/);
+    assert.match(error.message, /admin:\*\*\*@db/);
+    assert.doesNotMatch(error.message, /hunter2/);
   });
 });
