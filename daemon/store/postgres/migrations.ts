@@ -3,7 +3,7 @@ import { AppError } from '../../errors/AppError';
 
 /** One step of the shared database's schema, applied once, in order, in its own transaction. */
 export interface Migration {
-  /** 1, 2, 3…: a migration is never renumbered or edited once released; a change is a new migration. */
+  /** Ascending: a migration is never renumbered or edited once released; a change is a new migration. */
   version: number;
   name: string;
   sql: string;
@@ -80,8 +80,9 @@ export async function migrate(pool: pg.Pool, migrations: readonly Migration[]): 
 
 function checkOrdered(migrations: readonly Migration[]): void {
   migrations.forEach((migration, index) => {
-    if (migration.version !== index + 1) {
-      throw new Error(`migration ${migration.name} has version ${migration.version}; expected ${index + 1} (versions run 1, 2, 3… without gaps)`);
+    const previous = migrations[index - 1];
+    if (!Number.isInteger(migration.version) || migration.version < 1 || (previous && migration.version <= previous.version)) {
+      throw new Error(`migration ${migration.name} has version ${migration.version}: versions are whole numbers from 1, each above the one before`);
     }
   });
 }
