@@ -248,6 +248,20 @@ export interface HealthView {
   version: string;
 }
 
+/** What an engineer may do in a shared deployment; each role may do everything the one before it may. */
+export const engineerRoles = ['reader', 'operator', 'admin'] as const;
+export type EngineerRole = (typeof engineerRoles)[number];
+
+/**
+ * `GET /v1/session`: which deployment the caller reached and who it took them for. Local: one engineer's
+ * own daemon (the OS account, every right). Shared: a team's deployment, the engineer the token belongs to.
+ */
+export interface SessionView {
+  mode: 'local' | 'shared';
+  engineer: { name: string; role: EngineerRole; tenantIds: string[] | null };
+  version: string;
+}
+
 // ---- events (`GET /v1/events`, Server-Sent Events) -------------------------------------------------
 
 export type DaemonEvent =
