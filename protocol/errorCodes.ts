@@ -47,6 +47,8 @@ export const ERROR_CODES = [
   'APP_PROFILE_EXISTS',
   /** The app profile is still used by tenants (`details.tenantIds`): remove them first. */
   'APP_PROFILE_IN_USE',
+  /** The tenant signs in with an app profile: rotate the profile's credentials instead of the tenant's. */
+  'TENANT_ON_APP_PROFILE',
   /** No admin consent request with that state is waiting: unknown, expired or already answered. */
   'CONSENT_STATE_UNKNOWN',
   /** The list of tenants to add is longer than the daemon takes at once. */
