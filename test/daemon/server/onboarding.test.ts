@@ -419,8 +419,31 @@ describe('daemon API: onboarding many customers through one multi-tenant app', f
       assert.equal(`app-profile:${profile.id}` in vault.entries, true);
     });
 
-    it('keeps profiles and their tenants signing in across a restart', async () => {
+    it('keeps profiles and their tenants signing in across a restart, and warns once per expiring profile, not once per tenant', async () => {
+      const soon = await harness.sim.createTenant({ users: 1, app: { multiTenant: true, roles: neededRoles } });
+      const expiring = await harness.api<AppProfileView>('POST', '/v1/app-profiles', {
+        name: 'Expiring',
+        partnerTenant: soon.id,
+        appId: soon.app.appId,
+        credential: { kind: 'secret', clientSecret: soon.app.secret, expiresAt: new Date(Date.now() + 5 * 86_400_000 + 3_600_000).toISOString() },
+      });
+      const customers = [await newCustomer({ consented: false, users: 1 }), await newCustomer({ consented: false, users: 1 })];
+      for (const customer of customers) await harness.sim.control('POST', `/tenants/${customer.id}/servicePrincipals`, { appId: soon.app.appId });
+      const added = await batch(customers.map((c) => ({ tenant: c.id, profile: 'Expiring' })));
+      assert.equal(added.body.counts.added, 2, JSON.stringify(added.body));
+      const onExpiring = added.body.results.map((r) => (r.outcome === 'added' ? r.tenantView.id : ''));
+      assert.equal((await harness.api<AppProfileView>('GET', `/v1/app-profiles/${expiring.body.id}`)).body.credentialHealth.expiresSoon, true);
+
       await harness.restart();
+      type Logs = { entries: Array<{ message: string; code: string | null; tenantId: string | null }> };
+      const warnings = await harness.until(async () => {
+        const entries = (await harness.api<Logs>('GET', '/v1/logs?level=warn&limit=1000')).body.entries.filter((e) => e.code === 'CREDENTIAL_EXPIRING');
+        return entries.some((e) => e.message.includes('"Expiring"')) ? entries : undefined;
+      }, 15_000, 'the profile expiry warning');
+      assert.equal(warnings.filter((e) => e.message.includes('"Expiring"')).length, 1);
+      assert.match(warnings.find((e) => e.message.includes('"Expiring"'))?.message ?? '', /secret of app profile "Expiring" expires in 5 days/);
+      assert.equal(warnings.filter((e) => e.tenantId !== null && onExpiring.includes(e.tenantId)).length, 0, 'no warning per tenant on the profile');
+
       const listed = (await harness.api<{ appProfiles: AppProfileView[] }>('GET', '/v1/app-profiles')).body.appProfiles;
       const kept = listed.find((p) => p.id === profile.id);
       assert.ok(kept);
