@@ -15,6 +15,7 @@ import type {
   TenantView,
 } from '../../../protocol/daemonApi';
 import { DaemonHarness, type SimTenant } from '../../support/daemonHarness';
+import { ManualClock } from '../../support/manualClock';
 import type { CreatedTenant } from '../../support/simHarness';
 import { readSseMessages } from '../../support/sseMessages';
 
@@ -451,5 +452,53 @@ describe('daemon API: onboarding many customers through one multi-tenant app', f
       const rechecked = await harness.api<TenantView>('POST', `/v1/tenants/${id}/credential-health`);
       assert.equal(rechecked.body.credentialHealth?.canGetToken, true);
     });
+  });
+});
+
+describe('daemon API: a consent link expires', function () {
+  this.timeout(60_000);
+  let harness: DaemonHarness;
+  let clock: ManualClock;
+  before(async () => {
+    clock = new ManualClock(Date.now());
+    harness = await DaemonHarness.start({ pollIntervalMs: '1d' }, clock);
+  });
+  after(async () => harness.stop());
+
+  it('ignores an answer that comes after 15 minutes, registers nothing, and reports the link as expired', async () => {
+    const partner = await harness.sim.createTenant({ users: 1, app: { multiTenant: true, redirectUris: [registeredRedirectUri], roles: neededRoles } });
+    const customer = await harness.sim.control<CreatedTenant>('POST', '/tenants', { domain: 'late-admin.onmicrosoft.com', users: 2 });
+    const profile = await harness.api<AppProfileView>('POST', '/v1/app-profiles', {
+      name: 'Partner',
+      partnerTenant: partner.id,
+      appId: partner.app.appId,
+      credential: { kind: 'secret', clientSecret: partner.app.secret },
+    });
+    const link = await harness.api<ConsentLinkView>('POST', `/v1/app-profiles/${profile.body.id}/consents`, { tenant: customer.body.id });
+    assert.equal(link.body.expiresAt, clock.now() + 15 * 60_000);
+    await clock.advanceAsync(15 * 60_000);
+
+    // The admin accepts at Microsoft (consent is granted there), but the daemon no longer waits for it.
+    const page = await fetch(link.body.consentUrl, { dispatcher: harness.sim.dispatcher });
+    const text = await page.text();
+    const form = new URLSearchParams({ decision: 'accept' });
+    for (const [, name, value] of text.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
+      form.set(name ?? '', (value ?? '').replace(/&#(\d+);/g, (_m, code: string) => String.fromCharCode(Number(code))));
+    }
+    const action = text.match(/<form method="post" action="([^"]+)"/)?.[1] ?? '';
+    const redirect = await fetch(new URL(action, harness.sim.sim.url), {
+      method: 'POST',
+      dispatcher: harness.sim.dispatcher,
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+    });
+    const late = await fetch(redirect.headers.get('location') ?? '');
+    assert.equal(late.status, 400);
+    assert.match(await late.text(), /expired or already used/);
+    const outcome = (await harness.api<ConsentView>('GET', `/v1/app-profiles/${profile.body.id}/consents/${link.body.state}`)).body;
+    assert.equal(outcome.status, 'failed');
+    assert.equal(outcome.error?.code, 'expired');
+    assert.deepEqual((await harness.api<{ tenants: TenantView[] }>('GET', '/v1/tenants')).body.tenants, []);
   });
 });
