@@ -21,6 +21,12 @@ import type { MicrosoftEndpoints } from './microsoft/microsoftEndpoints';
 import { createDaemonApp } from './server/daemonApp';
 import type { DaemonServices } from './server/daemonServices';
 import { ActivityTimeline } from './services/activityTimeline';
+import { AppProfileService } from './services/appProfileService';
+import { AppProfileSignIn } from './services/appProfileSignIn';
+import { ConsentService } from './services/consentService';
+import { CustomerDiscovery } from './services/customerDiscovery';
+import { TenantBatch } from './services/tenantBatch';
+import { ConsentListener } from './server/consentListener';
 import { CredentialHealthService } from './services/credentialHealthService';
 import { EventStream } from './services/eventStream';
 import type { EventStreamLimits } from './services/eventStream';
@@ -68,6 +74,7 @@ export class Daemon {
     readonly store: Store,
     private readonly parts: {
       server: Server;
+      consentListener: ConsentListener;
       poller: Poller;
       health: CredentialHealthService;
       runner: TaskRunner;
@@ -139,6 +146,7 @@ export class Daemon {
       logger: logger.child({ component: 'credential-health' }),
     });
     const registry = new TenantRegistry(store, vault, connections, health, poller, sync, logger);
+    const appProfiles = new AppProfileService(store, vault, connections, health, poller, clock, logger.child({ component: 'app-profiles' }));
     const runner = new TaskRunner({ store, logger, maxConcurrent: config.maxConcurrentTasks, clock });
     runner.register(TASK_KINDS.updateAdCache.kind, updateAdCacheTask(sync));
     runner.register(TASK_KINDS.checkAccountStatus.kind, checkAccountStatusTask(health));
@@ -146,11 +154,17 @@ export class Daemon {
       logger: logger.child({ component: 'events' }),
       ...(options.eventStreamLimits ? { limits: options.eventStreamLimits } : {}),
     });
+    const signIn = new AppProfileSignIn(vault, endpoints, dispatcher);
+    const consents = new ConsentService(store, registry, health, events, endpoints.authorityHost, clock, logger.child({ component: 'consent' }));
     const services: DaemonServices = {
       version: daemonVersion,
       views,
       tenants: new TenantQueries(store),
       registry,
+      appProfiles,
+      consents,
+      customers: new CustomerDiscovery(store, signIn),
+      batch: new TenantBatch(store, appProfiles, signIn, registry, consents, views),
       actions: new UserActions(store, connections, status, sinks),
       refresh: new RefreshService({ store, clock, dedupWindowMs: config.refreshDedupWindowMs, status }),
       health,
@@ -163,6 +177,9 @@ export class Daemon {
     await registry.reconcile();
     await runner.recoverInterruptedTasks();
     events.start();
+
+    const consentListener = await ConsentListener.start((query) => consents.answer(query), logger.child({ component: 'consent' }));
+    consents.listenOn(consentListener.redirectUri);
 
     const token = randomBytes(32).toString('base64url');
     const streams = new Set<() => void>();
@@ -181,7 +198,8 @@ export class Daemon {
     server.listen(config.port, '127.0.0.1');
     await Promise.race([
       once(server, 'listening'),
-      once(server, 'error').then(([error]) => {
+      once(server, 'error').then(async ([error]) => {
+        await consentListener.stop();
         throw new AppError({ status: 500, code: 'LISTEN_FAILED', message: `Cannot listen on 127.0.0.1:${config.port}: ${(error as Error).message}` });
       }),
     ]);
@@ -197,6 +215,7 @@ export class Daemon {
     logger.info('daemon started', { url, dataDir: config.dataDir, tenants: (await store.listTenants()).length, pid: process.pid });
     return new Daemon(url, port, token, config.dataDir, store, {
       server,
+      consentListener,
       poller,
       health,
       runner,
@@ -224,12 +243,13 @@ export class Daemon {
   }
 
   private async shutdown(): Promise<void> {
-    const { server, poller, health, runner, events, dispatcher, logger, shutdownTimeoutMs, streams } = this.parts;
+    const { server, consentListener, poller, health, runner, events, dispatcher, logger, shutdownTimeoutMs, streams } = this.parts;
     logger.info('daemon stopping');
     health.stop();
     await poller.stop();
     await runner.stop(shutdownTimeoutMs);
     for (const close of streams) close();
+    await consentListener.stop();
     const closed = once(server, 'close');
     server.close();
     server.closeIdleConnections();

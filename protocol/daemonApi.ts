@@ -35,6 +35,10 @@ export const LIMITS = {
   /** Searching users by name or user principal name. */
   searchTextMaxLength: 256,
   operatorMaxLength: 256,
+  /** An app profile's name, as the operator picks it. */
+  appProfileNameMaxLength: 128,
+  /** Tenants added in one `POST /v1/tenants:batch`: an MSP's customers in a few calls, each answered in seconds. */
+  tenantBatchMaxEntries: 200,
 } as const;
 
 const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -104,6 +108,58 @@ export type AddTenantRequest = z.infer<typeof addTenantSchema>;
 export const rotateCredentialsSchema = z.strictObject({ credential: credentialInputSchema });
 export type RotateCredentialsRequest = z.infer<typeof rotateCredentialsSchema>;
 
+// ---- app profiles, consent links, customer discovery, bulk add ----
+
+/** An app profile in a path: the UUID the daemon gave it. */
+export const appProfilePathSchema = z.strictObject({ profileId: recordIdSchema });
+/** A consent request in a path: its profile, and the random `state` the daemon made for it. */
+export const consentPathSchema = z.strictObject({
+  profileId: recordIdSchema,
+  state: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'the state of a consent link, as the daemon made it'),
+});
+
+const appProfileName = z
+  .string()
+  .trim()
+  .min(1, 'a name for the app profile')
+  .max(LIMITS.appProfileNameMaxLength, `at most ${LIMITS.appProfileNameMaxLength} characters`)
+  .regex(/^[^\p{Cc},;]*$/u, 'printable text, without commas, semicolons or control characters');
+
+export const addAppProfileSchema = z.strictObject({
+  name: appProfileName,
+  /** The partner tenant the multi-tenant app is registered in: its directory id or a verified domain. */
+  partnerTenant: guidOrDomain,
+  appId,
+  credential: credentialInputSchema,
+});
+export type AddAppProfileRequest = z.infer<typeof addAppProfileSchema>;
+
+export const requestConsentSchema = z.strictObject({
+  /** The customer tenant whose admin is to consent: its directory id or a verified domain. */
+  tenant: guidOrDomain,
+  displayName: z.string().trim().min(1).max(LIMITS.displayNameMaxLength, `at most ${LIMITS.displayNameMaxLength} characters`).optional(),
+  pollIntervalSeconds: z.number().int().min(daemonContract.pollIntervalSeconds.min).max(daemonContract.pollIntervalSeconds.max).optional(),
+});
+export type RequestConsentRequest = z.infer<typeof requestConsentSchema>;
+
+/** One tenant of `POST /v1/tenants:batch`; checked entry by entry, so one bad line rejects only itself. */
+export const tenantBatchEntrySchema = z.strictObject({
+  tenant: guidOrDomain,
+  displayName: z.string().trim().min(1).max(LIMITS.displayNameMaxLength, `at most ${LIMITS.displayNameMaxLength} characters`).optional(),
+  /** The app profile it signs in with: its id or its name. */
+  profile: z.string().trim().min(1, 'an app profile id or name').max(LIMITS.appProfileNameMaxLength, `at most ${LIMITS.appProfileNameMaxLength} characters`),
+  pollIntervalSeconds: z.number().int().min(daemonContract.pollIntervalSeconds.min).max(daemonContract.pollIntervalSeconds.max).optional(),
+});
+export type TenantBatchEntry = z.infer<typeof tenantBatchEntrySchema>;
+
+/** The JSON form: `{tenants: [...]}` (the CSV form has a header line `tenant,displayName,profile,pollIntervalSeconds`). */
+export const tenantBatchSchema = z.strictObject({
+  tenants: z
+    .array(z.unknown())
+    .min(1, 'at least one tenant')
+    .max(LIMITS.tenantBatchMaxEntries, `at most ${LIMITS.tenantBatchMaxEntries} tenants at once`),
+});
+
 export const lockUserSchema = z.strictObject({
   /** Also revoke sign-in sessions (refresh tokens), so the user is signed out within minutes. */
   revokeSessions: z.boolean().optional(),
@@ -159,6 +215,8 @@ export interface TenantView {
   displayName: string;
   appId: string;
   credentialKind: 'secret' | 'certificate';
+  /** The app profile it signs in with (group credential health by it); null = its own app. */
+  appProfileId: string | null;
   status: TenantStatusName;
   statusReason: string;
   /** The last successful sync: how current the users are. */
@@ -243,6 +301,95 @@ export type RefreshOutcome =
   | { outcome: 'queued'; activity: ActivityView; tasks: TaskView[]; message: string }
   | { outcome: 'already-requested'; activity: ActivityView; earlierTask: TaskView; message: string };
 
+export interface AppProfileView {
+  id: string;
+  name: string;
+  partnerTenant: string;
+  appId: string;
+  credentialKind: 'secret' | 'certificate';
+  createdAt: number;
+  credentialsRotatedAt: number | null;
+  /** The tenants signing in with this profile. */
+  tenantIds: string[];
+  /**
+   * One summary for every tenant using the profile: one expiry countdown, and which tenants fail, so an
+   * expired secret reads as one problem with its tenants listed.
+   */
+  credentialHealth: {
+    credentialExpiresAt: number | null;
+    /** Within the warning window of credential health, or past it. */
+    expiresSoon: boolean;
+    tenantCount: number;
+    /** Tenants not checked since the last rotation. */
+    uncheckedTenantIds: string[];
+    failingTenants: Array<{
+      id: string;
+      displayName: string;
+      failure: { code: string; message: string; remedy: string } | null;
+      missingRoles: string[];
+    }>;
+  };
+}
+
+export type ConsentStatus = 'pending' | 'granted' | 'failed';
+
+/** `POST /v1/app-profiles/{id}/consents`: the admin-consent link for one customer, and how to follow it. */
+export interface ConsentLinkView {
+  consentUrl: string;
+  state: string;
+  redirectUri: string;
+  expiresAt: number;
+}
+
+/** `GET /v1/app-profiles/{id}/consents/{state}` and the `consent` event. */
+export interface ConsentView {
+  state: string;
+  appProfileId: string;
+  /** As asked for: a directory id or a domain. */
+  tenant: string;
+  status: ConsentStatus;
+  expiresAt: number;
+  /** Once granted: the tenant as registered (or as it already was). */
+  tenantId: string | null;
+  /** Once granted: the needed roles the consent did not grant. */
+  missingRoles: string[];
+  missingOptionalRoles: string[];
+  /** Once failed: Microsoft's error and description, and what they mean in plain words. */
+  error: { code: string; description: string; message: string } | null;
+}
+
+/** `GET /v1/app-profiles/{id}/customers`: the partner's GDAP customers and where each stands. */
+export interface CustomerView {
+  tenantId: string;
+  displayName: string;
+  /** Already a tenant here: its id as the daemon gave it. */
+  addedAs: string | null;
+  added: boolean;
+  /** Whether the profile's app can get a token there; `unknown` when asking failed for another reason. */
+  consent: 'consented' | 'notConsented' | 'unknown';
+  /** With consent: the needed roles the token lacks. */
+  missingRoles: string[];
+  /** Without a clear answer: what the identity platform said. */
+  error: string | null;
+}
+
+export interface CustomerListView {
+  appProfileId: string;
+  customers: CustomerView[];
+}
+
+export type TenantBatchResult =
+  | { line: number; tenant: string; outcome: 'added'; tenantView: TenantView }
+  | { line: number; tenant: string; outcome: 'alreadyPresent'; tenantId: string }
+  | { line: number; tenant: string; outcome: 'invalid'; reason: string; field: string | null }
+  | { line: number; tenant: string; outcome: 'needsConsent'; consent: ConsentLinkView };
+
+/** `POST /v1/tenants:batch`: one answer per entry, in the order given. */
+export interface TenantBatchView {
+  results: TenantBatchResult[];
+  counts: { added: number; alreadyPresent: number; invalid: number; needsConsent: number };
+}
+
 export interface HealthView {
   ok: true;
   version: string;
@@ -270,7 +417,9 @@ export type DaemonEvent =
   | { type: 'users'; tenantId: string; users: UserView[]; removedUserIds: string[] }
   | { type: 'activity'; activity: ActivityView }
   | { type: 'task'; task: TaskView }
-  | { type: 'log'; entry: SystemLogEntryView };
+  | { type: 'log'; entry: SystemLogEntryView }
+  /** An admin consent was answered (granted or failed). */
+  | { type: 'consent'; consent: ConsentView };
 
 /** What the daemon writes to `daemon.json` in its data directory (0600) for clients to find it. */
 export interface DaemonEndpointFile {

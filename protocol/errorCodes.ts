@@ -41,6 +41,18 @@ export const ERROR_CODES = [
   'TENANT_NOT_FOUND',
   /** The tenant is already registered. */
   'TENANT_EXISTS',
+  /** No app profile with that id or name. */
+  'APP_PROFILE_NOT_FOUND',
+  /** An app profile with that name already exists. */
+  'APP_PROFILE_EXISTS',
+  /** The app profile is still used by tenants (`details.tenantIds`): remove them first. */
+  'APP_PROFILE_IN_USE',
+  /** The tenant signs in with an app profile: rotate the profile's credentials instead of the tenant's. */
+  'TENANT_ON_APP_PROFILE',
+  /** No admin consent request with that state is waiting: unknown, expired or already answered. */
+  'CONSENT_STATE_UNKNOWN',
+  /** The list of tenants to add is longer than the daemon takes at once. */
+  'BATCH_TOO_LARGE',
   /** A task's tenant was removed before the task ran. */
   'TENANT_REMOVED',
   /** No user with that id in the tenant (in the daemon's cache, or in Microsoft 365 any more). */

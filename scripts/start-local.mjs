@@ -38,8 +38,13 @@ async function shutdown(code) {
 process.once('SIGINT', () => void shutdown(0));
 process.once('SIGTERM', () => void shutdown(0));
 
-const { sim, daemon, daemonDir, registered } = product;
+const { sim, daemon, daemonDir, registered, appProfile } = product;
 const lines = registered.map(({ demo, tenant }) => `  registered ${demo.displayName.padEnd(20)} ${tenant.status.padEnd(12)} (${demo.state})`);
+if (appProfile) {
+  lines.push(
+    `  app profile ${appProfile.name} (${appProfile.id}): its GDAP customers at /v1/app-profiles/${appProfile.id}/customers`,
+  );
+}
 const tokenFile = join(daemonDir, 'daemon.json');
 process.stdout.write(
   [

@@ -21,6 +21,7 @@ export class ApiViews {
       displayName: tenant.displayName,
       appId: tenant.appId,
       credentialKind: tenant.credentialKind,
+      appProfileId: tenant.appProfileId,
       status: derived.status,
       statusReason: derived.reason,
       asOf: tenant.lastSyncAt,

@@ -15,7 +15,8 @@ const includedIn: Record<string, readonly string[]> = {
   'AuditLog.Read.All': [],
 };
 
-function missing(needed: readonly string[], granted: ReadonlySet<string>): string[] {
+/** The needed roles a grant lacks, counting a broader permission as including a narrower one. */
+export function missingRoles(needed: readonly string[], granted: ReadonlySet<string>): string[] {
   return needed.filter((role) => !granted.has(role) && !(includedIn[role] ?? []).some((broader) => granted.has(broader)));
 }
 
@@ -88,8 +89,8 @@ export async function probeCredentialHealth(
             }
           : null,
       grantedRoles: [...granted].sort(),
-      missingRoles: missing(requiredRoles, granted),
-      missingOptionalRoles: missing(optionalRoles, granted),
+      missingRoles: missingRoles(requiredRoles, granted),
+      missingOptionalRoles: missingRoles(optionalRoles, granted),
       credentialExpiresAt: await credentialExpiry(client, input, granted),
     };
   } catch (error) {

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { logListQuerySchema, taskListQuerySchema, tenantPathSchema, userListQuerySchema, userPathSchema } from '../../protocol/daemonApi';
+import {
+  appProfilePathSchema,
+  consentPathSchema,
+  logListQuerySchema,
+  taskListQuerySchema,
+  tenantPathSchema,
+  userListQuerySchema,
+  userPathSchema,
+} from '../../protocol/daemonApi';
 
 /**
  * What each route takes besides its body's fields: its path parameters, its query, and whether it takes
@@ -12,8 +20,8 @@ export interface ApiRouteShape {
   path: string;
   params?: z.ZodType;
   query?: z.ZodType;
-  /** `json`: a JSON body is needed; `optional-json`: a JSON body or none; `none`: no body. */
-  body: 'json' | 'optional-json' | 'none';
+  /** `json`: a JSON body is needed; `optional-json`: a JSON body or none; `json-or-csv`: a JSON or CSV body; `none`: no body. */
+  body: 'json' | 'optional-json' | 'json-or-csv' | 'none';
 }
 
 const noQuery = z.strictObject({});
@@ -30,6 +38,15 @@ export const API_ROUTE_SHAPES: readonly ApiRouteShape[] = [
   { method: 'GET', path: '/v1/tenants/:id/users', params: tenantPathSchema, query: userListQuerySchema, body: 'none' },
   { method: 'POST', path: '/v1/tenants/:id/users/:userId/lock', params: userPathSchema, body: 'optional-json' },
   { method: 'POST', path: '/v1/tenants/:id/users/:userId/unlock', params: userPathSchema, body: 'optional-json' },
+  { method: 'GET', path: '/v1/app-profiles', body: 'none' },
+  { method: 'POST', path: '/v1/app-profiles', body: 'json' },
+  { method: 'GET', path: '/v1/app-profiles/:profileId', params: appProfilePathSchema, body: 'none' },
+  { method: 'DELETE', path: '/v1/app-profiles/:profileId', params: appProfilePathSchema, body: 'none' },
+  { method: 'POST', path: '/v1/app-profiles/:profileId/credentials', params: appProfilePathSchema, body: 'json' },
+  { method: 'POST', path: '/v1/app-profiles/:profileId/consents', params: appProfilePathSchema, body: 'json' },
+  { method: 'GET', path: '/v1/app-profiles/:profileId/consents/:state', params: consentPathSchema, body: 'none' },
+  { method: 'GET', path: '/v1/app-profiles/:profileId/customers', params: appProfilePathSchema, body: 'none' },
+  { method: 'POST', path: '/v1/tenants\\:batch', body: 'json-or-csv' },
   { method: 'GET', path: '/v1/tasks', query: taskListQuerySchema, body: 'none' },
   { method: 'GET', path: '/v1/logs', query: logListQuerySchema, body: 'none' },
   { method: 'GET', path: '/v1/events', body: 'none' },
@@ -43,7 +60,9 @@ export interface MatchedRoute {
 
 const compiled = API_ROUTE_SHAPES.map((shape) => {
   const names: string[] = [];
-  const source = shape.path.replace(/:([A-Za-z]+)/g, (_match, name: string) => {
+  // A backslash makes the colon after it literal (`tenants:batch`), as Express reads it.
+  const source = shape.path.replace(/\\:|:([A-Za-z]+)/g, (_match, name: string | undefined) => {
+    if (name === undefined) return ':';
     names.push(name);
     return '([^/]+)';
   });

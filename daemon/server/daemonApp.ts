@@ -6,7 +6,9 @@ import { apiSecurity } from './apiSecurity';
 import type { DaemonServices } from './daemonServices';
 import { requestShape } from './requestShape';
 import { activityRoutes } from './routes/activityRoutes';
+import { appProfileRoutes } from './routes/appProfileRoutes';
 import { eventRoutes } from './routes/eventRoutes';
+import { tenantBatchRoutes } from './routes/tenantBatchRoutes';
 import { tenantRoutes } from './routes/tenantRoutes';
 
 export interface DaemonAppOptions {
@@ -31,7 +33,9 @@ export function createDaemonApp(options: DaemonAppOptions): Express {
   app.get('/v1/health', (_request, response) => {
     response.json({ ok: true, version: services.version });
   });
+  app.use('/v1', tenantBatchRoutes(services));
   app.use('/v1', tenantRoutes(services));
+  app.use('/v1', appProfileRoutes(services));
   app.use('/v1', activityRoutes(services));
   app.use('/v1', eventRoutes(services, options.trackStream));
   app.use((request, _response, next) => {

@@ -1,10 +1,14 @@
 import type { Request } from 'express';
 import type { ApiViews } from '../api/apiViews';
 import type { ActivityTimeline } from '../services/activityTimeline';
+import type { AppProfileService } from '../services/appProfileService';
+import type { ConsentService } from '../services/consentService';
+import type { CustomerDiscovery } from '../services/customerDiscovery';
 import type { CredentialHealthService } from '../services/credentialHealthService';
 import type { EventStream } from '../services/eventStream';
 import type { SystemLogQuery } from '../services/systemLogQuery';
 import type { TenantQueries } from '../services/tenantQueries';
+import type { TenantBatch } from '../services/tenantBatch';
 import type { TenantRegistry } from '../services/tenantRegistry';
 import type { UserActions } from '../services/userActions';
 import type { RefreshService } from '../tasks/refreshService';
@@ -18,6 +22,10 @@ export interface DaemonServices {
   views: ApiViews;
   tenants: TenantQueries;
   registry: TenantRegistry;
+  appProfiles: AppProfileService;
+  consents: ConsentService;
+  customers: CustomerDiscovery;
+  batch: TenantBatch;
   actions: UserActions;
   refresh: RefreshService;
   health: CredentialHealthService;

@@ -6,6 +6,7 @@ import { AppError } from '../errors/AppError';
 import { matchApiRoute, type ApiRouteShape } from './apiRouteShapes';
 
 const JSON_TYPE = 'application/json';
+const CSV_TYPE = 'text/csv';
 
 /** Whether bytes follow the headers: a non-zero length, or a chunked body (which may still be empty). */
 function announcesBody(request: Request): boolean {
@@ -22,7 +23,7 @@ function unsupportedMediaType(shape: ApiRouteShape, given: string): AppError {
   return new AppError({
     status: 415,
     code: 'UNSUPPORTED_MEDIA_TYPE',
-    message: `${shape.method} ${shape.path} takes a JSON body: send it with Content-Type: ${JSON_TYPE}${given ? ` (not ${given.slice(0, 100)})` : ''}.`,
+    message: `${shape.method} ${shape.path.replace('\\:', ':')} takes a JSON body${shape.body === 'json-or-csv' ? ` or a CSV one (${CSV_TYPE})` : ''}: send it with Content-Type: ${JSON_TYPE}${given ? ` (not ${given.slice(0, 100)})` : ''}.`,
     details: { field: 'Content-Type', expected: JSON_TYPE },
   });
 }
@@ -76,7 +77,9 @@ export function requestShape(): RequestHandler {
         next(
           field === 'id'
             ? AppError.notFound('TENANT_NOT_FOUND', 'No tenant with this id: tenant ids are the UUIDs the daemon gave when registering them.', { field: 'id' })
-            : invalid(checked.error, field),
+            : field === 'profileId'
+              ? AppError.notFound('APP_PROFILE_NOT_FOUND', 'No app profile with this id: app profile ids are the UUIDs the daemon gave them.', { field: 'profileId' })
+              : invalid(checked.error, field),
         );
         return;
       }
@@ -105,6 +108,10 @@ export function requestShape(): RequestHandler {
         const emptyObject = type === JSON_TYPE && /^\s*\{\s*\}\s*$/.test(raw.toString('utf8'));
         next(raw.length === 0 || emptyObject ? undefined : bodyNotAccepted(shape));
       });
+      return;
+    }
+    if (shape.body === 'json-or-csv') {
+      next(type === JSON_TYPE || type === CSV_TYPE ? undefined : unsupportedMediaType(shape, type));
       return;
     }
     if (hasBody ? type !== JSON_TYPE : shape.body === 'json') {

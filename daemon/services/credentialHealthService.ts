@@ -55,7 +55,8 @@ export class CredentialHealthService {
     if (category) {
       await this.store.recordSyncFailure(tenantId, { category, code: health.failure?.code ?? 'MISSING_PERMISSIONS', message: describe(health) });
     }
-    if (health.credentialExpiresAt !== null && health.credentialExpiresAt - this.clock.now() < credentialRequirements.expiryWarningMs) {
+    // A tenant on an app profile shares the profile's one countdown (see checkAll), not one warning each.
+    if (tenant.appProfileId === null && health.credentialExpiresAt !== null && health.credentialExpiresAt - this.clock.now() < credentialRequirements.expiryWarningMs) {
       const days = Math.max(0, Math.floor((health.credentialExpiresAt - this.clock.now()) / dayMs));
       await this.store.appendSystemLog({
         level: 'warn',
@@ -85,6 +86,23 @@ export class CredentialHealthService {
       } catch (error) {
         handleError(error, { source: 'credential-health', tenantId: tenant.id, operation: 'check credential health' }, this.sinks);
       }
+    }
+    await this.warnOfExpiringAppProfiles();
+  }
+
+  /** One warning per app profile whose credential expires soon, however many tenants use it. */
+  private async warnOfExpiringAppProfiles(): Promise<void> {
+    const now = this.clock.now();
+    for (const profile of await this.store.listAppProfiles()) {
+      const expiresAt = profile.credentialExpiresAt;
+      if (expiresAt === null || expiresAt - now >= credentialRequirements.expiryWarningMs) continue;
+      const days = Math.max(0, Math.floor((expiresAt - now) / dayMs));
+      await this.store.appendSystemLog({
+        level: 'warn',
+        message: `The ${profile.credentialKind} of app profile "${profile.name}" ${expiresAt <= now ? 'has expired' : `expires in ${days} day${days === 1 ? '' : 's'}`}: rotating it rotates it for every tenant using it.`,
+        code: 'CREDENTIAL_EXPIRING' satisfies ErrorCode,
+        source: 'credential-health',
+      });
     }
   }
 

@@ -6,6 +6,7 @@ import { createTenantGraphClient } from '../microsoft/tenantGraphClient';
 import { TenantTokenSource, type TenantCredential } from '../microsoft/tenantTokenSource';
 import type { StoredTenant } from '../store/storeTypes';
 import type { Vault } from '../vault/vault';
+import { vaultKeys } from '../vault/vaultKeys';
 
 export interface TenantConnection {
   tokens: TenantTokenSource;
@@ -30,14 +31,18 @@ export class TenantConnections {
   get(tenant: StoredTenant): TenantConnection {
     const existing = this.connections.get(tenant.id);
     if (existing) return existing;
-    if (!this.vault.has(tenant.id)) {
+    // A tenant on an app profile signs in with the profile's app (its appId) and the profile's credential.
+    const key = vaultKeys.ofTenant(tenant);
+    if (!this.vault.has(key)) {
       throw new AppError({
         status: 409,
         code: 'CREDENTIALS_MISSING',
-        message: `No credentials are stored for ${tenant.displayName}: rotate its credentials to add them.`,
+        message: tenant.appProfileId
+          ? `No credentials are stored for the app profile of ${tenant.displayName}: rotate the profile's credentials to add them.`
+          : `No credentials are stored for ${tenant.displayName}: rotate its credentials to add them.`,
       });
     }
-    const credential = this.vault.get(tenant.id);
+    const credential = this.vault.get(key);
     const tokens = new TenantTokenSource(
       { tenant: tenant.tenantIdOrDomain, clientId: tenant.appId, credential },
       this.endpoints,

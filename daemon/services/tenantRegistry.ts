@@ -1,9 +1,11 @@
 import type { CredentialInput } from '../../protocol/daemonApi';
+import { AppError } from '../errors/AppError';
 import type { Logger } from '../logging/logger';
-import type { TenantCredential } from '../microsoft/tenantTokenSource';
 import type { Store } from '../store/store';
 import type { StoredTenant } from '../store/storeTypes';
 import type { Vault } from '../vault/vault';
+import { vaultKeys } from '../vault/vaultKeys';
+import { credentialFromInput } from './credentialFromInput';
 import type { CredentialHealthService } from './credentialHealthService';
 import type { Poller } from './poller';
 import type { TenantConnections } from './tenantConnections';
@@ -18,12 +20,12 @@ export interface RegisterTenant {
   by: string;
 }
 
-function toCredential(input: CredentialInput): TenantCredential {
-  if (input.kind === 'certificate') {
-    return { kind: 'certificate', certificatePem: input.certificatePem, privateKeyPem: input.privateKeyPem };
-  }
-  const expiresAt = input.expiresAt ? Date.parse(input.expiresAt) : undefined;
-  return { kind: 'secret', clientSecret: input.clientSecret, ...(expiresAt ? { expiresAt } : {}) };
+export interface RegisterTenantOnProfile {
+  tenant: string;
+  displayName?: string | undefined;
+  appProfileId: string;
+  pollIntervalMs?: number | undefined;
+  by: string;
 }
 
 /**
@@ -42,7 +44,7 @@ export class TenantRegistry {
   ) {}
 
   async register(request: RegisterTenant): Promise<StoredTenant> {
-    const credential = toCredential(request.credential);
+    const { credential } = credentialFromInput(request.credential);
     const tenant = await this.store.addTenant({
       tenantIdOrDomain: request.tenant,
       appId: request.appId,
@@ -62,9 +64,44 @@ export class TenantRegistry {
     return this.store.requireTenant(tenant.id);
   }
 
+  /**
+   * A tenant that signs in with an app profile's app and credential: nothing goes to the vault. Anything
+   * failing after the tenant is recorded removes it again, so no half-added tenant is left behind.
+   */
+  async registerOnProfile(request: RegisterTenantOnProfile): Promise<StoredTenant> {
+    const profile = await this.store.requireAppProfile(request.appProfileId);
+    const tenant = await this.store.addTenant({
+      tenantIdOrDomain: request.tenant,
+      appId: profile.appId,
+      credentialKind: profile.credentialKind,
+      appProfileId: profile.id,
+      ...(request.displayName ? { displayName: request.displayName } : {}),
+      ...(request.pollIntervalMs ? { pollIntervalMs: request.pollIntervalMs } : {}),
+      by: request.by,
+    });
+    try {
+      await this.health.check(tenant.id);
+      this.poller.syncSoon(tenant.id);
+      return await this.store.requireTenant(tenant.id);
+    } catch (error) {
+      this.connections.forget(tenant.id);
+      await this.store.removeTenant(tenant.id, request.by).catch((removal: unknown) => {
+        this.logger.error('could not take back a tenant whose registration failed', { tenantId: tenant.id, error: removal });
+      });
+      throw error;
+    }
+  }
+
   async rotate(tenantId: string, input: CredentialInput, by: string): Promise<StoredTenant> {
     const tenant = await this.store.requireTenant(tenantId);
-    const credential = toCredential(input);
+    if (tenant.appProfileId) {
+      throw AppError.conflict(
+        'TENANT_ON_APP_PROFILE',
+        `${tenant.displayName} signs in with an app profile: rotate the profile's credentials (POST /v1/app-profiles/${tenant.appProfileId}/credentials), which rotates them for every tenant using it.`,
+        { field: 'credential', appProfileId: tenant.appProfileId },
+      );
+    }
+    const { credential } = credentialFromInput(input);
     await this.vault.put(tenant.id, credential);
     this.connections.forget(tenant.id);
     await this.store.recordCredentialsRotated(tenant.id, credential.kind, by);
@@ -79,13 +116,19 @@ export class TenantRegistry {
     const tenant = await this.store.requireTenant(tenantId);
     await this.store.removeTenant(tenant.id, by);
     this.connections.forget(tenant.id);
+    // The profile's credential stays: other tenants use it, and the profile outlives them.
+    if (tenant.appProfileId) return;
     const removed = await this.vault.remove(tenant.id);
     if (!removed) this.logger.warn('no credentials were stored for a removed tenant', { tenantId });
   }
 
   /** At start: credentials of tenants the store no longer knows (a crash between the two writes). */
   async reconcile(): Promise<void> {
-    const dropped = await this.vault.retainOnly((await this.store.listTenants()).map((t) => t.id));
+    const keep = [
+      ...(await this.store.listTenants()).map((t) => t.id),
+      ...(await this.store.listAppProfiles()).map((p) => vaultKeys.appProfile(p.id)),
+    ];
+    const dropped = await this.vault.retainOnly(keep);
     if (dropped.length > 0) this.logger.info('dropped credentials of removed tenants', { count: dropped.length });
   }
 }

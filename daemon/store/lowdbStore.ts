@@ -9,6 +9,7 @@ import { acquireDataDirLock } from './dataDirLock';
 import { DurableJsonFile } from './durableJsonFile';
 import { loadStoreFile } from './loadStoreFile';
 import type { LowdbContext } from './lowdbContext';
+import { LowdbAppProfiles } from './lowdbAppProfiles';
 import { LowdbMainFile } from './lowdbMainFile';
 import { LowdbSystemLog } from './lowdbSystemLog';
 import { LowdbTasks } from './lowdbTasks';
@@ -23,11 +24,13 @@ import type {
   CredentialHealth,
   CredentialKind,
   NewActivity,
+  NewAppProfile,
   NewTask,
   NewTenant,
   RecordedRefresh,
   RefreshDecision,
   StoredActivity,
+  StoredAppProfile,
   StoredTask,
   StoredTenant,
   StoredUser,
@@ -65,7 +68,7 @@ export interface LowdbStoreOptions {
 }
 
 function emptyMain(): MainFile {
-  return { schemaVersion: STORE_SCHEMA_VERSION, nextSeq: 1, tenants: [], tasks: [], activities: [] };
+  return { schemaVersion: STORE_SCHEMA_VERSION, nextSeq: 1, tenants: [], appProfiles: [], tasks: [], activities: [] };
 }
 
 function emptyLog(): SystemLogFile {
@@ -97,6 +100,7 @@ export class LowdbStore implements Store {
   readonly #main: LowdbMainFile;
   readonly #events: StoreEventEmitter;
   readonly #tenants: LowdbTenants;
+  readonly #appProfiles: LowdbAppProfiles;
   readonly #users: LowdbUsers;
   readonly #tasks: LowdbTasks;
   readonly #systemLog: LowdbSystemLog;
@@ -136,6 +140,7 @@ export class LowdbStore implements Store {
     });
     this.#users = new LowdbUsers(context, this.#tasks, join(options.dataDir, USERS_DIR_NAME), options.usersLogCompactionBytes);
     this.#tenants = new LowdbTenants(context, this.#tasks, this.#users);
+    this.#appProfiles = new LowdbAppProfiles(context, this.#tasks);
     this.#systemLog = new LowdbSystemLog({
       ...init.systemLog,
       clock: init.clock,
@@ -197,6 +202,12 @@ export class LowdbStore implements Store {
   // ---- tenants ----
 
   addTenant(input: NewTenant): Promise<StoredTenant> {
+    // Checked in the same synchronous step as the add, so the profile cannot go in between.
+    try {
+      if (input.appProfileId) this.#appProfiles.assertUsable(input.appProfileId, input.appId);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     return this.#tenants.addTenant(input);
   }
 
@@ -238,6 +249,32 @@ export class LowdbStore implements Store {
 
   recordCredentialHealth(tenantId: string, health: CredentialHealth): Promise<void> {
     return this.#tenants.recordCredentialHealth(tenantId, health);
+  }
+
+  // ---- app profiles ----
+
+  addAppProfile(input: NewAppProfile): Promise<StoredAppProfile> {
+    return this.#appProfiles.addAppProfile(input);
+  }
+
+  getAppProfile(profileId: string): Promise<StoredAppProfile | undefined> {
+    return this.#appProfiles.getAppProfile(profileId);
+  }
+
+  requireAppProfile(profileId: string): Promise<StoredAppProfile> {
+    return this.#appProfiles.requireAppProfile(profileId);
+  }
+
+  listAppProfiles(): Promise<StoredAppProfile[]> {
+    return this.#appProfiles.listAppProfiles();
+  }
+
+  removeAppProfile(profileId: string, by: string): Promise<StoredActivity> {
+    return this.#appProfiles.removeAppProfile(profileId, by);
+  }
+
+  recordAppProfileCredentialsRotated(profileId: string, credential: { kind: CredentialKind; expiresAt: number | null }, by: string): Promise<StoredActivity> {
+    return this.#appProfiles.recordAppProfileCredentialsRotated(profileId, credential, by);
   }
 
   // ---- users ----

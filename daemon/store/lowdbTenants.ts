@@ -33,6 +33,7 @@ export class LowdbTenants {
       displayName: input.displayName ?? input.tenantIdOrDomain,
       appId: input.appId,
       credentialKind: input.credentialKind,
+      appProfileId: input.appProfileId ?? null,
       pollIntervalMs: input.pollIntervalMs ?? null,
       createdAt: at,
       lastSyncAt: null,

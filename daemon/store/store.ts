@@ -3,11 +3,13 @@ import type {
   CredentialHealth,
   CredentialKind,
   NewActivity,
+  NewAppProfile,
   NewTask,
   NewTenant,
   RecordedRefresh,
   RefreshDecision,
   StoredActivity,
+  StoredAppProfile,
   StoredTask,
   StoredTenant,
   StoredUser,
@@ -54,6 +56,7 @@ export interface Store {
 
   // ---- tenants ----
 
+  /** A tenant with `appProfileId` needs that profile (404 `APP_PROFILE_NOT_FOUND`) and its app id. */
   addTenant(input: NewTenant): Promise<StoredTenant>;
   getTenant(tenantId: string): Promise<StoredTenant | undefined>;
   /** Like getTenant, but a missing tenant is the caller's error (404). */
@@ -72,6 +75,22 @@ export interface Store {
   recordTenantStatus(tenantId: string, status: TenantStatus, reason: string): Promise<StoredActivity | undefined>;
   /** A new credential health check; only a different outcome (not a later `checkedAt`) is written now. */
   recordCredentialHealth(tenantId: string, health: CredentialHealth): Promise<void>;
+
+  // ---- app profiles ----
+
+  /** Names are unique whatever the case (409 `APP_PROFILE_EXISTS`). */
+  addAppProfile(input: NewAppProfile): Promise<StoredAppProfile>;
+  getAppProfile(profileId: string): Promise<StoredAppProfile | undefined>;
+  /** Like getAppProfile, but a missing profile is the caller's error (404 `APP_PROFILE_NOT_FOUND`). */
+  requireAppProfile(profileId: string): Promise<StoredAppProfile>;
+  listAppProfiles(): Promise<StoredAppProfile[]>;
+  /** Refused (409 `APP_PROFILE_IN_USE`, naming them) while any tenant uses the profile. */
+  removeAppProfile(profileId: string, by: string): Promise<StoredActivity>;
+  /**
+   * The profile's credential was replaced: one activity, and every tenant using it takes the new kind
+   * and forgets its credential health, in one write.
+   */
+  recordAppProfileCredentialsRotated(profileId: string, credential: { kind: CredentialKind; expiresAt: number | null }, by: string): Promise<StoredActivity>;
 
   // ---- users ----
 

@@ -4,6 +4,7 @@ import type {
   CredentialHealth,
   CredentialKind,
   StoredActivity,
+  StoredAppProfile,
   StoredTask,
   StoredTenant,
   StoredUser,
@@ -73,6 +74,8 @@ export const tenantSchema: z.ZodType<StoredTenant> = z.object({
   displayName: z.string().min(1),
   appId: z.string().min(1),
   credentialKind: credentialKindSchema,
+  /** Absent in files written before app profiles: those tenants all use their own app. */
+  appProfileId: ourId.nullable().default(null),
   /** Overrides the daemon's poll interval for this tenant; null = the daemon's. */
   pollIntervalMs: z.number().int().positive().nullable(),
   createdAt: time,
@@ -86,6 +89,18 @@ export const tenantSchema: z.ZodType<StoredTenant> = z.object({
   status: tenantStatusSchema,
   statusChangedAt: time,
   credentialHealth: credentialHealthSchema.nullable(),
+});
+
+/** An app profile as kept in the main file. Its credential lives in the vault, never here. */
+export const appProfileSchema: z.ZodType<StoredAppProfile> = z.object({
+  id: ourId,
+  name: z.string().min(1),
+  partnerTenant: z.string().min(1),
+  appId: z.string().min(1),
+  credentialKind: credentialKindSchema,
+  credentialExpiresAt: time.nullable(),
+  createdAt: time,
+  credentialsRotatedAt: time.nullable(),
 });
 
 export const userLockSchema: z.ZodType<UserLock> = z.object({
@@ -139,6 +154,8 @@ export const activityKindSchema: z.ZodType<ActivityKind> = z.enum([
   'tenant-added',
   'tenant-removed',
   'credentials-rotated',
+  'app-profile-added',
+  'app-profile-removed',
   'settings-changed',
   'lock',
   'unlock',
@@ -188,6 +205,8 @@ export const mainFileSchema = z.object({
   schemaVersion: z.literal(STORE_SCHEMA_VERSION),
   nextSeq: z.number().int().nonnegative(),
   tenants: z.array(tenantSchema),
+  /** Absent in files written before app profiles. */
+  appProfiles: z.array(appProfileSchema).default([]),
   tasks: z.array(taskSchema),
   activities: z.array(activitySchema),
 });

@@ -38,6 +38,8 @@ export interface StoredTenant {
   displayName: string;
   appId: string;
   credentialKind: CredentialKind;
+  /** The app profile whose client id and credential it signs in with; null = its own app and credential. */
+  appProfileId: string | null;
   /** Overrides the daemon's poll interval for this tenant; null = the daemon's. */
   pollIntervalMs: number | null;
   createdAt: number;
@@ -51,6 +53,24 @@ export interface StoredTenant {
   status: TenantStatus;
   statusChangedAt: number;
   credentialHealth: CredentialHealth | null;
+}
+
+/**
+ * One multi-tenant app registered in the partner's own tenant, used by every customer tenant that
+ * consented to it. Its credential lives in the vault, never here.
+ */
+export interface StoredAppProfile {
+  id: string;
+  /** Unique, as the operator names it (case-insensitively). */
+  name: string;
+  /** The partner tenant the app is registered in: its directory id or a verified domain. */
+  partnerTenant: string;
+  appId: string;
+  credentialKind: CredentialKind;
+  /** When the secret or certificate expires, where known: one countdown for every tenant using it. */
+  credentialExpiresAt: number | null;
+  createdAt: number;
+  credentialsRotatedAt: number | null;
 }
 
 export interface UserLock {
@@ -104,6 +124,8 @@ export type ActivityKind =
   | 'tenant-added'
   | 'tenant-removed'
   | 'credentials-rotated'
+  | 'app-profile-added'
+  | 'app-profile-removed'
   | 'settings-changed'
   | 'lock'
   | 'unlock'
@@ -162,7 +184,19 @@ export interface NewTenant {
   credentialKind: CredentialKind;
   displayName?: string;
   pollIntervalMs?: number | null;
+  /** Signs in with this app profile's app and credential; `appId` must be the profile's. */
+  appProfileId?: string | null;
   /** The operator registering it. */
+  by: string;
+}
+
+export interface NewAppProfile {
+  name: string;
+  partnerTenant: string;
+  appId: string;
+  credentialKind: CredentialKind;
+  credentialExpiresAt: number | null;
+  /** The operator adding it. */
   by: string;
 }
 

@@ -7,6 +7,7 @@ const objectFields: Readonly<Record<DaemonEvent['type'], readonly string[]>> = {
   activity: ['activity'],
   task: ['task'],
   log: ['entry'],
+  consent: ['consent'],
 };
 
 /**

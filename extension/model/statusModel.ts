@@ -223,6 +223,9 @@ export class StatusModel extends DisposableBase {
       case 'log':
         this.#onDidReceiveLog.fire(event.entry);
         return;
+      case 'consent':
+        // The tenant a consent registers arrives as its own `tenant` event; onboarding views follow this one.
+        return;
     }
   }
 }

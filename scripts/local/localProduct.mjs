@@ -85,7 +85,25 @@ export async function startLocalProduct({ dataDir, pollInterval = '15s', simPort
         registered.push({ demo, tenant });
       }
     }
-    return { sim, simDir, daemon, daemonDir, daemonArgs, registered, processes, simProcess, daemonProcess, stop };
+    // The demo partner's multi-tenant app as an app profile: its GDAP customers can be discovered,
+    // consented to and added in bulk at once.
+    let appProfile = null;
+    if (registerDemoTenants && sim.demoPartner) {
+      const partner = sim.demoPartner;
+      const response = await fetch(`${daemon.url}/v1/app-profiles`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${daemon.token}`, 'content-type': 'application/json', 'x-m365-operator': 'demo' },
+        body: JSON.stringify({
+          name: partner.displayName,
+          partnerTenant: partner.domain,
+          appId: partner.appId,
+          credential: { kind: 'secret', clientSecret: partner.clientSecret },
+        }),
+      });
+      appProfile = await response.json();
+      if (!response.ok) throw new Error(`adding the demo partner's app profile answered ${response.status}: ${JSON.stringify(appProfile)}`);
+    }
+    return { sim, simDir, daemon, daemonDir, daemonArgs, registered, appProfile, processes, simProcess, daemonProcess, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -33,7 +33,7 @@ const customers: Array<{ domain: string; displayName: string; users: number; con
  * consented to the app, two not yet (their token requests answer AADSTS7000229 until they consent).
  */
 export function createDemoPartner(directory: SimDirectory): DemoPartner {
-  const redirectUri = 'http://localhost/onboarding';
+  const redirectUri = 'http://localhost/consent';
   const { tenant, app, secret } = directory.createTenant({
     domain: 'adventureworks-msp.onmicrosoft.com',
     displayName: 'Adventure Works MSP',

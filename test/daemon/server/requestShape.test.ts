@@ -40,8 +40,14 @@ describe('daemon API: request shape (content type, bodies, identifiers) on every
   let userId: string;
   let unknownTenantId: string;
   /** Each route with its placeholders filled in for a real tenant and user. */
-  const pathOf = (shape: ApiRouteShape, ids: { id?: string; userId?: string } = {}): string =>
-    shape.path.replace(':id', encodeURIComponent(ids.id ?? tenantId)).replace(':userId', encodeURIComponent(ids.userId ?? userId));
+  let profileId: string;
+  const pathOf = (shape: ApiRouteShape, ids: { id?: string; userId?: string; profileId?: string } = {}): string =>
+    shape.path
+      .replace(':id', encodeURIComponent(ids.id ?? tenantId))
+      .replace(':userId', encodeURIComponent(ids.userId ?? userId))
+      .replace(':profileId', encodeURIComponent(ids.profileId ?? profileId))
+      .replace(':state', 'A'.repeat(32))
+      .replace('\\:', ':');
 
   /** What must stay as it was after a refusal: tenants, users, activities and tasks, and the simulator's user. */
   async function snapshot(): Promise<string> {
@@ -65,6 +71,14 @@ describe('daemon API: request shape (content type, bodies, identifiers) on every
     if (!first) throw new Error('the tenant has no enabled user');
     userId = first.id;
     unknownTenantId = '00000000-0000-4000-8000-000000000000';
+    const profile = await harness.api<{ id: string }>('POST', '/v1/app-profiles', {
+      name: 'Partner app',
+      partnerTenant: registered.sim.id,
+      appId: registered.sim.app.appId,
+      credential: { kind: 'secret', clientSecret: registered.sim.app.secret },
+    });
+    if (profile.status !== 201) throw new Error(`adding an app profile answered ${profile.status}`);
+    profileId = profile.body.id;
   });
   after(async () => harness.stop());
 
@@ -158,6 +172,17 @@ describe('daemon API: request shape (content type, bodies, identifiers) on every
       }
       const unknown = await send(harness, shape.method, pathOf(shape, { id: unknownTenantId }), shape.body === 'json' ? { body: '{}', headers: { 'content-type': 'application/json' } } : {});
       assert.ok([400, 404].includes(unknown.status), `${shape.method} ${shape.path} with an unknown tenant: ${unknown.status}`);
+    }
+  });
+
+  it('answers 404 naming the profile for an app profile id that is not a UUID, on every route with one', async () => {
+    for (const shape of API_ROUTE_SHAPES.filter((s) => s.path.includes(':profileId'))) {
+      for (const id of [...builtInNames, 'nope', 'x'.repeat(10_000)]) {
+        const answer = await send(harness, shape.method, pathOf(shape, { profileId: id }), shape.body === 'json' ? { body: '{}', headers: { 'content-type': 'application/json' } } : {});
+        assert.equal(answer.status, 404, `${shape.method} ${shape.path} with id ${id.slice(0, 20)}`);
+        assert.equal(answer.body.error?.code, 'APP_PROFILE_NOT_FOUND');
+        assert.ok(!JSON.stringify(answer.body).includes('xxxxxxxxxx'), 'the id is not echoed');
+      }
     }
   });
 

@@ -102,6 +102,23 @@ describe('LowdbStore: the files', () => {
     store = await LowdbStore.open({ dataDir: dir, clock });
   });
 
+  it('opens a store written before app profiles: its tenants use their own app, and it has no profiles', async () => {
+    const tenant = await addTenant();
+    await store.close();
+    const path = join(dir, MAIN_FILE_NAME);
+    const data = await readJson<{ appProfiles?: unknown; tenants: Array<Record<string, unknown>> }>(path);
+    delete data.appProfiles;
+    for (const stored of data.tenants) delete stored['appProfileId'];
+    await writeFile(path, JSON.stringify(data));
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000 });
+    assert.equal((await store.requireTenant(tenant.id)).appProfileId, null);
+    assert.deepEqual(await store.listAppProfiles(), []);
+    const profile = await store.addAppProfile({ name: 'Partner', partnerTenant: 'partner.example', appId: 'app-2', credentialKind: 'secret', credentialExpiresAt: null, by: 'alice' });
+    const written = await readJson<{ appProfiles: Array<{ id: string }>; tenants: Array<Record<string, unknown>> }>(path);
+    assert.deepEqual(written.appProfiles.map((p) => p.id), [profile.id]);
+    assert.equal(written.tenants[0]?.['appProfileId'], null);
+  });
+
   it('refuses a store file whose shape is wrong, naming the field', async () => {
     await addTenant();
     await store.close();

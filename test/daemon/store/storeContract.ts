@@ -171,6 +171,99 @@ export function describeStoreContract(name: string, storage: () => Promise<Store
       });
     });
 
+    describe('app profiles', () => {
+      async function addProfile(name = 'Partner app', appId = 'app-partner') {
+        return store.addAppProfile({ name, partnerTenant: 'partner.example', appId, credentialKind: 'secret', credentialExpiresAt: 1_000_000, by: 'alice' });
+      }
+
+      it('keeps app profiles across a reopen, lists and gets them, and refuses a second one of the same name whatever the case', async () => {
+        const profile = await addProfile();
+        assert.equal(profile.credentialsRotatedAt, null);
+        await assert.rejects(addProfile('PARTNER app', 'app-other'), (error: AppError) => error.status === 409 && error.code === 'APP_PROFILE_EXISTS');
+        await reopen();
+        assert.deepEqual(await store.listAppProfiles(), [profile]);
+        assert.deepEqual(await store.getAppProfile(profile.id), profile);
+        assert.deepEqual(await store.requireAppProfile(profile.id), profile);
+        assert.equal((await store.listActivities())[0]?.kind, 'app-profile-added');
+      });
+
+      it('answers "not found" for an unknown app profile, including ids every object inherits', async () => {
+        await addProfile();
+        for (const id of ['no-such-profile', ...INHERITED_NAMES]) {
+          assert.equal(await store.getAppProfile(id), undefined, id);
+          await assert.rejects(store.requireAppProfile(id), isNotFound('APP_PROFILE_NOT_FOUND'), id);
+          await assert.rejects(store.removeAppProfile(id, 'alice'), isNotFound('APP_PROFILE_NOT_FOUND'), id);
+          await assert.rejects(store.recordAppProfileCredentialsRotated(id, { kind: 'secret', expiresAt: null }, 'alice'), isNotFound('APP_PROFILE_NOT_FOUND'), id);
+        }
+      });
+
+      it('registers a tenant on a profile only with that profile and its app id; a tenant without one has none', async () => {
+        const profile = await addProfile();
+        const own = await addTenant();
+        assert.equal(own.appProfileId, null);
+        const onProfile = await store.addTenant({ tenantIdOrDomain: 'fabrikam.example', appId: 'app-partner', credentialKind: 'secret', appProfileId: profile.id, by: 'alice' });
+        assert.equal(onProfile.appProfileId, profile.id);
+        await assert.rejects(
+          store.addTenant({ tenantIdOrDomain: 'other.example', appId: 'app-partner', credentialKind: 'secret', appProfileId: 'no-such-profile', by: 'alice' }),
+          isNotFound('APP_PROFILE_NOT_FOUND'),
+        );
+        await assert.rejects(
+          store.addTenant({ tenantIdOrDomain: 'other.example', appId: 'app-else', credentialKind: 'secret', appProfileId: profile.id, by: 'alice' }),
+          (error: AppError) => error.status === 400 && error.details?.field === 'appId',
+        );
+        assert.equal(await store.getTenant('other.example'), undefined);
+        assert.equal((await store.listTenants()).length, 2);
+        await reopen();
+        assert.equal((await store.getTenant(onProfile.id))?.appProfileId, profile.id);
+      });
+
+      it('refuses to remove a profile while tenants use it, naming them, and removes it once they are gone', async () => {
+        const profile = await addProfile();
+        const tenant = await store.addTenant({ tenantIdOrDomain: 'fabrikam.example', displayName: 'Fabrikam', appId: 'app-partner', credentialKind: 'secret', appProfileId: profile.id, by: 'alice' });
+        await assert.rejects(store.removeAppProfile(profile.id, 'alice'), (error: AppError) => {
+          assert.equal(error.status, 409);
+          assert.equal(error.code, 'APP_PROFILE_IN_USE');
+          assert.match(error.message, /Fabrikam/);
+          assert.deepEqual(error.details?.tenantIds, [tenant.id]);
+          return true;
+        });
+        await store.removeTenant(tenant.id, 'alice');
+        const activity = await store.removeAppProfile(profile.id, 'alice');
+        assert.equal(activity.kind, 'app-profile-removed');
+        await reopen();
+        assert.deepEqual(await store.listAppProfiles(), []);
+      });
+
+      it('records a profile rotation as one activity that moves every tenant using it to the new credential and forgets their health', async () => {
+        const profile = await addProfile();
+        const health = { checkedAt: clock.now(), canGetToken: true, failure: null, grantedRoles: ['User.Read.All'], missingRoles: [], missingOptionalRoles: [], credentialExpiresAt: null };
+        const using = [];
+        for (const name of ['a.example', 'b.example']) {
+          const tenant = await store.addTenant({ tenantIdOrDomain: name, appId: 'app-partner', credentialKind: 'secret', appProfileId: profile.id, by: 'alice' });
+          await store.recordCredentialHealth(tenant.id, health);
+          using.push(tenant);
+        }
+        const own = await addTenant();
+        await store.recordCredentialHealth(own.id, health);
+        const before = (await store.listActivities()).length;
+        clock.advance(5_000);
+        const activity = await store.recordAppProfileCredentialsRotated(profile.id, { kind: 'certificate', expiresAt: 2_000_000 }, 'bob');
+        assert.equal(activity.tenantId, null);
+        assert.equal(activity.kind, 'credentials-rotated');
+        assert.match(activity.description, /Replaced the secret with a certificate of app profile "Partner app", used by 2 tenants/);
+        assert.equal((await store.listActivities()).length, before + 1);
+        await reopen();
+        const rotated = await store.requireAppProfile(profile.id);
+        assert.deepEqual([rotated.credentialKind, rotated.credentialExpiresAt, rotated.credentialsRotatedAt], ['certificate', 2_000_000, clock.now()]);
+        for (const tenant of using) {
+          const after = await store.requireTenant(tenant.id);
+          assert.equal(after.credentialKind, 'certificate');
+          assert.equal(after.credentialHealth, null);
+        }
+        assert.deepEqual((await store.requireTenant(own.id)).credentialHealth?.grantedRoles, ['User.Read.All'], 'a tenant with its own app is untouched');
+      });
+    });
+
     describe('users', () => {
       it('answers a lock only once it is durable, with its activity and the tenant marked managed', async () => {
         const tenant = await addTenant();

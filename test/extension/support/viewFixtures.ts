@@ -12,6 +12,7 @@ export function tenantView(overrides: Partial<TenantView> = {}): TenantView {
     displayName: 'Contoso',
     appId: '0f3c2a8e-6a4b-4c1d-9e2f-3b5a7c9d1e2f',
     credentialKind: 'secret',
+    appProfileId: null,
     status: 'ACTIVE',
     statusReason: 'synced recently and managed recently',
     asOf: NOW - 2 * MINUTE,
