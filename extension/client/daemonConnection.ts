@@ -125,11 +125,12 @@ export class DaemonConnection extends DisposableBase {
       endpoint = await this.#options.locate();
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      this.#logger.error(`daemon: ${reason}`);
       if (error instanceof SignInNeededError) {
+        this.#logger.info(`daemon: ${reason}`);
         this.signInNeeded(reason);
         return;
       }
+      this.#logger.error(`daemon: ${reason}`);
       // Only a shared deployment's settings fail this way; the stream keeps trying and says why.
       this.#model.setConnection({ kind: 'unreachable', reason });
       this.#stream.start();
