@@ -3,7 +3,9 @@ import * as vscode from 'vscode';
 import { StatusActions } from './actions/statusActions';
 import { DaemonConnection } from './client/daemonConnection';
 import { DaemonController } from './client/daemonController';
+import { daemonLocator } from './client/daemonLocator';
 import { DaemonProcess } from './client/daemonProcess';
+import { SharedTokenStore } from './client/sharedTokenStore';
 import { commandHandlers } from './commands/commandHandlers';
 import { registerCommands } from './commands/registerCommands';
 import { COMMANDS } from './common/commandTable';
@@ -14,6 +16,7 @@ import { readExtensionSettings, SETTINGS_SECTION } from './common/extensionSetti
 import type { Logger } from './common/logger';
 import { realTimers } from './common/timers';
 import { DisconnectAlerts } from './model/disconnectAlerts';
+import { sessionLabel } from './model/sessionLabel';
 import { StatusModel } from './model/statusModel';
 import { ActivityTreeProvider } from './views/activityTreeProvider';
 import { ContextKeysController } from './views/contextKeysController';
@@ -55,9 +58,15 @@ export class M365Extension extends DisposableBase {
         pageSize: this.#settings.users.pageSize,
       }),
     );
+    const sharedTokens = new SharedTokenStore(context.secrets);
     this.#connection = this.register(
       new DaemonConnection(this.#model, {
-        dataDirectory: () => daemon.dataDirectory(),
+        locate: daemonLocator({
+          sharedUrl: () => this.#settings.shared.url,
+          caFile: () => this.#settings.shared.caFile,
+          token: (url) => sharedTokens.get(url),
+          dataDirectory: () => daemon.dataDirectory(),
+        }),
         ...(this.#settings.daemon.autoStart ? { startDaemon: daemon.launch } : {}),
         includeAutomatedTasks: () => this.#settings.activity.showAutomatedTasks,
         logger: this.#logger,
@@ -79,11 +88,13 @@ export class M365Extension extends DisposableBase {
           ? `Not live: reconnecting to the daemon (${connection.reason}). Shown as last known.`
           : undefined;
       activityView.description = this.#settings.activity.showAutomatedTasks ? 'automated tasks shown' : undefined;
+      tenantsView.description = connection.kind === 'connected' ? sessionLabel(this.#model.session) : undefined;
     };
     this.register(this.#model.onDidChangeConnection(describeViews));
+    this.register(this.#model.onDidChangeSession(describeViews));
     describeViews();
 
-    this.register(new StatusBarController(this.#model, timers));
+    this.register(new StatusBarController(this.#model, timers, () => (this.#settings.shared.url ? 'shared' : 'local')));
     const contextKeys = this.register(new ContextKeysController(this.#model, settings));
     const credentialHealth = this.register(new CredentialHealthPanel(context.extensionUri, this.#model, actions, this.#logger, timers));
     const systemLog = this.register(new SystemLogContentProvider(actions, this.#model, timers));
@@ -103,7 +114,7 @@ export class M365Extension extends DisposableBase {
     );
 
     for (const disposable of registerCommands(
-      { model: this.#model, actions, connection: this.#connection, daemon, logger: this.#logger, output, settings, timers, credentialHealth, systemLog },
+      { model: this.#model, actions, connection: this.#connection, daemon, logger: this.#logger, output, settings, sharedTokens, timers, credentialHealth, systemLog },
       commandHandlers,
     )) {
       this.register(disposable);
@@ -119,6 +130,11 @@ export class M365Extension extends DisposableBase {
         if (before.activity.showAutomatedTasks !== this.#settings.activity.showAutomatedTasks && this.#model.connection.kind === 'connected') {
           void this.#connection.reloadActivity().catch((error: unknown) => this.#logger.error(`reading activity failed: ${String(error)}`));
         }
+        if (before.shared.url !== this.#settings.shared.url || before.shared.caFile !== this.#settings.shared.caFile) {
+          this.#connection.reconnect().catch((error: unknown) => this.#logger.error(`connecting to the daemon failed: ${String(error)}`));
+          return;
+        }
+        if (this.#settings.shared.url) return;
         if (before.daemon.dataDirectory !== this.#settings.daemon.dataDirectory) this.#connection.restartWatching('the data directory setting changed');
         if (JSON.stringify(before.polling) !== JSON.stringify(this.#settings.polling) || before.daemon.port !== this.#settings.daemon.port) {
           void this.#offerRestart();

@@ -4,4 +4,6 @@ export type ConnectionState =
   | { kind: 'starting' }
   | { kind: 'connected'; version: string }
   | { kind: 'reconnecting'; reason: string; retryAt: number }
-  | { kind: 'unreachable'; reason: string };
+  | { kind: 'unreachable'; reason: string }
+  /** A shared deployment refused the engineer's token, or none is kept: only signing in helps. */
+  | { kind: 'signInNeeded'; reason: string };

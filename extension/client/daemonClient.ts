@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { Agent, request } from 'node:http';
 import type {
   AddTenantRequest,
   DaemonEndpointFile,
@@ -8,6 +7,7 @@ import type {
   LockUserRequest,
   RefreshOutcome,
   RotateCredentialsRequest,
+  SessionView,
   SystemLogEntryView,
   TaskListEntry,
   TenantView,
@@ -17,6 +17,8 @@ import type {
 } from '../../protocol/daemonApi';
 import { apiVersion } from '../../protocol/daemonApi';
 import { DaemonApiError } from './daemonApiError';
+import type { DaemonLocation } from './daemonLocator';
+import { connectionFailureReason, DaemonTransport } from './daemonTransport';
 import { DaemonUnreachableError } from './daemonUnreachableError';
 
 export interface TaskListOptions {
@@ -32,21 +34,28 @@ export interface LogListOptions {
   limit?: number;
 }
 
+/** What a call needs to reach the daemon; a bare `{ url, token }` is a local daemon. */
+export type DaemonClientEndpoint = Pick<DaemonEndpointFile, 'url' | 'token'> & Partial<Pick<DaemonLocation, 'mode' | 'caPem'>>;
+
 export interface DaemonClientOptions {
-  /** The daemon as last read from `daemon.json`; read on every call because a restart changes port and token. */
-  endpoint: () => Pick<DaemonEndpointFile, 'url' | 'token'> | undefined;
+  /** The daemon as last located; read on every call because a restart changes port and token. */
+  endpoint: () => DaemonClientEndpoint | undefined;
   /** Reads answer within this; actions wait on Microsoft Graph and get `actionTimeoutMs`. */
   timeoutMs?: number;
   actionTimeoutMs?: number;
-  /** Who is acting, as activities record it (`x-m365-operator`); the daemon's own user when absent. */
+  /**
+   * Who is acting, as a local daemon's activities record it (`x-m365-operator`); the daemon's own user
+   * when absent. Never sent to a shared deployment, which records the engineer its token belongs to.
+   */
   operator?: string;
 }
 
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /**
- * The daemon's HTTP API, typed with the shared protocol. Every route but `/v1/health` carries the bearer
- * token from `daemon.json`; the token is never logged and never leaves this object.
+ * The daemon's HTTP API, typed with the shared protocol, over HTTP to a local daemon or HTTPS to a shared
+ * one. Every route but `/v1/health` carries the bearer token (from `daemon.json`, or the engineer's own);
+ * the token is never logged, never put in an error, and never leaves this object.
  */
 export class DaemonClient {
   readonly #endpoint: DaemonClientOptions['endpoint'];
@@ -54,7 +63,7 @@ export class DaemonClient {
   readonly #actionTimeoutMs: number;
   readonly #operator: string | undefined;
   // Keep-alive: a tree expansion or a search across tenants makes bursts of small requests.
-  readonly #agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  readonly #transport = new DaemonTransport({ maxSockets: 8 });
 
   constructor(options: DaemonClientOptions) {
     this.#endpoint = options.endpoint;
@@ -64,11 +73,16 @@ export class DaemonClient {
   }
 
   dispose(): void {
-    this.#agent.destroy();
+    this.#transport.dispose();
   }
 
   health(): Promise<HealthView> {
     return this.#call<HealthView>('GET', '/health', { auth: false });
+  }
+
+  /** Which deployment this is and who the token belongs to. */
+  session(): Promise<SessionView> {
+    return this.#call<SessionView>('GET', '/session');
   }
 
   async listTenants(): Promise<TenantView[]> {
@@ -126,19 +140,19 @@ export class DaemonClient {
 
   #call<T>(method: string, path: string, options: { body?: unknown; auth?: boolean; action?: boolean } = {}): Promise<T> {
     const endpoint = this.#endpoint();
-    if (!endpoint) return Promise.reject(new DaemonUnreachableError('The m365-status daemon is not running (no daemon.json in its data directory).'));
+    if (!endpoint) return Promise.reject(new DaemonUnreachableError('The m365-status daemon is not connected (no daemon.json in its data directory, or not signed in to the shared deployment).'));
     const url = new URL(`/${apiVersion}${path}`, endpoint.url);
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body), 'utf8');
     const headers: Record<string, string> = { accept: 'application/json' };
     if (options.auth !== false) headers.authorization = `Bearer ${endpoint.token}`;
-    if (this.#operator) headers['x-m365-operator'] = this.#operator;
+    if (this.#operator && endpoint.mode !== 'shared') headers['x-m365-operator'] = this.#operator;
     if (payload) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(payload.length);
     }
     const timeoutMs = options.action ? this.#actionTimeoutMs : this.#timeoutMs;
     const attempt = (retryOnStaleSocket: boolean): Promise<T> => new Promise<T>((resolve, reject) => {
-      const outgoing = request(url, { method, headers, agent: this.#agent, timeout: timeoutMs }, (response) => {
+      const outgoing = this.#transport.request(url, { method, headers, timeout: timeoutMs, caPem: endpoint.caPem }, (response) => {
         readBody(response)
           .then((text) => {
             const status = response.statusCode ?? 0;
@@ -156,7 +170,7 @@ export class DaemonClient {
           attempt(false).then(resolve, reject);
           return;
         }
-        const reason = error.code === 'ECONNREFUSED' ? 'nothing is listening there' : error.message;
+        const reason = connectionFailureReason(error);
         reject(new DaemonUnreachableError(`The m365-status daemon at ${url.origin} did not answer ${method} ${url.pathname}: ${reason}.`, { cause: error }));
       });
       outgoing.end(payload);

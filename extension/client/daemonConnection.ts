@@ -1,15 +1,17 @@
-import type { DaemonEndpointFile, DaemonEvent, TaskListEntry, TenantView } from '../../protocol/daemonApi';
+import type { DaemonEndpointFile, DaemonEvent, SessionView, TaskListEntry, TenantView } from '../../protocol/daemonApi';
 import { DisposableBase } from '../common/disposableBase';
 import type { Logger } from '../common/logger';
 import { silentLogger } from '../common/logger';
 import type { Timers } from '../common/timers';
 import { realTimers } from '../common/timers';
 import type { ConnectionState } from './connectionState';
+import { DaemonApiError } from './daemonApiError';
 import { DaemonClient } from './daemonClient';
-import { readDaemonEndpoint } from './daemonEndpoint';
 import { DaemonEventStream } from './daemonEventStream';
+import type { DaemonLocation, DaemonLocator } from './daemonLocator';
 import { answersHealth } from './daemonProcess';
 import type { BackoffPolicy } from './reconnectBackoff';
+import { SignInNeededError } from './signInNeededError';
 
 /**
  * What the connection keeps in step with the daemon: the extension's model. Declared here, so that the
@@ -19,13 +21,16 @@ export interface DaemonConnectionSink {
   setConnection(state: ConnectionState): void;
   replaceTenants(tenants: readonly TenantView[]): void;
   replaceActivity(entries: readonly TaskListEntry[], includeAutomated: boolean): void;
+  /** Who the daemon took this window for; undefined from a local daemon that does not say. */
+  setSession(session: SessionView | undefined): void;
   applyEvent(event: DaemonEvent): void;
   clear(): void;
 }
 
 export interface DaemonConnectionOptions {
-  dataDirectory: () => string;
-  /** Starts the bundled daemon; undefined where the extension must not (auto-start off). */
+  /** Where the daemon is: `daemon.json` in local mode, the configured URL and token in shared mode. */
+  locate: DaemonLocator;
+  /** Starts the bundled local daemon; undefined where the extension must not (auto-start off). Never used in shared mode. */
   startDaemon?: () => Promise<DaemonEndpointFile>;
   includeAutomatedTasks: () => boolean;
   logger?: Logger;
@@ -33,15 +38,17 @@ export interface DaemonConnectionOptions {
   random?: () => number;
   backoff?: BackoffPolicy;
   activityLimit?: number;
-  /** Sent with every action so activities name who did it. */
+  /** Sent to a local daemon with every action so activities name who did it. */
   operator?: string;
 }
 
 /**
- * Finds the daemon through `daemon.json`, follows its event stream, and keeps the model in step: a full
- * listing each time the stream opens without a gapless resume (changes may have been missed while it
- * was closed), then events.
- * It never gives up: a daemon started later from a terminal, or restarted, is picked up by itself.
+ * Finds the daemon through its locator, follows its event stream, and keeps the model in step: a full
+ * listing (and who the daemon took us for) each time the stream opens without a gapless resume (changes
+ * may have been missed while it was closed), then events.
+ * It never gives up on a daemon that does not answer: one started later from a terminal, or restarted,
+ * is picked up by itself. It stops only when a shared deployment refuses the token: then only signing
+ * in again helps.
  */
 export class DaemonConnection extends DisposableBase {
   readonly client: DaemonClient;
@@ -49,7 +56,7 @@ export class DaemonConnection extends DisposableBase {
   readonly #options: DaemonConnectionOptions;
   readonly #logger: Logger;
   readonly #stream: DaemonEventStream;
-  #endpoint: DaemonEndpointFile | undefined;
+  #endpoint: DaemonLocation | undefined;
   #everConnected = false;
   #snapshot: Promise<void> | undefined;
 
@@ -63,7 +70,7 @@ export class DaemonConnection extends DisposableBase {
     this.#stream = this.register(
       new DaemonEventStream({
         endpoint: async () => {
-          this.#endpoint = await readDaemonEndpoint(this.#options.dataDirectory());
+          this.#endpoint = await this.#options.locate();
           return this.#endpoint;
         },
         timers: options.timers ?? realTimers,
@@ -86,6 +93,11 @@ export class DaemonConnection extends DisposableBase {
     );
     this.register(
       this.#stream.onDidChangeState((state) => {
+        if (state.state === 'refused') {
+          this.#forget();
+          this.#model.setConnection({ kind: 'signInNeeded', reason: state.reason });
+          return;
+        }
         if (state.state === 'waiting') {
           this.#model.setConnection(
             this.#everConnected
@@ -97,18 +109,34 @@ export class DaemonConnection extends DisposableBase {
     );
   }
 
-  get endpoint(): DaemonEndpointFile | undefined {
+  get endpoint(): DaemonLocation | undefined {
     return this.#endpoint;
   }
 
   /**
    * At activation: connect to a daemon that answers, else start the bundled one when allowed, else say
-   * it is unreachable and keep looking.
+   * it is unreachable and keep looking. A shared deployment is only ever connected to: its daemons are
+   * the team's, never started from here.
    */
   async connect(): Promise<void> {
     this.#model.setConnection({ kind: 'connecting' });
-    const endpoint = await readDaemonEndpoint(this.#options.dataDirectory());
-    if (endpoint && (await answersHealth(endpoint))) {
+    let endpoint: DaemonLocation | undefined;
+    try {
+      endpoint = await this.#options.locate();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (error instanceof SignInNeededError) {
+        this.#logger.info(`daemon: ${reason}`);
+        this.signInNeeded(reason);
+        return;
+      }
+      this.#logger.error(`daemon: ${reason}`);
+      // Only a shared deployment's settings fail this way; the stream keeps trying and says why.
+      this.#model.setConnection({ kind: 'unreachable', reason });
+      this.#stream.start();
+      return;
+    }
+    if (endpoint?.mode === 'shared' || (endpoint && (await answersHealth(endpoint)))) {
       this.#endpoint = endpoint;
       this.#stream.start();
       return;
@@ -131,7 +159,8 @@ export class DaemonConnection extends DisposableBase {
     this.#model.setConnection({ kind: 'starting' });
     this.#stream.stop();
     try {
-      this.#endpoint = await start();
+      const started = await start();
+      this.#endpoint = { mode: 'local', url: started.url, token: started.token };
     } catch (error) {
       this.#model.setConnection({ kind: 'unreachable', reason: error instanceof Error ? error.message : String(error) });
       this.#stream.start();
@@ -145,11 +174,31 @@ export class DaemonConnection extends DisposableBase {
    * watching for a daemon (there, or in the new directory).
    */
   restartWatching(reason: string): void {
+    this.#forget();
+    this.#model.setConnection({ kind: 'unreachable', reason });
+    this.#stream.start();
+  }
+
+  /** Signed in or out, or the deployment's settings changed: forget what was read and connect afresh. */
+  reconnect(): Promise<void> {
+    this.#forget();
+    return this.connect();
+  }
+
+  /**
+   * A shared deployment refused the token, or there is none: stop asking (each attempt would be refused
+   * and logged by the deployment), forget what was read, and say that signing in is what helps.
+   */
+  signInNeeded(reason: string): void {
+    this.#stream.stop();
+    this.#forget();
+    this.#model.setConnection({ kind: 'signInNeeded', reason });
+  }
+
+  #forget(): void {
     this.#everConnected = false;
     this.#endpoint = undefined;
     this.#model.clear();
-    this.#model.setConnection({ kind: 'unreachable', reason });
-    this.#stream.start();
   }
 
   /** Reconnects now instead of waiting out the backoff (the "Retry" button). */
@@ -171,9 +220,20 @@ export class DaemonConnection extends DisposableBase {
     this.#model.replaceActivity(entries, includeAutomated);
   }
 
+  /** A local daemon from before sessions existed answers 404: it is one engineer's own, with every right. */
+  async #readSession(): Promise<SessionView | undefined> {
+    try {
+      return await this.client.session();
+    } catch (error) {
+      if (error instanceof DaemonApiError && error.status === 404 && this.#endpoint?.mode !== 'shared') return undefined;
+      throw error;
+    }
+  }
+
   async #readSnapshot(): Promise<void> {
     try {
-      const [health, tenants] = await Promise.all([this.client.health(), this.client.listTenants()]);
+      const [health, tenants, session] = await Promise.all([this.client.health(), this.client.listTenants(), this.#readSession()]);
+      this.#model.setSession(session);
       this.#model.replaceTenants(tenants);
       await this.reloadActivity();
       this.#everConnected = true;
@@ -181,6 +241,10 @@ export class DaemonConnection extends DisposableBase {
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.#logger.error(`daemon: reading tenants and activity failed: ${reason}`);
+      if (error instanceof DaemonApiError && error.status === 401 && this.#endpoint?.mode === 'shared') {
+        this.signInNeeded(`the shared deployment refused the token: it was revoked or is wrong`);
+        throw error;
+      }
       // The stream may be open while the listing failed; the next reconnect tries again.
       if (!this.#everConnected) this.#model.setConnection({ kind: 'unreachable', reason });
       throw error;

@@ -39,12 +39,14 @@ export class DaemonController {
 
   /** Whether a daemon answers at the address in `daemon.json`, and its pid. */
   async running(): Promise<{ pid: number; url: string } | undefined> {
+    if (this.#sharedUrl()) return undefined;
     const endpoint = await readDaemonEndpoint(this.dataDirectory());
     return endpoint && (await answersHealth(endpoint)) ? { pid: endpoint.pid, url: endpoint.url } : undefined;
   }
 
   /** Spawns the bundled daemon and waits until it answers; the connection follows it from then on. */
   launch = async (): Promise<DaemonEndpointFile> => {
+    this.#refuseInSharedMode('start');
     const dataDirectory = this.dataDirectory();
     const plan = daemonLaunchPlan({
       settings: this.#options.settings(),
@@ -58,6 +60,7 @@ export class DaemonController {
   };
 
   async start(): Promise<'started' | 'already-running'> {
+    this.#refuseInSharedMode('start');
     if (await this.running()) {
       this.#connection?.retryNow();
       return 'already-running';
@@ -67,14 +70,30 @@ export class DaemonController {
   }
 
   async stop(): Promise<'stopped' | 'not-running'> {
+    this.#refuseInSharedMode('stop');
     const stopped = await this.#options.process.stop(this.dataDirectory());
     this.#requireConnection().restartWatching('the daemon was stopped');
     return stopped ? 'stopped' : 'not-running';
   }
 
   async restart(): Promise<void> {
+    this.#refuseInSharedMode('restart');
     await this.#options.process.stop(this.dataDirectory());
     await this.#requireConnection().startDaemon(this.launch);
+  }
+
+  #sharedUrl(): string {
+    return this.#options.settings().shared.url;
+  }
+
+  /** A shared deployment's daemons run on the team's servers: this window neither starts nor stops them. */
+  #refuseInSharedMode(action: 'start' | 'stop' | 'restart'): void {
+    const url = this.#sharedUrl();
+    if (!url) return;
+    throw new Error(
+      `This window uses the shared deployment at ${url}, whose daemons are run by your team: the extension does not ${action} them. ` +
+        'Sign out of the shared deployment to use a daemon on this machine.',
+    );
   }
 
   #requireConnection(): DaemonConnection {

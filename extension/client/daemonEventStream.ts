@@ -1,6 +1,5 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
-import { request } from 'node:http';
-import type { DaemonEndpointFile, DaemonEvent } from '../../protocol/daemonApi';
+import type { DaemonEvent } from '../../protocol/daemonApi';
 import { apiVersion } from '../../protocol/daemonApi';
 import type { EventStreamHello, EventStreamOverflow, EventStreamReload } from '../../protocol/eventStream';
 import { eventStreamMessages } from '../../protocol/eventStream';
@@ -10,16 +9,21 @@ import type { Logger } from '../common/logger';
 import { silentLogger } from '../common/logger';
 import type { TimerHandle, Timers } from '../common/timers';
 import { realTimers } from '../common/timers';
+import type { DaemonClientEndpoint } from './daemonClient';
+import { connectionFailureReason, daemonRequest } from './daemonTransport';
 import { parseDaemonEvent } from './parseDaemonEvent';
 import type { BackoffPolicy } from './reconnectBackoff';
 import { defaultBackoff, reconnectBackoff } from './reconnectBackoff';
+import { SignInNeededError } from './signInNeededError';
 import { SseParser } from './sseParser';
 
 export type EventStreamState =
   | { state: 'stopped' }
   | { state: 'connecting'; attempt: number }
   | { state: 'open' }
-  | { state: 'waiting'; attempt: number; retryAt: number; reason: string };
+  | { state: 'waiting'; attempt: number; retryAt: number; reason: string }
+  /** A shared deployment refused the token, or there is none: no retry until started again. */
+  | { state: 'refused'; reason: string };
 
 export interface EventStreamOpened {
   /**
@@ -32,8 +36,11 @@ export interface EventStreamOpened {
 }
 
 export interface DaemonEventStreamOptions {
-  /** Read before every attempt: a restarted daemon has a new port and token in `daemon.json`. */
-  endpoint: () => Promise<Pick<DaemonEndpointFile, 'url' | 'token'> | undefined>;
+  /**
+   * Read before every attempt: a restarted daemon has a new port and token in `daemon.json`. Throws a
+   * SignInNeededError when a shared deployment has no token to offer.
+   */
+  endpoint: () => Promise<DaemonClientEndpoint | undefined>;
   timers?: Timers;
   random?: () => number;
   backoff?: BackoffPolicy;
@@ -106,12 +113,17 @@ export class DaemonEventStream extends DisposableBase {
 
   async #connect(generation: number): Promise<void> {
     this.#setState({ state: 'connecting', attempt: this.#attempt });
-    let endpoint: Pick<DaemonEndpointFile, 'url' | 'token'> | undefined;
+    let endpoint: DaemonClientEndpoint | undefined;
     try {
       endpoint = await this.#options.endpoint();
     } catch (error) {
-      endpoint = undefined;
-      this.#options.logger.debug(`event stream: reading the daemon's address failed: ${String(error)}`);
+      if (generation !== this.#generation) return;
+      if (error instanceof SignInNeededError) {
+        this.#refuse(generation, error.message);
+        return;
+      }
+      this.#retry(generation, error instanceof Error ? error.message : String(error));
+      return;
     }
     if (generation !== this.#generation) return;
     if (!endpoint) {
@@ -133,8 +145,10 @@ export class DaemonEventStream extends DisposableBase {
       this.#setState({ state: 'open' });
       this.#onDidOpen.fire({ resumed, version: typeof hello.version === 'string' ? hello.version : undefined });
     };
-    const outgoing = request(url, {
+    const shared = endpoint.mode === 'shared';
+    const outgoing = daemonRequest(url, {
       method: 'GET',
+      caPem: endpoint.caPem,
       headers: {
         accept: 'text/event-stream',
         authorization: `Bearer ${endpoint.token}`,
@@ -153,7 +167,10 @@ export class DaemonEventStream extends DisposableBase {
       const type = String(response.headers['content-type'] ?? '');
       if (status !== 200 || !type.startsWith('text/event-stream')) {
         response.resume();
-        this.#retry(generation, status === 401 ? 'the daemon refused the token (it may have restarted)' : `the daemon answered ${status}`);
+        // A local daemon that restarted wrote a new token (read again on retry); a shared deployment's
+        // refusal stands until the engineer signs in again.
+        if (status === 401 && shared) this.#refuse(generation, `the shared deployment at ${url.origin} refused the token: it was revoked or is wrong`);
+        else this.#retry(generation, status === 401 ? 'the daemon refused the token (it may have restarted)' : `the daemon answered ${status}`);
         return;
       }
       response.setEncoding('utf8');
@@ -191,7 +208,7 @@ export class DaemonEventStream extends DisposableBase {
       response.on('error', () => this.#retry(generation, 'the event stream broke off'));
     });
     outgoing.on('error', (error: Error & { code?: string }) => {
-      this.#retry(generation, error.code === 'ECONNREFUSED' ? 'nothing is listening at the daemon\'s address' : error.message);
+      this.#retry(generation, error.code === 'ECONNREFUSED' ? 'nothing is listening at the daemon\'s address' : connectionFailureReason(error));
     });
     outgoing.end();
   }
@@ -210,6 +227,13 @@ export class DaemonEventStream extends DisposableBase {
       this.#retryTimer = undefined;
       if (next === this.#generation) void this.#connect(next);
     }, delay);
+  }
+
+  #refuse(generation: number, reason: string): void {
+    if (generation !== this.#generation || this.isDisposed) return;
+    this.#abandon();
+    this.#options.logger.warn(`event stream: ${reason}; not retrying until signed in again`);
+    this.#setState({ state: 'refused', reason });
   }
 
   #setState(state: EventStreamState): void {

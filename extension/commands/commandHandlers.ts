@@ -13,6 +13,8 @@ import { rotateCredentialsCommand } from './handlers/rotateCredentialsCommand';
 import { showCredentialHealthCommand } from './handlers/showCredentialHealthCommand';
 import { showExtensionLogCommand } from './handlers/showExtensionLogCommand';
 import { showSystemLogCommand } from './handlers/showSystemLogCommand';
+import { signInToSharedDeploymentCommand } from './handlers/signInToSharedDeploymentCommand';
+import { signOutOfSharedDeploymentCommand } from './handlers/signOutOfSharedDeploymentCommand';
 import { startDaemonCommand } from './handlers/startDaemonCommand';
 import { stopDaemonCommand } from './handlers/stopDaemonCommand';
 import { toggleAutomatedTasksCommand } from './handlers/toggleAutomatedTasksCommand';
@@ -37,4 +39,6 @@ export const commandHandlers: Readonly<Record<CommandKey, CommandHandler>> = {
   reload: reloadCommand,
   showExtensionLog: showExtensionLogCommand,
   loadMoreUsers: loadMoreUsersCommand,
+  signInToSharedDeployment: signInToSharedDeploymentCommand,
+  signOutOfSharedDeployment: signOutOfSharedDeploymentCommand,
 };

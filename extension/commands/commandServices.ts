@@ -2,6 +2,7 @@ import type * as vscode from 'vscode';
 import type { StatusActions } from '../actions/statusActions';
 import type { DaemonConnection } from '../client/daemonConnection';
 import type { DaemonController } from '../client/daemonController';
+import type { SharedTokenStore } from '../client/sharedTokenStore';
 import type { ExtensionSettings } from '../common/extensionSettings';
 import type { Logger } from '../common/logger';
 import type { Timers } from '../common/timers';
@@ -18,6 +19,8 @@ export interface CommandServices {
   readonly logger: Logger;
   readonly output: vscode.LogOutputChannel;
   readonly settings: () => ExtensionSettings;
+  /** The engineer's shared-deployment tokens, in VS Code's secret storage. */
+  readonly sharedTokens: SharedTokenStore;
   /** The extension's one clock, so what a command shows as "now" is what tests set. */
   readonly timers: Timers;
   /** The views a command opens; declared by what commands need of them, so commands do not import views. */

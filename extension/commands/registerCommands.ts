@@ -3,6 +3,7 @@ import { DaemonApiError } from '../client/daemonApiError';
 import { DaemonUnreachableError } from '../client/daemonUnreachableError';
 import type { CommandKey } from '../common/commandTable';
 import { COMMANDS } from '../common/commandTable';
+import { accessRefusal } from '../model/accessRefusal';
 import { commandRunKey } from './commandArgs';
 import type { CommandHandler, CommandServices } from './commandServices';
 
@@ -46,8 +47,18 @@ async function report(services: CommandServices, title: string, error: unknown):
   }
   const message = error instanceof Error ? error.message : String(error);
   const code = error instanceof DaemonApiError ? ` [${error.code}${error.errorId ? `, error id ${error.errorId}` : ''}]` : '';
+  const refusal = accessRefusal(error, services.model.session);
+  if (refusal) {
+    services.logger.warn(`${title} refused: ${refusal.message}${code}`);
+    // The token no longer counts: stop the stream's attempts too, and say so in every view.
+    if (refusal.signIn) services.connection.signInNeeded('the shared deployment refused the token: it was revoked or is wrong');
+    const choice = await vscode.window.showErrorMessage(`${title}: ${refusal.message}`, ...(refusal.signIn ? ['Sign In…'] : []), 'Show Log');
+    if (choice === 'Sign In…') await vscode.commands.executeCommand(COMMANDS.signInToSharedDeployment.id);
+    else if (choice === 'Show Log') services.output.show(true);
+    return;
+  }
   services.logger.error(`${title} failed: ${message}${code}`);
-  if (error instanceof DaemonUnreachableError) {
+  if (error instanceof DaemonUnreachableError && !services.settings().shared.url) {
     const choice = await vscode.window.showErrorMessage(`${title}: ${message}`, 'Start Daemon', 'Show Log');
     if (choice === 'Start Daemon') await vscode.commands.executeCommand(COMMANDS.startDaemon.id);
     else if (choice === 'Show Log') services.output.show(true);

@@ -32,6 +32,8 @@ export const COMMANDS = {
   reload: { id: 'm365Status.reload', title: 'Reload from Daemon', icon: '$(sync)', palette: true },
   showExtensionLog: { id: 'm365Status.showExtensionLog', title: 'Show Extension Log', palette: true },
   loadMoreUsers: { id: 'm365Status.loadMoreUsers', title: 'Load More Users', palette: false },
+  signInToSharedDeployment: { id: 'm365Status.signInToSharedDeployment', title: 'Sign In to Shared Deployment…', icon: '$(account)', palette: true },
+  signOutOfSharedDeployment: { id: 'm365Status.signOutOfSharedDeployment', title: 'Sign Out of Shared Deployment', icon: '$(sign-out)', palette: true },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandKey = keyof typeof COMMANDS;

@@ -18,6 +18,13 @@ export interface ExtensionSettings {
   };
   activity: { showAutomatedTasks: boolean };
   users: { pageSize: number };
+  /** A team's deployment to connect to instead of a local daemon; the token is in secret storage, not here. */
+  shared: {
+    /** Empty: local mode. */
+    url: string;
+    /** A PEM file of the private certificate authority that issued the deployment's certificate. */
+    caFile: string;
+  };
 }
 
 export const SETTINGS_SECTION = 'm365Status';
@@ -27,6 +34,7 @@ export const defaultSettings: ExtensionSettings = {
   polling: { intervalSeconds: 60, staleAfterPolls: 3, inactiveAfterDays: 14, dormantAfterDays: 30 },
   activity: { showAutomatedTasks: false },
   users: { pageSize: 200 },
+  shared: { url: '', caFile: '' },
 };
 
 /** Reads `section.key` as VS Code's `WorkspaceConfiguration.get` does, with the default when unset or of the wrong type. */
@@ -62,5 +70,9 @@ export function readExtensionSettings(read: SettingReader): ExtensionSettings {
     },
     activity: { showAutomatedTasks: bool('activity.showAutomatedTasks', d.activity.showAutomatedTasks) },
     users: { pageSize: int('users.pageSize', d.users.pageSize, 20, 1000) },
+    shared: {
+      url: text('shared.url', d.shared.url).trim(),
+      caFile: text('shared.caFile', d.shared.caFile).trim(),
+    },
   };
 }

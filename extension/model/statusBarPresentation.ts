@@ -1,9 +1,10 @@
-import type { TenantStatusName, TenantView } from '../../protocol/daemonApi';
+import type { SessionView, TenantStatusName, TenantView } from '../../protocol/daemonApi';
 import { clockTime, durationText, relativeTime } from '../../webview/relativeTime';
 import type { ConnectionState } from '../client/connectionState';
 import type { CommandId } from '../common/commandTable';
 import { COMMANDS } from '../common/commandTable';
 import { markdownText } from '../common/markdownText';
+import { sessionLabel } from './sessionLabel';
 
 export interface StatusBarPresentation {
   text: string;
@@ -27,12 +28,32 @@ export function tenantsNeedingAttention(tenants: readonly TenantView[]): TenantV
 
 const plural = (n: number, one: string, many: string): string => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
+/** Which daemon the window uses: its own (local) or a team's (shared), and who it was taken for. */
+export interface DeploymentShown {
+  mode: 'local' | 'shared';
+  session?: SessionView | undefined;
+}
+
 /**
  * What the status bar says: how many tenants need attention, in the error colour when any is
  * DISCONNECTED and the warning colour when any is STALE, INACTIVE or DORMANT; quiet when all are ACTIVE;
- * and, before any of that, whether the daemon is there at all.
+ * and, before any of that, whether the daemon is there at all. In shared mode it also says who is
+ * signed in; a local daemon adds nothing.
  */
-export function statusBarPresentation(connection: ConnectionState, tenants: readonly TenantView[], now: number): StatusBarPresentation {
+export function statusBarPresentation(connection: ConnectionState, tenants: readonly TenantView[], now: number, deployment: DeploymentShown = { mode: 'local' }): StatusBarPresentation {
+  const shown = connectionAndTenantStatus(connection, tenants, now, deployment);
+  const label = connection.kind === 'connected' ? sessionLabel(deployment.session) : undefined;
+  if (!label || !deployment.session) return shown;
+  const { name, role } = deployment.session.engineer;
+  return {
+    ...shown,
+    // An engineer's name is the admin's text: it must not draw a `$(icon)` either.
+    text: `${shown.text} · ${label.replace(/\$\(/g, '$\u200b(')}`,
+    tooltip: `${shown.tooltip}\n\nSigned in to the shared deployment as **${markdownText(name)}** (${role}).`,
+  };
+}
+
+function connectionAndTenantStatus(connection: ConnectionState, tenants: readonly TenantView[], now: number, deployment: DeploymentShown): StatusBarPresentation {
   const attention = tenantsNeedingAttention(tenants);
   switch (connection.kind) {
     case 'connecting':
@@ -44,7 +65,24 @@ export function statusBarPresentation(connection: ConnectionState, tenants: read
         command: 'workbench.view.extension.m365Status',
         attention,
       };
+    case 'signInNeeded':
+      return {
+        text: '$(account) M365: sign in',
+        tooltip: `**Not signed in to the shared deployment.**\n\n${markdownText(connection.reason)}\n\nClick to sign in.`,
+        background: 'warning',
+        command: COMMANDS.signInToSharedDeployment.id,
+        attention: [],
+      };
     case 'unreachable':
+      if (deployment.mode === 'shared') {
+        return {
+          text: '$(debug-disconnect) M365: shared deployment unreachable',
+          tooltip: `**The shared deployment does not answer.**\n\n${markdownText(connection.reason)}\n\nClick to try again now.`,
+          background: 'warning',
+          command: COMMANDS.reload.id,
+          attention: [],
+        };
+      }
       return {
         text: '$(debug-disconnect) M365: no daemon',
         tooltip: `**No m365-status daemon is reachable.**\n\n${markdownText(connection.reason)}\n\nClick to start it.`,

@@ -1,4 +1,4 @@
-import type { DaemonEvent, SystemLogEntryView, TaskListEntry, TenantView, UserView } from '../../protocol/daemonApi';
+import type { DaemonEvent, SessionView, SystemLogEntryView, TaskListEntry, TenantView, UserView } from '../../protocol/daemonApi';
 import type { ConnectionState } from '../client/connectionState';
 import { DisposableBase } from '../common/disposableBase';
 import { Emitter } from '../common/emitter';
@@ -42,6 +42,7 @@ export class StatusModel extends DisposableBase {
   readonly #source: UserSource;
   readonly #pageSize: number;
   #connection: ConnectionState = { kind: 'connecting' };
+  #session: SessionView | undefined;
   #tenantsLoaded = false;
 
   readonly #onDidChangeTenants = this.register(new Emitter<TenantsChange>());
@@ -52,6 +53,9 @@ export class StatusModel extends DisposableBase {
   readonly onDidChangeActivity = this.#onDidChangeActivity.event;
   readonly #onDidChangeConnection = this.register(new Emitter<ConnectionState>());
   readonly onDidChangeConnection = this.#onDidChangeConnection.event;
+  readonly #onDidChangeSession = this.register(new Emitter<SessionView | undefined>());
+  /** Signed in as someone else, or to another deployment, or out. */
+  readonly onDidChangeSession = this.#onDidChangeSession.event;
   readonly #onDidChangeBusy = this.register(new Emitter<{ key: string }>());
   readonly onDidChangeBusy = this.#onDidChangeBusy.event;
   readonly #onDidDisconnectTenant = this.register(new Emitter<TenantView>());
@@ -77,6 +81,17 @@ export class StatusModel extends DisposableBase {
     const same = JSON.stringify(state) === JSON.stringify(this.#connection);
     this.#connection = state;
     if (!same) this.#onDidChangeConnection.fire(state);
+  }
+
+  /** Which deployment the daemon is and who it took this window for; undefined until read. */
+  get session(): SessionView | undefined {
+    return this.#session;
+  }
+
+  setSession(session: SessionView | undefined): void {
+    const same = JSON.stringify(session) === JSON.stringify(this.#session);
+    this.#session = session;
+    if (!same) this.#onDidChangeSession.fire(session);
   }
 
   // ---- tenants ---------------------------------------------------------------------------------------
@@ -114,6 +129,7 @@ export class StatusModel extends DisposableBase {
 
   /** Forgets everything read: the daemon is gone or another one took its place. */
   clear(): void {
+    this.setSession(undefined);
     this.#tenants.clear();
     this.#users.clear();
     this.#tenantsLoaded = false;

@@ -15,6 +15,7 @@ export class ContextKeysController extends DisposableBase {
     super();
     this.register(model.onDidChangeConnection(() => this.update()));
     this.register(model.onDidChangeTenants(() => this.update()));
+    this.register(model.onDidChangeSession(() => this.update()));
     this.update();
   }
 
@@ -22,6 +23,10 @@ export class ContextKeysController extends DisposableBase {
     this.#set(CONTEXT_KEYS.connection, this.model.connection.kind);
     this.#set(CONTEXT_KEYS.hasTenants, this.model.tenants().length > 0);
     this.#set(CONTEXT_KEYS.showAutomatedTasks, this.settings().activity.showAutomatedTasks);
+    const shared = this.settings().shared.url !== '';
+    this.#set(CONTEXT_KEYS.mode, shared ? 'shared' : 'local');
+    // One's own local daemon lets one do everything; a shared deployment says what the token may do.
+    this.#set(CONTEXT_KEYS.role, this.model.session?.engineer.role ?? (shared ? 'unknown' : 'admin'));
   }
 
   #set(key: string, value: unknown): void {

@@ -136,6 +136,8 @@ export class CredentialHealthPanel extends DisposableBase {
         return { live: false, text: `Not live: reconnecting to the daemon (${connection.reason}). Shown as last known.` };
       case 'unreachable':
         return { live: false, text: 'Not live: no daemon is reachable.' };
+      case 'signInNeeded':
+        return { live: false, text: 'Not live: sign in to the shared deployment again.' };
       case 'connecting':
       case 'starting':
         return { live: false, text: 'Connecting to the daemon…' };

@@ -13,12 +13,14 @@ export class StatusBarController extends DisposableBase {
   constructor(
     private readonly model: StatusModel,
     private readonly timers: Timers = realTimers,
+    private readonly mode: () => 'local' | 'shared' = () => 'local',
   ) {
     super();
     this.#item = this.register(vscode.window.createStatusBarItem('m365Status.status', vscode.StatusBarAlignment.Left, 50));
     this.#item.name = 'M365 Status';
     this.register(model.onDidChangeTenants(() => this.update()));
     this.register(model.onDidChangeConnection(() => this.update()));
+    this.register(model.onDidChangeSession(() => this.update()));
     // The tooltip's "as of" and the reconnect countdown move on by themselves.
     this.register(every(timers, 30_000, () => this.update()));
     this.update();
@@ -26,7 +28,7 @@ export class StatusBarController extends DisposableBase {
   }
 
   update(): void {
-    const presentation = statusBarPresentation(this.model.connection, this.model.tenants(), this.timers.now());
+    const presentation = statusBarPresentation(this.model.connection, this.model.tenants(), this.timers.now(), { mode: this.mode(), session: this.model.session });
     this.#item.text = presentation.text;
     // No theme icons: a tenant named `$(zap)` must not draw one.
     const tooltip = new vscode.MarkdownString(presentation.tooltip);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { UserView } from '../../../protocol/daemonApi';
 import { DaemonConnection } from '../../../extension/client/daemonConnection';
+import { localDaemonLocator } from '../../../extension/client/daemonLocator';
 import type { ConnectionState } from '../../../extension/client/connectionState';
 import { StatusModel } from '../../../extension/model/statusModel';
 import { TenantTreeModel } from '../../../extension/model/tenantTreeModel';
@@ -19,7 +20,7 @@ describe('extension model: kept true by a real daemon through its API and event 
     model = new StatusModel({ users: { listUsers: (tenantId, query) => connection.client.listUsers(tenantId, query) }, pageSize: 200 });
     model.onDidChangeConnection((state) => connectionStates.push(state.kind));
     connection = new DaemonConnection(model, {
-      dataDirectory: () => harness.dataDir,
+      locate: localDaemonLocator(() => harness.dataDir),
       includeAutomatedTasks: () => false,
       backoff: { initialMs: 50, maxMs: 400 },
       operator: 'model-test',
@@ -91,7 +92,7 @@ describe('extension model: kept true by a real daemon through its API and event 
   it('is unreachable where no daemon ever ran, and keeps looking', async () => {
     const { dir, cleanup } = await tempDataDir('m365-no-daemon');
     const lonelyModel = new StatusModel({ users: { listUsers: () => Promise.reject(new Error('none')) } });
-    const lonely = new DaemonConnection(lonelyModel, { dataDirectory: () => dir, includeAutomatedTasks: () => false, backoff: { initialMs: 20, maxMs: 50 } });
+    const lonely = new DaemonConnection(lonelyModel, { locate: localDaemonLocator(() => dir), includeAutomatedTasks: () => false, backoff: { initialMs: 20, maxMs: 50 } });
     try {
       await lonely.connect();
       await harness.until(() => lonelyModel.connection.kind === 'unreachable', 5_000, 'unreachable');

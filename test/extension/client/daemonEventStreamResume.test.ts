@@ -3,6 +3,7 @@ import { globalAgent } from 'node:http';
 import { fetch } from 'undici';
 import type { DaemonEvent, UserView } from '../../../protocol/daemonApi';
 import { DaemonConnection } from '../../../extension/client/daemonConnection';
+import { localDaemonLocator } from '../../../extension/client/daemonLocator';
 import { readDaemonEndpoint } from '../../../extension/client/daemonEndpoint';
 import type { EventStreamOpened } from '../../../extension/client/daemonEventStream';
 import { DaemonEventStream } from '../../../extension/client/daemonEventStream';
@@ -107,7 +108,7 @@ describe('extension daemon client: the event stream resumes where it left off', 
     // The model reads users through the connection made just below, only once it is running.
     const model: StatusModel = new StatusModel({ users: { listUsers: (tenantId, query) => connection.client.listUsers(tenantId, query) }, pageSize: 200 });
     const connection: DaemonConnection = new DaemonConnection(model, {
-      dataDirectory: () => harness.dataDir,
+      locate: localDaemonLocator(() => harness.dataDir),
       includeAutomatedTasks: () => false,
       backoff: { initialMs: 1_000, maxMs: 1_000 },
       random: () => 0.5,

@@ -68,4 +68,34 @@ describe('extension model: what the status bar says', () => {
     assert.equal(shown.text, '$(organization) M365: no tenants');
     assert.equal(shown.command, COMMANDS.addTenant.id);
   });
+
+  it('says who is signed in to a shared deployment, and adds nothing for a local daemon', () => {
+    const tenants = [tenantView({ id: 'a' })];
+    const shared = statusBarPresentation(connected, tenants, NOW, { mode: 'shared', session: { mode: 'shared', engineer: { name: 'alice', role: 'operator', tenantIds: null }, version: '1' } });
+    assert.equal(shared.text, '$(pass) M365: 1 · shared · alice (operator)');
+    assert.match(shared.tooltip, /Signed in to the shared deployment as \*\*alice\*\* \(operator\)\.$/);
+    const local = statusBarPresentation(connected, tenants, NOW, { mode: 'local', session: { mode: 'local', engineer: { name: 'op', role: 'admin', tenantIds: null }, version: '1' } });
+    assert.deepEqual(local, statusBarPresentation(connected, tenants, NOW));
+  });
+
+  it("draws no icon from an engineer's name", () => {
+    const shown = statusBarPresentation(connected, [tenantView()], NOW, { mode: 'shared', session: { mode: 'shared', engineer: { name: '$(zap)', role: 'reader', tenantIds: null }, version: '1' } });
+    assert.ok(!shown.text.includes('$(zap)'), shown.text);
+    assert.ok(shown.text.endsWith('shared · $\u200b(zap) (reader)'), 'the name is still shown, as text');
+  });
+
+  it('offers a retry, not a daemon start, when a shared deployment does not answer', () => {
+    const shown = statusBarPresentation({ kind: 'unreachable', reason: 'nothing is listening there' }, [], NOW, { mode: 'shared' });
+    assert.equal(shown.text, '$(debug-disconnect) M365: shared deployment unreachable');
+    assert.equal(shown.command, COMMANDS.reload.id);
+    assert.match(shown.tooltip, /nothing is listening there/);
+  });
+
+  it('offers to sign in again when the token was refused', () => {
+    const shown = statusBarPresentation({ kind: 'signInNeeded', reason: 'the shared deployment refused the token' }, [tenantView()], NOW, { mode: 'shared' });
+    assert.equal(shown.text, '$(account) M365: sign in');
+    assert.equal(shown.command, COMMANDS.signInToSharedDeployment.id);
+    assert.equal(shown.background, 'warning');
+    assert.deepEqual(shown.attention, []);
+  });
 });
