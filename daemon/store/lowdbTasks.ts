@@ -268,21 +268,34 @@ export class LowdbTasks {
     return structuredClone(task);
   }
 
-  // The poller's tasks are bookkeeping: kept in memory at once and written with the next checkpoint, so
-  // that a quiet sync costs no write; every other task is written now.
+  // The poller's tasks are bookkeeping: kept in memory at once and written with the main file's next
+  // write, so that a quiet sync costs no write (rewriting store.json at every checkpoint for them was most
+  // of what an idle daemon wrote). One that failed is written by the next checkpoint; every other task now.
   async #saveTask(task: StoredTask): Promise<void> {
-    if (task.origin === 'poller') this.#context.saveMainLater();
-    else await this.#context.main.save();
+    if (task.origin !== 'poller') await this.#context.main.save();
+    else if (task.status === 'ERROR') this.#context.saveMainLater();
+    else this.#context.carryMainLater();
     this.#context.events.emit({ type: 'task', task: structuredClone(task) });
   }
 
-  // Automated tasks would otherwise grow the main file by one per sync per tenant for ever.
+  // Automated tasks would otherwise grow the main file by one per sync per tenant for ever. A run of
+  // rounds that ended alike ("Delta sync: no changes.") is kept as its newest record, so a quiet tenant
+  // holds one record instead of `automatedTaskRetention` copies of the same line.
   #pruneAutomated(finished: StoredTask): void {
     const sameSeries = this.#context.main.data.tasks.filter(
       (t) => t.automated && FINISHED.has(t.status) && t.tenantId === finished.tenantId && t.kind === finished.kind,
     );
-    const excess = sameSeries.length - this.#options.automatedTaskRetention;
-    if (excess <= 0) return;
-    this.#context.main.removeTasks(new Set(sameSeries.slice(0, excess).map((t) => t.id)));
+    const dropped = new Set<string>();
+    const index = sameSeries.indexOf(finished);
+    const previous = index > 0 ? sameSeries[index - 1] : undefined;
+    if (previous && endedAlike(previous, finished)) dropped.add(previous.id);
+    const kept = sameSeries.filter((t) => !dropped.has(t.id));
+    for (const task of kept.slice(0, Math.max(0, kept.length - this.#options.automatedTaskRetention))) dropped.add(task.id);
+    if (dropped.size > 0) this.#context.main.removeTasks(dropped);
   }
+}
+
+/** Two finished records of the same series that say the same thing: the newer one stands for both. */
+function endedAlike(a: StoredTask, b: StoredTask): boolean {
+  return a.origin === 'poller' && b.origin === 'poller' && a.status === 'COMPLETE' && b.status === 'COMPLETE' && a.description === b.description;
 }

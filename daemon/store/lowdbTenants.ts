@@ -123,7 +123,7 @@ export class LowdbTenants {
   async recordSyncAttempt(tenantId: string): Promise<void> {
     this.#context.assertOpen();
     this.#context.main.requireTenant(tenantId).lastAttemptAt = this.#context.clock.now();
-    this.#context.saveMainLater();
+    this.#context.saveSyncStateLater();
   }
 
   async recordSyncSuccess(tenantId: string, at: number = this.#context.clock.now()): Promise<void> {
@@ -134,7 +134,7 @@ export class LowdbTenants {
     tenant.lastAttemptAt = Math.max(tenant.lastAttemptAt ?? 0, at);
     tenant.lastError = null;
     if (hadError) await this.#context.main.save();
-    else this.#context.saveMainLater();
+    else this.#context.saveSyncStateLater();
     this.#context.events.emit({ type: 'tenant', tenant: structuredClone(tenant) });
   }
 
@@ -150,7 +150,7 @@ export class LowdbTenants {
       previous.message === failure.message;
     tenant.lastAttemptAt = at;
     tenant.lastError = { ...failure, at };
-    if (same) this.#context.saveMainLater();
+    if (same) this.#context.saveSyncStateLater();
     else await this.#context.main.save();
     this.#context.events.emit({ type: 'tenant', tenant: structuredClone(tenant) });
   }
