@@ -18,6 +18,8 @@ export interface LowdbContext {
   carryMainLater(): void;
   /** Sync bookkeeping ("as of", last attempt, delta links): `sync-state.json`, at the next checkpoint. */
   saveSyncStateLater(): void;
+  /** A failure in background work no caller waits for (a compaction): the daemon log and the system log. */
+  reportFailure(error: unknown, where: { tenantId: string; operation: string }): void;
   /** Starts the checkpoint timer unless it is running. */
   scheduleCheckpoint(): void;
 }

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Clock, Timer } from '../clock';
 import { systemClock } from '../clock';
 import { AppError } from '../errors/AppError';
-import type { Logger } from '../logging/logger';
+import { handleError } from '../errors/handleError';
+import { createLogger, type Logger } from '../logging/logger';
 import type { DataDirLock } from './dataDirLock';
 import { acquireDataDirLock } from './dataDirLock';
 import { DurableJsonFile } from './durableJsonFile';
@@ -141,6 +142,9 @@ export class LowdbStore implements Store {
         this.#scheduleCheckpoint();
       },
       scheduleCheckpoint: () => this.#scheduleCheckpoint(),
+      reportFailure: (error, where) => {
+        handleError(error, { source: 'store', ...where }, { logger: this.#logger ?? createLogger({ write: () => undefined }), systemLog: this });
+      },
     };
     this.#tasks = new LowdbTasks(context, {
       automatedTaskRetention: options.automatedTaskRetention ?? 50,

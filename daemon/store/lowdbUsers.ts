@@ -289,7 +289,7 @@ export class LowdbUsers {
         slot.verified.clear();
         slot.writtenDeltaRound = slot.deltaRound;
         return { schemaVersion: STORE_SCHEMA_VERSION, tenantId, generation: 0, deltaLink: slot.deltaLink, deltaRound: slot.deltaRound, users: slot.table.all() };
-      }, this.#compactionBytes),
+      }, this.#compactionBytes, (error) => this.#context.reportFailure(compactionFailed(tenantId, error), { tenantId, operation: 'compact users log' })),
     };
     return slot;
   }
@@ -347,6 +347,17 @@ export class LowdbUsers {
     );
     return { user, activity: structuredClone(activity) };
   }
+}
+
+function compactionFailed(tenantId: string, cause: unknown): AppError {
+  const reason = cause instanceof Error ? ((cause as NodeJS.ErrnoException).code ?? cause.message) : String(cause);
+  return new AppError({
+    status: 500,
+    code: 'INTERNAL_ERROR',
+    message: `Could not compact the users log of tenant ${tenantId} (${reason}). Its changes are safe in the log, which keeps growing until a later compaction succeeds; check the data directory's free space and permissions.`,
+    details: { tenantId, reason },
+    cause,
+  });
 }
 
 /** Applies one log record on load. Records are whole states, so one already in the snapshot changes nothing. */

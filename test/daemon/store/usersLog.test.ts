@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppError } from '../../../daemon/errors/AppError';
+import { createLogger } from '../../../daemon/logging/logger';
 import { LowdbStore, MAIN_FILE_NAME, SYNC_STATE_FILE_NAME, USERS_DIR_NAME } from '../../../daemon/store/lowdbStore';
 import type { ObservedUser, StoredUser, StoreEvent } from '../../../daemon/store/storeTypes';
 import { killHard, spawnTypeScript } from '../../support/childProcess';
@@ -139,6 +140,38 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     await reopen();
     for (const tenant of tenants) assert.equal(await store.getDeltaLink(tenant.id), link(529));
     for (const tenant of tenants) assert.equal((await store.getTenant(tenant.id))?.lastSyncAt, clock.now());
+  });
+
+  it('reports a failed compaction to the daemon log and the system log, and loses no append', async () => {
+    await store.close();
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>), clock });
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 4096, logger });
+    const tenant = await addTenant();
+    // A directory where the snapshot goes: renaming the new snapshot onto it fails.
+    const snapshotPath = join(dir, USERS_DIR_NAME, `${tenant.id}.snap.json`);
+    await mkdir(snapshotPath);
+    const users = manyUsers(100);
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users, deltaLink: 'd-1', fullRound: true });
+    await store.checkpoint(); // waits for the compaction the append started
+
+    const logged = lines.filter((line) => line['operation'] === 'compact users log');
+    assert.equal(logged.length, 1, JSON.stringify(lines));
+    assert.deepEqual([logged[0]?.['level'], logged[0]?.['source'], logged[0]?.['tenantId']], ['error', 'store', tenant.id]);
+    assert.match(String(logged[0]?.['msg']), /Could not compact the users log of tenant .* \(EISDIR\)/);
+    const entries = await store.querySystemLog({ tenantId: tenant.id });
+    assert.ok(entries.some((entry) => entry.message.startsWith('Could not compact the users log')), JSON.stringify(entries));
+
+    // Later appends still land, and the next compaction (once the log has grown again) is not held back by the first.
+    clock.advance(1_000);
+    const changed = users[50];
+    assert.ok(changed);
+    const summary = await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [{ ...changed, accountEnabled: false }], deltaLink: 'd-2' });
+    assert.equal(summary.written, true);
+    await rm(snapshotPath, { recursive: true });
+    await reopen();
+    assert.equal((await store.countUsers(tenant.id)).total, 100);
+    assert.equal((await store.getUser(tenant.id, changed.id))?.accountEnabled, false);
   });
 
   it('drops a torn final record on load, keeps every record before it, and appends after it again', async () => {
