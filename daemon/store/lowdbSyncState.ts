@@ -36,7 +36,7 @@ export interface DurableDeltaLink {
  * `sync-state.json`: what every quiet round moves forward for every tenant, in one small file written at
  * checkpoints. Kept apart from `store.json` (tenants, tasks, activities: large, and rewritten whole) and
  * from the users files (one per tenant, where a few hundred bytes each would cost a page each), so that
- * a checkpoint after quiet rounds writes one file of about 400 bytes per tenant. Losing it (a crash
+ * a checkpoint after quiet rounds writes one file of about 550 bytes per tenant. Losing it (a crash
  * before a checkpoint) loses only bookkeeping the next sync recomputes: older "as of" times, and an older
  * delta link that makes Graph send again changes already applied.
  */
