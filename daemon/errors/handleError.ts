@@ -7,7 +7,7 @@ import type { AppErrorDetails } from './AppError';
 import { AppError } from './AppError';
 
 /** Where the error surfaced; the poller's and the task runner's errors never pass through Express. */
-export type ErrorSource = 'http' | 'poller' | 'task' | 'action' | 'credential-health' | 'startup' | 'shutdown';
+export type ErrorSource = 'http' | 'poller' | 'task' | 'action' | 'credential-health' | 'startup' | 'shutdown' | 'store';
 
 export interface ErrorContext {
   source: ErrorSource;

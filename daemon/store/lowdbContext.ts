@@ -11,6 +11,15 @@ export interface LowdbContext {
   assertOpen(): void;
   /** Bookkeeping in the main file: written with the next real change or at the next checkpoint. */
   saveMainLater(): void;
+  /**
+   * The poller's records of rounds that changed nothing: kept in memory and written with the main file's
+   * next write for another reason, or when the store closes, never on their own.
+   */
+  carryMainLater(): void;
+  /** Sync bookkeeping ("as of", last attempt, delta links): `sync-state.json`, at the next checkpoint. */
+  saveSyncStateLater(): void;
+  /** A failure in background work no caller waits for (a compaction): the daemon log and the system log. */
+  reportFailure(error: unknown, where: { tenantId: string; operation: string }): void;
   /** Starts the checkpoint timer unless it is running. */
   scheduleCheckpoint(): void;
 }

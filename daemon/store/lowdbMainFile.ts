@@ -14,6 +14,7 @@ export class LowdbMainFile {
   readonly #tenants = new Map<string, StoredTenant>();
   readonly #tasks = new Map<string, StoredTask>();
   #lazy = false;
+  #carried = false;
 
   constructor(db: Low<MainFile>, file: DurableJsonFile<MainFile>) {
     this.#db = db;
@@ -35,8 +36,18 @@ export class LowdbMainFile {
     this.#lazy = true;
   }
 
+  /** Whether changes are waiting that go out with the next write of the file, not on their own. */
+  get carried(): boolean {
+    return this.#carried;
+  }
+
+  markCarried(): void {
+    this.#carried = true;
+  }
+
   async save(): Promise<void> {
     this.#lazy = false;
+    this.#carried = false;
     await this.#db.write();
   }
 

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Clock, Timer } from '../clock';
 import { systemClock } from '../clock';
 import { AppError } from '../errors/AppError';
-import type { Logger } from '../logging/logger';
+import { handleError } from '../errors/handleError';
+import { createLogger, type Logger } from '../logging/logger';
 import type { DataDirLock } from './dataDirLock';
 import { acquireDataDirLock } from './dataDirLock';
 import { DurableJsonFile } from './durableJsonFile';
@@ -11,6 +12,7 @@ import { loadStoreFile } from './loadStoreFile';
 import type { LowdbContext } from './lowdbContext';
 import { LowdbAppProfiles } from './lowdbAppProfiles';
 import { LowdbMainFile } from './lowdbMainFile';
+import { LowdbSyncState } from './lowdbSyncState';
 import { LowdbSystemLog } from './lowdbSystemLog';
 import { LowdbTasks } from './lowdbTasks';
 import { LowdbTenants } from './lowdbTenants';
@@ -50,6 +52,7 @@ import type {
 
 export const MAIN_FILE_NAME = 'store.json';
 export const SYSTEM_LOG_FILE_NAME = 'system-log.json';
+export const SYNC_STATE_FILE_NAME = 'sync-state.json';
 export const USERS_DIR_NAME = 'users';
 
 export interface LowdbStoreOptions {
@@ -81,6 +84,8 @@ function emptyLog(): SystemLogFile {
  *
  * Files in the data directory (all 0600):
  * - `store.json`: tenants, tasks, activities;
+ * - `sync-state.json`: what quiet rounds move forward ("as of", last attempt, delta link), per tenant, so
+ *   that a checkpoint after them rewrites neither `store.json` nor a file per tenant (`LowdbSyncState`);
  * - `users/<tenant id>.snap.json` + `users/<tenant id>.log`: one tenant's users and its delta link, as a
  *   snapshot and an append-only log of changes since (see `UsersLog`); a `users/<tenant id>.json` of the
  *   earlier one-file format becomes a snapshot when it opens;
@@ -104,6 +109,7 @@ export class LowdbStore implements Store {
   readonly #users: LowdbUsers;
   readonly #tasks: LowdbTasks;
   readonly #systemLog: LowdbSystemLog;
+  readonly #syncState: LowdbSyncState;
   readonly #checkpointIntervalMs: number;
   #checkpointTimer: Timer | null = null;
   #closed = false;
@@ -113,6 +119,7 @@ export class LowdbStore implements Store {
     clock: Clock;
     lock: DataDirLock;
     main: LowdbMainFile;
+    syncState: LowdbSyncState;
     systemLog: Omit<ConstructorParameters<typeof LowdbSystemLog>[0], 'clock' | 'events' | 'assertOpen' | 'maxEntries'>;
   }) {
     const { options } = init;
@@ -121,6 +128,7 @@ export class LowdbStore implements Store {
     this.#logger = options.logger;
     this.#lock = init.lock;
     this.#main = init.main;
+    this.#syncState = init.syncState;
     this.#events = new StoreEventEmitter(options.logger);
     this.#checkpointIntervalMs = options.checkpointIntervalMs ?? 5 * 60_000;
     const context: LowdbContext = {
@@ -132,7 +140,15 @@ export class LowdbStore implements Store {
         init.main.markLazy();
         this.#scheduleCheckpoint();
       },
+      carryMainLater: () => init.main.markCarried(),
+      saveSyncStateLater: () => {
+        init.syncState.markDirty();
+        this.#scheduleCheckpoint();
+      },
       scheduleCheckpoint: () => this.#scheduleCheckpoint(),
+      reportFailure: (error, where) => {
+        handleError(error, { source: 'store', ...where }, { logger: this.#logger ?? createLogger({ write: () => undefined }), systemLog: this });
+      },
     };
     this.#tasks = new LowdbTasks(context, {
       automatedTaskRetention: options.automatedTaskRetention ?? 50,
@@ -163,9 +179,11 @@ export class LowdbStore implements Store {
       const mainFile = new DurableJsonFile<MainFile>(join(options.dataDir, MAIN_FILE_NAME), { indent: 1 });
       const logFile = new DurableJsonFile<SystemLogFile>(join(options.dataDir, SYSTEM_LOG_FILE_NAME), { indent: 1 });
       const main = new LowdbMainFile(await loadStoreFile(mainFile, mainFileSchema, emptyMain), mainFile);
+      const syncState = await LowdbSyncState.open(join(options.dataDir, SYNC_STATE_FILE_NAME));
+      for (const tenant of main.data.tenants) syncState.applyTo(tenant);
       const log = await loadStoreFile(logFile, systemLogFileSchema, emptyLog);
-      const store = new LowdbStore({ options, clock, lock, main, systemLog: { db: log, file: logFile } });
-      await store.#users.load(new Set(main.data.tenants.map((t) => t.id)));
+      const store = new LowdbStore({ options, clock, lock, main, syncState, systemLog: { db: log, file: logFile } });
+      await store.#users.load(new Set(main.data.tenants.map((t) => t.id)), syncState);
       return store;
     } catch (error) {
       await lock.release();
@@ -176,7 +194,7 @@ export class LowdbStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     try {
-      await this.checkpoint();
+      await this.#flush(true);
     } finally {
       this.#closed = true;
       await this.#idle();
@@ -185,14 +203,8 @@ export class LowdbStore implements Store {
     }
   }
 
-  async checkpoint(): Promise<void> {
-    this.#checkpointTimer?.cancel();
-    this.#checkpointTimer = null;
-    const writes: Array<Promise<void>> = [];
-    if (this.#main.lazy) writes.push(this.#main.save());
-    writes.push(...this.#users.checkpoint());
-    await Promise.all(writes);
-    await this.#idle();
+  checkpoint(): Promise<void> {
+    return this.#flush(false);
   }
 
   onDidChange(listener: (event: StoreEvent) => void): () => void {
@@ -374,7 +386,21 @@ export class LowdbStore implements Store {
   }
 
   #idle(): Promise<unknown> {
-    return Promise.all([this.#main.file.idle(), this.#systemLog.file.idle(), ...this.#users.idle()]);
+    return Promise.all([this.#main.file.idle(), this.#systemLog.file.idle(), this.#syncState.file.idle(), ...this.#users.idle()]);
+  }
+
+  /** A checkpoint; when closing, also the poller's records the main file carries until its next write. */
+  async #flush(closing: boolean): Promise<void> {
+    this.#checkpointTimer?.cancel();
+    this.#checkpointTimer = null;
+    const writes: Array<Promise<void>> = [];
+    if (this.#main.lazy || (closing && this.#main.carried)) writes.push(this.#main.save());
+    writes.push(...this.#users.checkpoint());
+    if (this.#syncState.dirty) {
+      writes.push(this.#syncState.save(this.#main.data.tenants, (tenantId) => this.#users.durableDeltaLink(tenantId)));
+    }
+    await Promise.all(writes);
+    await this.#idle();
   }
 
   #scheduleCheckpoint(): void {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors/AppError';
+import { clonePlain } from './clonePlain';
 import type { LowdbContext } from './lowdbContext';
 import type {
   ActivityQuery,
@@ -40,7 +41,7 @@ export class LowdbTasks {
     const recorded = this.#record(input, tasks);
     await main.save();
     this.#emitRecorded(input, recorded.activity, recorded.tasks);
-    return structuredClone(recorded);
+    return clonePlain(recorded);
   }
 
   // Deciding and recording happen in one synchronous step, before the first await: no other refresh of
@@ -52,7 +53,7 @@ export class LowdbTasks {
     const { main } = this.#context;
     this.#context.assertOpen();
     const tenant = main.requireTenant(tenantId);
-    const decision = decide(structuredClone(this.#latestRefreshTasks(tenantId)), structuredClone(tenant));
+    const decision = decide(clonePlain(this.#latestRefreshTasks(tenantId)), clonePlain(tenant));
     const input: NewActivity = {
       ...decision.activity,
       tenantId,
@@ -61,10 +62,10 @@ export class LowdbTasks {
     const recorded = this.#record(input, decision.outcome === 'queued' ? decision.tasks.map((task) => ({ ...task, tenantId })) : []);
     await main.save();
     this.#emitRecorded(input, recorded.activity, recorded.tasks);
-    const { activity, tasks } = structuredClone(recorded);
+    const { activity, tasks } = clonePlain(recorded);
     return decision.outcome === 'queued'
       ? { outcome: 'queued', activity, tasks }
-      : { outcome: 'already-requested', activity, earlierTask: structuredClone(decision.earlierTask) };
+      : { outcome: 'already-requested', activity, earlierTask: clonePlain(decision.earlierTask) };
   }
 
   async queueTask(input: NewTask): Promise<StoredTask> {
@@ -72,7 +73,7 @@ export class LowdbTasks {
     if (input.tenantId !== null) this.#context.main.requireTenant(input.tenantId);
     const task = this.pushTask(input, null);
     await this.#saveTask(task);
-    return structuredClone(task);
+    return clonePlain(task);
   }
 
   async beginTask(input: NewTask): Promise<StoredTask> {
@@ -82,7 +83,7 @@ export class LowdbTasks {
     task.status = 'IN_PROGRESS';
     task.startedAt = task.createdAt;
     await this.#saveTask(task);
-    return structuredClone(task);
+    return clonePlain(task);
   }
 
   startTask(taskId: string): Promise<StoredTask> {
@@ -120,8 +121,8 @@ export class LowdbTasks {
     }
     if (interrupted.length === 0) return [];
     await main.save();
-    this.#context.events.emit(...interrupted.map((task): StoreEvent => ({ type: 'task', task: structuredClone(task) })));
-    return structuredClone(interrupted);
+    this.#context.events.emit(...interrupted.map((task): StoreEvent => ({ type: 'task', task: clonePlain(task) })));
+    return clonePlain(interrupted);
   }
 
   /** Fails the tenant's PENDING tasks in memory, for its removal; the caller writes and emits them. */
@@ -142,7 +143,7 @@ export class LowdbTasks {
 
   async getTask(taskId: string): Promise<StoredTask | undefined> {
     const task = this.#context.main.findTask(taskId);
-    return task ? structuredClone(task) : undefined;
+    return task ? clonePlain(task) : undefined;
   }
 
   async listTasks(query: TaskQuery = {}): Promise<StoredTask[]> {
@@ -156,11 +157,11 @@ export class LowdbTasks {
       if (query.status !== undefined && task.status !== query.status) continue;
       out.push(task);
     }
-    return structuredClone(out);
+    return clonePlain(out);
   }
 
   async pendingTasks(): Promise<StoredTask[]> {
-    return structuredClone(this.#context.main.data.tasks.filter((task) => task.status === 'PENDING'));
+    return clonePlain(this.#context.main.data.tasks.filter((task) => task.status === 'PENDING'));
   }
 
   async listActivities(query: ActivityQuery = {}): Promise<StoredActivity[]> {
@@ -172,7 +173,7 @@ export class LowdbTasks {
       if (query.tenantId !== undefined && activity.tenantId !== query.tenantId) continue;
       out.push(activity);
     }
-    return structuredClone(out);
+    return clonePlain(out);
   }
 
   /** Adds a PENDING task in memory; the caller writes it. */
@@ -236,9 +237,9 @@ export class LowdbTasks {
   #emitRecorded(input: NewActivity, activity: StoredActivity, tasks: readonly StoredTask[]): void {
     const tenant = input.tenantId !== null && input.management ? this.#context.main.findTenant(input.tenantId) : undefined;
     this.#context.events.emit(
-      ...(tenant ? [{ type: 'tenant', tenant: structuredClone(tenant) } as const] : []),
-      { type: 'activity', activity: structuredClone(activity) },
-      ...tasks.map((task): StoreEvent => ({ type: 'task', task: structuredClone(task) })),
+      ...(tenant ? [{ type: 'tenant', tenant: clonePlain(tenant) } as const] : []),
+      { type: 'activity', activity: clonePlain(activity) },
+      ...tasks.map((task): StoreEvent => ({ type: 'task', task: clonePlain(task) })),
     );
   }
 
@@ -265,24 +266,37 @@ export class LowdbTasks {
     change(task);
     if (FINISHED.has(task.status) && task.automated) this.#pruneAutomated(task);
     await this.#saveTask(task);
-    return structuredClone(task);
+    return clonePlain(task);
   }
 
-  // The poller's tasks are bookkeeping: kept in memory at once and written with the next checkpoint, so
-  // that a quiet sync costs no write; every other task is written now.
+  // The poller's tasks are bookkeeping: kept in memory at once and written with the main file's next
+  // write, so that a quiet sync costs no write (rewriting store.json at every checkpoint for them was most
+  // of what an idle daemon wrote). One that failed is written by the next checkpoint; every other task now.
   async #saveTask(task: StoredTask): Promise<void> {
-    if (task.origin === 'poller') this.#context.saveMainLater();
-    else await this.#context.main.save();
-    this.#context.events.emit({ type: 'task', task: structuredClone(task) });
+    if (task.origin !== 'poller') await this.#context.main.save();
+    else if (task.status === 'ERROR') this.#context.saveMainLater();
+    else this.#context.carryMainLater();
+    this.#context.events.emit({ type: 'task', task: clonePlain(task) });
   }
 
-  // Automated tasks would otherwise grow the main file by one per sync per tenant for ever.
+  // Automated tasks would otherwise grow the main file by one per sync per tenant for ever. A run of
+  // rounds that ended alike ("Delta sync: no changes.") is kept as its newest record, so a quiet tenant
+  // holds one record instead of `automatedTaskRetention` copies of the same line.
   #pruneAutomated(finished: StoredTask): void {
     const sameSeries = this.#context.main.data.tasks.filter(
       (t) => t.automated && FINISHED.has(t.status) && t.tenantId === finished.tenantId && t.kind === finished.kind,
     );
-    const excess = sameSeries.length - this.#options.automatedTaskRetention;
-    if (excess <= 0) return;
-    this.#context.main.removeTasks(new Set(sameSeries.slice(0, excess).map((t) => t.id)));
+    const dropped = new Set<string>();
+    const index = sameSeries.indexOf(finished);
+    const previous = index > 0 ? sameSeries[index - 1] : undefined;
+    if (previous && endedAlike(previous, finished)) dropped.add(previous.id);
+    const kept = sameSeries.filter((t) => !dropped.has(t.id));
+    for (const task of kept.slice(0, Math.max(0, kept.length - this.#options.automatedTaskRetention))) dropped.add(task.id);
+    if (dropped.size > 0) this.#context.main.removeTasks(dropped);
   }
+}
+
+/** Two finished records of the same series that say the same thing: the newer one stands for both. */
+function endedAlike(a: StoredTask, b: StoredTask): boolean {
+  return a.origin === 'poller' && b.origin === 'poller' && a.status === 'COMPLETE' && b.status === 'COMPLETE' && a.description === b.description;
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors/AppError';
+import { clonePlain } from './clonePlain';
 import type { LowdbContext } from './lowdbContext';
 import type { LowdbTasks } from './lowdbTasks';
 import type { LowdbUsers } from './lowdbUsers';
@@ -56,21 +57,21 @@ export class LowdbTenants {
       management: true,
     });
     await main.save();
-    this.#context.events.emit({ type: 'tenant', tenant: structuredClone(tenant) }, { type: 'activity', activity: structuredClone(activity) });
-    return structuredClone(tenant);
+    this.#context.events.emit({ type: 'tenant', tenant: clonePlain(tenant) }, { type: 'activity', activity: structuredClone(activity) });
+    return clonePlain(tenant);
   }
 
   async getTenant(tenantId: string): Promise<StoredTenant | undefined> {
     const tenant = this.#context.main.findTenant(tenantId);
-    return tenant ? structuredClone(tenant) : undefined;
+    return tenant ? clonePlain(tenant) : undefined;
   }
 
   async requireTenant(tenantId: string): Promise<StoredTenant> {
-    return structuredClone(this.#context.main.requireTenant(tenantId));
+    return clonePlain(this.#context.main.requireTenant(tenantId));
   }
 
   async listTenants(): Promise<StoredTenant[]> {
-    return structuredClone(this.#context.main.data.tenants);
+    return clonePlain(this.#context.main.data.tenants);
   }
 
   async removeTenant(tenantId: string, by: string): Promise<StoredActivity> {
@@ -117,14 +118,14 @@ export class LowdbTenants {
       management: true,
     });
     await this.#context.main.save();
-    this.#context.events.emit({ type: 'tenant', tenant: structuredClone(tenant) }, { type: 'activity', activity: structuredClone(activity) });
+    this.#context.events.emit({ type: 'tenant', tenant: clonePlain(tenant) }, { type: 'activity', activity: structuredClone(activity) });
     return structuredClone(activity);
   }
 
   async recordSyncAttempt(tenantId: string): Promise<void> {
     this.#context.assertOpen();
     this.#context.main.requireTenant(tenantId).lastAttemptAt = this.#context.clock.now();
-    this.#context.saveMainLater();
+    this.#context.saveSyncStateLater();
   }
 
   async recordSyncSuccess(tenantId: string, at: number = this.#context.clock.now()): Promise<void> {
@@ -135,8 +136,8 @@ export class LowdbTenants {
     tenant.lastAttemptAt = Math.max(tenant.lastAttemptAt ?? 0, at);
     tenant.lastError = null;
     if (hadError) await this.#context.main.save();
-    else this.#context.saveMainLater();
-    this.#context.events.emit({ type: 'tenant', tenant: structuredClone(tenant) });
+    else this.#context.saveSyncStateLater();
+    this.#context.events.emit({ type: 'tenant', tenant: clonePlain(tenant) });
   }
 
   async recordSyncFailure(tenantId: string, failure: Omit<SyncFailure, 'at'>): Promise<void> {
@@ -151,9 +152,9 @@ export class LowdbTenants {
       previous.message === failure.message;
     tenant.lastAttemptAt = at;
     tenant.lastError = { ...failure, at };
-    if (same) this.#context.saveMainLater();
+    if (same) this.#context.saveSyncStateLater();
     else await this.#context.main.save();
-    this.#context.events.emit({ type: 'tenant', tenant: structuredClone(tenant) });
+    this.#context.events.emit({ type: 'tenant', tenant: clonePlain(tenant) });
   }
 
   async recordTenantStatus(tenantId: string, status: TenantStatus, reason: string): Promise<StoredActivity | undefined> {
@@ -172,7 +173,7 @@ export class LowdbTenants {
       management: false,
     });
     await this.#context.main.save();
-    this.#context.events.emit({ type: 'tenant', tenant: structuredClone(tenant) }, { type: 'activity', activity: structuredClone(activity) });
+    this.#context.events.emit({ type: 'tenant', tenant: clonePlain(tenant) }, { type: 'activity', activity: structuredClone(activity) });
     return structuredClone(activity);
   }
 
@@ -184,6 +185,6 @@ export class LowdbTenants {
     tenant.credentialHealth = structuredClone(health);
     if (same) this.#context.saveMainLater();
     else await this.#context.main.save();
-    this.#context.events.emit({ type: 'tenant', tenant: structuredClone(tenant) });
+    this.#context.events.emit({ type: 'tenant', tenant: clonePlain(tenant) });
   }
 }

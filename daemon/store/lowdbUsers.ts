@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { AppError } from '../errors/AppError';
 import { syncDirectory } from '../files/writeFileAtomic';
 import type { LowdbContext } from './lowdbContext';
+import type { DurableDeltaLink, LowdbSyncState } from './lowdbSyncState';
 import type { LowdbTasks } from './lowdbTasks';
 import { DurableJsonFile } from './durableJsonFile';
 import { loadStoreFile } from './loadStoreFile';
@@ -30,8 +31,12 @@ interface TenantUsers {
   log: UsersLog;
   table: TenantUserTable;
   deltaLink: string | null;
-  /** The delta link the files hold now (or will, once the appends under way are done). */
-  writtenDeltaLink: string | null;
+  /** Counts the rounds that brought a new delta link, so that the newest of those on disk wins on load. */
+  deltaRound: number;
+  /** The round whose delta link the users files hold now (or will, once the appends under way are done). */
+  writtenDeltaRound: number;
+  /** The delta link of the latest quiet round (or the one loaded), for `sync-state.json`. */
+  durable: DurableDeltaLink;
   /** `lastVerifiedAt` moves not written yet, by the time they moved to. */
   verified: Map<number, string[]>;
   lazy: boolean;
@@ -39,8 +44,10 @@ interface TenantUsers {
 
 /**
  * Users, per tenant a snapshot and an append-only log (`UsersLog`): a change to one user appends one
- * small record, and a round that changed nothing writes nothing. The delta link and `lastVerifiedAt`
- * moves are bookkeeping, written with the next change, at a checkpoint, or in the next snapshot.
+ * small record, and a round that changed nothing writes nothing. The delta link is written with the next
+ * change or in the next snapshot; that of a quiet round goes to `sync-state.json` at the next checkpoint
+ * instead, so that a checkpoint after quiet rounds writes one file, not one per tenant. `lastVerifiedAt`
+ * moves are written with the next change or at a checkpoint.
  */
 export class LowdbUsers {
   readonly #context: LowdbContext;
@@ -57,8 +64,8 @@ export class LowdbUsers {
   }
 
   /** Loads the users of every known tenant and drops files that belong to no tenant. */
-  async load(tenantIds: ReadonlySet<string>): Promise<void> {
-    for (const tenantId of tenantIds) await this.#open(tenantId);
+  async load(tenantIds: ReadonlySet<string>, syncState: LowdbSyncState): Promise<void> {
+    for (const tenantId of tenantIds) await this.#open(tenantId, syncState);
     // A tenant removed just before a crash can leave its users behind: they belong to no one now.
     let removed = false;
     for (const name of await readdir(this.#usersDir)) {
@@ -88,7 +95,12 @@ export class LowdbUsers {
     };
   }
 
-  /** Writes every tenant's held-back bookkeeping: one small record each, never a snapshot. */
+  /** The tenant's delta link for `sync-state.json`: one whose users were all on disk when it came. */
+  durableDeltaLink(tenantId: string): DurableDeltaLink | undefined {
+    return this.#tenants.get(tenantId)?.durable;
+  }
+
+  /** Writes the held-back `lastVerifiedAt` moves of every tenant that has some: one small record each. */
   checkpoint(): Array<Promise<void>> {
     const writes: Array<Promise<void>> = [];
     for (const slot of this.#tenants.values()) {
@@ -161,9 +173,10 @@ export class LowdbUsers {
       summary.removed.push(user);
     }
 
-    if (slot.deltaLink !== batch.deltaLink) {
+    const newLink = slot.deltaLink !== batch.deltaLink;
+    if (newLink) {
       slot.deltaLink = batch.deltaLink;
-      bookkeeping = true;
+      slot.deltaRound++;
     }
 
     if (set.length > 0 || removed.length > 0) {
@@ -171,9 +184,16 @@ export class LowdbUsers {
       await slot.log.append({ ...(set.length > 0 ? { set } : {}), ...(removed.length > 0 ? { removed } : {}), ...this.#bookkeeping(slot) });
       summary.written = true;
       this.#context.events.emit(this.#usersEvent(slot, [...set.map((u) => u.id), ...removed]));
-    } else if (bookkeeping) {
-      slot.lazy = true;
-      this.#context.scheduleCheckpoint();
+    } else {
+      if (newLink) {
+        // Only a quiet round's link goes there: it brought no user that could still be on its way to disk.
+        slot.durable = { deltaLink: slot.deltaLink, deltaRound: slot.deltaRound };
+        this.#context.saveSyncStateLater();
+      }
+      if (bookkeeping) {
+        slot.lazy = true;
+        this.#context.scheduleCheckpoint();
+      }
     }
     return summary;
   }
@@ -227,7 +247,7 @@ export class LowdbUsers {
     return this.#require(tenantId).table.counts();
   }
 
-  async #open(tenantId: string): Promise<void> {
+  async #open(tenantId: string, syncState: LowdbSyncState): Promise<void> {
     const slot = this.#slot(tenantId);
     const legacyPath = join(this.#usersDir, `${tenantId}.json`);
     const { snapshot, records } = await slot.log.load(async () => {
@@ -242,8 +262,15 @@ export class LowdbUsers {
     }
     for (const user of snapshot.users) slot.table.set(user);
     slot.deltaLink = snapshot.deltaLink;
+    slot.deltaRound = snapshot.deltaRound ?? 0;
     for (const record of records) replay(slot, record);
-    slot.writtenDeltaLink = slot.deltaLink;
+    const quiet = syncState.loaded(tenantId);
+    if (quiet && quiet.deltaRound > slot.deltaRound) {
+      slot.deltaLink = quiet.deltaLink;
+      slot.deltaRound = quiet.deltaRound;
+    }
+    slot.writtenDeltaRound = slot.deltaRound;
+    slot.durable = { deltaLink: slot.deltaLink, deltaRound: slot.deltaRound };
     this.#tenants.set(tenantId, slot);
   }
 
@@ -252,15 +279,17 @@ export class LowdbUsers {
       tenantId,
       table: new TenantUserTable(),
       deltaLink: null,
-      writtenDeltaLink: null,
+      deltaRound: 0,
+      writtenDeltaRound: 0,
+      durable: { deltaLink: null, deltaRound: 0 },
       verified: new Map(),
       lazy: false,
       log: new UsersLog(this.#usersDir, tenantId, (): UsersSnapshot => {
         // The snapshot holds the bookkeeping too: nothing is left to write for it.
         slot.verified.clear();
-        slot.writtenDeltaLink = slot.deltaLink;
-        return { schemaVersion: STORE_SCHEMA_VERSION, tenantId, generation: 0, deltaLink: slot.deltaLink, users: slot.table.all() };
-      }, this.#compactionBytes),
+        slot.writtenDeltaRound = slot.deltaRound;
+        return { schemaVersion: STORE_SCHEMA_VERSION, tenantId, generation: 0, deltaLink: slot.deltaLink, deltaRound: slot.deltaRound, users: slot.table.all() };
+      }, this.#compactionBytes, (error) => this.#context.reportFailure(compactionFailed(tenantId, error), { tenantId, operation: 'compact users log' })),
     };
     return slot;
   }
@@ -268,9 +297,10 @@ export class LowdbUsers {
   /** The bookkeeping not yet written, as fields of a record; taking it counts it as written. */
   #bookkeeping(slot: TenantUsers): UsersLogRecord {
     const record: UsersLogRecord = {};
-    if (slot.deltaLink !== slot.writtenDeltaLink) {
+    if (slot.deltaRound !== slot.writtenDeltaRound) {
       record.deltaLink = slot.deltaLink;
-      slot.writtenDeltaLink = slot.deltaLink;
+      record.deltaRound = slot.deltaRound;
+      slot.writtenDeltaRound = slot.deltaRound;
     }
     if (slot.verified.size > 0) {
       record.verified = [...slot.verified];
@@ -319,6 +349,17 @@ export class LowdbUsers {
   }
 }
 
+function compactionFailed(tenantId: string, cause: unknown): AppError {
+  const reason = cause instanceof Error ? ((cause as NodeJS.ErrnoException).code ?? cause.message) : String(cause);
+  return new AppError({
+    status: 500,
+    code: 'INTERNAL_ERROR',
+    message: `Could not compact the users log of tenant ${tenantId} (${reason}). Its changes are safe in the log, which keeps growing until a later compaction succeeds; check the data directory's free space and permissions.`,
+    details: { tenantId, reason },
+    cause,
+  });
+}
+
 /** Applies one log record on load. Records are whole states, so one already in the snapshot changes nothing. */
 function replay(slot: TenantUsers, record: UsersLogRecord): void {
   for (const user of record.set ?? []) {
@@ -326,7 +367,10 @@ function replay(slot: TenantUsers, record: UsersLogRecord): void {
     slot.table.set({ ...user, lastVerifiedAt: Math.max(user.lastVerifiedAt, known?.lastVerifiedAt ?? 0) });
   }
   for (const id of record.removed ?? []) slot.table.delete(id);
-  if (record.deltaLink !== undefined) slot.deltaLink = record.deltaLink;
+  if (record.deltaLink !== undefined) {
+    slot.deltaLink = record.deltaLink;
+    slot.deltaRound = record.deltaRound ?? slot.deltaRound;
+  }
   for (const [at, ids] of record.verified ?? []) for (const id of ids) slot.table.verify(id, at);
 }
 

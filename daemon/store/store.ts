@@ -129,8 +129,10 @@ export interface Store {
    */
   recordRefresh(tenantId: string, decide: (latestRefreshTasks: readonly StoredTask[], tenant: StoredTenant) => RefreshDecision): Promise<RecordedRefresh>;
   /**
-   * Queues one task on its own. The poller's tasks are bookkeeping and may be held back until the next
-   * checkpoint, so that a quiet sync costs no write; every other task is written now.
+   * Queues one task on its own. The poller's tasks are bookkeeping: they may be held back (past a
+   * checkpoint too, until the next write of something else or `close`), a run of them that ended alike may
+   * be kept as its newest one, and a crash may lose them, so that quiet syncs cost no write; every other
+   * task is written now.
    */
   queueTask(input: NewTask): Promise<StoredTask>;
   /**

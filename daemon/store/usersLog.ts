@@ -37,6 +37,9 @@ export class UsersLog {
   readonly #directory: string;
   readonly #takeSnapshot: () => UsersSnapshot;
   readonly #compactionBytes: number;
+  readonly #onCompactionFailed: (error: unknown) => void;
+  /** After a failed compaction, the next is tried once the log has grown by another `compactionBytes`. */
+  #compactAfterBytes = 0;
   #generation = 0;
   /** Whether `logPath` holds a header for `#generation`, so records can be appended to it. */
   #logReady = false;
@@ -50,8 +53,15 @@ export class UsersLog {
    * `takeSnapshot` answers the tenant's users as they are in memory now, for compaction, which happens
    * once the log is larger than both `compactionBytes` and the snapshot.
    */
-  constructor(directory: string, tenantId: string, takeSnapshot: () => UsersSnapshot, compactionBytes = DEFAULT_COMPACTION_BYTES) {
+  constructor(
+    directory: string,
+    tenantId: string,
+    takeSnapshot: () => UsersSnapshot,
+    compactionBytes = DEFAULT_COMPACTION_BYTES,
+    onCompactionFailed: (error: unknown) => void = () => undefined,
+  ) {
     this.#compactionBytes = compactionBytes;
+    this.#onCompactionFailed = onCompactionFailed;
     this.#directory = directory;
     this.#tenantId = tenantId;
     this.snapshotPath = join(directory, `${tenantId}.snap.json`);
@@ -118,7 +128,14 @@ export class UsersLog {
           done?.reject(error);
           continue;
         }
-        if (this.#logBytes > Math.max(this.#compactionBytes, this.#snapshotBytes)) await this.#compact().catch(() => undefined);
+        if (this.#logBytes > Math.max(this.#compactionBytes, this.#snapshotBytes, this.#compactAfterBytes)) {
+          // The appends it made wait are already durable in the log: a failed compaction loses nothing, and
+          // is reported rather than thrown at the next writer.
+          await this.#compact().catch((error: unknown) => {
+            this.#compactAfterBytes = this.#logBytes + this.#compactionBytes;
+            this.#onCompactionFailed(error);
+          });
+        }
       }
     } finally {
       this.#writing = null;

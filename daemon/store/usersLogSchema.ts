@@ -10,6 +10,8 @@ export const usersSnapshotSchema = z.object({
   tenantId: z.string().min(1),
   generation: z.number().int().nonnegative(),
   deltaLink: z.string().nullable(),
+  /** Which of the tenant's delta rounds brought `deltaLink` (absent in files of earlier versions: 0). */
+  deltaRound: z.number().int().nonnegative().optional(),
   users: z.array(userSchema),
 });
 export type UsersSnapshot = z.infer<typeof usersSnapshotSchema>;
@@ -23,13 +25,15 @@ export const usersLogHeaderSchema = z.object({
 export type UsersLogHeader = z.infer<typeof usersLogHeaderSchema>;
 
 /**
- * Every later record: users set to their new state, users gone, the delta link, and `lastVerifiedAt`
+ * Every later record: users set to their new state, users gone, the delta link (with its round, since
+ * `sync-state.json` may hold a newer one), and `lastVerifiedAt`
  * moves (grouped by the time they moved to, since a round verifies many users at once).
  */
 export const usersLogRecordSchema = z.object({
   set: z.array(userSchema).optional(),
   removed: z.array(z.string()).optional(),
   deltaLink: z.string().nullable().optional(),
+  deltaRound: z.number().int().nonnegative().optional(),
   verified: z.array(z.tuple([z.number(), z.array(z.string())])).optional(),
 });
 export type UsersLogRecord = z.infer<typeof usersLogRecordSchema>;

@@ -19,7 +19,7 @@ export interface ScalePoint {
   syncSeconds: number;
   peakRssMiB: number;
   storeMiB: number;
-  /** Bytes the daemon wrote (wchar) for one outside change, net of a quiet window as long; null when not measured. */
+  /** How much the data directory grew for one outside change, net of a quiet window as long; null when not measured. */
   bytesPerChange: number | null;
 }
 

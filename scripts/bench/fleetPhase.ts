@@ -86,7 +86,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     }
 
     const quiet = await measureWindow(live, intervalSeconds * options.quietRounds);
-    log(`  quiet window ${quiet.seconds.toFixed(0)} s: ${quiet.cpuMs} ms CPU, ${quiet.wchar} bytes written`);
+    log(`  quiet window ${quiet.seconds.toFixed(0)} s: ${quiet.cpuMs} ms CPU, write_bytes ${quiet.writeBytes}, wchar ${quiet.wchar}`);
 
     // The restart keeps checkpoints out of the change window below, so one change is measured alone.
     await live.stop();
@@ -99,7 +99,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
 
     const simTarget = simTenants[Math.floor(ids.length / 2)]?.simId ?? '';
     const change = await measureChangeCost(restarted, sim, { id: target, simId: simTarget }, intervalSeconds * 2 + 1);
-    log(`  restart ${restartSeconds.toFixed(1)} s; one change: ${change.netWchar} bytes (wchar, net)`);
+    log(`  restart ${restartSeconds.toFixed(1)} s; one change: data directory +${change.netDirGrowth} B, write_bytes ${change.netWriteBytes} B (net)`);
     return {
       tenants,
       users: tenants * usersPerTenant,

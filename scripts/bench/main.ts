@@ -11,6 +11,7 @@ import { runBaseline } from './baselinePhase';
 import { machine, renderMarkdown, type BenchReport, type Comparison } from './benchReport';
 import { runFleet, type FleetResult } from './fleetPhase';
 import { runManyTenants, type ManyTenantsResult } from './manyTenantsPhase';
+import { writeBytesCounted } from './procStats';
 import { reportRows } from './reportRows';
 import { scaleCurve } from './scaleCurve';
 import { runSingleTenant, type SingleTenantResult } from './singleTenantPhase';
@@ -50,6 +51,8 @@ async function main(): Promise<void> {
 
   const started = Date.now();
   const root = await mkdtemp(join(tmpdir(), 'm365-bench-'));
+  const writeBytes = await writeBytesCounted(root);
+  log(`write_bytes in /proc/<pid>/io ${writeBytes ? 'is counted here' : 'stays 0 here: rows use the data directory growth'}`);
   const fleet: FleetResult[] = [];
   const single: SingleTenantResult[] = [];
   let comparison: Comparison | undefined;
@@ -80,7 +83,7 @@ async function main(): Promise<void> {
     machine: machine(),
     durationSeconds: (Date.now() - started) / 1000,
     comparison: comparison ?? null,
-    rows: reportRows({ fleet, single, many, intervalSeconds, mode }),
+    rows: reportRows({ fleet, single, many, intervalSeconds, mode, writeBytesCounted: writeBytes }),
     scale: curve.points,
     growth: curve.growth,
   };

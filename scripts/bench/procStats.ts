@@ -1,4 +1,4 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { open, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** What Linux says about one process: CPU used, memory, and what it has written. */
@@ -45,4 +45,34 @@ export async function directoryBytes(dir: string): Promise<number> {
     else if (entry.isFile()) total += await stat(path).then((s) => s.size, () => 0);
   }
   return total;
+}
+
+/**
+ * Whether this kernel counts `write_bytes` in /proc/<pid>/io (some containers leave it at 0): writes and
+ * fsyncs 64 KiB under `dir` and looks whether this process's own count moved by at least that.
+ */
+export async function writeBytesCounted(dir: string): Promise<boolean> {
+  const path = join(dir, '.write-bytes-probe');
+  const before = (await procStats(process.pid)).writeBytes;
+  const handle = await open(path, 'w');
+  try {
+    await handle.write(Buffer.alloc(64 * 1024, 1));
+    await handle.sync();
+  } finally {
+    await handle.close();
+    await unlink(path).catch(() => undefined);
+  }
+  return (await procStats(process.pid)).writeBytes - before >= 64 * 1024;
+}
+
+/** Waits until the directory's size holds still for `quietMs` (a compaction finishing), at most `timeoutMs`. */
+export async function untilDirectorySettles(dir: string, quietMs = 1_000, timeoutMs = 60_000): Promise<void> {
+  const started = Date.now();
+  let last = await directoryBytes(dir);
+  while (Date.now() - started < timeoutMs) {
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
+    const now = await directoryBytes(dir);
+    if (now === last) return;
+    last = now;
+  }
 }

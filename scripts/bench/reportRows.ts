@@ -10,6 +10,8 @@ export interface RowInputs {
   many: ManyTenantsResult | null;
   intervalSeconds: number;
   mode: 'quick' | 'full';
+  /** Whether this kernel counts write_bytes (checked at the start); if not, the data directory's growth stands in. */
+  writeBytesCounted: boolean;
 }
 
 const ms = (n: number) => `${n.toFixed(1)} ms`;
@@ -26,21 +28,23 @@ function row(rowName: string, target: string, measured: string, passed: boolean,
   return { row: rowName, target, measured, verdict: verdict(passed), note: atScale ? note : [note, 'verdict below scale'].filter(Boolean).join('; ') };
 }
 
+// One change appends to a log, so the data directory grows by exactly what it wrote; write_bytes would
+// count the whole page (4 KiB) for it.
 function changeRow(name: string, change: ChangeCost | undefined, users: number | undefined, targetUsers: number): TargetRow {
   const target = 'under 4 KB';
   if (!change || users === undefined) return notMeasured(name, target, 'no single-tenant run');
   const note = [
-    `wchar over ${change.changed.seconds.toFixed(0)} s with the change less an equal quiet window (${count(change.quiet.wchar)} B); write_bytes net ${count(change.netWriteBytes)} B`,
+    `source: data directory growth over ${change.changed.seconds.toFixed(0)} s with the change less an equal quiet window (${count(change.quiet.dirGrowth)} B); write_bytes net ${count(change.netWriteBytes)} B (whole pages); wchar net ${count(change.netWchar)} B (Graph requests included)`,
     change.seen ? '' : 'the daemon had not shown the change by the end of its window',
     scaleNote(users, targetUsers),
   ]
     .filter(Boolean)
     .join('; ');
-  return row(name, target, `${count(change.netWchar)} B`, change.netWchar < 4000 && change.seen, note, users >= targetUsers);
+  return row(name, target, `${count(change.netDirGrowth)} B`, change.netDirGrowth > 0 && change.netDirGrowth < 4000 && change.seen, note, users >= targetUsers);
 }
 
 /** Every row of the targets table, from what the phases measured; a row without its phase says why. */
-export function reportRows({ fleet, single, many, intervalSeconds, mode }: RowInputs): TargetRow[] {
+export function reportRows({ fleet, single, many, intervalSeconds, mode, writeBytesCounted }: RowInputs): TargetRow[] {
   const largest = fleet.at(-1);
   const small = single.find((s) => s.users === 2_500);
   const big = single.filter((s) => s.users > 2_500).at(-1);
@@ -114,12 +118,14 @@ export function reportRows({ fleet, single, many, intervalSeconds, mode }: RowIn
       ),
     );
   } else rows.push(notMeasured(duringName, 'each p99 under 50 ms', 'no large single-tenant run'));
+  // Checkpoints rewrite files in place, which the directory's size does not show: write_bytes does.
   fleetRow('written to disk per hour while nothing changes (100 × 2,500)', 'under 1 MiB', 250_000, (f) => {
-    const perHour = (f.quiet.wchar * 3600) / (f.quiet.seconds * scale);
+    const [source, bytes] = writeBytesCounted ? ['write_bytes', f.quiet.writeBytes] : ['data directory growth (write_bytes is not counted here)', Math.max(0, f.quiet.dirGrowth)];
+    const perHour = (bytes * 3600) / (f.quiet.seconds * scale);
     return {
       measured: `${mib(perHour).toFixed(2)} MiB/h`,
       passed: mib(perHour) < 1,
-      note: `${count(f.quiet.wchar)} B wchar (write_bytes ${count(f.quiet.writeBytes)} B, data directory ${f.quiet.dirGrowth >= 0 ? '+' : ''}${count(f.quiet.dirGrowth)} B) over ${f.quiet.seconds.toFixed(0)} s at a ${intervalSeconds} s interval and ${intervalSeconds * 5} s checkpoints, i.e. ${((f.quiet.seconds * scale) / 60).toFixed(0)} min at the defaults (×${scale}), extrapolated to an hour`,
+      note: `source: ${source}, ${count(bytes)} B (wchar ${count(f.quiet.wchar)} B with Graph requests, data directory ${f.quiet.dirGrowth >= 0 ? '+' : ''}${count(f.quiet.dirGrowth)} B) over ${f.quiet.seconds.toFixed(0)} s at a ${intervalSeconds} s interval and ${intervalSeconds * 5} s checkpoints, i.e. ${((f.quiet.seconds * scale) / 60).toFixed(0)} min at the defaults (×${scale}), extrapolated to an hour`,
     };
   });
   fleetRow('100 tenants registered one after another, at 250,000 users', 'flat, under 30 ms each', 250_000, (f) => {

@@ -28,7 +28,7 @@ export function scaleCurve(fleet: FleetResult[], single: SingleTenantResult[]): 
     syncSeconds: f.syncSeconds,
     peakRssMiB: mib(f.peakRssBytes),
     storeMiB: mib(f.storeBytes),
-    bytesPerChange: f.change.netWchar,
+    bytesPerChange: f.change.netDirGrowth,
   }));
   const singlePoints: ScalePoint[] = single.map((s) => ({
     label: `one ${s.users.toLocaleString('en')}-user tenant`,
@@ -37,7 +37,7 @@ export function scaleCurve(fleet: FleetResult[], single: SingleTenantResult[]): 
     syncSeconds: s.syncSeconds,
     peakRssMiB: mib(s.peakRssBytes),
     storeMiB: mib(s.storeBytes),
-    bytesPerChange: s.change.netWchar,
+    bytesPerChange: s.change.netDirGrowth,
   }));
   return {
     points: [...fleetPoints, ...singlePoints],

@@ -60,7 +60,7 @@ export async function runSingleTenant(options: SingleTenantOptions): Promise<Sin
     const peakRssBytes = (await daemon.stats()).peakRssBytes;
     const storeBytes = await directoryBytes(dataDir);
     const change = await measureChangeCost(daemon, sim, { id: largeId, simId: large.simId }, intervalSeconds * 2 + 1);
-    log(`  one ${users}-user tenant: synced in ${syncSeconds.toFixed(1)} s, one change ${change.netWchar} bytes (wchar, net)`);
+    log(`  one ${users}-user tenant: synced in ${syncSeconds.toFixed(1)} s, one change: data directory +${change.netDirGrowth} B, write_bytes ${change.netWriteBytes} B (net)`);
     return { users, syncSeconds, peakRssBytes, storeBytes, duringSync, change };
   } finally {
     await daemon.stop();

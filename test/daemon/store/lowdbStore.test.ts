@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ManualClock } from '../../support/manualClock';
 import type { AppError } from '../../../daemon/errors/AppError';
 import { LOCK_FILE_NAME } from '../../../daemon/store/dataDirLock';
-import { LowdbStore, MAIN_FILE_NAME, SYSTEM_LOG_FILE_NAME, USERS_DIR_NAME } from '../../../daemon/store/lowdbStore';
+import { LowdbStore, MAIN_FILE_NAME, SYNC_STATE_FILE_NAME, SYSTEM_LOG_FILE_NAME, USERS_DIR_NAME } from '../../../daemon/store/lowdbStore';
 import { STORE_SCHEMA_VERSION } from '../../../daemon/store/storeSchema';
 import { tempDataDir } from '../../support/tempDataDir';
 import type { StoreUnderTest } from './storeContract';
@@ -13,6 +13,20 @@ import { usersOnDisk } from './usersOnDisk';
 
 async function readJson<T>(path: string): Promise<T> {
   return JSON.parse(await readFile(path, 'utf8')) as T;
+}
+
+/** The store a crash would leave: a copy of the files as they are now (without the lock), opened. */
+async function copyOf(dir: string): Promise<{ store: LowdbStore; close: () => Promise<void> }> {
+  const copy = await tempDataDir();
+  await cp(dir, copy.dir, { recursive: true, filter: (source) => !source.endsWith(LOCK_FILE_NAME) });
+  const store = await LowdbStore.open({ dataDir: copy.dir, clock: new ManualClock() });
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      await copy.cleanup();
+    },
+  };
 }
 
 /** The files in a fresh directory; what is durable is what a copy of the files holds. */
@@ -214,8 +228,31 @@ describe('LowdbStore: the files', () => {
     assert.equal(clock.pendingTimers, 0, 'the checkpoint timer fired');
     await store.checkpoint(); // only waits for the write the timer started
     assert.equal((await usersOnDisk(dir, tenant.id)).deltaLink, 'd-2');
-    const main = await readJson<{ tenants: Array<{ lastSyncAt: number }> }>(mainPath);
-    assert.equal(main.tenants[0]?.lastSyncAt, clock.now() - 60_000);
+    const syncState = await readJson<{ tenants: Record<string, { lastSyncAt: number }> }>(join(dir, SYNC_STATE_FILE_NAME));
+    assert.equal(syncState.tenants[tenant.id]?.lastSyncAt, clock.now() - 60_000);
+    assert.equal((await stat(mainPath)).ino, before.main, 'the checkpoint rewrote store.json for bookkeeping and the poller’s task');
+  });
+
+  it('keeps a quiet round’s delta link and "as of" in sync-state.json, and loads whichever delta link is newest', async () => {
+    const tenant = await addTenant();
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1')], deltaLink: 'd-1' });
+    clock.advance(10_000);
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [], deltaLink: 'd-2' });
+    await store.recordSyncSuccess(tenant.id);
+    await store.checkpoint();
+    assert.equal((await usersOnDisk(dir, tenant.id)).deltaLink, 'd-1', 'the users files were written for a quiet round');
+    const durable = await copyOf(dir);
+    assert.equal(await durable.store.getDeltaLink(tenant.id), 'd-2');
+    assert.equal((await durable.store.getTenant(tenant.id))?.lastSyncAt, clock.now());
+    await durable.close();
+
+    // A change after it puts a newer link in the users log, which wins over the older quiet one.
+    clock.advance(10_000);
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u2')], deltaLink: 'd-3' });
+    const later = await copyOf(dir);
+    assert.equal(await later.store.getDeltaLink(tenant.id), 'd-3');
+    assert.deepEqual((await later.store.listUsers(tenant.id)).users.map((u) => u.id), ['u1', 'u2']);
+    await later.close();
   });
 
   it('deletes a removed tenant’s users files', async () => {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppError } from '../../../daemon/errors/AppError';
-import { LowdbStore, USERS_DIR_NAME } from '../../../daemon/store/lowdbStore';
+import { createLogger } from '../../../daemon/logging/logger';
+import { LowdbStore, MAIN_FILE_NAME, SYNC_STATE_FILE_NAME, USERS_DIR_NAME } from '../../../daemon/store/lowdbStore';
 import type { ObservedUser, StoredUser, StoreEvent } from '../../../daemon/store/storeTypes';
 import { killHard, spawnTypeScript } from '../../support/childProcess';
 import { ManualClock } from '../../support/manualClock';
@@ -16,6 +17,18 @@ async function directoryBytes(dir: string): Promise<number> {
     if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size;
   }
   return total;
+}
+
+/** Every file under a directory with its size and modification time: what a write would change. */
+async function fileStates(dir: string): Promise<Record<string, [number, number]>> {
+  const states: Record<string, [number, number]> = {};
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    const info = await stat(path);
+    states[path] = [info.size, info.mtimeMs];
+  }
+  return states;
 }
 
 function manyUsers(count: number): ObservedUser[] {
@@ -84,7 +97,7 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     });
   }
 
-  it('writes nothing for quiet rounds, and only a small bookkeeping record per tenant at a checkpoint', async () => {
+  it('writes nothing for quiet rounds, and at a checkpoint only sync-state.json, a few hundred bytes per tenant', async () => {
     // The checkpoints below are taken by hand, every 30 rounds of 10 s (the product's 5 minutes).
     await store.close();
     store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 3_600_000 });
@@ -94,28 +107,71 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     }
     await store.checkpoint();
     const usersDir = join(dir, USERS_DIR_NAME);
-    const filesBefore = (await readdir(usersDir)).sort();
-    let bytes = await directoryBytes(usersDir);
+    const mainPath = join(dir, MAIN_FILE_NAME);
+    const syncStatePath = join(dir, SYNC_STATE_FILE_NAME);
+    const usersBefore = await fileStates(usersDir);
+    const mainBefore = await stat(mainPath);
     const link = (round: number): string => `https://graph.microsoft.com/v1.0/users/delta?$deltatoken=${'x'.repeat(120)}${round}`;
 
     for (let checkpoint = 1; checkpoint <= 5; checkpoint++) {
-      // A checkpoint's worth of quiet rounds: a new delta link each round, no user changed.
+      const dataDirBefore = await fileStates(dir);
+      // A checkpoint's worth of quiet rounds as the poller records them: a new delta link each round, no
+      // user changed, "as of" moved, one automated task begun and completed.
       for (let round = 0; round < 30; round++) {
         clock.advance(10_000);
         for (const tenant of tenants) {
+          await store.recordSyncAttempt(tenant.id);
+          const task = await store.beginTask({ tenantId: tenant.id, kind: 'sync-users', name: 'Sync users', description: '', origin: 'poller', automated: true });
           const summary = await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [], deltaLink: link(checkpoint * 100 + round) });
+          await store.recordSyncSuccess(tenant.id, clock.now());
+          await store.completeTask(task.id, 'Delta sync: no changes.');
           assert.equal(summary.written, false);
         }
-        assert.equal(await directoryBytes(usersDir), bytes, 'a quiet round wrote to the users files');
       }
+      assert.deepEqual(await fileStates(dir), dataDirBefore, 'quiet rounds wrote to the data directory');
       await store.checkpoint();
-      const grown = (await directoryBytes(usersDir)) - bytes;
-      assert.ok(grown > 0 && grown < tenants.length * 300, `${grown} bytes at a checkpoint for ${tenants.length} tenants`);
-      bytes += grown;
+      assert.deepEqual(await fileStates(usersDir), usersBefore, 'a checkpoint wrote to the users files');
+      assert.deepEqual(await stat(mainPath).then((s) => [s.ino, s.size, s.mtimeMs]), [mainBefore.ino, mainBefore.size, mainBefore.mtimeMs], 'a checkpoint rewrote store.json');
+      const syncStateBytes = (await stat(syncStatePath)).size;
+      assert.ok(syncStateBytes < tenants.length * 400, `sync-state.json is ${syncStateBytes} bytes for ${tenants.length} tenants`);
     }
-    assert.deepEqual((await readdir(usersDir)).sort(), filesBefore, 'no snapshot was written');
+    // Fifty quiet rounds each, kept as one record per tenant besides the first.
+    for (const tenant of tenants) assert.ok((await store.listTasks({ tenantId: tenant.id, includeAutomated: true })).length <= 1);
     await reopen();
     for (const tenant of tenants) assert.equal(await store.getDeltaLink(tenant.id), link(529));
+    for (const tenant of tenants) assert.equal((await store.getTenant(tenant.id))?.lastSyncAt, clock.now());
+  });
+
+  it('reports a failed compaction to the daemon log and the system log, and loses no append', async () => {
+    await store.close();
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>), clock });
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 4096, logger });
+    const tenant = await addTenant();
+    // A directory where the snapshot goes: renaming the new snapshot onto it fails.
+    const snapshotPath = join(dir, USERS_DIR_NAME, `${tenant.id}.snap.json`);
+    await mkdir(snapshotPath);
+    const users = manyUsers(100);
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users, deltaLink: 'd-1', fullRound: true });
+    await store.checkpoint(); // waits for the compaction the append started
+
+    const logged = lines.filter((line) => line['operation'] === 'compact users log');
+    assert.equal(logged.length, 1, JSON.stringify(lines));
+    assert.deepEqual([logged[0]?.['level'], logged[0]?.['source'], logged[0]?.['tenantId']], ['error', 'store', tenant.id]);
+    assert.match(String(logged[0]?.['msg']), /Could not compact the users log of tenant .* \(EISDIR\)/);
+    const entries = await store.querySystemLog({ tenantId: tenant.id });
+    assert.ok(entries.some((entry) => entry.message.startsWith('Could not compact the users log')), JSON.stringify(entries));
+
+    // Later appends still land, and the next compaction (once the log has grown again) is not held back by the first.
+    clock.advance(1_000);
+    const changed = users[50];
+    assert.ok(changed);
+    const summary = await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [{ ...changed, accountEnabled: false }], deltaLink: 'd-2' });
+    assert.equal(summary.written, true);
+    await rm(snapshotPath, { recursive: true });
+    await reopen();
+    assert.equal((await store.countUsers(tenant.id)).total, 100);
+    assert.equal((await store.getUser(tenant.id, changed.id))?.accountEnabled, false);
   });
 
   it('drops a torn final record on load, keeps every record before it, and appends after it again', async () => {
