@@ -5,7 +5,7 @@ import type { MicrosoftEndpoints } from '../microsoft/microsoftEndpoints';
 import { createTenantGraphClient } from '../microsoft/tenantGraphClient';
 import { TenantTokenSource, type TenantCredential } from '../microsoft/tenantTokenSource';
 import type { StoredTenant } from '../store/storeTypes';
-import type { Vault } from '../vault/vault';
+import type { CredentialVault } from '../vault/credentialVault';
 
 export interface TenantConnection {
   tokens: TenantTokenSource;
@@ -21,7 +21,7 @@ export class TenantConnections {
   private readonly connections = new Map<string, TenantConnection>();
 
   constructor(
-    private readonly vault: Vault,
+    private readonly vault: CredentialVault,
     private readonly endpoints: MicrosoftEndpoints,
     private readonly dispatcher: Agent,
     private readonly graphMaxRetries: number,

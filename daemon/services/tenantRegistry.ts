@@ -3,7 +3,7 @@ import type { Logger } from '../logging/logger';
 import type { TenantCredential } from '../microsoft/tenantTokenSource';
 import type { Store } from '../store/store';
 import type { StoredTenant } from '../store/storeTypes';
-import type { Vault } from '../vault/vault';
+import type { CredentialVault } from '../vault/credentialVault';
 import type { CredentialHealthService } from './credentialHealthService';
 import type { Poller } from './poller';
 import type { TenantConnections } from './tenantConnections';
@@ -33,7 +33,7 @@ function toCredential(input: CredentialInput): TenantCredential {
 export class TenantRegistry {
   constructor(
     private readonly store: Store,
-    private readonly vault: Vault,
+    private readonly vault: CredentialVault,
     private readonly connections: TenantConnections,
     private readonly health: CredentialHealthService,
     private readonly poller: Poller,

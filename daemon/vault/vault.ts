@@ -6,6 +6,7 @@ import { AppError } from '../errors/AppError';
 import { writeFileAtomic } from '../files/writeFileAtomic';
 import { rememberSecret } from '../logging/redactSecrets';
 import type { TenantCredential } from '../microsoft/tenantTokenSource';
+import type { CredentialVault } from './credentialVault';
 
 export const VAULT_FILE_NAME = 'vault.json';
 export const VAULT_KEY_FILE_NAME = 'vault.key';
@@ -44,7 +45,7 @@ type VaultFile = z.infer<typeof vaultFileSchema>;
  *
  * Opened after the store, whose lock on the data directory also guards these two files.
  */
-export class Vault {
+export class Vault implements CredentialVault {
   readonly #path: string;
   readonly #key: Buffer;
   readonly #data: VaultFile;
@@ -131,6 +132,15 @@ export class Vault {
     for (const id of dropped) delete this.#data.entries[id];
     if (dropped.length > 0) await this.#save();
     return dropped;
+  }
+
+  // Only this process writes the data directory (its lock keeps other daemons out): nobody else changes a credential.
+  onCredentialChanged(): () => void {
+    return () => undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.#writing.catch(() => undefined);
   }
 
   #encrypt(tenantId: string, credential: TenantCredential): VaultEntry {
