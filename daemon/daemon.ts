@@ -39,7 +39,8 @@ import { RefreshService } from './tasks/refreshService';
 import { TASK_KINDS } from './tasks/taskKinds';
 import { TaskRunner } from './tasks/taskRunner';
 import { updateAdCacheTask } from './tasks/updateAdCacheTask';
-import { Vault } from './vault/vault';
+import type { CredentialVault } from './vault/credentialVault';
+import { openVault } from './vault/openVault';
 
 export const DAEMON_FILE_NAME = daemonContract.files.endpoint;
 export const daemonVersion = '0.1.0';
@@ -72,6 +73,7 @@ export class Daemon {
       health: CredentialHealthService;
       runner: TaskRunner;
       events: EventStream;
+      vault: CredentialVault;
       dispatcher: ReturnType<typeof createHttpDispatcher>;
       logger: Logger;
       shutdownTimeoutMs: number;
@@ -109,7 +111,18 @@ export class Daemon {
 
   private static async assemble(options: DaemonOptions, store: Store, clock: Clock, logger: Logger): Promise<Daemon> {
     const { config } = options;
-    const vault = await Vault.open(config.dataDir, { now: () => clock.now() });
+    // The shared database is handed over here once the shared store is wired in; until then --store is refused above.
+    const vault = await openVault(config, undefined, { logger, now: () => clock.now() });
+    try {
+      return await Daemon.build(options, store, vault, clock, logger);
+    } catch (error) {
+      await vault.close();
+      throw error;
+    }
+  }
+
+  private static async build(options: DaemonOptions, store: Store, vault: CredentialVault, clock: Clock, logger: Logger): Promise<Daemon> {
+    const { config } = options;
     const endpoints: MicrosoftEndpoints = {
       authorityHost: config.authorityHost,
       graphHost: new URL(config.graphBaseUrl).origin,
@@ -120,6 +133,8 @@ export class Daemon {
     const sinks: ErrorSinks = { logger, systemLog: store };
     const views = new ApiViews(store, config, () => clock.now());
     const connections = new TenantConnections(vault, endpoints, dispatcher, config.graphMaxRetries);
+    // Another daemon rotated or removed a credential: the connection built from the old one must go.
+    vault.onCredentialChanged((tenantId) => connections.forget(tenantId));
     const status = new TenantStatusService(store, config, clock);
     const sync = new TenantSync(store, connections, status, clock, sinks);
     const poller = new Poller({
@@ -201,6 +216,7 @@ export class Daemon {
       health,
       runner,
       events,
+      vault,
       dispatcher,
       logger,
       shutdownTimeoutMs: config.shutdownTimeoutMs,
@@ -224,7 +240,7 @@ export class Daemon {
   }
 
   private async shutdown(): Promise<void> {
-    const { server, poller, health, runner, events, dispatcher, logger, shutdownTimeoutMs, streams } = this.parts;
+    const { server, poller, health, runner, events, vault, dispatcher, logger, shutdownTimeoutMs, streams } = this.parts;
     logger.info('daemon stopping');
     health.stop();
     await poller.stop();
@@ -235,6 +251,7 @@ export class Daemon {
     server.closeIdleConnections();
     await closed;
     events.stop();
+    await vault.close();
     await this.store.close();
     await dispatcher.close();
     await removeDaemonFile(this.dataDir, this.token);

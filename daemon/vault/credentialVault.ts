@@ -20,8 +20,9 @@ export interface CredentialVault {
   /** Drops credentials of tenants the store no longer knows; answers the tenant ids dropped. */
   retainOnly(tenantIds: Iterable<string>): Promise<string[]>;
   /**
-   * Calls `listener` when a tenant's credential was changed or removed by someone else (another daemon
-   * on the same database), so connections built from the old one are dropped. Answers the unsubscribe.
+   * Calls `listener` when a tenant's credential was added, changed or removed by someone else (another
+   * daemon on the same database), so connections built from the old one are dropped. Answers the
+   * unsubscribe.
    */
   onCredentialChanged(listener: (tenantId: string) => void): () => void;
   /** Waits for the last write and lets go of what the vault holds open. */
