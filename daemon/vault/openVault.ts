@@ -4,7 +4,7 @@ import type { SharedDatabase } from '../store/postgres/sharedDatabase';
 import type { CredentialVault } from './credentialVault';
 import { PostgresVault } from './postgresVault';
 import { Vault } from './vault';
-import { loadVaultKey, vaultKeyRequired } from './vaultKey';
+import { loadVaultKey, VAULT_KEY_ENV, vaultKeyRequired } from './vaultKey';
 
 export interface OpenVaultOptions {
   logger: Logger;
@@ -19,11 +19,14 @@ export interface OpenVaultOptions {
  * the daemon does not start.
  */
 export async function openVault(config: Config, database: SharedDatabase | undefined, options: OpenVaultOptions): Promise<CredentialVault> {
-  const key = await loadVaultKey({ env: options.env ?? process.env, keyFile: config.vaultKeyFile });
+  const env = options.env ?? process.env;
   if (storeMode(config) === 'local') {
-    if (key) options.logger.warn('a vault key was given but the local store keeps its own key in the data directory; it is not used', { source: key.source });
+    if (config.vaultKeyFile !== undefined || env[VAULT_KEY_ENV]?.trim()) {
+      options.logger.warn('a vault key was given, but the local store keeps its own key in the data directory: the key given is not used');
+    }
     return Vault.open(config.dataDir, { now: options.now });
   }
+  const key = await loadVaultKey({ env, keyFile: config.vaultKeyFile });
   if (!database) throw new Error('the shared vault needs the shared database, opened first');
   if (!key) throw vaultKeyRequired();
   return PostgresVault.open({ pool: database.pool, key, label: database.label, logger: options.logger.child({ component: 'vault' }), now: options.now });

@@ -189,13 +189,15 @@ export class PostgresVault implements CredentialVault {
     try {
       await client.connect();
       await client.query(`LISTEN ${VAULT_CHANNEL}`);
+      if (this.#closed) throw new Error('the vault was closed');
+      this.#listener = client;
+      // Listening first, reading second: a change committed in between is both read here and noticed.
+      await this.#apply(() => this.#reloadAll());
     } catch (error) {
+      if (this.#listener === client) this.#listener = undefined;
       await client.end().catch(() => undefined);
       throw error;
     }
-    this.#listener = client;
-    // Listening first, reading second: a change committed in between is both read here and noticed.
-    await this.#apply(() => this.#reloadAll());
   }
 
   // Notices sent while nobody listened are lost: listen again, and read every row again.

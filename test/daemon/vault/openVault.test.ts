@@ -38,10 +38,12 @@ describe('opening the vault the store mode calls for', function () {
     await cleanup();
   });
 
-  it('keeps credentials in the data directory for the local store', async () => {
+  it('keeps credentials in the data directory for the local store, warning that a vault key given is not used', async () => {
     const config = loadConfig({ env: { M365_STATUS_DATA_DIR: dir }, home: dir });
-    const vault = await openVault(config, undefined, options());
+    const vault = await openVault(config, undefined, options({ [VAULT_KEY_ENV]: 'left over from a shared deployment' }));
     assert.ok(vault instanceof Vault);
+    assert.ok(lines.some((line) => line.includes('"warn"') && line.includes('the key given is not used')));
+    assert.ok(!lines.join('\n').includes('left over'));
     await vault.put('t1', { kind: 'secret', clientSecret: 'local-secret-value' });
     await vault.close();
     assert.ok((await stat(join(dir, VAULT_FILE_NAME))).isFile());
