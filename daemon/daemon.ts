@@ -133,8 +133,6 @@ export class Daemon {
     const sinks: ErrorSinks = { logger, systemLog: store };
     const views = new ApiViews(store, config, () => clock.now());
     const connections = new TenantConnections(vault, endpoints, dispatcher, config.graphMaxRetries);
-    // Another daemon rotated or removed a credential: the connection built from the old one must go.
-    vault.onCredentialChanged((tenantId) => connections.forget(tenantId));
     const status = new TenantStatusService(store, config, clock);
     const sync = new TenantSync(store, connections, status, clock, sinks);
     const poller = new Poller({
