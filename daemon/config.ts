@@ -108,6 +108,11 @@ const SETTINGS = {
    * string: the shared store of a team's deployment, used by every daemon given the same string.
    */
   store: { env: 'M365_STATUS_STORE', flag: '--store', schema: postgresUrl.optional() },
+  /**
+   * The shared store's vault key: a file holding it in base64 (the key itself can come from
+   * M365_STATUS_VAULT_KEY instead, read by the vault and never kept in the config, which may be logged).
+   */
+  vaultKeyFile: { env: 'M365_STATUS_VAULT_KEY_FILE', flag: '--vault-key-file', schema: z.string().min(1).optional() },
   logLevel: { env: 'M365_STATUS_LOG_LEVEL', flag: '--log-level', schema: z.enum(['debug', 'info', 'warn', 'error']).default('info') },
 } as const;
 
@@ -156,6 +161,10 @@ export function loadConfig(source: ConfigSource = {}): Config {
   if (config.caFile !== undefined) {
     config.caFile = expandHome(config.caFile, source.home ?? homedir());
     checkReadableFile(config.caFile, labelOf('caFile', overrides));
+  }
+  if (config.vaultKeyFile !== undefined) {
+    config.vaultKeyFile = expandHome(config.vaultKeyFile, source.home ?? homedir());
+    checkReadableFile(config.vaultKeyFile, labelOf('vaultKeyFile', overrides));
   }
   if (config.dormantAfterMs <= config.inactiveAfterMs) {
     throw invalidSetting(

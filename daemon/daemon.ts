@@ -45,7 +45,8 @@ import { RefreshService } from './tasks/refreshService';
 import { TASK_KINDS } from './tasks/taskKinds';
 import { TaskRunner } from './tasks/taskRunner';
 import { updateAdCacheTask } from './tasks/updateAdCacheTask';
-import { Vault } from './vault/vault';
+import type { CredentialVault } from './vault/credentialVault';
+import { openVault } from './vault/openVault';
 
 export const DAEMON_FILE_NAME = daemonContract.files.endpoint;
 export const daemonVersion = '0.1.0';
@@ -79,6 +80,7 @@ export class Daemon {
       health: CredentialHealthService;
       runner: TaskRunner;
       events: EventStream;
+      vault: CredentialVault;
       dispatcher: ReturnType<typeof createHttpDispatcher>;
       logger: Logger;
       shutdownTimeoutMs: number;
@@ -116,7 +118,18 @@ export class Daemon {
 
   private static async assemble(options: DaemonOptions, store: Store, clock: Clock, logger: Logger): Promise<Daemon> {
     const { config } = options;
-    const vault = await Vault.open(config.dataDir, { now: () => clock.now() });
+    // The shared database is handed over here once the shared store is wired in; until then --store is refused above.
+    const vault = await openVault(config, undefined, { logger, now: () => clock.now() });
+    try {
+      return await Daemon.build(options, store, vault, clock, logger);
+    } catch (error) {
+      await vault.close();
+      throw error;
+    }
+  }
+
+  private static async build(options: DaemonOptions, store: Store, vault: CredentialVault, clock: Clock, logger: Logger): Promise<Daemon> {
+    const { config } = options;
     const endpoints: MicrosoftEndpoints = {
       authorityHost: config.authorityHost,
       graphHost: new URL(config.graphBaseUrl).origin,
@@ -220,6 +233,7 @@ export class Daemon {
       health,
       runner,
       events,
+      vault,
       dispatcher,
       logger,
       shutdownTimeoutMs: config.shutdownTimeoutMs,
@@ -243,7 +257,7 @@ export class Daemon {
   }
 
   private async shutdown(): Promise<void> {
-    const { server, consentListener, poller, health, runner, events, dispatcher, logger, shutdownTimeoutMs, streams } = this.parts;
+    const { server, consentListener, poller, health, runner, events, vault, dispatcher, logger, shutdownTimeoutMs, streams } = this.parts;
     logger.info('daemon stopping');
     health.stop();
     await poller.stop();
@@ -255,6 +269,7 @@ export class Daemon {
     server.closeIdleConnections();
     await closed;
     events.stop();
+    await vault.close();
     await this.store.close();
     await dispatcher.close();
     await removeDaemonFile(this.dataDir, this.token);

@@ -4,6 +4,8 @@ import { parseDaemonArguments } from './daemonArguments';
 import { Daemon, daemonVersion } from './daemon';
 import { createDaemonLogger } from './logging/daemonLogger';
 import { isAppError } from './errors/AppError';
+import { runVaultCommand, VAULT_COMMAND_USAGE } from './vault/vaultCommand';
+import { VAULT_KEY_ENV } from './vault/vaultKey';
 
 function usage(): string {
   const rows = CONFIG_SETTINGS.map(({ flag, env }) => `  ${`${flag} VALUE`.padEnd(36)} or ${env}`);
@@ -16,6 +18,10 @@ function usage(): string {
     ...rows,
     `  ${'--help'.padEnd(36)} this text`,
     `  ${'--version'.padEnd(36)} the version`,
+    `  ${VAULT_KEY_ENV.padEnd(36)} (environment only) the shared store's vault key, in place of --vault-key-file`,
+    '',
+    'Commands:',
+    VAULT_COMMAND_USAGE,
     '',
     `The data directory defaults to ${daemonContract.defaultDataDirectory}; ${dataDirectoryRule}.`,
     `It writes ${daemonContract.files.endpoint} (url, port, pid, bearer token; mode 0600) into the data directory for clients.`,
@@ -24,6 +30,14 @@ function usage(): string {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'vault') {
+    await runVaultCommand(process.argv.slice(3), {
+      env: process.env,
+      print: (text) => process.stdout.write(text),
+      warn: (line) => process.stderr.write(`${line}\n`),
+    });
+    return;
+  }
   const { help, version, overrides } = parseDaemonArguments(process.argv.slice(2));
   if (help) {
     process.stdout.write(`${usage()}\n`);

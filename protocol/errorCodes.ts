@@ -117,6 +117,8 @@ export const ERROR_CODES = [
   'VAULT_UNREADABLE',
   /** A vault file is readable by other users. */
   'VAULT_FILE_EXPOSED',
+  /** The shared vault was written with another key than the one this daemon was given (or its key was rotated since). */
+  'VAULT_KEY_MISMATCH',
   /** A setting has a bad value; the message names it. */
   'CONFIG_INVALID',
   /** The API port could not be opened. */

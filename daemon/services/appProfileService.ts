@@ -4,7 +4,7 @@ import type { Clock } from '../clock';
 import type { Logger } from '../logging/logger';
 import type { Store } from '../store/store';
 import type { StoredActivity, StoredAppProfile } from '../store/storeTypes';
-import type { Vault } from '../vault/vault';
+import type { CredentialVault } from '../vault/credentialVault';
 import { vaultKeys } from '../vault/vaultKeys';
 import type { CredentialHealthService } from './credentialHealthService';
 import { credentialFromInput } from './credentialFromInput';
@@ -22,7 +22,7 @@ const rotationCheckConcurrency = 4;
 export class AppProfileService {
   constructor(
     private readonly store: Store,
-    private readonly vault: Vault,
+    private readonly vault: CredentialVault,
     private readonly connections: TenantConnections,
     private readonly health: CredentialHealthService,
     private readonly poller: Poller,

@@ -7,7 +7,7 @@ import type { MicrosoftEndpoints } from '../microsoft/microsoftEndpoints';
 import { createTenantGraphClient } from '../microsoft/tenantGraphClient';
 import { TenantTokenSource } from '../microsoft/tenantTokenSource';
 import type { StoredAppProfile } from '../store/storeTypes';
-import type { Vault } from '../vault/vault';
+import type { CredentialVault } from '../vault/credentialVault';
 import { vaultKeys } from '../vault/vaultKeys';
 
 export type ConsentProbe =
@@ -20,7 +20,7 @@ export type ConsentProbe =
  */
 export class AppProfileSignIn {
   constructor(
-    private readonly vault: Vault,
+    private readonly vault: CredentialVault,
     private readonly endpoints: MicrosoftEndpoints,
     private readonly dispatcher: Agent,
   ) {}

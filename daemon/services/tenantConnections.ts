@@ -5,7 +5,7 @@ import type { MicrosoftEndpoints } from '../microsoft/microsoftEndpoints';
 import { createTenantGraphClient } from '../microsoft/tenantGraphClient';
 import { TenantTokenSource, type TenantCredential } from '../microsoft/tenantTokenSource';
 import type { StoredTenant } from '../store/storeTypes';
-import type { Vault } from '../vault/vault';
+import type { CredentialVault } from '../vault/credentialVault';
 import { vaultKeys } from '../vault/vaultKeys';
 
 export interface TenantConnection {
@@ -16,17 +16,22 @@ export interface TenantConnection {
 
 /**
  * One msal application and Graph client per tenant, built from its credential in the vault and kept, so
- * msal's token cache serves every call until the token is near expiry. Rotation or removal drops it.
+ * msal's token cache serves every call until the token is near expiry. Rotation or removal drops it,
+ * here or on another daemon sharing the vault.
  */
 export class TenantConnections {
   private readonly connections = new Map<string, TenantConnection>();
 
   constructor(
-    private readonly vault: Vault,
+    private readonly vault: CredentialVault,
     private readonly endpoints: MicrosoftEndpoints,
     private readonly dispatcher: Agent,
     private readonly graphMaxRetries: number,
-  ) {}
+  ) {
+    // Another daemon on the shared vault rotated or removed a credential: the connection built from the
+    // old one must go, or it would sign in with a secret that may already be revoked.
+    vault.onCredentialChanged((tenantId) => this.forget(tenantId));
+  }
 
   get(tenant: StoredTenant): TenantConnection {
     const existing = this.connections.get(tenant.id);

@@ -3,7 +3,7 @@ import { AppError } from '../errors/AppError';
 import type { Logger } from '../logging/logger';
 import type { Store } from '../store/store';
 import type { StoredTenant } from '../store/storeTypes';
-import type { Vault } from '../vault/vault';
+import type { CredentialVault } from '../vault/credentialVault';
 import { vaultKeys } from '../vault/vaultKeys';
 import { credentialFromInput } from './credentialFromInput';
 import type { CredentialHealthService } from './credentialHealthService';
@@ -35,7 +35,7 @@ export interface RegisterTenantOnProfile {
 export class TenantRegistry {
   constructor(
     private readonly store: Store,
-    private readonly vault: Vault,
+    private readonly vault: CredentialVault,
     private readonly connections: TenantConnections,
     private readonly health: CredentialHealthService,
     private readonly poller: Poller,

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../errors/AppError';
 import { writeFileAtomic } from '../files/writeFileAtomic';
-import { rememberSecret } from '../logging/redactSecrets';
 import type { TenantCredential } from '../microsoft/tenantTokenSource';
+import type { CredentialVault } from './credentialVault';
+import { rememberCredential } from './rememberCredential';
+import { tenantCredentialSchema } from './tenantCredentialSchema';
 
 export const VAULT_FILE_NAME = 'vault.json';
 export const VAULT_KEY_FILE_NAME = 'vault.key';
@@ -13,11 +15,6 @@ const VAULT_SCHEMA_VERSION = 1;
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
 
-
-const credentialSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('secret'), clientSecret: z.string().min(1), expiresAt: z.number().int().optional() }),
-  z.object({ kind: z.literal('certificate'), certificatePem: z.string().min(1), privateKeyPem: z.string().min(1) }),
-]);
 
 const entrySchema = z.object({
   iv: z.base64(),
@@ -44,7 +41,7 @@ type VaultFile = z.infer<typeof vaultFileSchema>;
  *
  * Opened after the store, whose lock on the data directory also guards these two files.
  */
-export class Vault {
+export class Vault implements CredentialVault {
   readonly #path: string;
   readonly #key: Buffer;
   readonly #data: VaultFile;
@@ -99,7 +96,7 @@ export class Vault {
 
   /** Stores a tenant's credential, replacing any earlier one; resolves once it is on disk. */
   async put(tenantId: string, credential: TenantCredential): Promise<void> {
-    const parsed = credentialSchema.parse(credential);
+    const parsed = tenantCredentialSchema.parse(credential);
     this.#data.entries[tenantId] = this.#encrypt(tenantId, parsed);
     rememberCredential(parsed);
     await this.#save();
@@ -133,6 +130,15 @@ export class Vault {
     return dropped;
   }
 
+  // Only this process writes the data directory (its lock keeps other daemons out): nobody else changes a credential.
+  onCredentialChanged(): () => void {
+    return () => undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.#writing.catch(() => undefined);
+  }
+
   #encrypt(tenantId: string, credential: TenantCredential): VaultEntry {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
@@ -152,7 +158,7 @@ export class Vault {
       decipher.setAAD(associatedData(tenantId));
       decipher.setAuthTag(Buffer.from(entry.tag, 'base64'));
       const plain = Buffer.concat([decipher.update(Buffer.from(entry.ciphertext, 'base64')), decipher.final()]);
-      return credentialSchema.parse(JSON.parse(plain.toString('utf8')));
+      return tenantCredentialSchema.parse(JSON.parse(plain.toString('utf8')));
     } catch (error) {
       throw new AppError({
         status: 500,
@@ -176,12 +182,6 @@ export class Vault {
 // Binds each ciphertext to its tenant: one tenant's entry copied over another's fails to decrypt.
 function associatedData(tenantId: string): Buffer {
   return Buffer.from(`m365-status vault v${VAULT_SCHEMA_VERSION} tenant ${tenantId}`, 'utf8');
-}
-
-// Kept for the life of the process, even after a rotation: the old secret may well still be valid in Entra.
-function rememberCredential(credential: TenantCredential): void {
-  if (credential.kind === 'secret') rememberSecret(credential.clientSecret);
-  else rememberSecret(credential.privateKeyPem);
 }
 
 async function readVaultFile(path: string): Promise<VaultFile> {
