@@ -243,6 +243,27 @@ export type RefreshOutcome =
   | { outcome: 'queued'; activity: ActivityView; tasks: TaskView[]; message: string }
   | { outcome: 'already-requested'; activity: ActivityView; earlierTask: TaskView; message: string };
 
+/**
+ * What an engineer may do, each role including the one before: a reader sees everything, refreshes and
+ * re-checks credential health; an operator also locks, unlocks and revokes sessions; an admin also adds,
+ * rotates and removes tenants and manages engineers.
+ */
+export const engineerRoles = ['reader', 'operator', 'admin'] as const;
+export type EngineerRole = (typeof engineerRoles)[number];
+
+/** `GET /v1/session`: which kind of daemon this is and who the request was made as. */
+export interface SessionView {
+  /** `local`: one engineer's daemon on its own files; `shared`: a team's daemon on PostgreSQL. */
+  mode: 'local' | 'shared';
+  engineer: {
+    /** The name activities record for this caller: the engineer's, or in local mode the operator's. */
+    name: string;
+    role: EngineerRole;
+    /** The tenants this engineer is restricted to (as registered, or the daemon's ids); null for all. */
+    tenants: string[] | null;
+  };
+}
+
 export interface HealthView {
   ok: true;
   version: string;
