@@ -18,8 +18,11 @@ import { createDaemonLogger } from './logging/daemonLogger';
 import type { Logger } from './logging/logger';
 import { createHttpDispatcher } from './microsoft/httpDispatcher';
 import type { MicrosoftEndpoints } from './microsoft/microsoftEndpoints';
+import type { ApiAuthentication } from './server/apiAuthentication';
+import { loopbackHostRule, publicHostRule } from './server/apiSecurity';
 import { createDaemonApp } from './server/daemonApp';
 import type { DaemonServices } from './server/daemonServices';
+import { localAuthentication } from './server/localAuthentication';
 import { ActivityTimeline } from './services/activityTimeline';
 import { CredentialHealthService } from './services/credentialHealthService';
 import { EventStream } from './services/eventStream';
@@ -51,6 +54,11 @@ export interface DaemonOptions {
   random?: () => number;
   /** Bounds of the event stream's buffers; the defaults suit production. */
   eventStreamLimits?: Partial<EventStreamLimits>;
+  /**
+   * How API callers are authenticated. By default the daemon file's token (local mode); shared mode's
+   * engineer tokens (`engineerAuthentication`) can be given to run them over the local store.
+   */
+  authentication?: ApiAuthentication;
 }
 
 /**
@@ -167,11 +175,12 @@ export class Daemon {
     const token = randomBytes(32).toString('base64url');
     const streams = new Set<() => void>();
     let port = 0;
+    const authentication = options.authentication ?? localAuthentication(token, services.defaultOperator);
     const app = createDaemonApp({
       services,
       sinks,
-      token,
-      port: () => port,
+      authentication,
+      hosts: authentication.mode === 'shared' ? publicHostRule([]) : loopbackHostRule(() => port),
       trackStream: (close) => {
         streams.add(close);
         return () => streams.delete(close);
