@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFile, unlink } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { DaemonEndpointFile } from '../protocol/daemonApi';
@@ -19,6 +17,7 @@ import type { Logger } from './logging/logger';
 import { createHttpDispatcher } from './microsoft/httpDispatcher';
 import type { MicrosoftEndpoints } from './microsoft/microsoftEndpoints';
 import type { ApiAuthentication } from './server/apiAuthentication';
+import { listenApi, localListenPlan, type ApiServer, type ListenPlan } from './server/apiListener';
 import { loopbackHostRule, publicHostRule } from './server/apiSecurity';
 import { createDaemonApp } from './server/daemonApp';
 import type { DaemonServices } from './server/daemonServices';
@@ -59,6 +58,8 @@ export interface DaemonOptions {
    * engineer tokens (`engineerAuthentication`) can be given to run them over the local store.
    */
   authentication?: ApiAuthentication;
+  /** Where the API listens; by default 127.0.0.1 on `--port` (local mode). */
+  listen?: ListenPlan;
 }
 
 /**
@@ -75,7 +76,7 @@ export class Daemon {
     readonly dataDir: string,
     readonly store: Store,
     private readonly parts: {
-      server: Server;
+      server: ApiServer;
       poller: Poller;
       health: CredentialHealthService;
       runner: TaskRunner;
@@ -176,26 +177,19 @@ export class Daemon {
     const streams = new Set<() => void>();
     let port = 0;
     const authentication = options.authentication ?? localAuthentication(token, services.defaultOperator);
+    const plan = options.listen ?? localListenPlan(config);
     const app = createDaemonApp({
       services,
       sinks,
       authentication,
-      hosts: authentication.mode === 'shared' ? publicHostRule([]) : loopbackHostRule(() => port),
+      hosts: authentication.mode === 'shared' ? publicHostRule(plan.publicHosts) : loopbackHostRule(() => port),
       trackStream: (close) => {
         streams.add(close);
         return () => streams.delete(close);
       },
     });
-    const server = createServer(app);
-    server.listen(config.port, '127.0.0.1');
-    await Promise.race([
-      once(server, 'listening'),
-      once(server, 'error').then(([error]) => {
-        throw new AppError({ status: 500, code: 'LISTEN_FAILED', message: `Cannot listen on 127.0.0.1:${config.port}: ${(error as Error).message}` });
-      }),
-    ]);
-    port = (server.address() as AddressInfo).port;
-    const url = `http://127.0.0.1:${port}`;
+    const { server, port: listeningPort, url } = await listenApi(app, plan);
+    port = listeningPort;
     const endpointFile: DaemonEndpointFile = { url, port, pid: process.pid, token, version: daemonVersion };
     await writeFileAtomic(join(config.dataDir, DAEMON_FILE_NAME), `${JSON.stringify(endpointFile, null, 2)}\n`);
 
