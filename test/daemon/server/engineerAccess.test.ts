@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fetch } from 'undici';
-import type { ApiError, DaemonEndpointFile, LockOutcome, SessionView, SystemLogEntryView, TaskListEntry, TenantView, UserPage } from '../../../protocol/daemonApi';
+import type { ApiError, DaemonEndpointFile, DaemonEvent, LockOutcome, SessionView, SystemLogEntryView, TaskListEntry, TenantView, UserPage } from '../../../protocol/daemonApi';
 import { createLogger } from '../../../daemon/logging/logger';
 import { openSharedDatabase, type SharedDatabase } from '../../../daemon/store/postgres/sharedDatabase';
 import { engineerAuthentication } from '../../../daemon/team/engineerAuthentication';
 import { EngineerDirectory } from '../../../daemon/team/engineerDirectory';
 import { DaemonHarness } from '../../support/daemonHarness';
 import { startPostgres, type PostgresServer } from '../../support/postgresServer';
+import { readSseMessages } from '../../support/sseMessages';
 
 interface SimUserDetail {
   accountEnabled: boolean;
@@ -152,6 +153,29 @@ describe('daemon API in shared mode: engineers, roles and tenant restrictions', 
     assert.ok(!tenantsSeen.has(fabrikam.id), 'no activity of another tenant');
     assert.ok(tenantsSeen.has(contoso.id), 'the activities of their own tenant');
     assert.equal((await harness.api('GET', `/v1/tenants/${contoso.id}`, undefined, as(tokens.restricted))).status, 200);
+  });
+
+  it("streams a restricted engineer only their tenants' events", async () => {
+    const controller = new AbortController();
+    const response = await fetch(`${harness.daemon.url}/v1/events`, { headers: as(tokens.restricted), signal: controller.signal });
+    assert.equal(response.status, 200);
+    const events: DaemonEvent[] = [];
+    let hello = false;
+    const reading = readSseMessages(response.body as AsyncIterable<Uint8Array>, (message) => {
+      if (message.event === 'hello') hello = true;
+      else if (message.event === 'message') events.push(JSON.parse(message.data) as DaemonEvent);
+    }).catch(() => undefined);
+    await harness.until(() => hello, 5_000, 'the hello event');
+    const elsewhere = await firstEnabledUser(fabrikam.id);
+    assert.equal((await harness.api('POST', `/v1/tenants/${fabrikam.id}/users/${elsewhere}/lock`, {}, as(tokens.operator))).status, 200);
+    const own = await firstEnabledUser(contoso.id);
+    assert.equal((await harness.api('POST', `/v1/tenants/${contoso.id}/users/${own}/lock`, {}, as(tokens.operator))).status, 200);
+    await harness.until(() => events.some((e) => e.type === 'activity' && e.activity.userId === own), 5_000, 'the activity of their own tenant');
+    controller.abort();
+    await reading;
+    const tenantOf = (event: DaemonEvent): string | null =>
+      event.type === 'tenant' ? event.tenant.id : event.type === 'activity' ? event.activity.tenantId : event.type === 'task' ? event.task.tenantId : event.type === 'log' ? event.entry.tenantId : event.tenantId;
+    assert.deepEqual([...new Set(events.map(tenantOf))], [contoso.id]);
   });
 
   it('refuses a revoked token at once, on this daemon and on a second daemon with its own pool', async () => {
