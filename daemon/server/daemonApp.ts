@@ -31,7 +31,7 @@ export function createDaemonApp(options: DaemonAppOptions): Express {
   app.set('query parser', 'simple');
   app.use(apiSecurity({ hosts: options.hosts, authentication: options.authentication, openPaths: ['/v1/health'] }));
   app.use(apiAuthorization({ sinks, findTenant: (id) => services.tenants.get(id) }));
-  app.use(requestShape());
+  app.use(requestShape({ operatorHeader: options.authentication.mode === 'local' }));
   app.use(express.json({ limit: '64kb', strict: true, type: 'application/json' }));
   app.get('/v1/health', (_request, response) => {
     response.json({ ok: true, version: services.version });

@@ -124,6 +124,10 @@ describe('daemon API in shared mode: engineers, roles and tenant restrictions', 
     assert.equal(answer.body.activity.actor, 'olga');
     assert.equal(answer.body.user.lock?.by, 'olga');
     assert.equal((await harness.sim.control<SimUserDetail>('GET', `/tenants/${contoso.simId}/users/${userId}`)).body.accountEnabled, false);
+    // Ignored means not judged either: a header local mode would refuse as too long changes nothing here.
+    const unlock = await harness.api<LockOutcome>('POST', `/v1/tenants/${contoso.id}/users/${userId}/unlock`, {}, { ...as(tokens.operator), 'x-m365-operator': 'm'.repeat(300) });
+    assert.equal(unlock.status, 200, JSON.stringify(unlock.body));
+    assert.equal(unlock.body.outcome === 'unlocked' ? unlock.body.activity.actor : undefined, 'olga');
   });
 
   it('lets a reader refresh and re-check credential health, and keeps tenant management to admins', async () => {
