@@ -53,6 +53,37 @@ const postgresUrl = z.string().refine((value) => /^postgres(ql)?:\/\/./.test(val
   message: 'expected a postgres:// connection string (or leave it unset for the local store in the data directory)',
 });
 
+/** `host:port`, the host a name, an IPv4 address or a bracketed IPv6 address. */
+const listenAddress = z
+  .string()
+  .transform((value, ctx) => {
+    const match = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):(\d{1,5})$/i.exec(value.trim());
+    const port = Number(match?.[2]);
+    if (!match?.[1] || port > 65535) {
+      ctx.addIssue({ code: 'custom', message: 'expected host:port, such as 0.0.0.0:8443, 127.0.0.1:7070 or [::]:8443' });
+      return z.NEVER;
+    }
+    return { host: match[1].replace(/^\[|\]$/g, ''), port };
+  });
+
+const yesNo = z.union([z.boolean(), z.string()]).transform((value, ctx) => {
+  if (typeof value === 'boolean') return value;
+  const text = value.trim().toLowerCase();
+  if (['true', 'yes', '1'].includes(text)) return true;
+  if (['false', 'no', '0'].includes(text)) return false;
+  ctx.addIssue({ code: 'custom', message: 'expected yes or no' });
+  return z.NEVER;
+});
+
+const hostNames = z.string().transform((value, ctx) => {
+  const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  if (names.length === 0 || !names.every((name) => /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/i.test(name))) {
+    ctx.addIssue({ code: 'custom', message: 'expected host names separated by commas, each with an optional :port, such as status.msp.example' });
+    return z.NEVER;
+  }
+  return names;
+});
+
 /**
  * Every setting: its environment variable, its command-line flag, its schema (which carries the default).
  * The schema is the runtime check and the type, so the two cannot drift.
@@ -113,6 +144,15 @@ const SETTINGS = {
    * M365_STATUS_VAULT_KEY instead, read by the vault and never kept in the config, which may be logged).
    */
   vaultKeyFile: { env: 'M365_STATUS_VAULT_KEY_FILE', flag: '--vault-key-file', schema: z.string().min(1).optional() },
+  /** Shared mode: the address the API listens on (local mode always listens on 127.0.0.1:--port). */
+  listen: { env: 'M365_STATUS_LISTEN', flag: '--listen', schema: listenAddress.optional() },
+  /** Shared mode: serve HTTPS with this certificate (PEM, with its chain) and key. */
+  tlsCert: { env: 'M365_STATUS_TLS_CERT', flag: '--tls-cert', schema: z.string().min(1).optional() },
+  tlsKey: { env: 'M365_STATUS_TLS_KEY', flag: '--tls-key', schema: z.string().min(1).optional() },
+  /** Shared mode: plain HTTP on a non-loopback address is allowed because a proxy in front ends TLS. */
+  tlsTerminatedUpstream: { env: 'M365_STATUS_TLS_TERMINATED_UPSTREAM', flag: '--tls-terminated-upstream', schema: yesNo.default(false) },
+  /** Shared mode: the names clients reach the daemon by; other `Host` headers are refused. */
+  publicHost: { env: 'M365_STATUS_PUBLIC_HOST', flag: '--public-host', schema: hostNames.optional() },
   logLevel: { env: 'M365_STATUS_LOG_LEVEL', flag: '--log-level', schema: z.enum(['debug', 'info', 'warn', 'error']).default('info') },
 } as const;
 
@@ -166,6 +206,7 @@ export function loadConfig(source: ConfigSource = {}): Config {
     config.vaultKeyFile = expandHome(config.vaultKeyFile, source.home ?? homedir());
     checkReadableFile(config.vaultKeyFile, labelOf('vaultKeyFile', overrides));
   }
+  checkListenSettings(config, overrides, env, source.home ?? homedir());
   if (config.dormantAfterMs <= config.inactiveAfterMs) {
     throw invalidSetting(
       labelOf('dormantAfterMs', overrides),
@@ -189,6 +230,55 @@ export function withoutPassword(value: unknown): unknown {
   const url = new URL(value);
   if (url.password !== '') url.password = '***';
   return url.toString();
+}
+
+/**
+ * The listen settings belong to shared mode, whose every request carries an engineer's token: the local
+ * daemon stays on loopback with its token file. A shared daemon on a non-loopback address sends those
+ * tokens over the network, so it needs TLS, its own or a proxy's said explicitly.
+ */
+function checkListenSettings(
+  config: { -readonly [K in SettingName]: z.output<Settings[K]['schema']> },
+  overrides: ConfigOverrides,
+  env: Readonly<Record<string, string | undefined>>,
+  home: string,
+): void {
+  // As the operator gave it; a setting not given at all is named by its flag.
+  const labelOf = (name: SettingName): string =>
+    overrides[name] === undefined && emptyToUndefined(env[SETTINGS[name].env]) !== undefined ? SETTINGS[name].env : SETTINGS[name].flag;
+  const first = (['listen', 'tlsCert', 'tlsKey', 'publicHost', 'tlsTerminatedUpstream'] as const).find((name) =>
+    name === 'tlsTerminatedUpstream' ? config[name] : config[name] !== undefined,
+  );
+  if (storeMode(config) === 'local') {
+    if (first !== undefined) {
+      throw invalidSetting(labelOf(first), `applies to shared mode (${labelOf('store')}) only: the local daemon listens on 127.0.0.1 (${labelOf('port')})`);
+    }
+    return;
+  }
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+    const missing = config.tlsCert === undefined ? 'tlsCert' : 'tlsKey';
+    const given = missing === 'tlsCert' ? 'tlsKey' : 'tlsCert';
+    throw invalidSetting(labelOf(missing), `is needed with ${labelOf(given)}: HTTPS takes a certificate and its private key`);
+  }
+  for (const name of ['tlsCert', 'tlsKey'] as const) {
+    const path = config[name];
+    if (path === undefined) continue;
+    config[name] = expandHome(path, home);
+    checkReadableFile(config[name], labelOf(name));
+  }
+  const host = config.listen?.host ?? '127.0.0.1';
+  if (!isLoopbackHost(host) && config.tlsCert === undefined && !config.tlsTerminatedUpstream) {
+    throw invalidSetting(
+      labelOf('listen'),
+      `${host} is not a loopback address, and engineers' tokens must not cross the network in clear: give ${labelOf('tlsCert')} and ${labelOf('tlsKey')} to serve HTTPS, or set ${labelOf('tlsTerminatedUpstream')} yes if a proxy in front of the daemon ends TLS`,
+    );
+  }
+}
+
+/** 127.0.0.0/8, ::1 and localhost: addresses no other machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
 }
 
 function labelOf(name: SettingName, overrides: ConfigOverrides): string {

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFile, unlink } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { DaemonEndpointFile } from '../protocol/daemonApi';
@@ -18,8 +16,12 @@ import { createDaemonLogger } from './logging/daemonLogger';
 import type { Logger } from './logging/logger';
 import { createHttpDispatcher } from './microsoft/httpDispatcher';
 import type { MicrosoftEndpoints } from './microsoft/microsoftEndpoints';
+import type { ApiAuthentication } from './server/apiAuthentication';
+import { listenApi, localListenPlan, type ApiServer, type ListenPlan } from './server/apiListener';
+import { loopbackHostRule, publicHostRule } from './server/apiSecurity';
 import { createDaemonApp } from './server/daemonApp';
 import type { DaemonServices } from './server/daemonServices';
+import { localAuthentication } from './server/localAuthentication';
 import { ActivityTimeline } from './services/activityTimeline';
 import { AppProfileService } from './services/appProfileService';
 import { AppProfileSignIn } from './services/appProfileSignIn';
@@ -58,6 +60,13 @@ export interface DaemonOptions {
   random?: () => number;
   /** Bounds of the event stream's buffers; the defaults suit production. */
   eventStreamLimits?: Partial<EventStreamLimits>;
+  /**
+   * How API callers are authenticated. By default the daemon file's token (local mode); shared mode's
+   * engineer tokens (`engineerAuthentication`) can be given to run them over the local store.
+   */
+  authentication?: ApiAuthentication;
+  /** Where the API listens; by default 127.0.0.1 on `--port` (local mode). */
+  listen?: ListenPlan;
 }
 
 /**
@@ -74,7 +83,7 @@ export class Daemon {
     readonly dataDir: string,
     readonly store: Store,
     private readonly parts: {
-      server: Server;
+      server: ApiServer;
       consentListener: ConsentListener;
       poller: Poller;
       health: CredentialHealthService;
@@ -197,27 +206,27 @@ export class Daemon {
     const token = randomBytes(32).toString('base64url');
     const streams = new Set<() => void>();
     let port = 0;
+    const authentication = options.authentication ?? localAuthentication(token, services.defaultOperator);
+    const plan = options.listen ?? localListenPlan(config);
     const app = createDaemonApp({
       services,
       sinks,
-      token,
-      port: () => port,
+      authentication,
+      hosts: authentication.mode === 'shared' ? publicHostRule(plan.publicHosts) : loopbackHostRule(() => port),
       trackStream: (close) => {
         streams.add(close);
         return () => streams.delete(close);
       },
     });
-    const server = createServer(app);
-    server.listen(config.port, '127.0.0.1');
-    await Promise.race([
-      once(server, 'listening'),
-      once(server, 'error').then(async ([error]) => {
-        await consentListener.stop();
-        throw new AppError({ status: 500, code: 'LISTEN_FAILED', message: `Cannot listen on 127.0.0.1:${config.port}: ${(error as Error).message}` });
-      }),
-    ]);
-    port = (server.address() as AddressInfo).port;
-    const url = `http://127.0.0.1:${port}`;
+    let listening: Awaited<ReturnType<typeof listenApi>>;
+    try {
+      listening = await listenApi(app, plan);
+    } catch (error) {
+      await consentListener.stop();
+      throw error;
+    }
+    const { server, url } = listening;
+    port = listening.port;
     const endpointFile: DaemonEndpointFile = { url, port, pid: process.pid, token, version: daemonVersion };
     await writeFileAtomic(join(config.dataDir, DAEMON_FILE_NAME), `${JSON.stringify(endpointFile, null, 2)}\n`);
 

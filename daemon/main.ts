@@ -1,9 +1,11 @@
+#!/usr/bin/env node
 import { daemonContract, dataDirectoryRule } from '../protocol/daemonContract';
 import { CONFIG_SETTINGS, loadConfig } from './config';
 import { parseDaemonArguments } from './daemonArguments';
 import { Daemon, daemonVersion } from './daemon';
 import { createDaemonLogger } from './logging/daemonLogger';
 import { isAppError } from './errors/AppError';
+import { usersCommand } from './team/usersCommand';
 import { runVaultCommand, VAULT_COMMAND_USAGE } from './vault/vaultCommand';
 import { VAULT_KEY_ENV } from './vault/vaultKey';
 
@@ -12,7 +14,8 @@ function usage(): string {
   return [
     `m365-status daemon ${daemonVersion}: keeps Microsoft 365 sign-in state of your tenants, serves it on 127.0.0.1.`,
     '',
-    'Usage: node dist/daemon.js [options]',
+    'Usage: node dist/daemon.js [options]         (or m365-status [options])',
+    '       m365-status users add|list|revoke|role|token …   engineers of a shared deployment (users --help)',
     '',
     'Options (each also from its environment variable; durations take a unit: 90s, 15m, 6h, 14d):',
     ...rows,
@@ -30,6 +33,12 @@ function usage(): string {
 }
 
 async function main(): Promise<void> {
+  // `m365-status users …` and `m365-status vault …` manage a shared deployment; anything else starts the daemon.
+  if (process.argv[2] === 'users') {
+    const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text);
+    process.exitCode = await usersCommand(process.argv.slice(3), { env: process.env, stdout: write(process.stdout), stderr: write(process.stderr) });
+    return;
+  }
   if (process.argv[2] === 'vault') {
     await runVaultCommand(process.argv.slice(3), {
       env: process.env,

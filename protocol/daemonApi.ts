@@ -390,22 +390,29 @@ export interface TenantBatchView {
   counts: { added: number; alreadyPresent: number; invalid: number; needsConsent: number };
 }
 
-export interface HealthView {
-  ok: true;
-  version: string;
-}
-
-/** What an engineer may do in a shared deployment; each role may do everything the one before it may. */
+/**
+ * What an engineer may do, each role including the one before: a reader sees everything, refreshes and
+ * re-checks credential health; an operator also locks, unlocks and revokes sessions; an admin also adds,
+ * rotates and removes tenants and manages engineers.
+ */
 export const engineerRoles = ['reader', 'operator', 'admin'] as const;
 export type EngineerRole = (typeof engineerRoles)[number];
 
-/**
- * `GET /v1/session`: which deployment the caller reached and who it took them for. Local: one engineer's
- * own daemon (the OS account, every right). Shared: a team's deployment, the engineer the token belongs to.
- */
+/** `GET /v1/session`: which kind of daemon this is and who the request was made as. */
 export interface SessionView {
+  /** `local`: one engineer's daemon on its own files; `shared`: a team's daemon on PostgreSQL. */
   mode: 'local' | 'shared';
-  engineer: { name: string; role: EngineerRole; tenantIds: string[] | null };
+  engineer: {
+    /** The name activities record for this caller: the engineer's, or in local mode the operator's. */
+    name: string;
+    role: EngineerRole;
+    /** The tenants this engineer is restricted to (as registered, or the daemon's ids); null for all. */
+    tenants: string[] | null;
+  };
+}
+
+export interface HealthView {
+  ok: true;
   version: string;
 }
 

@@ -33,6 +33,8 @@ export const ERROR_CODES = [
   'FOREIGN_HOST',
   /** A browser request from a web page (it carried `Origin`). */
   'CROSS_ORIGIN',
+  /** The engineer's role does not allow this; `details.requiredRole` names the role that does. */
+  'FORBIDDEN',
   /** No such route. */
   'NOT_FOUND',
 
@@ -123,6 +125,10 @@ export const ERROR_CODES = [
   'CONFIG_INVALID',
   /** The API port could not be opened. */
   'LISTEN_FAILED',
+  /** No engineer by that name in the shared database (the `users` command). */
+  'ENGINEER_NOT_FOUND',
+  /** An engineer by that name already exists and is not revoked (the `users` command). */
+  'ENGINEER_EXISTS',
 
   /** A bug or an outage inside the daemon; its log has the details under the error id. */
   'INTERNAL_ERROR',

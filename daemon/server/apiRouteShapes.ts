@@ -28,6 +28,7 @@ const noQuery = z.strictObject({});
 
 export const API_ROUTE_SHAPES: readonly ApiRouteShape[] = [
   { method: 'GET', path: '/v1/health', body: 'none' },
+  { method: 'GET', path: '/v1/session', body: 'none' },
   { method: 'GET', path: '/v1/tenants', body: 'none' },
   { method: 'POST', path: '/v1/tenants', body: 'json' },
   { method: 'GET', path: '/v1/tenants/:id', params: tenantPathSchema, body: 'none' },

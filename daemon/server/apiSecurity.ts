@@ -1,21 +1,49 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { AppError } from '../errors/AppError';
+import type { ApiAuthentication } from './apiAuthentication';
+import { rememberCaller } from './apiCaller';
+
+/** Which `Host` headers name this daemon. */
+export interface HostRule {
+  accepts(host: string): boolean;
+  /** For the refusal: where requests must be addressed. */
+  describe(): string;
+}
+
+/** Local mode: only our own loopback address and port, so a web page cannot reach us by DNS rebinding. */
+export function loopbackHostRule(port: () => number): HostRule {
+  return {
+    accepts: (host) => host === `127.0.0.1:${port()}` || host === `localhost:${port()}`,
+    describe: () => `127.0.0.1:${port()}`,
+  };
+}
 
 /**
- * Only this machine's processes that can read the daemon file may use the API:
- * - a `Host` other than our own loopback address and port is refused, so a web page cannot reach us
- *   through DNS rebinding;
- * - a request carrying `Origin` comes from a browser page and is refused (there is no CORS);
- * - every route but the health check needs the bearer token from the daemon file (0600).
+ * Shared mode: the names the deployment is reached by (`--public-host`), with or without a port. With
+ * none configured any name is accepted: DNS rebinding only lends a web page the browser's network
+ * position, and in shared mode that gets it nothing without an engineer's token, which no page holds.
  */
-export function apiSecurity(options: { port: () => number; token: string; openPaths: readonly string[] }): RequestHandler {
-  const expected = Buffer.from(options.token);
+export function publicHostRule(names: readonly string[]): HostRule {
+  const accepted = new Set(names.map((name) => name.toLowerCase()));
+  return {
+    accepts: (host) => accepted.size === 0 || accepted.has(host.toLowerCase()) || accepted.has(host.toLowerCase().replace(/:\d+$/, '')),
+    describe: () => [...accepted].join(' or '),
+  };
+}
+
+/**
+ * Who may use the API:
+ * - a `Host` the rule does not accept is refused;
+ * - a request carrying `Origin` comes from a browser page and is refused (there is no CORS);
+ * - every route but the open ones needs a bearer token the authentication accepts; the caller it names
+ *   is remembered for authorisation and for the activities the request records.
+ */
+export function apiSecurity(options: { hosts: HostRule; authentication: ApiAuthentication; openPaths: readonly string[] }): RequestHandler {
+  const { hosts, authentication } = options;
   return (request, _response, next) => {
-    const port = options.port();
     const host = request.headers.host ?? '';
-    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) {
-      next(new AppError({ status: 421, code: 'FOREIGN_HOST', message: `Requests must be addressed to 127.0.0.1:${port}.` }));
+    if (!hosts.accepts(host)) {
+      next(new AppError({ status: 421, code: 'FOREIGN_HOST', message: `Requests must be addressed to ${hosts.describe()}.` }));
       return;
     }
     if (request.headers.origin !== undefined || request.headers['sec-fetch-site'] === 'cross-site') {
@@ -26,11 +54,17 @@ export function apiSecurity(options: { port: () => number; token: string; openPa
       next();
       return;
     }
-    const given = Buffer.from(/^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      next(new AppError({ status: 401, code: 'UNAUTHORIZED', message: 'A valid bearer token is required: read it from daemon.json in the data directory.' }));
-      return;
-    }
-    next();
+    const given = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
+    authentication.authenticate(given, request.headers).then(
+      (caller) => {
+        if (!caller) {
+          next(new AppError({ status: 401, code: 'UNAUTHORIZED', message: authentication.refusal }));
+          return;
+        }
+        rememberCaller(request, caller);
+        next();
+      },
+      (error: unknown) => next(error),
+    );
   };
 }

@@ -2,21 +2,25 @@ import express, { type Express } from 'express';
 import { AppError } from '../errors/AppError';
 import { errorMiddleware } from '../errors/errorMiddleware';
 import type { ErrorSinks } from '../errors/handleError';
-import { apiSecurity } from './apiSecurity';
+import type { ApiAuthentication } from './apiAuthentication';
+import { apiAuthorization } from './apiAuthorization';
+import { apiSecurity, type HostRule } from './apiSecurity';
 import type { DaemonServices } from './daemonServices';
 import { requestShape } from './requestShape';
 import { activityRoutes } from './routes/activityRoutes';
 import { appProfileRoutes } from './routes/appProfileRoutes';
 import { eventRoutes } from './routes/eventRoutes';
 import { tenantBatchRoutes } from './routes/tenantBatchRoutes';
+import { sessionRoutes } from './routes/sessionRoutes';
 import { tenantRoutes } from './routes/tenantRoutes';
 
 export interface DaemonAppOptions {
   services: DaemonServices;
   sinks: ErrorSinks;
-  token: string;
-  /** The port we listen on, known only once listening. */
-  port: () => number;
+  /** Who is calling: the daemon file's token (local mode) or engineers' tokens (shared mode). */
+  authentication: ApiAuthentication;
+  /** Which `Host` headers name this daemon. */
+  hosts: HostRule;
   /** Keeps open event streams so shutdown can end them. */
   trackStream: (close: () => void) => () => void;
 }
@@ -27,13 +31,15 @@ export function createDaemonApp(options: DaemonAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(apiSecurity({ port: options.port, token: options.token, openPaths: ['/v1/health'] }));
-  app.use(requestShape());
+  app.use(apiSecurity({ hosts: options.hosts, authentication: options.authentication, openPaths: ['/v1/health'] }));
+  app.use(apiAuthorization({ sinks, findTenant: (id) => services.tenants.get(id) }));
+  app.use(requestShape({ operatorHeader: options.authentication.mode === 'local' }));
   app.use(express.json({ limit: '64kb', strict: true, type: 'application/json' }));
   app.get('/v1/health', (_request, response) => {
     response.json({ ok: true, version: services.version });
   });
   app.use('/v1', tenantBatchRoutes(services));
+  app.use('/v1', sessionRoutes(options.authentication));
   app.use('/v1', tenantRoutes(services));
   app.use('/v1', appProfileRoutes(services));
   app.use('/v1', activityRoutes(services));

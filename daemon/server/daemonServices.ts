@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { callerOf } from './apiCaller';
 import type { ApiViews } from '../api/apiViews';
 import type { ActivityTimeline } from '../services/activityTimeline';
 import type { AppProfileService } from '../services/appProfileService';
@@ -35,9 +36,10 @@ export interface DaemonServices {
   defaultOperator: string;
 }
 
-/** Who is acting, for activities: the name the extension sends, else the daemon's own user. */
-export function operatorOf(request: Request, services: DaemonServices): string {
-  const given = request.headers['x-m365-operator'];
-  const name = typeof given === 'string' ? given.replace(/[^\p{L}\p{N} ._@-]/gu, '').trim().slice(0, 64) : '';
-  return name || services.defaultOperator;
+/**
+ * Who is acting, for activities: the authenticated engineer in shared mode; in local mode the name the
+ * extension sends, else the daemon's own user (see the authentication strategies).
+ */
+export function operatorOf(request: Request, _services: DaemonServices): string {
+  return callerOf(request).name;
 }

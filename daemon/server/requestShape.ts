@@ -49,9 +49,10 @@ const readRawBody = express.raw({ type: () => true, limit: '64kb' });
  * that takes none refuses one it would ignore. An empty JSON object counts as no body, since nothing in
  * it could be ignored (clients send `{}` to the action routes that take none).
  */
-export function requestShape(): RequestHandler {
+export function requestShape(options: { operatorHeader: boolean } = { operatorHeader: true }): RequestHandler {
   return (request, response, next) => {
-    const operator = request.headers['x-m365-operator'];
+    // Only local mode reads the operator header; shared mode ignores it, and so does not judge it.
+    const operator = options.operatorHeader ? request.headers['x-m365-operator'] : undefined;
     if (operator !== undefined) {
       const checked = operatorHeaderSchema.safeParse(operator);
       if (!checked.success) {

@@ -12,8 +12,8 @@ import { tempDataDir } from './tempDataDir';
 
 export type SimTenant = CreatedTenant & { app: { appId: string; secret: string } };
 
-/** Daemon options that are not settings, such as the event stream's bounds. */
-export type ExtraDaemonOptions = Pick<DaemonOptions, 'eventStreamLimits'>;
+/** Daemon options that are not settings, such as the event stream's bounds or engineer authentication and where to listen. */
+export type ExtraDaemonOptions = Pick<DaemonOptions, 'eventStreamLimits' | 'authentication' | 'listen'>;
 
 export interface ApiAnswer<T> {
   status: number;

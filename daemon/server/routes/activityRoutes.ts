@@ -1,6 +1,8 @@
 import { Router } from 'express';
 import { logListQuerySchema, taskListQuerySchema, type TaskListEntry } from '../../../protocol/daemonApi';
+import { callerOf } from '../apiCaller';
 import type { DaemonServices } from '../daemonServices';
+import { reachableTenantIds } from '../tenantScope';
 
 /** Management tasks with their activities, and the system log. */
 export function activityRoutes(services: DaemonServices): Router {
@@ -9,7 +11,14 @@ export function activityRoutes(services: DaemonServices): Router {
 
   router.get('/tasks', async (request, response) => {
     const query = taskListQuerySchema.parse(request.query);
-    const timeline = await services.timeline.list({ tenantId: query.tenantId, includeAutomated: query.automated === 'true', limit: query.limit });
+    const reachable = reachableTenantIds(callerOf(request), await services.tenants.list());
+    const timeline = (await services.timeline.list({ tenantId: query.tenantId, includeAutomated: query.automated === 'true', limit: query.limit })).filter(
+      (entry) => {
+        if (reachable === null) return true;
+        const tenantId = entry.type === 'activity' ? entry.activity.tenantId : entry.task.tenantId;
+        return tenantId !== null && reachable.has(tenantId);
+      },
+    );
     const entries: TaskListEntry[] = await Promise.all(
       timeline.map(async (entry): Promise<TaskListEntry> =>
         entry.type === 'activity'
@@ -22,7 +31,11 @@ export function activityRoutes(services: DaemonServices): Router {
 
   router.get('/logs', async (request, response) => {
     const query = logListQuerySchema.parse(request.query);
-    const entries = (await services.systemLog.entries(query)).map((entry) => views.logEntry(entry));
+    const reachable = reachableTenantIds(callerOf(request), await services.tenants.list());
+    // Entries of no tenant (the daemon's own) are the whole deployment's business, not a restricted engineer's.
+    const entries = (await services.systemLog.entries(query))
+      .filter((entry) => reachable === null || (entry.tenantId !== null && reachable.has(entry.tenantId)))
+      .map((entry) => views.logEntry(entry));
     response.json({ entries });
   });
 

@@ -1,8 +1,11 @@
 import { Router } from 'express';
+import type { DaemonEvent } from '../../../protocol/daemonApi';
 import type { EventStreamHello, EventStreamReload } from '../../../protocol/eventStream';
 import { eventStreamMessages } from '../../../protocol/eventStream';
 import type { EventStreamSubscriber } from '../../services/eventStream';
+import { callerOf, type ApiCaller } from '../apiCaller';
 import type { DaemonServices } from '../daemonServices';
+import { mayReachTenant, reachableTenantIds } from '../tenantScope';
 
 const heartbeatMs = 15_000;
 // A client cut off for falling behind gets this long to read the reason before its socket is dropped.
@@ -16,7 +19,8 @@ const maxLastEventIdLength = 64;
  */
 export function eventRoutes(services: DaemonServices, track: (close: () => void) => () => void): Router {
   const router = Router();
-  router.get('/events', (request, response) => {
+  router.get('/events', async (request, response) => {
+    const admits = await tenantFilter(callerOf(request), services);
     const given = request.headers['last-event-id'];
     const lastEventId = typeof given === 'string' && given !== '' ? given.slice(0, maxLastEventIdLength + 1) : undefined;
     response.writeHead(200, {
@@ -32,7 +36,8 @@ export function eventRoutes(services: DaemonServices, track: (close: () => void)
       get bufferedBytes() {
         return response.writableLength;
       },
-      send: (frame) => response.write(frame),
+      // A frame for a tenant the caller may not see is passed over as if delivered.
+      send: (frame) => !admits(frame) || response.write(frame),
       overflow: (frame) => {
         clearInterval(heartbeat);
         response.end(frame);
@@ -63,4 +68,40 @@ export function eventRoutes(services: DaemonServices, track: (close: () => void)
     });
   });
   return router;
+}
+
+/**
+ * For an engineer restricted to some tenants: whether a frame concerns one of theirs. Tenants registered
+ * while the stream is open join the set when their first event (a `tenant` event) names them.
+ */
+async function tenantFilter(caller: ApiCaller, services: DaemonServices): Promise<(frame: Buffer) => boolean> {
+  const reachable = reachableTenantIds(caller, await services.tenants.list());
+  if (reachable === null) return () => true;
+  return (frame) => {
+    const data = /\ndata: (.*)\n/.exec(frame.toString('utf8'))?.[1];
+    if (data === undefined) return false;
+    const event = JSON.parse(data) as DaemonEvent;
+    if (event.type === 'tenant' && mayReachTenant(caller, { id: event.tenant.id, tenantIdOrDomain: event.tenant.tenant })) reachable.add(event.tenant.id);
+    const tenantId = eventTenantId(event);
+    return tenantId !== null && reachable.has(tenantId);
+  };
+}
+
+function eventTenantId(event: DaemonEvent): string | null {
+  switch (event.type) {
+    case 'tenant':
+      return event.tenant.id;
+    case 'tenant-removed':
+    case 'users':
+      return event.tenantId;
+    case 'activity':
+      return event.activity.tenantId;
+    case 'task':
+      return event.task.tenantId;
+    case 'log':
+      return event.entry.tenantId;
+    case 'consent':
+      // Pending consents name no tenant yet: a restricted engineer does not follow onboarding.
+      return event.consent.tenantId;
+  }
 }

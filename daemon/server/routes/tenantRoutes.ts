@@ -9,20 +9,35 @@ import {
   type RefreshOutcome,
   type UserPage,
 } from '../../../protocol/daemonApi';
+import { AppError } from '../../errors/AppError';
 import type { UserActionResult } from '../../services/userActions';
+import { callerOf } from '../apiCaller';
 import { operatorOf, type DaemonServices } from '../daemonServices';
+import { mayReachTenant } from '../tenantScope';
 
 /** Tenants, their users, and what the operator does to them. HTTP only: the work is in the services. */
 export function tenantRoutes(services: DaemonServices): Router {
   const { views } = services;
   const router = Router();
 
-  router.get('/tenants', async (_request, response) => {
-    response.json({ tenants: await views.tenants(await services.tenants.list()) });
+  router.get('/tenants', async (request, response) => {
+    const caller = callerOf(request);
+    const tenants = (await services.tenants.list()).filter((tenant) => mayReachTenant(caller, tenant));
+    response.json({ tenants: await views.tenants(tenants) });
   });
 
   router.post('/tenants', async (request, response) => {
     const body = addTenantSchema.parse(request.body);
+    const caller = callerOf(request);
+    // An engineer restricted to some tenants adds only those: anything else would be one they cannot see.
+    if (!mayReachTenant(caller, { id: '', tenantIdOrDomain: body.tenant })) {
+      throw new AppError({
+        status: 403,
+        code: 'FORBIDDEN',
+        message: `${caller.name} is restricted to some tenants, and ${body.tenant} is not one of them.`,
+        details: { field: 'tenant' },
+      });
+    }
     const tenant = await services.registry.register({
       tenant: body.tenant,
       displayName: body.displayName,

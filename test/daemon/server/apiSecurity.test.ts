@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFile, readdir, stat } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import { fetch } from 'undici';
-import type { DaemonEndpointFile, TenantView } from '../../../protocol/daemonApi';
+import type { DaemonEndpointFile, SessionView, TenantView } from '../../../protocol/daemonApi';
 import { DaemonHarness } from '../../support/daemonHarness';
 
 /** A raw request, so the Host header can be anything (fetch would not let a test forge it). */
@@ -39,6 +40,13 @@ describe('daemon API: refusals and secrets', function () {
     assert.equal(((await none.json()) as { error: { code: string } }).error.code, 'UNAUTHORIZED');
     const wrong = await harness.api('GET', '/v1/tenants', undefined, { authorization: 'Bearer not-the-token' });
     assert.equal(wrong.status, 401);
+  });
+
+  it('says it is a local daemon, signed in as the operator the extension names or the OS user, who may do everything', async () => {
+    const named = await harness.api<SessionView>('GET', '/v1/session', undefined, { 'x-m365-operator': 'Jo Operator' });
+    assert.deepEqual(named.body, { mode: 'local', engineer: { name: 'Jo Operator', role: 'admin', tenants: null } });
+    const unnamed = await harness.api<SessionView>('GET', '/v1/session');
+    assert.equal(unnamed.body.engineer.name, userInfo().username);
   });
 
   it('refuses a foreign Host (DNS rebinding) even with the right token', async () => {

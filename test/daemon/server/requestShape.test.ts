@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { LIMITS, type TaskListEntry, type TenantView, type UserPage } from '../../../protocol/daemonApi';
 import { API_ROUTE_SHAPES, type ApiRouteShape } from '../../../daemon/server/apiRouteShapes';
+import { loopbackHostRule } from '../../../daemon/server/apiSecurity';
 import { createDaemonApp } from '../../../daemon/server/daemonApp';
+import { localAuthentication } from '../../../daemon/server/localAuthentication';
 import type { DaemonServices } from '../../../daemon/server/daemonServices';
 import { createLogger } from '../../../daemon/logging/logger';
 import { DaemonHarness } from '../../support/daemonHarness';
@@ -84,7 +86,7 @@ describe('daemon API: request shape (content type, bodies, identifiers) on every
 
   it('knows the shape of every route the app serves', () => {
     const services = { version: 'test' } as unknown as DaemonServices;
-    const app = createDaemonApp({ services, sinks: { logger: createLogger({ write: () => undefined }) }, token: 't', port: () => 0, trackStream: () => () => undefined });
+    const app = createDaemonApp({ services, sinks: { logger: createLogger({ write: () => undefined }) }, authentication: localAuthentication('t', 'operator'), hosts: loopbackHostRule(() => 0), trackStream: () => () => undefined });
     type Layer = { name: string; route?: { path: string; methods: Record<string, boolean> }; handle: { stack?: Layer[] } };
     const served: string[] = [];
     const walk = (stack: Layer[], prefix: string): void => {

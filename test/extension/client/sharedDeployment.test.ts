@@ -121,7 +121,7 @@ describe('extension: connecting to a shared deployment over HTTPS with a private
     const client = new DaemonClient({ endpoint: () => location });
     try {
       const session = await client.session();
-      assert.deepEqual(session.engineer, { name: 'alice', role: 'operator', tenantIds: null });
+      assert.deepEqual(session.engineer, { name: 'alice', role: 'operator', tenants: null });
       assert.equal(session.mode, 'shared');
       assert.equal((await client.listTenants())[0]?.id, TENANT_ID);
     } finally {
@@ -170,7 +170,7 @@ describe('extension: connecting to a shared deployment over HTTPS with a private
       await connection.connect();
       await until(() => model.connection.kind === 'connected', 10_000, 'connected');
       assert.equal(starts, 0, 'the extension never starts a daemon in shared mode');
-      assert.deepEqual(model.session?.engineer, { name: 'alice', role: 'operator', tenantIds: null });
+      assert.deepEqual(model.session?.engineer, { name: 'alice', role: 'operator', tenants: null });
       assert.deepEqual(model.tenants().map((tenant: TenantView) => tenant.id), [TENANT_ID]);
       const shown = statusBarPresentation(model.connection, model.tenants(), Date.now(), { mode: 'shared', session: model.session });
       assert.match(shown.text, / · shared · alice \(operator\)$/);
@@ -264,7 +264,7 @@ describe('extension: connecting to a shared deployment over HTTPS with a private
       );
       assert.ok(error instanceof DaemonApiError);
       assert.equal(error.status, 401);
-      const refusal = accessRefusal(error, { mode: 'shared', engineer: { name: 'alice', role: 'operator', tenantIds: null }, version: '1' });
+      const refusal = accessRefusal(error, { mode: 'shared', engineer: { name: 'alice', role: 'operator', tenants: null } });
       assert.equal(refusal?.signIn, true);
       assert.match(refusal?.message ?? '', /refused your token: it was revoked or is wrong\. Sign in again\./);
       assert.equal(accessRefusal(new Error('socket hang up'), undefined), undefined);
@@ -276,7 +276,7 @@ describe('extension: connecting to a shared deployment over HTTPS with a private
 
   it('checks a token before keeping it: the engineer for a good one, a plain refusal for a bad one', async () => {
     const session = await verifySharedToken({ url: standIn.url, token: aliceToken, caPem: tls.caPem });
-    assert.deepEqual(session.engineer, { name: 'alice', role: 'operator', tenantIds: null });
+    assert.deepEqual(session.engineer, { name: 'alice', role: 'operator', tenants: null });
     const revoked = standIn.addEngineer({ name: 'dave', role: 'admin' });
     tokensSeen.push(revoked);
     standIn.revoke(revoked);

@@ -71,15 +71,15 @@ describe('extension model: what the status bar says', () => {
 
   it('says who is signed in to a shared deployment, and adds nothing for a local daemon', () => {
     const tenants = [tenantView({ id: 'a' })];
-    const shared = statusBarPresentation(connected, tenants, NOW, { mode: 'shared', session: { mode: 'shared', engineer: { name: 'alice', role: 'operator', tenantIds: null }, version: '1' } });
+    const shared = statusBarPresentation(connected, tenants, NOW, { mode: 'shared', session: { mode: 'shared', engineer: { name: 'alice', role: 'operator', tenants: null } } });
     assert.equal(shared.text, '$(pass) M365: 1 · shared · alice (operator)');
     assert.match(shared.tooltip, /Signed in to the shared deployment as \*\*alice\*\* \(operator\)\.$/);
-    const local = statusBarPresentation(connected, tenants, NOW, { mode: 'local', session: { mode: 'local', engineer: { name: 'op', role: 'admin', tenantIds: null }, version: '1' } });
+    const local = statusBarPresentation(connected, tenants, NOW, { mode: 'local', session: { mode: 'local', engineer: { name: 'op', role: 'admin', tenants: null } } });
     assert.deepEqual(local, statusBarPresentation(connected, tenants, NOW));
   });
 
   it("draws no icon from an engineer's name", () => {
-    const shown = statusBarPresentation(connected, [tenantView()], NOW, { mode: 'shared', session: { mode: 'shared', engineer: { name: '$(zap)', role: 'reader', tenantIds: null }, version: '1' } });
+    const shown = statusBarPresentation(connected, [tenantView()], NOW, { mode: 'shared', session: { mode: 'shared', engineer: { name: '$(zap)', role: 'reader', tenants: null } } });
     assert.ok(!shown.text.includes('$(zap)'), shown.text);
     assert.ok(shown.text.endsWith('shared · $\u200b(zap) (reader)'), 'the name is still shown, as text');
   });

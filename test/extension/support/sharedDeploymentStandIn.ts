@@ -111,7 +111,7 @@ export class SharedDeploymentStandIn {
     const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
     const engineer = token === undefined ? undefined : this.#engineers.get(token);
     if (!token || !engineer) return json(response, 401, apiError('UNAUTHORIZED', 'The token is unknown or was revoked.'));
-    const session: SessionView = { mode: this.#mode, engineer: { ...engineer, tenantIds: null }, version: '0.1.0-stand-in' };
+    const session: SessionView = { mode: this.#mode, engineer: { ...engineer, tenants: null } };
     if (request.method === 'GET' && url.pathname === '/v1/session') return json(response, 200, session);
     if (request.method === 'GET' && url.pathname === '/v1/tenants') return json(response, 200, { tenants: this.#tenants });
     if (request.method === 'GET' && /^\/v1\/tenants\/[^/]+\/users$/.test(url.pathname)) {

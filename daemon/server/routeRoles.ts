@@ -1,0 +1,42 @@
+import { engineerRoles, type EngineerRole } from '../../protocol/daemonApi';
+import type { ApiRouteShape } from './apiRouteShapes';
+
+/** `open`: no token at all (the health check). */
+export type RouteAccess = EngineerRole | 'open';
+
+/**
+ * The role each route needs, one line per route of `API_ROUTE_SHAPES` (a test holds the two to each
+ * other, so a new route cannot go unguarded). Reading, refreshing and re-checking credential health are
+ * safe for anyone; lock and unlock change a customer's users; tenants' credentials are admin business.
+ */
+export const ROUTE_ROLES: Readonly<Record<string, RouteAccess>> = {
+  'GET /v1/health': 'open',
+  'GET /v1/session': 'reader',
+  'GET /v1/tenants': 'reader',
+  'POST /v1/tenants': 'admin',
+  'GET /v1/tenants/:id': 'reader',
+  'DELETE /v1/tenants/:id': 'admin',
+  'PUT /v1/tenants/:id/credentials': 'admin',
+  'POST /v1/tenants/:id/credential-health': 'reader',
+  'POST /v1/tenants/:id/refresh': 'reader',
+  'GET /v1/tenants/:id/users': 'reader',
+  'POST /v1/tenants/:id/users/:userId/lock': 'operator',
+  'POST /v1/tenants/:id/users/:userId/unlock': 'operator',
+  'GET /v1/tasks': 'reader',
+  'GET /v1/logs': 'reader',
+  'GET /v1/events': 'reader',
+};
+
+export function routeKey(shape: Pick<ApiRouteShape, 'method' | 'path'>): string {
+  return `${shape.method} ${shape.path}`;
+}
+
+/** The role a route needs; a route missing from the table needs admin, so a slip fails closed. */
+export function routeAccess(shape: Pick<ApiRouteShape, 'method' | 'path'>): RouteAccess {
+  return ROUTE_ROLES[routeKey(shape)] ?? 'admin';
+}
+
+/** Each role includes the ones before it. */
+export function roleAllows(role: EngineerRole, needed: EngineerRole): boolean {
+  return engineerRoles.indexOf(role) >= engineerRoles.indexOf(needed);
+}

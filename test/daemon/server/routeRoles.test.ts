@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { engineerRoles } from '../../../protocol/daemonApi';
+import { API_ROUTE_SHAPES } from '../../../daemon/server/apiRouteShapes';
+import { ROUTE_ROLES, roleAllows, routeKey } from '../../../daemon/server/routeRoles';
+
+describe('route roles: one table for every route of the API', () => {
+  it('names the role of every route in the route table, and no route that does not exist', () => {
+    const routes = API_ROUTE_SHAPES.map(routeKey).sort();
+    assert.deepEqual(Object.keys(ROUTE_ROLES).sort(), routes);
+  });
+
+  it('leaves only the health check open', () => {
+    assert.deepEqual(
+      Object.entries(ROUTE_ROLES)
+        .filter(([, access]) => access === 'open')
+        .map(([route]) => route),
+      ['GET /v1/health'],
+    );
+  });
+
+  it('gives lock and unlock to operators, tenant management to admins, and reading and refreshing to readers', () => {
+    assert.equal(ROUTE_ROLES['POST /v1/tenants/:id/users/:userId/lock'], 'operator');
+    assert.equal(ROUTE_ROLES['POST /v1/tenants/:id/users/:userId/unlock'], 'operator');
+    for (const route of ['POST /v1/tenants', 'DELETE /v1/tenants/:id', 'PUT /v1/tenants/:id/credentials']) assert.equal(ROUTE_ROLES[route], 'admin', route);
+    for (const route of ['GET /v1/tenants', 'POST /v1/tenants/:id/refresh', 'POST /v1/tenants/:id/credential-health', 'GET /v1/events']) {
+      assert.equal(ROUTE_ROLES[route], 'reader', route);
+    }
+  });
+
+  it('lets each role do what the roles before it may, and nothing of the roles after it', () => {
+    const allowed = engineerRoles.map((role) => engineerRoles.filter((needed) => roleAllows(role, needed)));
+    assert.deepEqual(allowed, [['reader'], ['reader', 'operator'], ['reader', 'operator', 'admin']]);
+  });
+});
