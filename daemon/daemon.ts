@@ -9,7 +9,7 @@ import type { DaemonEndpointFile } from '../protocol/daemonApi';
 import { daemonContract } from '../protocol/daemonContract';
 import { ApiViews } from './api/apiViews';
 import { systemClock, type Clock } from './clock';
-import { storeMode, type Config } from './config';
+import type { Config } from './config';
 import { AppError } from './errors/AppError';
 import type { ErrorSinks } from './errors/handleError';
 import { describeTightened, secureDataDir } from './files/dataDirPermissions';
@@ -32,7 +32,7 @@ import { TenantRegistry } from './services/tenantRegistry';
 import { TenantStatusService } from './services/tenantStatusService';
 import { TenantSync } from './services/tenantSync';
 import { UserActions } from './services/userActions';
-import { LowdbStore } from './store/lowdbStore';
+import { openDaemonStore, type DaemonStore } from './store/openDaemonStore';
 import type { Store } from './store/store';
 import { checkAccountStatusTask } from './tasks/checkAccountStatusTask';
 import { RefreshService } from './tasks/refreshService';
@@ -67,6 +67,7 @@ export class Daemon {
     readonly dataDir: string,
     readonly store: Store,
     private readonly parts: {
+      storage: DaemonStore;
       server: Server;
       poller: Poller;
       health: CredentialHealthService;
@@ -83,32 +84,24 @@ export class Daemon {
     const { config } = options;
     const clock = options.clock ?? systemClock;
     const logger = options.logger ?? createDaemonLogger(config, { clock });
-    if (storeMode(config) === 'shared') {
-      throw new AppError({ status: 400, code: 'CONFIG_INVALID', message: 'Invalid setting --store: this daemon has no shared store yet; leave it unset for the local store.' });
-    }
     const permissions = await secureDataDir(config.dataDir);
     if (permissions.tightened.length > 0) {
       logger.warn('tightened the data directory to its owner alone', { tightened: permissions.tightened.map(describeTightened) });
     } else {
       logger.info('the data directory is private to its owner', { dataDir: config.dataDir, created: permissions.created });
     }
-    const store = await LowdbStore.open({
-      dataDir: config.dataDir,
-      clock,
-      logger,
-      systemLogMaxEntries: config.systemLogMaxEntries,
-      checkpointIntervalMs: config.checkpointIntervalMs,
-    });
+    const storage = await openDaemonStore(config, { clock, logger });
     try {
-      return await Daemon.assemble(options, store, clock, logger);
+      return await Daemon.assemble(options, storage, clock, logger);
     } catch (error) {
-      await store.close();
+      await storage.close();
       throw error;
     }
   }
 
-  private static async assemble(options: DaemonOptions, store: Store, clock: Clock, logger: Logger): Promise<Daemon> {
+  private static async assemble(options: DaemonOptions, storage: DaemonStore, clock: Clock, logger: Logger): Promise<Daemon> {
     const { config } = options;
+    const { store } = storage;
     const vault = await Vault.open(config.dataDir, { now: () => clock.now() });
     const endpoints: MicrosoftEndpoints = {
       authorityHost: config.authorityHost,
@@ -196,6 +189,7 @@ export class Daemon {
     await status.updateAll();
     logger.info('daemon started', { url, dataDir: config.dataDir, tenants: (await store.listTenants()).length, pid: process.pid });
     return new Daemon(url, port, token, config.dataDir, store, {
+      storage,
       server,
       poller,
       health,
@@ -224,7 +218,7 @@ export class Daemon {
   }
 
   private async shutdown(): Promise<void> {
-    const { server, poller, health, runner, events, dispatcher, logger, shutdownTimeoutMs, streams } = this.parts;
+    const { storage, server, poller, health, runner, events, dispatcher, logger, shutdownTimeoutMs, streams } = this.parts;
     logger.info('daemon stopping');
     health.stop();
     await poller.stop();
@@ -235,7 +229,7 @@ export class Daemon {
     server.closeIdleConnections();
     await closed;
     events.stop();
-    await this.store.close();
+    await storage.close();
     await dispatcher.close();
     await removeDaemonFile(this.dataDir, this.token);
     logger.info('daemon stopped');
