@@ -35,6 +35,7 @@ import type {
 import type { ChangeReference } from './postgresChangeFeed';
 import { PostgresChangeFeed } from './postgresChangeFeed';
 import type { PostgresContext } from './postgresContext';
+import { PostgresLeases } from './postgresLeases';
 import { PostgresSystemLog } from './postgresSystemLog';
 import { PostgresTasks } from './postgresTasks';
 import { PostgresTenants } from './postgresTenants';
@@ -69,6 +70,7 @@ export class PostgresStore implements Store {
   readonly #users: PostgresUsers;
   readonly #tasks: PostgresTasks;
   readonly #systemLog: PostgresSystemLog;
+  readonly #leases: PostgresLeases;
   readonly #running = new Set<Promise<unknown>>();
   #closed = false;
 
@@ -86,6 +88,7 @@ export class PostgresStore implements Store {
     this.#users = new PostgresUsers(context, this.#tasks);
     this.#tenants = new PostgresTenants(context, this.#tasks);
     this.#systemLog = new PostgresSystemLog(context, options.systemLogMaxEntries ?? 5000);
+    this.#leases = new PostgresLeases(context, this.id);
     this.#feed = new PostgresChangeFeed({
       pool: options.pool,
       clock,
@@ -107,6 +110,7 @@ export class PostgresStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.allSettled([...this.#running]);
+    await this.#leases.release().catch(() => undefined);
     await this.#feed.stop();
     this.#events.clear();
   }
@@ -244,6 +248,20 @@ export class PostgresStore implements Store {
 
   listActivities(query?: ActivityQuery): Promise<StoredActivity[]> {
     return this.#tasks.listActivities(query);
+  }
+
+  // ---- work shared across daemons ----
+
+  renewTenantLeases(leaseMs: number): Promise<ReadonlySet<string>> {
+    return this.#leases.renew(leaseMs);
+  }
+
+  claimNextTask(busyTenantIds: readonly string[]): Promise<StoredTask | undefined> {
+    return this.#tasks.claimNextTask(busyTenantIds);
+  }
+
+  failTasksOfGoneDaemons(reason: string): Promise<StoredTask[]> {
+    return this.#tasks.failTasksOfGoneDaemons(reason);
   }
 
   // ---- system log ----

@@ -191,6 +191,45 @@ export class PostgresTasks {
     });
   }
 
+  /**
+   * Starts the oldest PENDING task this daemon may run: not of a tenant in `busyTenantIds` (its own
+   * running ones), nor of a tenant another daemon is running a queued task of. `SKIP LOCKED` lets daemons
+   * claim at once without waiting on each other's choice; each task goes to exactly one of them.
+   */
+  claimNextTask(busyTenantIds: readonly string[]): Promise<StoredTask | undefined> {
+    return this.#context.transaction(async (tx) => {
+      const { rows } = await tx.query<TaskRow>(
+        `UPDATE tasks SET status = 'IN_PROGRESS', started_at = $2, daemon_id = $3 WHERE id = (
+           SELECT t.id FROM tasks t
+            WHERE t.status = 'PENDING' AND (t.tenant_id IS NULL OR NOT (t.tenant_id = ANY($1)))
+              AND NOT EXISTS (SELECT 1 FROM tasks r WHERE r.tenant_id = t.tenant_id AND r.status = 'IN_PROGRESS' AND r.origin <> 'poller')
+            ORDER BY t.seq LIMIT 1 FOR UPDATE SKIP LOCKED
+         ) AND status = 'PENDING' RETURNING ${TASK_COLUMNS}`,
+        [busyTenantIds, this.#context.clock.now(), this.#options.daemonId],
+      );
+      const task = rows[0] ? taskFromRow(rows[0]) : undefined;
+      if (task) tx.publish({ type: 'task', task });
+      return task;
+    });
+  }
+
+  /** Ends in ERROR the tasks left IN_PROGRESS by other daemons whose heartbeat has expired. */
+  failTasksOfGoneDaemons(reason: string): Promise<StoredTask[]> {
+    return this.#context.transaction(async (tx) => {
+      const now = this.#context.clock.now();
+      const { rows } = await tx.query<TaskRow>(
+        `UPDATE tasks SET status = 'ERROR', finished_at = $1, error = $2
+          WHERE status = 'IN_PROGRESS' AND daemon_id IS DISTINCT FROM $3
+            AND NOT EXISTS (SELECT 1 FROM daemons d WHERE d.id = tasks.daemon_id AND d.expires_at > $1)
+          RETURNING ${TASK_COLUMNS}`,
+        [now, JSON.stringify({ code: 'INTERRUPTED', message: reason, errorId: null }), this.#options.daemonId],
+      );
+      const tasks = rows.map(taskFromRow).sort((a, b) => a.seq - b.seq);
+      tx.publish(...tasks.map((task): StoreEvent => ({ type: 'task', task })));
+      return tasks;
+    });
+  }
+
   /** Fails the tenant's PENDING tasks, for its removal. */
   async failPendingTasksOf(tx: PostgresTransaction, tenantId: string, at: number): Promise<StoredTask[]> {
     const { rows } = await tx.query<TaskRow>(
