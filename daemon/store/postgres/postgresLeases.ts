@@ -1,5 +1,8 @@
 import type { PostgresContext } from './postgresContext';
 
+/** Serialises lease renewals across daemons; distinct from the migrations' key. */
+const RENEWAL_LOCK_KEY = 0x6d333636;
+
 /**
  * Which daemon syncs which tenant. Each daemon keeps a heartbeat row (`daemons`) and leases on tenants
  * (`tenant_leases`), both with an expiry it pushes forward while it works; a daemon that stops renewing
@@ -16,14 +19,17 @@ export class PostgresLeases {
 
   /**
    * One renewal: heartbeat, renew what is held, let go of what is beyond the fair share (a daemon that
-   * joined later gets its part), take free or expired leases up to it. Two daemons taking the same free
-   * tenant at once cannot both have it: the insert only replaces a lease that has expired.
+   * joined later gets its part), take free or expired leases up to it. Even apart from taking turns, two
+   * daemons cannot both have a tenant: the insert only replaces a lease that has expired.
    */
   renew(leaseMs: number): Promise<ReadonlySet<string>> {
     return this.#context.transaction(async (tx) => {
       const now = this.#context.clock.now();
       const until = now + leaseMs;
       const me = this.#daemonId;
+      // Renewals take turns (a few a minute per daemon, each short): each sees the leases the one before
+      // committed, so daemons renewing at once neither reach for the same free tenants nor deadlock.
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [RENEWAL_LOCK_KEY]);
       await tx.query(
         `INSERT INTO daemons (id, started_at, expires_at) VALUES ($1, $2, $3)
          ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at`,

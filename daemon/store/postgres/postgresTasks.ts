@@ -52,6 +52,8 @@ interface ActivityRow {
 const TASK_COLUMNS = 'id, seq, tenant_id, kind, name, description, status, origin, automated, activity_id, created_at, started_at, finished_at, error';
 const ACTIVITY_COLUMNS = 'id, seq, tenant_id, kind, name, description, actor, management, at, user_id, task_ids, blocked_by_task_id';
 
+const UNIQUE_VIOLATION = '23505';
+
 const nullableNumber = (value: string | null): number | null => (value === null ? null : Number(value));
 
 function taskFromRow(row: TaskRow): StoredTask {
@@ -196,17 +198,41 @@ export class PostgresTasks {
    * running ones), nor of a tenant another daemon is running a queued task of. `SKIP LOCKED` lets daemons
    * claim at once without waiting on each other's choice; each task goes to exactly one of them.
    */
-  claimNextTask(busyTenantIds: readonly string[]): Promise<StoredTask | undefined> {
+  async claimNextTask(busyTenantIds: readonly string[]): Promise<StoredTask | undefined> {
+    const skipped = [...busyTenantIds];
+    for (;;) {
+      try {
+        return await this.#claim(skipped);
+      } catch (error) {
+        // Another daemon claimed a task of the same tenant at the same moment (the unique index decides).
+        const tenantId = (error as { tenantId?: string }).tenantId;
+        if ((error as { code?: string }).code !== UNIQUE_VIOLATION || tenantId === undefined) throw error;
+        skipped.push(tenantId);
+      }
+    }
+  }
+
+  #claim(busyTenantIds: readonly string[]): Promise<StoredTask | undefined> {
     return this.#context.transaction(async (tx) => {
-      const { rows } = await tx.query<TaskRow>(
-        `UPDATE tasks SET status = 'IN_PROGRESS', started_at = $2, daemon_id = $3 WHERE id = (
-           SELECT t.id FROM tasks t
-            WHERE t.status = 'PENDING' AND (t.tenant_id IS NULL OR NOT (t.tenant_id = ANY($1)))
-              AND NOT EXISTS (SELECT 1 FROM tasks r WHERE r.tenant_id = t.tenant_id AND r.status = 'IN_PROGRESS' AND r.origin <> 'poller')
-            ORDER BY t.seq LIMIT 1 FOR UPDATE SKIP LOCKED
-         ) AND status = 'PENDING' RETURNING ${TASK_COLUMNS}`,
-        [busyTenantIds, this.#context.clock.now(), this.#options.daemonId],
+      const { rows: candidates } = await tx.query<{ id: string; tenant_id: string | null }>(
+        `SELECT t.id, t.tenant_id FROM tasks t
+          WHERE t.status = 'PENDING' AND (t.tenant_id IS NULL OR NOT (t.tenant_id = ANY($1)))
+            AND NOT EXISTS (SELECT 1 FROM tasks r WHERE r.tenant_id = t.tenant_id AND r.status = 'IN_PROGRESS' AND r.origin <> 'poller')
+          ORDER BY t.seq LIMIT 1 FOR UPDATE SKIP LOCKED`,
+        [busyTenantIds],
       );
+      const candidate = candidates[0];
+      if (!candidate) return undefined;
+      let rows: TaskRow[];
+      try {
+        ({ rows } = await tx.query<TaskRow>(
+          `UPDATE tasks SET status = 'IN_PROGRESS', started_at = $2, daemon_id = $3 WHERE id = $1 AND status = 'PENDING' RETURNING ${TASK_COLUMNS}`,
+          [candidate.id, this.#context.clock.now(), this.#options.daemonId],
+        ));
+      } catch (error) {
+        if (candidate.tenant_id !== null) Object.assign(error as object, { tenantId: candidate.tenant_id });
+        throw error;
+      }
       const task = rows[0] ? taskFromRow(rows[0]) : undefined;
       if (task) tx.publish({ type: 'task', task });
       return task;

@@ -90,6 +90,8 @@ CREATE INDEX tasks_pending ON tasks (seq) WHERE status = 'PENDING';
 CREATE INDEX tasks_in_progress ON tasks (daemon_id) WHERE status = 'IN_PROGRESS';
 CREATE INDEX tasks_refresh ON tasks (tenant_id, seq) WHERE origin = 'refresh';
 CREATE INDEX tasks_by_activity ON tasks (activity_id);
+-- One queued task of a tenant runs at a time, whichever daemons claim them (the poller's own syncs aside).
+CREATE UNIQUE INDEX tasks_one_running_per_tenant ON tasks (tenant_id) WHERE status = 'IN_PROGRESS' AND origin <> 'poller';
 CREATE INDEX tasks_automated_finished ON tasks (tenant_id, kind, seq) WHERE automated AND status IN ('COMPLETE', 'ERROR');
 
 CREATE TABLE system_log (
