@@ -71,6 +71,18 @@ export class PostgresLeases {
     });
   }
 
+  /**
+   * Marks this daemon alive before it renews any lease: a task it claims before its first renewal is
+   * not taken for a gone daemon's.
+   */
+  async register(leaseMs: number): Promise<void> {
+    const now = this.#context.clock.now();
+    await this.#context.pool.query(
+      'INSERT INTO daemons (id, started_at, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at',
+      [this.#daemonId, now, now + leaseMs],
+    );
+  }
+
   /** Lets go of everything at once, so that the others need not wait for the leases to expire. */
   async release(): Promise<void> {
     await this.#context.pool.query('DELETE FROM tenant_leases WHERE daemon_id = $1', [this.#daemonId]);

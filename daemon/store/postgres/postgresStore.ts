@@ -42,6 +42,9 @@ import { PostgresTenants } from './postgresTenants';
 import { PostgresTransaction } from './postgresTransaction';
 import { PostgresUsers } from './postgresUsers';
 
+/** Until the poller's first lease renewal, which pushes it forward. */
+const INITIAL_HEARTBEAT_MS = 30_000;
+
 export interface PostgresStoreOptions {
   /** The shared database's pool (`openSharedDatabase`); the store borrows it and does not end it. */
   pool: pg.Pool;
@@ -102,6 +105,7 @@ export class PostgresStore implements Store {
   /** Opens the store on a migrated shared database and starts listening for other daemons' changes. */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const store = new PostgresStore(options);
+    await store.#leases.register(INITIAL_HEARTBEAT_MS);
     await store.#feed.start();
     return store;
   }
