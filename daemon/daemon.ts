@@ -7,8 +7,7 @@ import type { DaemonEndpointFile } from '../protocol/daemonApi';
 import { daemonContract } from '../protocol/daemonContract';
 import { ApiViews } from './api/apiViews';
 import { systemClock, type Clock } from './clock';
-import { storeMode, type Config } from './config';
-import { AppError } from './errors/AppError';
+import type { Config } from './config';
 import type { ErrorSinks } from './errors/handleError';
 import { describeTightened, secureDataDir } from './files/dataDirPermissions';
 import { writeFileAtomic } from './files/writeFileAtomic';
@@ -17,11 +16,13 @@ import type { Logger } from './logging/logger';
 import { createHttpDispatcher } from './microsoft/httpDispatcher';
 import type { MicrosoftEndpoints } from './microsoft/microsoftEndpoints';
 import type { ApiAuthentication } from './server/apiAuthentication';
-import { listenApi, localListenPlan, type ApiServer, type ListenPlan } from './server/apiListener';
+import { listenApi, localListenPlan, sharedListenPlan, type ApiServer, type ListenPlan } from './server/apiListener';
 import { loopbackHostRule, publicHostRule } from './server/apiSecurity';
 import { createDaemonApp } from './server/daemonApp';
 import type { DaemonServices } from './server/daemonServices';
 import { localAuthentication } from './server/localAuthentication';
+import { engineerAuthentication } from './team/engineerAuthentication';
+import { EngineerDirectory } from './team/engineerDirectory';
 import { ActivityTimeline } from './services/activityTimeline';
 import { AppProfileService } from './services/appProfileService';
 import { AppProfileSignIn } from './services/appProfileSignIn';
@@ -40,7 +41,7 @@ import { TenantRegistry } from './services/tenantRegistry';
 import { TenantStatusService } from './services/tenantStatusService';
 import { TenantSync } from './services/tenantSync';
 import { UserActions } from './services/userActions';
-import { LowdbStore } from './store/lowdbStore';
+import { openDaemonStore, type DaemonStore } from './store/openDaemonStore';
 import type { Store } from './store/store';
 import { checkAccountStatusTask } from './tasks/checkAccountStatusTask';
 import { RefreshService } from './tasks/refreshService';
@@ -83,6 +84,7 @@ export class Daemon {
     readonly dataDir: string,
     readonly store: Store,
     private readonly parts: {
+      storage: DaemonStore;
       server: ApiServer;
       consentListener: ConsentListener;
       poller: Poller;
@@ -101,44 +103,35 @@ export class Daemon {
     const { config } = options;
     const clock = options.clock ?? systemClock;
     const logger = options.logger ?? createDaemonLogger(config, { clock });
-    if (storeMode(config) === 'shared') {
-      throw new AppError({ status: 400, code: 'CONFIG_INVALID', message: 'Invalid setting --store: this daemon has no shared store yet; leave it unset for the local store.' });
-    }
     const permissions = await secureDataDir(config.dataDir);
     if (permissions.tightened.length > 0) {
       logger.warn('tightened the data directory to its owner alone', { tightened: permissions.tightened.map(describeTightened) });
     } else {
       logger.info('the data directory is private to its owner', { dataDir: config.dataDir, created: permissions.created });
     }
-    const store = await LowdbStore.open({
-      dataDir: config.dataDir,
-      clock,
-      logger,
-      systemLogMaxEntries: config.systemLogMaxEntries,
-      checkpointIntervalMs: config.checkpointIntervalMs,
-    });
+    const storage = await openDaemonStore(config, { clock, logger });
     try {
-      return await Daemon.assemble(options, store, clock, logger);
+      return await Daemon.assemble(options, storage, clock, logger);
     } catch (error) {
-      await store.close();
+      await storage.close();
       throw error;
     }
   }
 
-  private static async assemble(options: DaemonOptions, store: Store, clock: Clock, logger: Logger): Promise<Daemon> {
+  private static async assemble(options: DaemonOptions, storage: DaemonStore, clock: Clock, logger: Logger): Promise<Daemon> {
     const { config } = options;
-    // The shared database is handed over here once the shared store is wired in; until then --store is refused above.
-    const vault = await openVault(config, undefined, { logger, now: () => clock.now() });
+    const vault = await openVault(config, storage.database ?? undefined, { logger, now: () => clock.now() });
     try {
-      return await Daemon.build(options, store, vault, clock, logger);
+      return await Daemon.build(options, storage, vault, clock, logger);
     } catch (error) {
       await vault.close();
       throw error;
     }
   }
 
-  private static async build(options: DaemonOptions, store: Store, vault: CredentialVault, clock: Clock, logger: Logger): Promise<Daemon> {
+  private static async build(options: DaemonOptions, storage: DaemonStore, vault: CredentialVault, clock: Clock, logger: Logger): Promise<Daemon> {
     const { config } = options;
+    const { store } = storage;
     const endpoints: MicrosoftEndpoints = {
       authorityHost: config.authorityHost,
       graphHost: new URL(config.graphBaseUrl).origin,
@@ -206,8 +199,11 @@ export class Daemon {
     const token = randomBytes(32).toString('base64url');
     const streams = new Set<() => void>();
     let port = 0;
-    const authentication = options.authentication ?? localAuthentication(token, services.defaultOperator);
-    const plan = options.listen ?? localListenPlan(config);
+    // Shared mode: engineers' own tokens, checked against the shared database, and the configured address.
+    const authentication =
+      options.authentication ??
+      (storage.database ? engineerAuthentication(new EngineerDirectory(storage.database.pool)) : localAuthentication(token, services.defaultOperator));
+    const plan = options.listen ?? (storage.database ? await sharedListenPlan(config) : localListenPlan(config));
     const app = createDaemonApp({
       services,
       sinks,
@@ -236,6 +232,7 @@ export class Daemon {
     await status.updateAll();
     logger.info('daemon started', { url, dataDir: config.dataDir, tenants: (await store.listTenants()).length, pid: process.pid });
     return new Daemon(url, port, token, config.dataDir, store, {
+      storage,
       server,
       consentListener,
       poller,
@@ -266,7 +263,7 @@ export class Daemon {
   }
 
   private async shutdown(): Promise<void> {
-    const { server, consentListener, poller, health, runner, events, vault, dispatcher, logger, shutdownTimeoutMs, streams } = this.parts;
+    const { storage, server, consentListener, poller, health, runner, events, vault, dispatcher, logger, shutdownTimeoutMs, streams } = this.parts;
     logger.info('daemon stopping');
     health.stop();
     await poller.stop();
@@ -279,7 +276,7 @@ export class Daemon {
     await closed;
     events.stop();
     await vault.close();
-    await this.store.close();
+    await storage.close();
     await dispatcher.close();
     await removeDaemonFile(this.dataDir, this.token);
     logger.info('daemon stopped');

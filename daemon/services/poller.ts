@@ -21,15 +21,22 @@ export interface PollerOptions {
   random?: () => number;
   /** How often statuses that change with time alone (STALE, INACTIVE, DORMANT) are re-derived. */
   statusTickMs?: number;
+  /**
+   * How long this daemon's hold on its tenants lasts without renewal (renewed three times as often):
+   * with a shared store, another daemon takes them once it has passed.
+   */
+  leaseMs?: number;
 }
 
 const firstRetryMs = 2_000;
+const defaultLeaseMs = 30_000;
 
 /**
  * Syncs every tenant on its own schedule (its status decides the interval), at most `maxConcurrent` at
  * once, so one slow or failing tenant never delays the others. Failures back off: as Graph asks when it
  * throttles, exponentially with jitter when it fails, at the normal pace when the credentials are wrong.
- * Each sync is recorded as an automated task.
+ * Each sync is recorded as an automated task. With daemons sharing a store, each syncs only the tenants
+ * it holds a lease on (`Store.renewTenantLeases`), renewed while it runs.
  */
 export class Poller {
   private readonly timers = new Map<string, Timer>();
@@ -42,6 +49,11 @@ export class Poller {
   private statusTimer: Timer | null = null;
   private stopped = true;
   private unsubscribe: (() => void) | null = null;
+  /** The tenants this daemon holds at the last renewal: the ones it syncs. */
+  private held: ReadonlySet<string> = new Set();
+  /** Tenants that appeared after the last renewal began: their first run renews before deciding. */
+  private readonly newSinceRenewal = new Set<string>();
+  private leaseTimer: Timer | null = null;
 
   constructor(private readonly options: PollerOptions) {}
 
@@ -50,8 +62,12 @@ export class Poller {
     // Listening first: a tenant registered while the list is read is scheduled once, not missed.
     this.unsubscribe = this.options.store.onDidChange((event) => {
       if (event.type === 'tenant-removed') this.cancel(event.tenantId);
-      if (event.type === 'tenant' && !this.known.has(event.tenant.id) && !this.stopped) this.schedule(event.tenant.id, 0);
+      if (event.type === 'tenant' && !this.known.has(event.tenant.id) && !this.stopped) {
+        this.newSinceRenewal.add(event.tenant.id);
+        this.schedule(event.tenant.id, 0);
+      }
     });
+    await this.renewLeases();
     this.tickStatuses();
     for (const tenant of await this.options.store.listTenants()) {
       if (!this.known.has(tenant.id) && !this.stopped) this.schedule(tenant.id, this.jitter(1_000));
@@ -67,6 +83,7 @@ export class Poller {
     this.stopped = true;
     this.unsubscribe?.();
     this.statusTimer?.cancel();
+    this.leaseTimer?.cancel();
     for (const timer of this.timers.values()) timer.cancel();
     this.timers.clear();
     this.known.clear();
@@ -104,6 +121,12 @@ export class Poller {
     await this.acquire();
     try {
       if (this.stopped || !(await this.options.store.getTenant(tenantId))) return;
+      if (!this.held.has(tenantId) && this.newSinceRenewal.has(tenantId)) await this.renewLeases();
+      if (!this.held.has(tenantId)) {
+        // Another daemon syncs it; this one looks again at the tenant's pace, in case the lease moves.
+        if (!this.stopped && !this.timers.has(tenantId)) this.schedule(tenantId, this.jitter((await this.options.status.current(tenantId)).pollIntervalMs));
+        return;
+      }
       const outcome = await this.syncAsTask(tenantId);
       if (!this.stopped && (await this.options.store.getTenant(tenantId)) && !this.timers.has(tenantId)) {
         this.schedule(tenantId, await this.nextDelay(tenantId, outcome));
@@ -162,6 +185,26 @@ export class Poller {
 
   private random(): number {
     return (this.options.random ?? Math.random)();
+  }
+
+  /** Renews this daemon's leases; a tenant it has just taken is synced soon. */
+  private async renewLeases(): Promise<void> {
+    const leaseMs = this.options.leaseMs ?? defaultLeaseMs;
+    this.leaseTimer?.cancel();
+    this.newSinceRenewal.clear();
+    try {
+      const before = this.held;
+      this.held = await this.options.store.renewTenantLeases(leaseMs);
+      for (const tenantId of this.held) {
+        if (!before.has(tenantId) && this.known.has(tenantId) && !this.stopped && this.timers.has(tenantId)) this.schedule(tenantId, 0);
+      }
+    } catch (error) {
+      handleError(error, { source: 'poller', operation: 'renew tenant leases' }, this.options.sinks);
+    } finally {
+      // Renewals may overlap (a new tenant's first run renews at once): one timer stays.
+      this.leaseTimer?.cancel();
+      if (!this.stopped) this.leaseTimer = this.options.clock.setTimeout(() => void this.renewLeases(), Math.max(1, Math.floor(leaseMs / 3)));
+    }
   }
 
   private tickStatuses(): void {

@@ -369,6 +369,26 @@ export class LowdbStore implements Store {
     return this.#tasks.listActivities(query);
   }
 
+  // ---- work shared across daemons: this daemon is the only one ----
+
+  async renewTenantLeases(): Promise<ReadonlySet<string>> {
+    return new Set((await this.listTenants()).map((tenant) => tenant.id));
+  }
+
+  async claimNextTask(busyTenantIds: readonly string[]): Promise<StoredTask | undefined> {
+    const busy = new Set(busyTenantIds);
+    for (const task of await this.pendingTasks()) {
+      if (task.tenantId !== null && busy.has(task.tenantId)) continue;
+      // Another caller in this process may have started it since the queue was read.
+      if ((await this.getTask(task.id))?.status === 'PENDING') return this.startTask(task.id);
+    }
+    return undefined;
+  }
+
+  async failTasksOfGoneDaemons(): Promise<StoredTask[]> {
+    return [];
+  }
+
   // ---- system log ----
 
   appendSystemLog(input: SystemLogInput): Promise<SystemLogEntry> {

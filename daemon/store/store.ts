@@ -154,6 +154,26 @@ export interface Store {
   /** Newest first. */
   listActivities(query?: ActivityQuery): Promise<StoredActivity[]>;
 
+  // ---- work shared across daemons ----
+
+  /**
+   * This daemon's share of the tenants, renewed: it is marked alive until `leaseMs` from now, keeps the
+   * tenants it holds, takes free or expired ones up to its fair share (tenants / live daemons) and lets
+   * go of any beyond it. Answers the tenants it holds, the only ones it syncs until the next renewal;
+   * another daemon takes them once this one has not renewed for `leaseMs`. One daemon alone holds all.
+   */
+  renewTenantLeases(leaseMs: number): Promise<ReadonlySet<string>>;
+  /**
+   * Starts the oldest PENDING task whose tenant is not in `busyTenantIds` (nor running a queued task on
+   * another daemon): each PENDING task is started by exactly one daemon. Undefined when there is none.
+   */
+  claimNextTask(busyTenantIds: readonly string[]): Promise<StoredTask | undefined>;
+  /**
+   * Tasks left IN_PROGRESS by other daemons that stopped renewing (`renewTenantLeases`) end in ERROR
+   * with `reason`; a daemon alone has none.
+   */
+  failTasksOfGoneDaemons(reason: string): Promise<StoredTask[]>;
+
   // ---- system log ----
 
   /** Appends to the bounded system log; message and details are redacted before they are kept. */

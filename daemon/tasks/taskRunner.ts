@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../../protocol/errorCodes';
-import type { Clock } from '../clock';
+import type { Clock, Timer } from '../clock';
 import { systemClock } from '../clock';
 import { AppError } from '../errors/AppError';
 import { handleError } from '../errors/handleError';
@@ -9,6 +9,7 @@ import type { StoredTask } from '../store/storeTypes';
 
 export const INTERRUPTED_BY_RESTART = 'Interrupted by a daemon restart.';
 export const INTERRUPTED_BY_SHUTDOWN = 'Interrupted by a daemon shutdown: it did not finish in time.';
+export const INTERRUPTED_BY_LOST_DAEMON = 'Interrupted: the daemon running it stopped renewing its lease.';
 
 export interface TaskContext {
   /** Aborted when the daemon shuts down and the task did not finish in time. */
@@ -25,6 +26,8 @@ export interface TaskRunnerOptions {
   logger: Logger;
   maxConcurrent: number;
   clock?: Clock;
+  /** How often tasks left running by daemons that are gone (shared store) are looked for. */
+  recoveryIntervalMs?: number;
 }
 
 interface Running {
@@ -54,12 +57,17 @@ export class TaskRunner {
   #drainQueued = false;
   /** Drains reading the queue right now: the runner is not idle while one may still launch a task. */
   #draining = 0;
+  /** Drains one after another: each claims against the tenants the one before made busy. */
+  #drainChain: Promise<void> = Promise.resolve();
+  readonly #recoveryIntervalMs: number;
+  #recoveryTimer: Timer | null = null;
 
   constructor(options: TaskRunnerOptions) {
     this.#store = options.store;
     this.#logger = options.logger.child({ component: 'tasks' });
     this.#clock = options.clock ?? systemClock;
     this.#maxConcurrent = options.maxConcurrent;
+    this.#recoveryIntervalMs = options.recoveryIntervalMs ?? 30_000;
   }
 
   register(kind: string, handler: TaskHandler): void {
@@ -92,14 +100,42 @@ export class TaskRunner {
     return interrupted;
   }
 
+  /** Tasks another daemon sharing the store left IN_PROGRESS when it stopped renewing end in ERROR. */
+  async recoverTasksOfGoneDaemons(): Promise<StoredTask[]> {
+    const interrupted = await this.#store.failTasksOfGoneDaemons(INTERRUPTED_BY_LOST_DAEMON);
+    for (const task of interrupted) {
+      await this.#store.appendSystemLog({
+        level: 'warn',
+        message: `"${task.name}" was interrupted: the daemon running it stopped, and it ended in ERROR.`,
+        code: 'INTERRUPTED' satisfies ErrorCode,
+        source: 'task',
+        taskId: task.id,
+        ...(task.tenantId ? { tenantId: task.tenantId } : {}),
+      });
+    }
+    if (interrupted.length > 0) this.#logger.warn('Tasks of a daemon that is gone ended in ERROR', { count: interrupted.length });
+    return interrupted;
+  }
+
   /** Runs what is queued now and whatever is queued later. */
   start(): void {
     if (this.#accepting) return;
     this.#accepting = true;
     this.#unsubscribe = this.#store.onDidChange((event) => {
-      if (event.type === 'task' && event.task.status === 'PENDING') this.#scheduleDrain();
+      // A finished task may free its tenant for the next one, also when another daemon ran it.
+      if (event.type === 'task' && event.task.origin !== 'poller' && event.task.status !== 'IN_PROGRESS') this.#scheduleDrain();
     });
     this.#scheduleDrain();
+    this.#scheduleRecovery();
+  }
+
+  #scheduleRecovery(): void {
+    if (!this.#accepting) return;
+    this.#recoveryTimer = this.#clock.setTimeout(() => {
+      this.recoverTasksOfGoneDaemons()
+        .catch((error: unknown) => this.#logger.error('Could not look for tasks of daemons that are gone', { error }))
+        .finally(() => this.#scheduleRecovery());
+    }, this.#recoveryIntervalMs);
   }
 
   /**
@@ -110,6 +146,9 @@ export class TaskRunner {
     this.#accepting = false;
     this.#unsubscribe?.();
     this.#unsubscribe = null;
+    this.#recoveryTimer?.cancel();
+    this.#recoveryTimer = null;
+    await this.#drainChain;
     if (this.#running.size === 0) return;
     const finished = Promise.all([...this.#running.values()].map((r) => r.done)).then(() => true);
     const timedOut = this.#clock.sleep(timeoutMs).then(() => false);
@@ -150,7 +189,8 @@ export class TaskRunner {
     queueMicrotask(() => {
       this.#drainQueued = false;
       this.#draining++;
-      this.#drain()
+      this.#drainChain = this.#drainChain
+        .then(() => this.#drain())
         .catch((error: unknown) => this.#logger.error('Could not read the queued tasks', { error }))
         .finally(() => {
           this.#draining--;
@@ -165,12 +205,12 @@ export class TaskRunner {
     );
   }
 
+  // Each task is claimed (started) in the store before it runs: with daemons sharing a store, the claim
+  // decides which one runs it.
   async #drain(): Promise<void> {
-    if (!this.#accepting) return;
-    for (const task of await this.#runnable()) {
-      // Checked again here: another drain may have launched it while the queue was being read.
-      if (!this.#accepting || this.#running.size >= this.#maxConcurrent) return;
-      if (this.#running.has(task.id) || (task.tenantId !== null && this.#busyTenants.has(task.tenantId))) continue;
+    while (this.#accepting && this.#running.size < this.#maxConcurrent) {
+      const task = await this.#store.claimNextTask([...this.#busyTenants]);
+      if (!task) return;
       this.#launch(task);
     }
   }
@@ -190,18 +230,6 @@ export class TaskRunner {
     const { task } = running;
     const context = { source: 'task' as const, taskId: task.id, ...(task.tenantId ? { tenantId: task.tenantId } : {}), operation: task.name };
     const sinks = { logger: this.#logger, systemLog: this.#store };
-    try {
-      await this.#store.startTask(task.id);
-    } catch (error) {
-      // Removed with its tenant, or moved on by someone else: nothing left to run.
-      if (error instanceof AppError && (error.status === 404 || error.status === 409)) return;
-      // The start could not be written: end the task rather than leave it IN_PROGRESS in memory.
-      const handled = handleError(error, context, sinks);
-      await this.#store
-        .failTask(task.id, { code: handled.code, message: handled.message, errorId: handled.errorId })
-        .catch(() => undefined);
-      return;
-    }
     const handler = this.#handlers.get(task.kind);
     try {
       if (!handler) {

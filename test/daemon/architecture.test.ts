@@ -33,7 +33,7 @@ function importsOf(file: string, text: string): string[] {
   );
 }
 
-type RuleName = 'lowdb' | 'server' | 'daemon' | 'sim' | 'protocol';
+type RuleName = 'lowdb' | 'pg' | 'server' | 'daemon' | 'sim' | 'protocol';
 
 interface ImportRule {
   /** Files the rule applies to. */
@@ -46,6 +46,12 @@ const everyFolder = ['daemon', 'extension', 'protocol', 'sim', 'webview', 'scrip
 
 const rules: Record<RuleName, ImportRule> = {
   lowdb: { applies: (file) => !within(file, 'daemon/store'), forbidden: ['lowdb'] },
+  // The shared database is reached by the parts kept in it; tests and scripts start and inspect it.
+  pg: {
+    applies: (file) =>
+      !['daemon/store/postgres', 'daemon/team', 'daemon/vault', 'test', 'scripts'].some((folder) => within(file, folder)),
+    forbidden: ['pg'],
+  },
   server: { applies: (file) => within(file, 'daemon/server'), forbidden: ['daemon/store', 'daemon/microsoft'] },
   daemon: { applies: (file) => within(file, 'daemon'), forbidden: ['sim', 'extension'] },
   sim: { applies: (file) => within(file, 'sim'), forbidden: ['daemon'] },
@@ -92,6 +98,11 @@ describe('daemon architecture: routes → services → store, each part apart', 
   it('imports lowdb only under daemon/store/', () => {
     assert.ok(sourceFiles('daemon/store').some((file) => importsOf(file, readFileSync(join(root, file), 'utf8')).some((target) => within(target, 'lowdb'))), 'the store uses lowdb');
     assertRule('lowdb');
+  });
+
+  it('imports pg only under daemon/store/postgres/, daemon/team/ and daemon/vault/', () => {
+    assert.ok(sourceFiles('daemon/store/postgres').some((file) => importsOf(file, readFileSync(join(root, file), 'utf8')).some((target) => within(target, 'pg'))), 'the shared store uses pg');
+    assertRule('pg');
   });
 
   it('keeps the store and Microsoft out of daemon/server/ (routes and app), type-only imports too', () => {

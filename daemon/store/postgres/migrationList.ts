@@ -1,9 +1,11 @@
 import type { Migration } from './migrations';
-import { vaultMigration } from './migrations/003_vault';
+import { storeMigration } from './migrations/001_store';
 import { engineersMigration } from './migrations/002_engineers';
+import { vaultMigration } from './migrations/003_vault';
+import { appProfilesMigration } from './migrations/004_app_profiles';
 
 /**
  * The shared database's schema, step by step: each release appends, never edits. A daemon applies the
  * steps it finds missing when it starts (`migrate`).
  */
-export const POSTGRES_MIGRATIONS: readonly Migration[] = [engineersMigration, vaultMigration];
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [storeMigration, engineersMigration, vaultMigration, appProfilesMigration];

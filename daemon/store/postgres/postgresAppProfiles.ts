@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../../errors/AppError';
+import type { CredentialKind, NewAppProfile, StoredActivity, StoredAppProfile, StoredTenant, StoreEvent } from '../storeTypes';
+import type { PostgresContext } from './postgresContext';
+import type { PostgresTasks } from './postgresTasks';
+import { TENANT_COLUMNS, tenantFromRow, type TenantRow, writeTenantRecord } from './postgresTenantRow';
+import type { PostgresTransaction } from './postgresTransaction';
+
+const UNIQUE_VIOLATION = '23505';
+
+interface ProfileRow {
+  id: string;
+  record: Omit<StoredAppProfile, 'id'>;
+}
+
+/**
+ * App profiles, one row each. A tenant names its profile in its record; adding such a tenant holds the
+ * profile's row (FOR SHARE) and removing a profile locks it (FOR UPDATE), so a profile cannot be removed
+ * under a tenant being added with it by another daemon.
+ */
+export class PostgresAppProfiles {
+  readonly #context: PostgresContext;
+  readonly #tasks: PostgresTasks;
+
+  constructor(context: PostgresContext, tasks: PostgresTasks) {
+    this.#context = context;
+    this.#tasks = tasks;
+  }
+
+  async addAppProfile(input: NewAppProfile): Promise<StoredAppProfile> {
+    const profile: StoredAppProfile = {
+      id: randomUUID(),
+      name: input.name,
+      partnerTenant: input.partnerTenant,
+      appId: input.appId,
+      credentialKind: input.credentialKind,
+      credentialExpiresAt: input.credentialExpiresAt,
+      createdAt: this.#context.clock.now(),
+      credentialsRotatedAt: null,
+    };
+    try {
+      return await this.#context.transaction(async (tx) => {
+        const { id, ...record } = profile;
+        await tx.query('INSERT INTO app_profiles (id, name_key, record) VALUES ($1, $2, $3)', [id, nameKey(input.name), JSON.stringify(record)]);
+        await this.#tasks.insertActivity(tx, {
+          tenantId: null,
+          kind: 'app-profile-added',
+          name: 'Added app profile',
+          description: `Added app profile "${profile.name}": app ${profile.appId} registered in ${profile.partnerTenant} (${profile.credentialKind}).`,
+          actor: input.by,
+          management: false,
+        });
+        return structuredClone(profile);
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      const { rows } = await this.#context.pool.query<ProfileRow>('SELECT id, record FROM app_profiles WHERE name_key = $1', [nameKey(input.name)]);
+      const duplicate = rows[0];
+      throw AppError.conflict('APP_PROFILE_EXISTS', `An app profile named "${duplicate?.record.name ?? input.name}" already exists.`, {
+        appProfileId: duplicate?.id ?? null,
+      });
+    }
+  }
+
+  async getAppProfile(profileId: string): Promise<StoredAppProfile | undefined> {
+    const { rows } = await this.#context.pool.query<ProfileRow>('SELECT id, record FROM app_profiles WHERE id = $1', [profileId]);
+    return rows[0] ? profileFromRow(rows[0]) : undefined;
+  }
+
+  async requireAppProfile(profileId: string): Promise<StoredAppProfile> {
+    const profile = await this.getAppProfile(profileId);
+    if (!profile) throw profileNotFound(profileId);
+    return profile;
+  }
+
+  async listAppProfiles(): Promise<StoredAppProfile[]> {
+    const { rows } = await this.#context.pool.query<ProfileRow>('SELECT id, record FROM app_profiles ORDER BY seq');
+    return rows.map(profileFromRow);
+  }
+
+  removeAppProfile(profileId: string, by: string): Promise<StoredActivity> {
+    return this.#context.transaction(async (tx) => {
+      const profile = await lockProfileRow(tx, profileId, 'UPDATE');
+      const users = await tenantsUsing(tx, profileId, false);
+      if (users.length > 0) {
+        throw AppError.conflict(
+          'APP_PROFILE_IN_USE',
+          `App profile "${profile.name}" is still used by ${users.length} tenant${users.length === 1 ? '' : 's'}: ${users.map((t) => t.displayName).join(', ')}. Remove them first.`,
+          { appProfileId: profileId, tenantIds: users.map((t) => t.id) },
+        );
+      }
+      await tx.query('DELETE FROM app_profiles WHERE id = $1', [profileId]);
+      return this.#tasks.insertActivity(tx, {
+        tenantId: null,
+        kind: 'app-profile-removed',
+        name: 'Removed app profile',
+        description: `Removed app profile "${profile.name}" (app ${profile.appId}).`,
+        actor: by,
+        management: false,
+      });
+    });
+  }
+
+  recordAppProfileCredentialsRotated(profileId: string, credential: { kind: CredentialKind; expiresAt: number | null }, by: string): Promise<StoredActivity> {
+    return this.#context.transaction(async (tx) => {
+      const profile = await lockProfileRow(tx, profileId, 'UPDATE');
+      const at = this.#context.clock.now();
+      const previous = profile.credentialKind;
+      profile.credentialKind = credential.kind;
+      profile.credentialExpiresAt = credential.expiresAt;
+      profile.credentialsRotatedAt = at;
+      const { id, ...record } = profile;
+      await tx.query('UPDATE app_profiles SET record = $2 WHERE id = $1', [id, JSON.stringify(record)]);
+      const tenants = await tenantsUsing(tx, profileId, true);
+      for (const tenant of tenants) {
+        tenant.credentialKind = credential.kind;
+        // Health describes the old credential; the checks after the rotation fill it in for the new one.
+        tenant.credentialHealth = null;
+        tenant.lastManagementActivityAt = at;
+        tx.publish({ type: 'tenant', tenant: await writeTenantRecord(tx, tenant) } satisfies StoreEvent);
+      }
+      return this.#tasks.insertActivity(tx, {
+        tenantId: null,
+        kind: 'credentials-rotated',
+        name: 'Rotated credentials',
+        description:
+          `${previous === credential.kind ? `Replaced the ${credential.kind}` : `Replaced the ${previous} with a ${credential.kind}`} of app profile ` +
+          `"${profile.name}", used by ${tenants.length} tenant${tenants.length === 1 ? '' : 's'}${tenants.length > 0 ? `: ${tenants.map((t) => t.displayName).join(', ')}` : ''}.`,
+        actor: by,
+        management: false,
+      });
+    });
+  }
+
+  /** For adding a tenant in `tx`: the profile it names must exist and be the app it signs in with. */
+  async assertUsable(tx: PostgresTransaction, profileId: string, appId: string): Promise<void> {
+    const profile = await lockProfileRow(tx, profileId, 'SHARE');
+    if (profile.appId !== appId) {
+      throw AppError.badRequest('VALIDATION_FAILED', `A tenant using app profile "${profile.name}" signs in with its app ${profile.appId}, not ${appId}.`, {
+        field: 'appId',
+      });
+    }
+  }
+}
+
+function nameKey(name: string): string {
+  return name.toLowerCase();
+}
+
+function profileFromRow(row: ProfileRow): StoredAppProfile {
+  return { ...row.record, id: row.id };
+}
+
+function profileNotFound(profileId: string): AppError {
+  return AppError.notFound('APP_PROFILE_NOT_FOUND', `No app profile with id ${profileId}.`, { appProfileId: profileId });
+}
+
+async function lockProfileRow(tx: PostgresTransaction, profileId: string, mode: 'UPDATE' | 'SHARE'): Promise<StoredAppProfile> {
+  const { rows } = await tx.query<ProfileRow>(`SELECT id, record FROM app_profiles WHERE id = $1 FOR ${mode}`, [profileId]);
+  const row = rows[0];
+  if (!row) throw profileNotFound(profileId);
+  return profileFromRow(row);
+}
+
+async function tenantsUsing(tx: PostgresTransaction, profileId: string, lock: boolean): Promise<StoredTenant[]> {
+  const { rows } = await tx.query<TenantRow>(
+    `SELECT ${TENANT_COLUMNS} FROM tenants WHERE record->>'appProfileId' = $1 ORDER BY seq${lock ? ' FOR UPDATE' : ''}`,
+    [profileId],
+  );
+  return rows.map(tenantFromRow);
+}
