@@ -235,7 +235,7 @@ export class StatusActions {
    * undefined). Once granted, the registered tenant is in the model when this answers.
    */
   async waitForConsent(profileId: string, state: string, wait: ConsentWait): Promise<ConsentView | undefined> {
-    const intervalMs = wait.intervalMs ?? 1_000;
+    const intervalMs = wait.intervalMs ?? 2_000;
     for (;;) {
       if (wait.isCancelled()) return undefined;
       const consent = await this.#client.getConsent(profileId, state);

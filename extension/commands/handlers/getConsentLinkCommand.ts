@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { ConsentView } from '../../../protocol/daemonApi';
+import type { AppProfileView, ConsentLinkView } from '../../../protocol/daemonApi';
 import { consentOutcomeMessage } from '../../model/onboardingInput';
 import { validateDisplayName, validateTenant } from '../../model/tenantInputValidation';
 import { COMMANDS } from '../../common/commandTable';
@@ -14,9 +14,10 @@ interface DeliveryItem extends vscode.QuickPickItem {
  * Gets the admin-consent link of an app profile for one customer tenant, copies it or opens it, then
  * waits (cancellable) for the admin's answer: on consent the tenant is added and syncs; on failure
  * Microsoft's error is shown in plain words. An argument `{profileId, tenant, displayName?, delivery?}`
- * skips the prompts.
+ * skips the prompts. Answers the link once delivered: the wait goes on in its own notification, so links
+ * for other customers can be had meanwhile.
  */
-export async function getConsentLinkCommand(services: CommandServices, arg?: unknown): Promise<ConsentView | undefined> {
+export async function getConsentLinkCommand(services: CommandServices, arg?: unknown): Promise<ConsentLinkView | undefined> {
   const title = 'Get an admin-consent link';
   const given = typeof arg === 'object' && arg !== null ? (arg as Record<string, unknown>) : {};
   const text = (key: string): string | undefined => (typeof given[key] === 'string' ? (given[key] as string) : undefined);
@@ -59,6 +60,15 @@ export async function getConsentLinkCommand(services: CommandServices, arg?: unk
   else await vscode.env.openExternal(vscode.Uri.parse(link.consentUrl, true));
 
   const who = displayName.trim() || tenant.trim();
+  void watchConsent(services, profile, link, who, delivery).catch((error: unknown) => {
+    const message = `Could not follow the consent of ${who}: ${error instanceof Error ? error.message : String(error)}`;
+    services.logger.error(message);
+    void vscode.window.showErrorMessage(message);
+  });
+  return link;
+}
+
+async function watchConsent(services: CommandServices, profile: AppProfileView, link: ConsentLinkView, who: string, delivery: 'copy' | 'open'): Promise<void> {
   const consent = await vscode.window.withProgress(
     {
       location: vscode.ProgressLocation.Notification,
@@ -69,7 +79,7 @@ export async function getConsentLinkCommand(services: CommandServices, arg?: unk
   );
   if (!consent) {
     void vscode.window.showInformationMessage(`Stopped waiting. The link for ${who} stays valid until ${new Date(link.expiresAt).toLocaleString()}; the tenant is added when its admin consents.`);
-    return undefined;
+    return;
   }
   const outcome = consentOutcomeMessage(consent, who, services.timers.now());
   services.logger.info(outcome.message);
@@ -78,5 +88,4 @@ export async function getConsentLinkCommand(services: CommandServices, arg?: unk
   else if ((await vscode.window.showWarningMessage(outcome.message, 'Show Credential Health')) !== undefined) {
     await vscode.commands.executeCommand(COMMANDS.showCredentialHealth.id);
   }
-  return consent;
 }
