@@ -23,6 +23,7 @@ import { ContextKeysController } from './views/contextKeysController';
 import { CredentialHealthPanel } from './views/credentialHealthPanel';
 import { outputLogger } from './views/outputLogger';
 import { StatusBarController } from './views/statusBarController';
+import { ReportDocumentProvider } from './views/reportDocumentProvider';
 import { SystemLogContentProvider } from './views/systemLogContentProvider';
 import { TenantsTreeProvider } from './views/tenantsTreeProvider';
 
@@ -98,6 +99,7 @@ export class M365Extension extends DisposableBase {
     const contextKeys = this.register(new ContextKeysController(this.#model, settings));
     const credentialHealth = this.register(new CredentialHealthPanel(context.extensionUri, this.#model, actions, this.#logger, timers));
     const systemLog = this.register(new SystemLogContentProvider(actions, this.#model, timers));
+    const reports = this.register(new ReportDocumentProvider());
 
     const alerts = this.register(new DisconnectAlerts(timers));
     this.register(this.#model.onDidDisconnectTenant((tenant) => alerts.disconnected(tenant)));
@@ -114,7 +116,7 @@ export class M365Extension extends DisposableBase {
     );
 
     for (const disposable of registerCommands(
-      { model: this.#model, actions, connection: this.#connection, daemon, logger: this.#logger, output, settings, sharedTokens, timers, credentialHealth, systemLog },
+      { model: this.#model, actions, connection: this.#connection, daemon, logger: this.#logger, output, settings, sharedTokens, timers, credentialHealth, systemLog, reports },
       commandHandlers,
     )) {
       this.register(disposable);

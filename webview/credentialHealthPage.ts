@@ -1,6 +1,6 @@
 import { provideVSCodeDesignSystem, vsCodeButton, vsCodeProgressRing } from '@vscode/webview-ui-toolkit';
 import type { ConnectionNote, HostMessage, PageMessage, PageRequest, PageState } from './credentialHealthProtocol';
-import type { CredentialHealthRow, CredentialHealthSnapshot } from './credentialHealthSnapshot';
+import type { AppProfileCard, CredentialHealthRow, CredentialHealthSnapshot } from './credentialHealthSnapshot';
 import { expiryCountdown } from './expiryCountdown';
 import { relativeTime } from './relativeTime';
 
@@ -45,7 +45,8 @@ function element<K extends keyof HTMLElementTagNameMap>(tag: K, options: { class
 
 function send(request: PageRequest): void {
   const requestId = nextRequestId++;
-  const tenantId = 'tenantId' in request ? request.tenantId : null;
+  // A profile's request is keyed by its id like a tenant's, for its busy state and its error.
+  const tenantId = 'tenantId' in request ? request.tenantId : 'profileId' in request ? request.profileId : null;
   pending.set(requestId, { tenantId, kind: request.kind });
   if (tenantId) errors.delete(tenantId);
   vscode.postMessage({ type: 'request', requestId, request });
@@ -134,6 +135,51 @@ function tenantCard(row: CredentialHealthRow, now: number): HTMLElement {
   return card;
 }
 
+function profileCard(card: AppProfileCard, now: number): HTMLElement {
+  const expiry = expiryCountdown(card.expiresAt, now);
+  const heading = element('h2', { text: card.name });
+  heading.id = `profile-${card.profileId}`;
+  const tag = element('span', { className: 'tag', text: `App profile · ${card.tenantCount} ${card.tenantCount === 1 ? 'tenant' : 'tenants'}` });
+  const actions = element(
+    'div',
+    { className: 'actions' },
+    button('Rotate credentials', `rotateProfile:${card.profileId}`, card.check === 'failing' ? 'primary' : 'secondary', busy(card.profileId, 'rotateProfile'), () =>
+      send({ kind: 'rotateProfile', profileId: card.profileId }),
+    ),
+  );
+  const section = element(
+    'section',
+    { className: `tenant profile ${card.check}` },
+    element('div', { className: 'head' }, heading, element('span', { className: 'id', text: `app ${card.appId} in ${card.partnerTenant}` }), tag, actions),
+    element('p', { className: `result ${card.check}`, text: `${CHECK_WORDS[card.check]}: ${card.result}` }),
+  );
+  section.setAttribute('aria-labelledby', heading.id);
+  if (card.failingTenants.length > 0) {
+    section.append(
+      element('p', {}, element('strong', { text: 'Failing tenants:' })),
+      element(
+        'ul',
+        { className: 'failing' },
+        ...card.failingTenants.map((tenant) =>
+          element('li', { className: 'fail' }, element('strong', { text: `${tenant.displayName}: ` }), document.createTextNode(`${tenant.problem}${tenant.remedy ? ` ${tenant.remedy}` : ''}`)),
+        ),
+      ),
+    );
+  }
+  section.append(
+    element(
+      'dl',
+      {},
+      element('dt', { text: card.credentialLabel }),
+      element('dd', { className: expiry.level === 'expired' ? 'fail' : expiry.level === 'warning' ? 'warn' : '', text: expiry.text }),
+      ...(card.uncheckedCount > 0 ? [element('dt', { text: 'Not checked' }), element('dd', { text: `${card.uncheckedCount} since the last rotation` })] : []),
+    ),
+  );
+  const error = errors.get(card.profileId);
+  if (error) section.append(element('p', { className: 'error-text', text: error }));
+  return section;
+}
+
 function render(): void {
   const focusKey = (document.activeElement as HTMLElement | null)?.dataset?.focusKey;
   const { snapshot, connection } = state;
@@ -157,8 +203,16 @@ function render(): void {
       ? ''
       : `${snapshot.rows.length} ${snapshot.rows.length === 1 ? 'tenant' : 'tenants'}: ${snapshot.failing} failing, ${snapshot.warnings} expiring soon`;
   rows.setAttribute('aria-busy', 'false');
+  // A snapshot saved by an earlier version of the page has no profiles.
+  const profiles = (snapshot as Partial<CredentialHealthSnapshot>).profiles ?? [];
   rows.replaceChildren(
-    ...(snapshot.rows.length === 0 ? [element('p', { className: 'note', text: 'No tenant is registered with the daemon.' })] : snapshot.rows.map((row) => tenantCard(row, now))),
+    ...(snapshot.rows.length === 0 && profiles.length === 0
+      ? [element('p', { className: 'note', text: 'No tenant is registered with the daemon.' })]
+      : [
+          ...profiles.map((card) => profileCard(card, now)),
+          // Tenants on a profile are its card's: listed there while they fail.
+          ...snapshot.rows.filter((row) => !row.appProfileId || !profiles.some((card) => card.profileId === row.appProfileId)).map((row) => tenantCard(row, now)),
+        ]),
   );
   // Every update redraws the list; keep the keyboard where it was.
   if (focusKey) (document.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`) as HTMLElement | null)?.focus();

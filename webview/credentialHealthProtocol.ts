@@ -15,6 +15,7 @@ export const pageRequestSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('recheck'), tenantId }),
   z.strictObject({ kind: z.literal('recheckAll') }),
   z.strictObject({ kind: z.literal('rotate'), tenantId }),
+  z.strictObject({ kind: z.literal('rotateProfile'), profileId: tenantId }),
 ]);
 export type PageRequest = z.infer<typeof pageRequestSchema>;
 

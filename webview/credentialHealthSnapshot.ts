@@ -14,6 +14,8 @@ export interface RoleRow {
 
 export interface CredentialHealthRow {
   tenantId: string;
+  /** The app profile it signs in with: its card stands for it (and lists it while it fails); null = its own app. */
+  appProfileId: string | null;
   displayName: string;
   tenant: string;
   status: TenantStatusName;
@@ -33,12 +35,31 @@ export interface CredentialHealthRow {
   checkedText: string;
 }
 
+/** One app profile: one credential for many tenants, so one countdown, with its failing tenants listed. */
+export interface AppProfileCard {
+  profileId: string;
+  name: string;
+  appId: string;
+  partnerTenant: string;
+  credentialLabel: string;
+  tenantCount: number;
+  check: CredentialCheck;
+  /** One line: what the checks of its tenants found. */
+  result: string;
+  expiresAt: number | null;
+  expiry: { level: ExpiryLevel; text: string };
+  failingTenants: Array<{ tenantId: string; displayName: string; problem: string; remedy: string | null }>;
+  uncheckedCount: number;
+}
+
 /**
  * What the credential-health page draws: one row per tenant, computed by the extension host and posted
  * to the page. The page owns this shape (with its message protocol); the host imports it.
  */
 export interface CredentialHealthSnapshot {
   rows: CredentialHealthRow[];
+  /** App profiles first, then the tenants with their own app (`rows` whose `appProfileId` is null). */
+  profiles: AppProfileCard[];
   failing: number;
   warnings: number;
   /** The red banner's words while any credential fails; null otherwise. */

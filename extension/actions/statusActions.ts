@@ -1,9 +1,28 @@
-import type { AddTenantRequest, CredentialInput, LockOutcome, RefreshOutcome, TenantView } from '../../protocol/daemonApi';
+import type {
+  AddAppProfileRequest,
+  AddTenantRequest,
+  AppProfileView,
+  ConsentLinkView,
+  ConsentView,
+  CredentialInput,
+  CustomerListView,
+  CustomerView,
+  LockOutcome,
+  RefreshOutcome,
+  RequestConsentRequest,
+  TenantBatchView,
+  TenantView,
+} from '../../protocol/daemonApi';
 import type { DaemonClient } from '../client/daemonClient';
+import type { Timers } from '../common/timers';
 import { isOnPremisesRefusal } from '../model/lockConfirmation';
 import type { StatusModel } from '../model/statusModel';
 import type { SystemLogFilter } from '../model/systemLogDocument';
 import { systemLogDocument, systemLogTitle } from '../model/systemLogDocument';
+import type { TenantBatchChunk } from '../model/tenantBatchFile';
+import { tenantBatchChunks, tenantBatchFile } from '../model/tenantBatchFile';
+import type { TenantBatchReport } from '../model/tenantBatchReport';
+import { emptyTenantBatchCounts, renumberTenantBatch } from '../model/tenantBatchReport';
 import { tenantKey, userKey } from '../model/tenantTreeModel';
 import type { UserSearchOptions, UserSearchResult } from '../model/userSearch';
 import { userSearch } from '../model/userSearch';
@@ -32,6 +51,20 @@ export interface RefreshProgress {
   /** Checked before each tenant: the operator cancelled the rest. */
   isCancelled(): boolean;
   onTenant(tenant: TenantView): void;
+}
+
+export interface TenantBatchProgress {
+  /** Checked before each request: the operator cancelled the rest. */
+  isCancelled(): boolean;
+  /** Before each request: how many entries were sent so far, of how many. */
+  onChunk(sent: number, total: number): void;
+}
+
+export interface ConsentWait {
+  /** Checked between polls: the operator stopped waiting (the link stays valid until it expires). */
+  isCancelled(): boolean;
+  timers: Pick<Timers, 'now' | 'setTimeout'>;
+  intervalMs?: number;
 }
 
 export interface StatusActionsOptions {
@@ -142,6 +175,100 @@ export class StatusActions {
   async removeTenant(tenantId: string): Promise<void> {
     await withBusy(this.#model, tenantKey(tenantId), 'Removing…', () => this.#client.removeTenant(tenantId));
     this.#model.removeTenant(tenantId);
+  }
+
+  appProfiles(): Promise<AppProfileView[]> {
+    return this.#client.listAppProfiles();
+  }
+
+  /** Registers a multi-tenant app and its credential once, for many tenants to sign in with. */
+  addAppProfile(request: AddAppProfileRequest): Promise<AppProfileView> {
+    return this.#client.addAppProfile(request);
+  }
+
+  /**
+   * One new secret or certificate for every tenant on the profile: each tenant's row is busy while the
+   * daemon checks them all, and their new credential health is in the model when this answers.
+   */
+  async rotateAppProfileCredentials(profileId: string, credential: CredentialInput): Promise<AppProfileView> {
+    const current = await this.#client.getAppProfile(profileId);
+    const keys = current.tenantIds.map(tenantKey);
+    for (const key of keys) this.#model.setBusy(key, 'Rotating credentials…');
+    try {
+      const rotated = await this.#client.rotateAppProfileCredentials(profileId, { credential });
+      const onProfile = new Set(rotated.tenantIds);
+      for (const tenant of await this.#client.listTenants()) if (onProfile.has(tenant.id)) this.#model.applyTenant(tenant);
+      return rotated;
+    } finally {
+      for (const key of keys) this.#model.clearBusy(key);
+    }
+  }
+
+  /**
+   * Adds the tenants of a CSV or JSON file, in requests the daemon takes, so progress advances and a
+   * cancel stops between requests. A request the daemon refuses whole (a CSV header it cannot read, the
+   * daemon gone) ends the run, and the report says what was done before it.
+   */
+  async addTenantsFromFile(fileName: string, text: string, progress?: TenantBatchProgress): Promise<TenantBatchReport> {
+    const file = tenantBatchFile(fileName, text);
+    return this.#sendTenantBatch(file.chunks, file.entryCount, progress);
+  }
+
+  /** The partner's GDAP customers as the profile's app sees them: added, consented, or not consented. */
+  discoverCustomers(profileId: string): Promise<CustomerListView> {
+    return this.#client.listCustomers(profileId);
+  }
+
+  /** Adds the chosen customers on the profile in one step; those without consent come back with their links. */
+  addCustomers(profileId: string, customers: readonly CustomerView[], progress?: TenantBatchProgress): Promise<TenantBatchReport> {
+    const entries = customers.map((customer) => ({ tenant: customer.tenantId, displayName: customer.displayName, profile: profileId }));
+    return this.#sendTenantBatch(tenantBatchChunks(entries), entries.length, progress);
+  }
+
+  /** The admin-consent link for one customer tenant; its admin's answer reaches the daemon, not us. */
+  requestConsent(profileId: string, request: RequestConsentRequest): Promise<ConsentLinkView> {
+    return this.#client.requestConsent(profileId, request);
+  }
+
+  /**
+   * Polls the consent until the admin answers, the link expires or the operator stops waiting (then
+   * undefined). Once granted, the registered tenant is in the model when this answers.
+   */
+  async waitForConsent(profileId: string, state: string, wait: ConsentWait): Promise<ConsentView | undefined> {
+    const intervalMs = wait.intervalMs ?? 2_000;
+    for (;;) {
+      if (wait.isCancelled()) return undefined;
+      const consent = await this.#client.getConsent(profileId, state);
+      if (consent.status !== 'pending' || consent.expiresAt <= wait.timers.now()) {
+        if (consent.status === 'granted' && consent.tenantId) this.#model.applyTenant(await this.#client.getTenant(consent.tenantId));
+        return consent;
+      }
+      await new Promise<void>((resolve) => wait.timers.setTimeout(resolve, intervalMs));
+    }
+  }
+
+  async #sendTenantBatch(chunks: readonly TenantBatchChunk[], total: number, progress?: TenantBatchProgress): Promise<TenantBatchReport> {
+    const results: TenantBatchReport['results'] = [];
+    const counts = emptyTenantBatchCounts();
+    let sent = 0;
+    const report = (extra: { cancelled: boolean; failure?: string }): TenantBatchReport => ({ results, counts, notSent: total - sent, ...extra });
+    for (const chunk of chunks) {
+      if (progress?.isCancelled()) return report({ cancelled: true });
+      progress?.onChunk(sent, total);
+      let answer: TenantBatchView;
+      try {
+        answer = await this.#client.addTenantBatch(chunk.body);
+      } catch (error) {
+        // Nothing answered yet: the daemon's own words are the clearest error.
+        if (sent === 0) throw error;
+        return report({ cancelled: false, failure: errorText(error) });
+      }
+      sent += chunk.fileLines.length - ('csv' in chunk.body ? 1 : 0);
+      results.push(...renumberTenantBatch(answer, chunk.fileLines));
+      for (const key of Object.keys(counts) as Array<keyof typeof counts>) counts[key] += answer.counts[key];
+      for (const result of answer.results) if (result.outcome === 'added') this.#model.applyTenant(result.tenantView);
+    }
+    return report({ cancelled: false });
   }
 
   /** The system log as a plain-text document; a failed read becomes a document that says why. */

@@ -1,15 +1,22 @@
 import type { IncomingMessage } from 'node:http';
 import type {
+  AddAppProfileRequest,
   AddTenantRequest,
+  AppProfileView,
+  ConsentLinkView,
+  ConsentView,
+  CustomerListView,
   DaemonEndpointFile,
   HealthView,
   LockOutcome,
   LockUserRequest,
   RefreshOutcome,
+  RequestConsentRequest,
   RotateCredentialsRequest,
   SessionView,
   SystemLogEntryView,
   TaskListEntry,
+  TenantBatchView,
   TenantView,
   UnlockUserRequest,
   UserListQuery,
@@ -138,16 +145,61 @@ export class DaemonClient {
     return unwrapList<SystemLogEntryView>(await this.#call<unknown>('GET', `/logs${queryString({ ...options })}`), 'entries');
   }
 
-  #call<T>(method: string, path: string, options: { body?: unknown; auth?: boolean; action?: boolean } = {}): Promise<T> {
+  async listAppProfiles(): Promise<AppProfileView[]> {
+    return unwrapList<AppProfileView>(await this.#call<unknown>('GET', '/app-profiles'), 'appProfiles');
+  }
+
+  getAppProfile(profileId: string): Promise<AppProfileView> {
+    return this.#call<AppProfileView>('GET', `/app-profiles/${encodeURIComponent(profileId)}`);
+  }
+
+  addAppProfile(body: AddAppProfileRequest): Promise<AppProfileView> {
+    return this.#call<AppProfileView>('POST', '/app-profiles', { body, action: true });
+  }
+
+  async removeAppProfile(profileId: string): Promise<void> {
+    await this.#call<unknown>('DELETE', `/app-profiles/${encodeURIComponent(profileId)}`, { action: true });
+  }
+
+  /** One new secret or certificate for every tenant on the profile; the daemon checks each before answering. */
+  rotateAppProfileCredentials(profileId: string, body: RotateCredentialsRequest): Promise<AppProfileView> {
+    return this.#call<AppProfileView>('POST', `/app-profiles/${encodeURIComponent(profileId)}/credentials`, { body, action: true });
+  }
+
+  requestConsent(profileId: string, body: RequestConsentRequest): Promise<ConsentLinkView> {
+    return this.#call<ConsentLinkView>('POST', `/app-profiles/${encodeURIComponent(profileId)}/consents`, { body, action: true });
+  }
+
+  getConsent(profileId: string, state: string): Promise<ConsentView> {
+    return this.#call<ConsentView>('GET', `/app-profiles/${encodeURIComponent(profileId)}/consents/${encodeURIComponent(state)}`);
+  }
+
+  /** The partner's GDAP customers; the daemon asks Microsoft for each one's consent, so this is an action's wait. */
+  listCustomers(profileId: string): Promise<CustomerListView> {
+    return this.#call<CustomerListView>('GET', `/app-profiles/${encodeURIComponent(profileId)}/customers`, { action: true });
+  }
+
+  /** Bulk add: a JSON list of entries (checked one by one by the daemon) or a CSV text with its header line. */
+  addTenantBatch(batch: { tenants: readonly unknown[] } | { csv: string }): Promise<TenantBatchView> {
+    return 'csv' in batch
+      ? this.#call<TenantBatchView>('POST', '/tenants:batch', { text: { body: batch.csv, contentType: 'text/csv' }, action: true })
+      : this.#call<TenantBatchView>('POST', '/tenants:batch', { body: { tenants: batch.tenants }, action: true });
+  }
+
+  #call<T>(method: string, path: string, options: { body?: unknown; text?: { body: string; contentType: string }; auth?: boolean; action?: boolean } = {}): Promise<T> {
     const endpoint = this.#endpoint();
     if (!endpoint) return Promise.reject(new DaemonUnreachableError('The m365-status daemon is not connected (no daemon.json in its data directory, or not signed in to the shared deployment).'));
     const url = new URL(`/${apiVersion}${path}`, endpoint.url);
-    const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body), 'utf8');
+    const payload = options.text
+      ? Buffer.from(options.text.body, 'utf8')
+      : options.body === undefined
+        ? undefined
+        : Buffer.from(JSON.stringify(options.body), 'utf8');
     const headers: Record<string, string> = { accept: 'application/json' };
     if (options.auth !== false) headers.authorization = `Bearer ${endpoint.token}`;
     if (this.#operator && endpoint.mode !== 'shared') headers['x-m365-operator'] = this.#operator;
     if (payload) {
-      headers['content-type'] = 'application/json';
+      headers['content-type'] = options.text?.contentType ?? 'application/json';
       headers['content-length'] = String(payload.length);
     }
     const timeoutMs = options.action ? this.#actionTimeoutMs : this.#timeoutMs;

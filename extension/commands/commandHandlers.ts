@@ -1,6 +1,11 @@
 import type { CommandKey } from '../common/commandTable';
 import type { CommandHandler } from './commandServices';
 import { addTenantCommand } from './handlers/addTenantCommand';
+import { addTenantsFromFileCommand } from './handlers/addTenantsFromFileCommand';
+import { addAppProfileCommand } from './handlers/addAppProfileCommand';
+import { discoverCustomersCommand } from './handlers/discoverCustomersCommand';
+import { getConsentLinkCommand } from './handlers/getConsentLinkCommand';
+import { rotateAppProfileCredentialsCommand } from './handlers/rotateAppProfileCredentialsCommand';
 import { loadMoreUsersCommand } from './handlers/loadMoreUsersCommand';
 import { lockUserCommand } from './handlers/lockUserCommand';
 import { recheckCredentialHealthCommand } from './handlers/recheckCredentialHealthCommand';
@@ -27,6 +32,11 @@ export const commandHandlers: Readonly<Record<CommandKey, CommandHandler>> = {
   lockUser: lockUserCommand,
   unlockUser: unlockUserCommand,
   addTenant: addTenantCommand,
+  addTenantsFromFile: addTenantsFromFileCommand,
+  addAppProfile: addAppProfileCommand,
+  discoverCustomers: discoverCustomersCommand,
+  getConsentLink: getConsentLinkCommand,
+  rotateAppProfileCredentials: rotateAppProfileCredentialsCommand,
   rotateCredentials: rotateCredentialsCommand,
   removeTenant: removeTenantCommand,
   recheckCredentialHealth: recheckCredentialHealthCommand,

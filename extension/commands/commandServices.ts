@@ -26,6 +26,8 @@ export interface CommandServices {
   /** The views a command opens; declared by what commands need of them, so commands do not import views. */
   readonly credentialHealth: { show(): void };
   readonly systemLog: { open(filter: SystemLogFilter): Promise<void> };
+  /** A read-only plain-text report of a bulk action, such as every line's outcome of a bulk add. */
+  readonly reports: { open(title: string, text: string): Promise<void> };
 }
 
 export type CommandHandler = (services: CommandServices, ...args: unknown[]) => Promise<unknown> | unknown;

@@ -1,6 +1,6 @@
 import { credentialRequirements } from '../../protocol/credentialRequirements';
-import type { CredentialHealthView, TenantView } from '../../protocol/daemonApi';
-import type { CredentialCheck, CredentialHealthRow, CredentialHealthSnapshot, ExpiryLevel, RoleRow } from '../../webview/credentialHealthSnapshot';
+import type { AppProfileView, CredentialHealthView, TenantView } from '../../protocol/daemonApi';
+import type { AppProfileCard, CredentialCheck, CredentialHealthRow, CredentialHealthSnapshot, ExpiryLevel, RoleRow } from '../../webview/credentialHealthSnapshot';
 import { expiryCountdown } from '../../webview/expiryCountdown';
 import { clockTime, relativeTime } from '../../webview/relativeTime';
 
@@ -20,6 +20,7 @@ export function credentialHealthRow(tenant: TenantView, now: number): Credential
   const expiry = expiryCountdown(expiresAt, now);
   const base = {
     tenantId: tenant.id,
+    appProfileId: tenant.appProfileId ?? null,
     displayName: tenant.displayName,
     tenant: tenant.tenant,
     status: tenant.status,
@@ -53,7 +54,7 @@ export function credentialHealthRow(tenant: TenantView, now: number): Credential
   };
 }
 
-export function credentialHealthViewModel(tenants: readonly TenantView[], now: number): CredentialHealthSnapshot {
+export function credentialHealthViewModel(tenants: readonly TenantView[], now: number, appProfiles: readonly AppProfileView[] = []): CredentialHealthSnapshot {
   const rows = tenants
     .map((tenant) => credentialHealthRow(tenant, now))
     .sort((a, b) => checkRank(a.check) - checkRank(b.check) || a.displayName.localeCompare(b.displayName, undefined, { sensitivity: 'base' }));
@@ -65,7 +66,60 @@ export function credentialHealthViewModel(tenants: readonly TenantView[], now: n
       ? null
       : `${failingRows.length === 1 ? '1 credential is' : `${failingRows.length} credentials are`} failing: ${names.join(', ')}${more}. ` +
         'Until fixed, the daemon cannot keep these tenants current or lock and unlock their users.';
-  return { rows, failing: failingRows.length, warnings: rows.filter((row) => row.check === 'warning').length, banner, generatedAt: now };
+  const profiles = appProfiles
+    .map((profile) => appProfileCard(profile, now))
+    .sort((a, b) => checkRank(a.check) - checkRank(b.check) || a.name.localeCompare(b.name, undefined, { sensitivity: 'base' }));
+  return { rows, profiles, failing: failingRows.length, warnings: rows.filter((row) => row.check === 'warning').length, banner, generatedAt: now };
+}
+
+/**
+ * A profile's card: the daemon's one summary of every tenant using it. An expired or failing credential
+ * reads as one problem, with the tenants it hits listed under it.
+ */
+export function appProfileCard(profile: AppProfileView, now: number): AppProfileCard {
+  const health = profile.credentialHealth;
+  const credentialLabel = profile.credentialKind === 'secret' ? 'Client secret' : 'Certificate';
+  const expiry = expiryCountdown(health.credentialExpiresAt, now);
+  const failingTenants = health.failingTenants.map((tenant) => ({
+    tenantId: tenant.id,
+    displayName: tenant.displayName,
+    problem: tenant.failure?.message ?? `Missing ${tenant.missingRoles.join(', ')}: grant admin consent for ${tenant.missingRoles.length === 1 ? 'it' : 'them'} in this tenant.`,
+    remedy: tenant.failure?.remedy ?? null,
+  }));
+  const count = health.tenantCount;
+  const tenants = `${count} ${count === 1 ? 'tenant' : 'tenants'}`;
+  let check: CredentialCheck;
+  let result: string;
+  if (expiry.level === 'expired') {
+    check = 'failing';
+    result = `The ${credentialLabel.toLowerCase()} has expired: every one of its ${tenants} will fail`;
+  } else if (failingTenants.length > 0) {
+    check = 'failing';
+    result = `${failingTenants.length} of ${tenants} failing`;
+  } else if (expiry.level === 'warning' || health.expiresSoon) {
+    check = 'warning';
+    result = `${tenants} passing; the ${credentialLabel.toLowerCase()} expires soon`;
+  } else if (count > 0 && health.uncheckedTenantIds.length === count) {
+    check = 'unchecked';
+    result = `${tenants}, not checked since the last rotation`;
+  } else {
+    check = 'passing';
+    result = count === 0 ? 'No tenant uses it yet' : `${tenants}, all passing`;
+  }
+  return {
+    profileId: profile.id,
+    name: profile.name,
+    appId: profile.appId,
+    partnerTenant: profile.partnerTenant,
+    credentialLabel,
+    tenantCount: count,
+    check,
+    result,
+    expiresAt: health.credentialExpiresAt,
+    expiry,
+    failingTenants,
+    uncheckedCount: health.uncheckedTenantIds.length,
+  };
 }
 
 function checkRank(check: CredentialCheck): number {

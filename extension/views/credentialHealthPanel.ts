@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import type { AppProfileView } from '../../protocol/daemonApi';
 import type { ConnectionNote, HostMessage, PageRequest } from '../../webview/credentialHealthProtocol';
 import { parsePageMessage } from '../../webview/credentialHealthProtocol';
 import type { StatusActions } from '../actions/statusActions';
@@ -27,6 +28,8 @@ export class CredentialHealthPanel extends DisposableBase {
   #panelDisposables: vscode.Disposable[] = [];
   #ready = false;
   readonly #postSoon: Debounced;
+  #appProfiles: AppProfileView[] = [];
+  #profilesGeneration = 0;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -114,6 +117,10 @@ export class CredentialHealthPanel extends DisposableBase {
         if (!this.model.tenant(request.tenantId)) throw new Error('That tenant is no longer registered.');
         await vscode.commands.executeCommand(COMMANDS.rotateCredentials.id, request.tenantId);
         return null;
+      case 'rotateProfile':
+        await vscode.commands.executeCommand(COMMANDS.rotateAppProfileCredentials.id, { profileId: request.profileId });
+        this.#post();
+        return null;
     }
   }
 
@@ -124,7 +131,22 @@ export class CredentialHealthPanel extends DisposableBase {
 
   #post(): void {
     if (!this.#ready) return;
-    this.#send({ type: 'snapshot', snapshot: credentialHealthViewModel(this.model.tenants(), this.timers.now()), connection: this.#connectionNote() });
+    const send = (): void =>
+      this.#send({ type: 'snapshot', snapshot: credentialHealthViewModel(this.model.tenants(), this.timers.now(), this.#appProfiles), connection: this.#connectionNote() });
+    send();
+    // App profiles are an admin's business in a shared deployment: others are not shown them.
+    const session = this.model.session;
+    if (session && session.mode === 'shared' && session.engineer.role !== 'admin') return;
+    // Profiles are not in the event stream: read them with every update, and draw again once they are in.
+    const generation = ++this.#profilesGeneration;
+    this.actions.appProfiles().then(
+      (profiles) => {
+        if (generation !== this.#profilesGeneration) return;
+        this.#appProfiles = profiles;
+        send();
+      },
+      (error: unknown) => this.logger.debug(`credential health: could not read app profiles: ${error instanceof Error ? error.message : String(error)}`),
+    );
   }
 
   #connectionNote(): ConnectionNote {
