@@ -393,15 +393,16 @@ export class Workbench {
   /** What the page shows: the banner (null while hidden), the connection note and each tenant's card. */
   async credentialHealth(): Promise<CredentialHealthOnScreen> {
     const frame = await this.credentialHealthFrame();
-    return frame.locator('body').evaluate((body) => {
+    const page = await frame.locator('body').evaluate((body) => {
       const banner = body.querySelector<HTMLElement>('#banner');
       return {
         banner: banner && !banner.hidden ? (banner.textContent ?? '') : null,
         connection: body.querySelector('#connection')?.textContent ?? '',
         summary: body.querySelector('#summary')?.textContent ?? '',
-        cards: [...body.querySelectorAll<HTMLElement>('section.tenant')].map((card) => ({
+        sections: [...body.querySelectorAll<HTMLElement>('section.tenant')].map((card) => ({
+          profile: card.classList.contains('profile'),
           name: card.querySelector('h2')?.textContent ?? '',
-          check: [...card.classList].find((name) => name !== 'tenant') ?? '',
+          check: [...card.classList].find((name) => name !== 'tenant' && name !== 'profile') ?? '',
           tag: card.querySelector('.tag')?.textContent ?? '',
           result: card.querySelector('.result')?.textContent ?? '',
           explanation: card.querySelector('.explain')?.textContent ?? null,
@@ -409,6 +410,9 @@ export class Workbench {
         })),
       };
     });
+    const { sections, ...rest } = page;
+    const card = ({ profile: _profile, ...fields }: (typeof sections)[number]): CredentialHealthCard => fields;
+    return { ...rest, cards: sections.filter((s) => !s.profile).map(card), profiles: sections.filter((s) => s.profile).map(card) };
   }
 
   /** Clicks a button ("Re-check", "Rotate credentials") on the card of the tenant named `tenant`. */
@@ -425,5 +429,17 @@ export interface CredentialHealthOnScreen {
   banner: string | null;
   connection: string;
   summary: string;
-  cards: Array<{ name: string; check: string; tag: string; result: string; explanation: string | null; text: string }>;
+  /** One card per tenant with its own app. */
+  cards: CredentialHealthCard[];
+  /** One card per app profile, its tenants' problems listed on it. */
+  profiles: CredentialHealthCard[];
+}
+
+export interface CredentialHealthCard {
+  name: string;
+  check: string;
+  tag: string;
+  result: string;
+  explanation: string | null;
+  text: string;
 }
