@@ -1,7 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import { AppError } from '../errors/AppError';
 import type { LowdbContext } from './lowdbContext';
 import type { LowdbTasks } from './lowdbTasks';
+import {
+  appProfileAddedActivity,
+  appProfileInUse,
+  appProfileExists,
+  appProfileNotFound,
+  appProfileRemovedActivity,
+  appProfileRotatedActivity,
+  assertAppOfProfile,
+  newAppProfileRecord,
+} from './storeRecords';
 import type { CredentialKind, NewAppProfile, StoredActivity, StoredAppProfile, StoredTenant, StoreEvent } from './storeTypes';
 
 /** App profiles, kept in the main file beside the tenants that use them. */
@@ -18,28 +26,10 @@ export class LowdbAppProfiles {
     const { main, clock } = this.#context;
     this.#context.assertOpen();
     const duplicate = main.data.appProfiles.find((p) => p.name.toLowerCase() === input.name.toLowerCase());
-    if (duplicate) {
-      throw AppError.conflict('APP_PROFILE_EXISTS', `An app profile named "${duplicate.name}" already exists.`, { appProfileId: duplicate.id });
-    }
-    const profile: StoredAppProfile = {
-      id: randomUUID(),
-      name: input.name,
-      partnerTenant: input.partnerTenant,
-      appId: input.appId,
-      credentialKind: input.credentialKind,
-      credentialExpiresAt: input.credentialExpiresAt,
-      createdAt: clock.now(),
-      credentialsRotatedAt: null,
-    };
+    if (duplicate) throw appProfileExists(duplicate.name, duplicate.id);
+    const profile = newAppProfileRecord(input, clock.now());
     main.data.appProfiles.push(profile);
-    const activity = this.#tasks.pushActivity({
-      tenantId: null,
-      kind: 'app-profile-added',
-      name: 'Added app profile',
-      description: `Added app profile "${profile.name}": app ${profile.appId} registered in ${profile.partnerTenant} (${profile.credentialKind}).`,
-      actor: input.by,
-      management: false,
-    });
+    const activity = this.#tasks.pushActivity(appProfileAddedActivity(profile, input.by));
     await main.save();
     this.#context.events.emit({ type: 'activity', activity: structuredClone(activity) });
     return structuredClone(profile);
@@ -63,22 +53,9 @@ export class LowdbAppProfiles {
     this.#context.assertOpen();
     const profile = this.require(profileId);
     const users = this.#tenantsUsing(profileId);
-    if (users.length > 0) {
-      throw AppError.conflict(
-        'APP_PROFILE_IN_USE',
-        `App profile "${profile.name}" is still used by ${users.length} tenant${users.length === 1 ? '' : 's'}: ${users.map((t) => t.displayName).join(', ')}. Remove them first.`,
-        { appProfileId: profileId, tenantIds: users.map((t) => t.id) },
-      );
-    }
+    if (users.length > 0) throw appProfileInUse(profile, users);
     main.data.appProfiles = main.data.appProfiles.filter((p) => p.id !== profileId);
-    const activity = this.#tasks.pushActivity({
-      tenantId: null,
-      kind: 'app-profile-removed',
-      name: 'Removed app profile',
-      description: `Removed app profile "${profile.name}" (app ${profile.appId}).`,
-      actor: by,
-      management: false,
-    });
+    const activity = this.#tasks.pushActivity(appProfileRemovedActivity(profile, by));
     await main.save();
     this.#context.events.emit({ type: 'activity', activity: structuredClone(activity) });
     return structuredClone(activity);
@@ -103,16 +80,7 @@ export class LowdbAppProfiles {
       tenant.credentialHealth = null;
       tenant.lastManagementActivityAt = clock.now();
     }
-    const activity = this.#tasks.pushActivity({
-      tenantId: null,
-      kind: 'credentials-rotated',
-      name: 'Rotated credentials',
-      description:
-        `${previous === credential.kind ? `Replaced the ${credential.kind}` : `Replaced the ${previous} with a ${credential.kind}`} of app profile ` +
-        `"${profile.name}", used by ${tenants.length} tenant${tenants.length === 1 ? '' : 's'}${tenants.length > 0 ? `: ${tenants.map((t) => t.displayName).join(', ')}` : ''}.`,
-      actor: by,
-      management: false,
-    });
+    const activity = this.#tasks.pushActivity(appProfileRotatedActivity(profile, previous, tenants, by));
     await main.save();
     this.#context.events.emit(
       ...tenants.map((tenant): StoreEvent => ({ type: 'tenant', tenant: structuredClone(tenant) })),
@@ -123,12 +91,7 @@ export class LowdbAppProfiles {
 
   /** For adding a tenant: the profile it names must exist and be the app it signs in with. */
   assertUsable(profileId: string, appId: string): void {
-    const profile = this.require(profileId);
-    if (profile.appId !== appId) {
-      throw AppError.badRequest('VALIDATION_FAILED', `A tenant using app profile "${profile.name}" signs in with its app ${profile.appId}, not ${appId}.`, {
-        field: 'appId',
-      });
-    }
+    assertAppOfProfile(this.require(profileId), appId);
   }
 
   find(profileId: string): StoredAppProfile | undefined {
@@ -137,7 +100,7 @@ export class LowdbAppProfiles {
 
   require(profileId: string): StoredAppProfile {
     const profile = this.find(profileId);
-    if (!profile) throw AppError.notFound('APP_PROFILE_NOT_FOUND', `No app profile with id ${profileId}.`, { appProfileId: profileId });
+    if (!profile) throw appProfileNotFound(profileId);
     return profile;
   }
 

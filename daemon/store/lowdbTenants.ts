@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors/AppError';
 import { clonePlain } from './clonePlain';
 import type { LowdbContext } from './lowdbContext';
 import type { LowdbTasks } from './lowdbTasks';
 import type { LowdbUsers } from './lowdbUsers';
+import { newTenantRecord, tenantAddedActivity } from './storeRecords';
 import type { CredentialHealth, CredentialKind, NewTenant, StoredActivity, StoredTenant, StoreEvent, SyncFailure, TenantStatus } from './storeTypes';
 
 /** Tenants, kept in the main file; their users are `LowdbUsers`'s. */
@@ -28,34 +28,11 @@ export class LowdbTenants {
       });
     }
     const at = clock.now();
-    const tenant: StoredTenant = {
-      id: randomUUID(),
-      tenantIdOrDomain: input.tenantIdOrDomain,
-      displayName: input.displayName ?? input.tenantIdOrDomain,
-      appId: input.appId,
-      credentialKind: input.credentialKind,
-      appProfileId: input.appProfileId ?? null,
-      pollIntervalMs: input.pollIntervalMs ?? null,
-      createdAt: at,
-      lastSyncAt: null,
-      lastAttemptAt: null,
-      lastError: null,
-      lastManagementActivityAt: at,
-      status: 'ACTIVE',
-      statusChangedAt: at,
-      credentialHealth: null,
-    };
+    const tenant = newTenantRecord(input, at);
     // Users first, in the same synchronous step: a tenant is never listed without its users.
     this.#users.createTenant(tenant.id);
     main.addTenant(tenant);
-    const activity = this.#tasks.pushActivity({
-      tenantId: tenant.id,
-      kind: 'tenant-added',
-      name: 'Registered tenant',
-      description: `Registered ${tenant.tenantIdOrDomain} with app ${tenant.appId} (${tenant.credentialKind}).`,
-      actor: input.by,
-      management: true,
-    });
+    const activity = this.#tasks.pushActivity(tenantAddedActivity(tenant, input.by));
     await main.save();
     this.#context.events.emit({ type: 'tenant', tenant: clonePlain(tenant) }, { type: 'activity', activity: structuredClone(activity) });
     return clonePlain(tenant);

@@ -1,5 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import { AppError } from '../../errors/AppError';
+import {
+  appProfileAddedActivity,
+  appProfileExists,
+  appProfileInUse,
+  appProfileNotFound,
+  appProfileRemovedActivity,
+  appProfileRotatedActivity,
+  assertAppOfProfile,
+  newAppProfileRecord,
+} from '../storeRecords';
 import type { CredentialKind, NewAppProfile, StoredActivity, StoredAppProfile, StoredTenant, StoreEvent } from '../storeTypes';
 import type { PostgresContext } from './postgresContext';
 import type { PostgresTasks } from './postgresTasks';
@@ -28,37 +36,19 @@ export class PostgresAppProfiles {
   }
 
   async addAppProfile(input: NewAppProfile): Promise<StoredAppProfile> {
-    const profile: StoredAppProfile = {
-      id: randomUUID(),
-      name: input.name,
-      partnerTenant: input.partnerTenant,
-      appId: input.appId,
-      credentialKind: input.credentialKind,
-      credentialExpiresAt: input.credentialExpiresAt,
-      createdAt: this.#context.clock.now(),
-      credentialsRotatedAt: null,
-    };
+    const profile = newAppProfileRecord(input, this.#context.clock.now());
     try {
       return await this.#context.transaction(async (tx) => {
         const { id, ...record } = profile;
         await tx.query('INSERT INTO app_profiles (id, name_key, record) VALUES ($1, $2, $3)', [id, nameKey(input.name), JSON.stringify(record)]);
-        await this.#tasks.insertActivity(tx, {
-          tenantId: null,
-          kind: 'app-profile-added',
-          name: 'Added app profile',
-          description: `Added app profile "${profile.name}": app ${profile.appId} registered in ${profile.partnerTenant} (${profile.credentialKind}).`,
-          actor: input.by,
-          management: false,
-        });
+        await this.#tasks.insertActivity(tx, appProfileAddedActivity(profile, input.by));
         return structuredClone(profile);
       });
     } catch (error) {
       if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
       const { rows } = await this.#context.pool.query<ProfileRow>('SELECT id, record FROM app_profiles WHERE name_key = $1', [nameKey(input.name)]);
       const duplicate = rows[0];
-      throw AppError.conflict('APP_PROFILE_EXISTS', `An app profile named "${duplicate?.record.name ?? input.name}" already exists.`, {
-        appProfileId: duplicate?.id ?? null,
-      });
+      throw appProfileExists(duplicate?.record.name ?? input.name, duplicate?.id ?? null);
     }
   }
 
@@ -69,7 +59,7 @@ export class PostgresAppProfiles {
 
   async requireAppProfile(profileId: string): Promise<StoredAppProfile> {
     const profile = await this.getAppProfile(profileId);
-    if (!profile) throw profileNotFound(profileId);
+    if (!profile) throw appProfileNotFound(profileId);
     return profile;
   }
 
@@ -82,22 +72,9 @@ export class PostgresAppProfiles {
     return this.#context.transaction(async (tx) => {
       const profile = await lockProfileRow(tx, profileId, 'UPDATE');
       const users = await tenantsUsing(tx, profileId, false);
-      if (users.length > 0) {
-        throw AppError.conflict(
-          'APP_PROFILE_IN_USE',
-          `App profile "${profile.name}" is still used by ${users.length} tenant${users.length === 1 ? '' : 's'}: ${users.map((t) => t.displayName).join(', ')}. Remove them first.`,
-          { appProfileId: profileId, tenantIds: users.map((t) => t.id) },
-        );
-      }
+      if (users.length > 0) throw appProfileInUse(profile, users);
       await tx.query('DELETE FROM app_profiles WHERE id = $1', [profileId]);
-      return this.#tasks.insertActivity(tx, {
-        tenantId: null,
-        kind: 'app-profile-removed',
-        name: 'Removed app profile',
-        description: `Removed app profile "${profile.name}" (app ${profile.appId}).`,
-        actor: by,
-        management: false,
-      });
+      return this.#tasks.insertActivity(tx, appProfileRemovedActivity(profile, by));
     });
   }
 
@@ -119,27 +96,13 @@ export class PostgresAppProfiles {
         tenant.lastManagementActivityAt = at;
         tx.publish({ type: 'tenant', tenant: await writeTenantRecord(tx, tenant) } satisfies StoreEvent);
       }
-      return this.#tasks.insertActivity(tx, {
-        tenantId: null,
-        kind: 'credentials-rotated',
-        name: 'Rotated credentials',
-        description:
-          `${previous === credential.kind ? `Replaced the ${credential.kind}` : `Replaced the ${previous} with a ${credential.kind}`} of app profile ` +
-          `"${profile.name}", used by ${tenants.length} tenant${tenants.length === 1 ? '' : 's'}${tenants.length > 0 ? `: ${tenants.map((t) => t.displayName).join(', ')}` : ''}.`,
-        actor: by,
-        management: false,
-      });
+      return this.#tasks.insertActivity(tx, appProfileRotatedActivity(profile, previous, tenants, by));
     });
   }
 
   /** For adding a tenant in `tx`: the profile it names must exist and be the app it signs in with. */
   async assertUsable(tx: PostgresTransaction, profileId: string, appId: string): Promise<void> {
-    const profile = await lockProfileRow(tx, profileId, 'SHARE');
-    if (profile.appId !== appId) {
-      throw AppError.badRequest('VALIDATION_FAILED', `A tenant using app profile "${profile.name}" signs in with its app ${profile.appId}, not ${appId}.`, {
-        field: 'appId',
-      });
-    }
+    assertAppOfProfile(await lockProfileRow(tx, profileId, 'SHARE'), appId);
   }
 }
 
@@ -151,14 +114,10 @@ function profileFromRow(row: ProfileRow): StoredAppProfile {
   return { ...row.record, id: row.id };
 }
 
-function profileNotFound(profileId: string): AppError {
-  return AppError.notFound('APP_PROFILE_NOT_FOUND', `No app profile with id ${profileId}.`, { appProfileId: profileId });
-}
-
 async function lockProfileRow(tx: PostgresTransaction, profileId: string, mode: 'UPDATE' | 'SHARE'): Promise<StoredAppProfile> {
   const { rows } = await tx.query<ProfileRow>(`SELECT id, record FROM app_profiles WHERE id = $1 FOR ${mode}`, [profileId]);
   const row = rows[0];
-  if (!row) throw profileNotFound(profileId);
+  if (!row) throw appProfileNotFound(profileId);
   return profileFromRow(row);
 }
 

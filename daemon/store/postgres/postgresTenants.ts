@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { AppError } from '../../errors/AppError';
+import { newTenantRecord, tenantAddedActivity } from '../storeRecords';
 import type { CredentialHealth, CredentialKind, NewTenant, StoredActivity, StoredTenant, StoreEvent, SyncFailure, TenantStatus } from '../storeTypes';
 import type { PostgresAppProfiles } from './postgresAppProfiles';
 import type { PostgresContext } from './postgresContext';
@@ -22,37 +22,14 @@ export class PostgresTenants {
 
   async addTenant(input: NewTenant): Promise<StoredTenant> {
     const at = this.#context.clock.now();
-    const tenant: StoredTenant = {
-      id: randomUUID(),
-      tenantIdOrDomain: input.tenantIdOrDomain,
-      displayName: input.displayName ?? input.tenantIdOrDomain,
-      appId: input.appId,
-      credentialKind: input.credentialKind,
-      appProfileId: input.appProfileId ?? null,
-      pollIntervalMs: input.pollIntervalMs ?? null,
-      createdAt: at,
-      lastSyncAt: null,
-      lastAttemptAt: null,
-      lastError: null,
-      lastManagementActivityAt: at,
-      status: 'ACTIVE',
-      statusChangedAt: at,
-      credentialHealth: null,
-    };
+    const tenant = newTenantRecord(input, at);
     try {
       return await this.#context.transaction(async (tx) => {
         if (input.appProfileId) await this.#appProfiles.assertUsable(tx, input.appProfileId, input.appId);
         const { id, ...record } = tenant;
         await tx.query('INSERT INTO tenants (id, lookup_key, record) VALUES ($1, $2, $3)', [id, lookupKey(input.tenantIdOrDomain), JSON.stringify(record)]);
         // The management activity publishes the tenant, as the activity's update leaves it.
-        await this.#tasks.insertActivity(tx, {
-          tenantId: tenant.id,
-          kind: 'tenant-added',
-          name: 'Registered tenant',
-          description: `Registered ${tenant.tenantIdOrDomain} with app ${tenant.appId} (${tenant.credentialKind}).`,
-          actor: input.by,
-          management: true,
-        });
+        await this.#tasks.insertActivity(tx, tenantAddedActivity(tenant, input.by));
         return structuredClone(tenant);
       });
     } catch (error) {

@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../errors/AppError';
+import type { CredentialKind, NewActivity, NewAppProfile, NewTenant, StoredAppProfile, StoredTenant } from './storeTypes';
+
+/**
+ * What every store writes alike, whatever it keeps it in: new records as they start out, and the words
+ * of the activities and refusals they record, so that the file store and the shared one read the same.
+ */
+
+export function newTenantRecord(input: NewTenant, at: number): StoredTenant {
+  return {
+    id: randomUUID(),
+    tenantIdOrDomain: input.tenantIdOrDomain,
+    displayName: input.displayName ?? input.tenantIdOrDomain,
+    appId: input.appId,
+    credentialKind: input.credentialKind,
+    appProfileId: input.appProfileId ?? null,
+    pollIntervalMs: input.pollIntervalMs ?? null,
+    createdAt: at,
+    lastSyncAt: null,
+    lastAttemptAt: null,
+    lastError: null,
+    lastManagementActivityAt: at,
+    status: 'ACTIVE',
+    statusChangedAt: at,
+    credentialHealth: null,
+  };
+}
+
+export function tenantAddedActivity(tenant: StoredTenant, by: string): NewActivity {
+  return {
+    tenantId: tenant.id,
+    kind: 'tenant-added',
+    name: 'Registered tenant',
+    description: `Registered ${tenant.tenantIdOrDomain} with app ${tenant.appId} (${tenant.credentialKind}).`,
+    actor: by,
+    management: true,
+  };
+}
+
+export function newAppProfileRecord(input: NewAppProfile, at: number): StoredAppProfile {
+  return {
+    id: randomUUID(),
+    name: input.name,
+    partnerTenant: input.partnerTenant,
+    appId: input.appId,
+    credentialKind: input.credentialKind,
+    credentialExpiresAt: input.credentialExpiresAt,
+    createdAt: at,
+    credentialsRotatedAt: null,
+  };
+}
+
+export function appProfileAddedActivity(profile: StoredAppProfile, by: string): NewActivity {
+  return {
+    tenantId: null,
+    kind: 'app-profile-added',
+    name: 'Added app profile',
+    description: `Added app profile "${profile.name}": app ${profile.appId} registered in ${profile.partnerTenant} (${profile.credentialKind}).`,
+    actor: by,
+    management: false,
+  };
+}
+
+export function appProfileRemovedActivity(profile: StoredAppProfile, by: string): NewActivity {
+  return {
+    tenantId: null,
+    kind: 'app-profile-removed',
+    name: 'Removed app profile',
+    description: `Removed app profile "${profile.name}" (app ${profile.appId}).`,
+    actor: by,
+    management: false,
+  };
+}
+
+export function appProfileRotatedActivity(profile: StoredAppProfile, previous: CredentialKind, tenants: readonly StoredTenant[], by: string): NewActivity {
+  const replaced = previous === profile.credentialKind ? `Replaced the ${profile.credentialKind}` : `Replaced the ${previous} with a ${profile.credentialKind}`;
+  const used = `used by ${tenants.length} tenant${tenants.length === 1 ? '' : 's'}${tenants.length > 0 ? `: ${tenants.map((t) => t.displayName).join(', ')}` : ''}`;
+  return {
+    tenantId: null,
+    kind: 'credentials-rotated',
+    name: 'Rotated credentials',
+    description: `${replaced} of app profile "${profile.name}", ${used}.`,
+    actor: by,
+    management: false,
+  };
+}
+
+export function appProfileExists(name: string, profileId: string | null): AppError {
+  return AppError.conflict('APP_PROFILE_EXISTS', `An app profile named "${name}" already exists.`, { appProfileId: profileId });
+}
+
+export function appProfileNotFound(profileId: string): AppError {
+  return AppError.notFound('APP_PROFILE_NOT_FOUND', `No app profile with id ${profileId}.`, { appProfileId: profileId });
+}
+
+export function appProfileInUse(profile: StoredAppProfile, tenants: readonly StoredTenant[]): AppError {
+  return AppError.conflict(
+    'APP_PROFILE_IN_USE',
+    `App profile "${profile.name}" is still used by ${tenants.length} tenant${tenants.length === 1 ? '' : 's'}: ${tenants.map((t) => t.displayName).join(', ')}. Remove them first.`,
+    { appProfileId: profile.id, tenantIds: tenants.map((t) => t.id) },
+  );
+}
+
+/** A tenant on a profile signs in with the profile's app, and no other. */
+export function assertAppOfProfile(profile: StoredAppProfile, appId: string): void {
+  if (profile.appId !== appId) {
+    throw AppError.badRequest('VALIDATION_FAILED', `A tenant using app profile "${profile.name}" signs in with its app ${profile.appId}, not ${appId}.`, {
+      field: 'appId',
+    });
+  }
+}
