@@ -7,8 +7,12 @@ import pg from 'pg';
 import { createLogger } from '../../../../daemon/logging/logger';
 import { openSharedDatabase } from '../../../../daemon/store/postgres/sharedDatabase';
 import { EngineerDirectory } from '../../../../daemon/team/engineerDirectory';
-import type { LockOutcome, TaskListEntry, TenantView, UserPage } from '../../../../protocol/daemonApi';
+import { fetch } from 'undici';
+import type { DaemonEvent, LockOutcome, TaskListEntry, TenantView, UserPage } from '../../../../protocol/daemonApi';
+import { Daemon } from '../../../../daemon/daemon';
 import { DaemonHarness } from '../../../support/daemonHarness';
+import { readSseMessages } from '../../../support/sseMessages';
+import { tempDataDir } from '../../../support/tempDataDir';
 import { startPostgres, type PostgresServer } from '../../../support/postgresServer';
 
 describe('the daemon in shared mode (--store postgres://…)', function () {
@@ -75,6 +79,63 @@ describe('the daemon in shared mode (--store postgres://…)', function () {
       assert.ok(!files.includes('vault.json'), 'no local vault either');
     } finally {
       await harness.stop();
+      await rm(vaultKeyFile, { force: true });
+    }
+  });
+
+  it("shows a lock made on one daemon on another daemon's event stream and API, naming the engineer", async () => {
+    const url = await server.createDatabase();
+    const vaultKeyFile = join(tmpdir(), `m365-vault-${randomBytes(6).toString('hex')}.key`);
+    await writeFile(vaultKeyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+    const database = await openSharedDatabase(url, { logger: createLogger({ write: () => undefined }) });
+    const directory = new EngineerDirectory(database.pool);
+    const alice = await directory.add({ name: 'alice', role: 'operator', tenants: null });
+    const bob = await directory.add({ name: 'bob', role: 'admin', tenants: null });
+    await database.close();
+    const as = (token: string) => ({ authorization: `Bearer ${token}` });
+
+    // Daemon A and daemon B: one deployment, each with its own data directory, against one simulator.
+    const harness = await DaemonHarness.start({ store: url, vaultKeyFile });
+    const api = harness.api.bind(harness);
+    harness.api = (method, path, body, headers = {}) => api(method, path, body, { ...as(bob.token), ...headers });
+    const peerDir = await tempDataDir('m365-daemon-b');
+    const logger = createLogger({ write: () => undefined });
+    const b = await Daemon.start({ config: DaemonHarness.configFor(harness.sim, peerDir.dir, harness.caFile, { store: url, vaultKeyFile }), logger });
+    const controller = new AbortController();
+    try {
+      const { id } = await harness.registerTenant({ users: 5, userMix: { privilegedShare: 0, onPremisesShare: 0, disabledShare: 0 } });
+      await harness.until(async () => (await harness.api<UserPage>('GET', `/v1/tenants/${id}/users`)).body.total === 5, 15_000, 'the first sync');
+      const user = (await harness.api<UserPage>('GET', `/v1/tenants/${id}/users?limit=1`)).body.users[0];
+      assert.ok(user);
+
+      const stream = await fetch(`${b.url}/v1/events`, { headers: as(bob.token), signal: controller.signal });
+      assert.equal(stream.status, 200);
+      const events: DaemonEvent[] = [];
+      let hello = false;
+      const reading = readSseMessages(stream.body as AsyncIterable<Uint8Array>, (message) => {
+        if (message.event === 'hello') hello = true;
+        else if (message.event === 'message') events.push(JSON.parse(message.data) as DaemonEvent);
+      }).catch(() => undefined);
+      await harness.until(() => hello, 5_000, "B's event stream to open");
+
+      const locked = await harness.api<LockOutcome>('POST', `/v1/tenants/${id}/users/${user.id}/lock`, {}, as(alice.token));
+      assert.equal(locked.body.outcome, 'locked');
+      const onB = await harness.until(
+        () => events.find((e) => e.type === 'activity' && e.activity.kind === 'lock' && e.activity.userId === user.id),
+        5_000,
+        "the lock on B's event stream",
+      );
+      assert.equal(onB.type === 'activity' ? onB.activity.actor : undefined, 'alice');
+      const page = await fetch(`${b.url}/v1/tenants/${id}/users?state=locked`, { headers: as(bob.token) });
+      const lockedOnB = (await page.json()) as UserPage;
+      assert.deepEqual(lockedOnB.users.map((u) => [u.id, u.lock?.by]), [[user.id, 'alice']], "B's API shows the lock and who made it");
+      controller.abort();
+      await reading;
+    } finally {
+      controller.abort();
+      await b.stop();
+      await harness.stop();
+      await peerDir.cleanup();
       await rm(vaultKeyFile, { force: true });
     }
   });
