@@ -10,7 +10,6 @@ import { loadStoreFile } from './loadStoreFile';
 import type { UsersFile } from './storeSchema';
 import { STORE_SCHEMA_VERSION, usersFileSchema } from './storeSchema';
 import type {
-  ObservedUser,
   StoredActivity,
   StoredUser,
   StoreEvent,
@@ -24,6 +23,7 @@ import type {
 import { TenantUserTable } from './tenantUserTable';
 import { exists, UsersLog } from './usersLog';
 import type { UsersLogRecord, UsersSnapshot } from './usersLogSchema';
+import { materiallyDifferent, pickObserved } from './storeRecords';
 
 /** One tenant's users in memory, and what of them is not yet on disk. */
 interface TenantUsers {
@@ -382,27 +382,4 @@ function addVerified(slot: TenantUsers, at: number, userId: string): void {
 
 function emptyUsers(tenantId: string): UsersFile {
   return { schemaVersion: STORE_SCHEMA_VERSION, tenantId, deltaLink: null, users: {} };
-}
-
-function pickObserved(observed: ObservedUser): Pick<
-  StoredUser,
-  'id' | 'userPrincipalName' | 'displayName' | 'accountEnabled' | 'onPremisesSyncEnabled'
-> {
-  return {
-    id: observed.id,
-    userPrincipalName: observed.userPrincipalName,
-    displayName: observed.displayName,
-    accountEnabled: observed.accountEnabled,
-    onPremisesSyncEnabled: observed.onPremisesSyncEnabled,
-  };
-}
-
-function materiallyDifferent(a: StoredUser, b: StoredUser): boolean {
-  return (
-    a.userPrincipalName !== b.userPrincipalName ||
-    a.displayName !== b.displayName ||
-    a.accountEnabled !== b.accountEnabled ||
-    a.onPremisesSyncEnabled !== b.onPremisesSyncEnabled ||
-    (a.lock === null) !== (b.lock === null)
-  );
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors/AppError';
-import type { CredentialKind, NewActivity, NewAppProfile, NewTenant, StoredAppProfile, StoredTenant } from './storeTypes';
+import type { CredentialKind, NewActivity, NewAppProfile, NewTenant, ObservedUser, StoredAppProfile, StoredTenant, StoredUser } from './storeTypes';
 
 /**
  * What every store writes alike, whatever it keeps it in: new records as they start out, and the words
@@ -109,4 +109,26 @@ export function assertAppOfProfile(profile: StoredAppProfile, appId: string): vo
       field: 'appId',
     });
   }
+}
+
+/** What a Graph round says of a user, as the store keeps it. */
+export function pickObserved(observed: ObservedUser): Pick<StoredUser, 'id' | 'userPrincipalName' | 'displayName' | 'accountEnabled' | 'onPremisesSyncEnabled'> {
+  return {
+    id: observed.id,
+    userPrincipalName: observed.userPrincipalName,
+    displayName: observed.displayName,
+    accountEnabled: observed.accountEnabled,
+    onPremisesSyncEnabled: observed.onPremisesSyncEnabled,
+  };
+}
+
+/** A change the product shows: anything but the times it was seen. */
+export function materiallyDifferent(a: StoredUser, b: StoredUser): boolean {
+  return (
+    a.userPrincipalName !== b.userPrincipalName ||
+    a.displayName !== b.displayName ||
+    a.accountEnabled !== b.accountEnabled ||
+    a.onPremisesSyncEnabled !== b.onPremisesSyncEnabled ||
+    (a.lock === null) !== (b.lock === null)
+  );
 }

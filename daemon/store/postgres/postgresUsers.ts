@@ -1,5 +1,4 @@
 import type {
-  ObservedUser,
   StoredActivity,
   StoredUser,
   StoreEvent,
@@ -15,6 +14,7 @@ import type { PostgresContext } from './postgresContext';
 import type { PostgresTasks } from './postgresTasks';
 import { countsFromRow, lockTenantRow, TENANT_COLUMNS, tenantNotFound, type TenantRow } from './postgresTenantRow';
 import type { PostgresTransaction } from './postgresTransaction';
+import { materiallyDifferent, pickObserved } from '../storeRecords';
 
 interface UserRow {
   user_id: string;
@@ -324,24 +324,4 @@ function chunks<T>(items: readonly T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += ROWS_PER_STATEMENT) out.push(items.slice(i, i + ROWS_PER_STATEMENT));
   return out;
-}
-
-function pickObserved(observed: ObservedUser): Pick<StoredUser, 'id' | 'userPrincipalName' | 'displayName' | 'accountEnabled' | 'onPremisesSyncEnabled'> {
-  return {
-    id: observed.id,
-    userPrincipalName: observed.userPrincipalName,
-    displayName: observed.displayName,
-    accountEnabled: observed.accountEnabled,
-    onPremisesSyncEnabled: observed.onPremisesSyncEnabled,
-  };
-}
-
-function materiallyDifferent(a: StoredUser, b: StoredUser): boolean {
-  return (
-    a.userPrincipalName !== b.userPrincipalName ||
-    a.displayName !== b.displayName ||
-    a.accountEnabled !== b.accountEnabled ||
-    a.onPremisesSyncEnabled !== b.onPremisesSyncEnabled ||
-    (a.lock === null) !== (b.lock === null)
-  );
 }
