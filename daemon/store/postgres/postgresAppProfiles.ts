@@ -12,9 +12,7 @@ import type { CredentialKind, NewAppProfile, StoredActivity, StoredAppProfile, S
 import type { PostgresContext } from './postgresContext';
 import type { PostgresTasks } from './postgresTasks';
 import { TENANT_COLUMNS, tenantFromRow, type TenantRow, writeTenantRecord } from './postgresTenantRow';
-import type { PostgresTransaction } from './postgresTransaction';
-
-const UNIQUE_VIOLATION = '23505';
+import { isUniqueViolation, type PostgresTransaction } from './postgresTransaction';
 
 interface ProfileRow {
   id: string;
@@ -45,7 +43,7 @@ export class PostgresAppProfiles {
         return structuredClone(profile);
       });
     } catch (error) {
-      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      if (!isUniqueViolation(error)) throw error;
       const { rows } = await this.#context.pool.query<ProfileRow>('SELECT id, record FROM app_profiles WHERE name_key = $1', [nameKey(input.name)]);
       const duplicate = rows[0];
       throw appProfileExists(duplicate?.record.name ?? input.name, duplicate?.id ?? null);

@@ -15,7 +15,7 @@ import type {
 } from '../storeTypes';
 import type { PostgresContext } from './postgresContext';
 import { lockTenantRow, TENANT_COLUMNS, tenantFromRow, tenantNotFound, type TenantRow } from './postgresTenantRow';
-import type { PostgresTransaction } from './postgresTransaction';
+import { isUniqueViolation, type PostgresTransaction } from './postgresTransaction';
 
 interface TaskRow {
   id: string;
@@ -51,8 +51,6 @@ interface ActivityRow {
 
 const TASK_COLUMNS = 'id, seq, tenant_id, kind, name, description, status, origin, automated, activity_id, created_at, started_at, finished_at, error';
 const ACTIVITY_COLUMNS = 'id, seq, tenant_id, kind, name, description, actor, management, at, user_id, task_ids, blocked_by_task_id';
-
-const UNIQUE_VIOLATION = '23505';
 
 const nullableNumber = (value: string | null): number | null => (value === null ? null : Number(value));
 
@@ -206,7 +204,7 @@ export class PostgresTasks {
       } catch (error) {
         // Another daemon claimed a task of the same tenant at the same moment (the unique index decides).
         const tenantId = (error as { tenantId?: string }).tenantId;
-        if ((error as { code?: string }).code !== UNIQUE_VIOLATION || tenantId === undefined) throw error;
+        if (!isUniqueViolation(error) || tenantId === undefined) throw error;
         skipped.push(tenantId);
       }
     }

@@ -5,8 +5,7 @@ import type { PostgresAppProfiles } from './postgresAppProfiles';
 import type { PostgresContext } from './postgresContext';
 import type { PostgresTasks } from './postgresTasks';
 import { lockTenantRow, TENANT_COLUMNS, tenantFromRow, tenantNotFound, type TenantRow, writeTenantRecord } from './postgresTenantRow';
-
-const UNIQUE_VIOLATION = '23505';
+import { isUniqueViolation } from './postgresTransaction';
 
 /** Tenants, one row each; their users are `PostgresUsers`'s. */
 export class PostgresTenants {
@@ -34,7 +33,7 @@ export class PostgresTenants {
       });
     } catch (error) {
       // The unique key decides between two daemons registering the same tenant at once.
-      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      if (!isUniqueViolation(error)) throw error;
       const { rows } = await this.#context.pool.query<TenantRow>(`SELECT ${TENANT_COLUMNS} FROM tenants WHERE lookup_key = $1`, [lookupKey(input.tenantIdOrDomain)]);
       const duplicate = rows[0] ? tenantFromRow(rows[0]) : undefined;
       throw AppError.conflict('TENANT_EXISTS', `${input.tenantIdOrDomain} is already registered${duplicate ? ` as "${duplicate.displayName}"` : ''}.`, {

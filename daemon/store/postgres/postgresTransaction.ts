@@ -21,3 +21,8 @@ export class PostgresTransaction {
     this.events.push(...events);
   }
 }
+
+/** PostgreSQL's answer when an insert meets a unique key: another daemon (or call) got there first. */
+export function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === '23505';
+}
