@@ -15,6 +15,8 @@ import { readSseMessages } from '../../../support/sseMessages';
 import { tempDataDir } from '../../../support/tempDataDir';
 import { startPostgres, type PostgresServer } from '../../../support/postgresServer';
 
+const as = (token: string) => ({ authorization: `Bearer ${token}` });
+
 describe('the daemon in shared mode (--store postgres://…)', function () {
   this.timeout(60_000);
   let server: PostgresServer;
@@ -26,9 +28,12 @@ describe('the daemon in shared mode (--store postgres://…)', function () {
     await server?.stop();
   });
 
-  it('keeps a registered tenant, its synced users and a lock in PostgreSQL, and finds them all after a restart', async () => {
+  /**
+   * What an admin does before the first daemon starts (the vault key every daemon is given, two engineers),
+   * then daemon A on the deployment, asking as bob (admin) unless a request says otherwise.
+   */
+  async function startDeployment() {
     const url = await server.createDatabase();
-    // What an admin does before the first daemon starts: the vault key every daemon is given, and engineers.
     const vaultKeyFile = join(tmpdir(), `m365-vault-${randomBytes(6).toString('hex')}.key`);
     await writeFile(vaultKeyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
     const database = await openSharedDatabase(url, { logger: createLogger({ write: () => undefined }) });
@@ -36,11 +41,14 @@ describe('the daemon in shared mode (--store postgres://…)', function () {
     const alice = await directory.add({ name: 'alice', role: 'operator', tenants: null });
     const bob = await directory.add({ name: 'bob', role: 'admin', tenants: null });
     await database.close();
-    const as = (token: string) => ({ authorization: `Bearer ${token}` });
-
     const harness = await DaemonHarness.start({ store: url, vaultKeyFile });
     const api = harness.api.bind(harness);
     harness.api = (method, path, body, headers = {}) => api(method, path, body, { ...as(bob.token), ...headers });
+    return { url, vaultKeyFile, alice, bob, harness };
+  }
+
+  it('keeps a registered tenant, its synced users and a lock in PostgreSQL, and finds them all after a restart', async () => {
+    const { url, vaultKeyFile, alice, harness } = await startDeployment();
     try {
       const { id } = await harness.registerTenant({ users: 5, userMix: { privilegedShare: 0, onPremisesShare: 0, disabledShare: 0 } });
       await harness.until(async () => (await harness.api<UserPage>('GET', `/v1/tenants/${id}/users`)).body.total === 5, 15_000, 'the first sync');
@@ -84,20 +92,8 @@ describe('the daemon in shared mode (--store postgres://…)', function () {
   });
 
   it("shows a lock made on one daemon on another daemon's event stream and API, naming the engineer", async () => {
-    const url = await server.createDatabase();
-    const vaultKeyFile = join(tmpdir(), `m365-vault-${randomBytes(6).toString('hex')}.key`);
-    await writeFile(vaultKeyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
-    const database = await openSharedDatabase(url, { logger: createLogger({ write: () => undefined }) });
-    const directory = new EngineerDirectory(database.pool);
-    const alice = await directory.add({ name: 'alice', role: 'operator', tenants: null });
-    const bob = await directory.add({ name: 'bob', role: 'admin', tenants: null });
-    await database.close();
-    const as = (token: string) => ({ authorization: `Bearer ${token}` });
-
-    // Daemon A and daemon B: one deployment, each with its own data directory, against one simulator.
-    const harness = await DaemonHarness.start({ store: url, vaultKeyFile });
-    const api = harness.api.bind(harness);
-    harness.api = (method, path, body, headers = {}) => api(method, path, body, { ...as(bob.token), ...headers });
+    const { url, vaultKeyFile, alice, bob, harness } = await startDeployment();
+    // Daemon B beside the harness's daemon A: one deployment, each with its own data directory, one simulator.
     const peerDir = await tempDataDir('m365-daemon-b');
     const logger = createLogger({ write: () => undefined });
     const b = await Daemon.start({ config: DaemonHarness.configFor(harness.sim, peerDir.dir, harness.caFile, { store: url, vaultKeyFile }), logger });
