@@ -39,6 +39,8 @@ export const LIMITS = {
   appProfileNameMaxLength: 128,
   /** Tenants added in one `POST /v1/tenants:batch`: an MSP's customers in a few calls, each answered in seconds. */
   tenantBatchMaxEntries: 200,
+  /** Any request body, JSON or CSV: a batch of 200 tenants with certificates does not fit, and is split by the client. */
+  requestBodyMaxBytes: 64 * 1024,
 } as const;
 
 const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import { AppError } from '../errors/AppError';
+import { LIMITS } from '../../protocol/daemonApi';
 import { errorMiddleware } from '../errors/errorMiddleware';
 import type { ErrorSinks } from '../errors/handleError';
 import type { ApiAuthentication } from './apiAuthentication';
@@ -34,7 +35,7 @@ export function createDaemonApp(options: DaemonAppOptions): Express {
   app.use(apiSecurity({ hosts: options.hosts, authentication: options.authentication, openPaths: ['/v1/health'] }));
   app.use(apiAuthorization({ sinks, findTenant: (id) => services.tenants.get(id) }));
   app.use(requestShape({ operatorHeader: options.authentication.mode === 'local' }));
-  app.use(express.json({ limit: '64kb', strict: true, type: 'application/json' }));
+  app.use(express.json({ limit: LIMITS.requestBodyMaxBytes, strict: true, type: 'application/json' }));
   app.get('/v1/health', (_request, response) => {
     response.json({ ok: true, version: services.version });
   });

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import express from 'express';
 import type { ZodError } from 'zod';
-import { operatorHeaderSchema } from '../../protocol/daemonApi';
+import { LIMITS, operatorHeaderSchema } from '../../protocol/daemonApi';
 import { AppError } from '../errors/AppError';
 import { matchApiRoute, type ApiRouteShape } from './apiRouteShapes';
 
@@ -40,7 +40,7 @@ function invalid(error: ZodError, where: string): AppError {
   return AppError.badRequest('VALIDATION_FAILED', `Invalid value for "${field}": ${issue?.message ?? 'not valid'}`, { field });
 }
 
-const readRawBody = express.raw({ type: () => true, limit: '64kb' });
+const readRawBody = express.raw({ type: () => true, limit: LIMITS.requestBodyMaxBytes });
 
 /**
  * Holds every request to the shape of the route it reaches before the route runs: the operator header,

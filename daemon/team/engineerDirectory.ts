@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { engineerRoles, type EngineerRole } from '../../protocol/daemonApi';
 import { AppError } from '../errors/AppError';
+import { isUniqueViolation } from '../store/postgres/postgresTransaction';
 import { engineerToken } from './engineerToken';
 
 /** An engineer of a shared deployment, as the directory keeps them (never with a token). */
@@ -55,7 +56,7 @@ export class EngineerDirectory {
           [name, role, tenants],
         )
         .catch((error: unknown) => {
-          if ((error as { code?: string }).code === '23505') {
+          if (isUniqueViolation(error)) {
             throw AppError.conflict('ENGINEER_EXISTS', `An engineer named ${name} already exists: revoke them first, or choose another name.`, { field: 'name' });
           }
           throw error;

@@ -18,8 +18,8 @@ export interface TenantBatchChunkLimits {
   maxBytes: number;
 }
 
-// The daemon refuses bodies over 64 KiB; the margin leaves room for the JSON around the entries.
-const defaultLimits: TenantBatchChunkLimits = { maxEntries: LIMITS.tenantBatchMaxEntries, maxBytes: 60 * 1024 };
+// The margin under the daemon's body limit leaves room for the JSON around the entries.
+const defaultLimits: TenantBatchChunkLimits = { maxEntries: LIMITS.tenantBatchMaxEntries, maxBytes: LIMITS.requestBodyMaxBytes - 4 * 1024 };
 
 /**
  * Splits a CSV or JSON file of tenants into requests the daemon takes (at most its entry limit and under

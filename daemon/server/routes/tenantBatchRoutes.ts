@@ -9,7 +9,7 @@ export function tenantBatchRoutes(services: DaemonServices): Router {
   const router = Router();
 
   // Express reads `:batch` as a parameter unless escaped; the path is Google's custom-method style.
-  router.post('/tenants\\:batch', express.text({ type: 'text/csv', limit: '64kb' }), async (request, response) => {
+  router.post('/tenants\\:batch', express.text({ type: 'text/csv', limit: LIMITS.requestBodyMaxBytes }), async (request, response) => {
     let lines: Array<{ line: number; entry: unknown }>;
     if (typeof request.body === 'string') {
       lines = tenantCsv(request.body);
