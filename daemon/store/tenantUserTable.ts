@@ -27,7 +27,9 @@ class UserRow {
 }
 
 // One collator for every comparison: `localeCompare` builds one per call, which is most of a sort's time.
-const collator = new Intl.Collator();
+// Unicode's root collation, not the machine's locale, so that a page reads in the same order on every
+// machine and in the shared store (which sorts with the same collation).
+const collator = new Intl.Collator('und');
 
 function compareRows(a: UserRow, b: UserRow): number {
   return (

@@ -229,7 +229,7 @@ export class PostgresUsers {
     const where = `tenant_id = $1 AND ($2::smallint IS NULL OR page_rank = $2)
       AND ($3::text IS NULL OR strpos(lower(user_principal_name), $3) > 0 OR strpos(lower(coalesce(display_name, '')), $3) > 0)`;
     const { rows } = await this.#context.pool.query<UserRow>(
-      `SELECT ${USER_COLUMNS} FROM users WHERE ${where} ORDER BY page_rank, page_name, user_principal_name, user_id OFFSET $4 LIMIT $5`,
+      `SELECT ${USER_COLUMNS} FROM users WHERE ${where} ORDER BY page_rank, page_name COLLATE "und-x-icu", user_principal_name COLLATE "und-x-icu", user_id OFFSET $4 LIMIT $5`,
       [tenantId, rank, text, offset, limit],
     );
     let total: number;

@@ -378,6 +378,26 @@ export function describeStoreContract(name: string, storage: () => Promise<Store
         assert.equal((await store.getUser(tenant.id, 'u1'))?.lastVerifiedAt, clock.now());
       });
 
+      it('orders a page by name in Unicode root collation order, whatever the case or accents, then by user principal name', async () => {
+        const tenant = await addTenant();
+        const names = ['Zoe', 'adam', 'Alice', 'bob', 'Émile', 'Ådne', 'ada'];
+        await store.applyUserChanges(tenant.id, {
+          observedAt: clock.now(),
+          users: [
+            ...names.map((displayName, index) => observed(`u${index}`, { displayName })),
+            observed('same-b', { displayName: 'Same', userPrincipalName: 'Same.b@contoso.example' }),
+            observed('same-a', { displayName: 'Same', userPrincipalName: 'same.a@contoso.example' }),
+          ],
+          deltaLink: null,
+        });
+        const page = await store.listUsers(tenant.id);
+        assert.deepEqual(
+          page.users.map((u) => u.displayName ?? u.userPrincipalName),
+          ['ada', 'adam', 'Ådne', 'Alice', 'bob', 'Émile', 'Same', 'Same', 'Zoe'],
+        );
+        assert.deepEqual(page.users.filter((u) => u.displayName === 'Same').map((u) => u.id), ['same-a', 'same-b']);
+      });
+
       it('keeps a quiet sync’s bookkeeping in memory at once and makes it durable by the next checkpoint', async () => {
         const tenant = await addTenant();
         await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1')], deltaLink: 'd-1' });
