@@ -61,6 +61,9 @@ describe('a shared deployment in two real VS Code windows (two engineers, two da
       startSharedDeployment({
         suite: 'sharedDeployment',
         ports,
+        // No poll during the run (the first sync follows the registration): what reaches bob's window
+        // after alice's lock can only come through the event streams, not from a daemon's next poll.
+        pollInterval: '10m',
         engineers: [
           { name: 'ada', role: 'admin' },
           { name: 'alice', role: 'operator' },
@@ -163,11 +166,12 @@ describe('a shared deployment in two real VS Code windows (two engineers, two da
       assert.match(row.description, /^ACTIVE · 120 users · as of /);
       await window.product.screenshot('signed-in');
     }
-    // The token is in secret storage, never in the settings a window writes.
+    // A token is a secret: no window, extension or daemon writes it to a log.
     for (const window of [alice, bob]) {
       const token = (deployment as SharedDeployment).tokens[window.engineer] as string;
-      assert.ok(!window.product.logs.some((line) => line.includes(token)), `${window.engineer}'s token appears in a log`);
+      assert.ok(!window.product.logs.some((line) => line.includes(token)), `${window.engineer}'s token appears in a log of the window`);
       assert.ok(!(await window.product.extensionLog()).includes(token), `${window.engineer}'s token appears in the extension's log`);
+      assert.ok(!(deployment as SharedDeployment).logs.some((line) => line.includes(token)), `${window.engineer}'s token appears in a daemon's log`);
     }
   });
 
