@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,7 +10,7 @@ import type { EngineerRole } from '../../../protocol/daemonApi';
 import { repoRoot } from '../../../scripts/local/codeServer.mjs';
 import type { SimState } from '../../../scripts/local/localProduct.mjs';
 import { stopProcess } from '../../../scripts/local/localProduct.mjs';
-import { startPostgres, type PostgresServer } from '../../support/postgresServer';
+import { POSTGRES_BIN, startPostgres, type PostgresServer } from '../../support/postgresServer';
 import { buildOnce, screenshotRoot } from './e2eProduct';
 
 const run = promisify(execFile);
@@ -58,6 +59,7 @@ export interface SharedDeployment {
  */
 export async function startSharedDeployment(options: SharedDeploymentOptions): Promise<SharedDeployment> {
   if (!process.env.M365_E2E_SKIP_BUILD) await buildOnce();
+  if (!existsSync(join(POSTGRES_BIN, 'initdb'))) throw new Error(`PostgreSQL is missing (no initdb in ${POSTGRES_BIN}): run bash scripts/install-postgres.sh first`);
   const dataRoot = join(repoRoot, 'test-output', 'e2e-data');
   const base = join(dataRoot, `${options.suite}-${process.pid}`);
   const logDir = join(screenshotRoot, options.suite);
