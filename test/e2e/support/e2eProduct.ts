@@ -180,7 +180,7 @@ async function readEndpoint(daemonDir: string): Promise<DaemonEndpointFile | und
 let built: Promise<void> | undefined;
 
 /** `node scripts/build.mjs` once per run, so that what is tested is this checkout (about 2 s). */
-function buildOnce(): Promise<void> {
+export function buildOnce(): Promise<void> {
   built ??= new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['scripts/build.mjs', 'sim', 'daemon', 'extension', 'webview'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
