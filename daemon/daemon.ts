@@ -155,12 +155,18 @@ export class Daemon {
       jitterRatio: config.pollJitterRatio,
       // Time alone moves a tenant to STALE, INACTIVE or DORMANT: look twice per poll interval.
       statusTickMs: Math.min(Math.max(config.pollIntervalMs / 2, 1_000), 60 * 60_000),
+      sharedStore: storage.database !== null,
       ...(options.random ? { random: options.random } : {}),
     });
-    const health = new CredentialHealthService(store, connections, status, clock, {
-      ...sinks,
-      logger: logger.child({ component: 'credential-health' }),
-    });
+    // With a shared store, each daemon checks the tenants it holds, not every tenant of the deployment.
+    const health = new CredentialHealthService(
+      store,
+      connections,
+      status,
+      clock,
+      { ...sinks, logger: logger.child({ component: 'credential-health' }) },
+      storage.database ? { holds: (tenantId) => poller.holds(tenantId) } : undefined,
+    );
     const registry = new TenantRegistry(store, vault, connections, health, poller, sync, logger);
     const appProfiles = new AppProfileService(store, vault, connections, health, poller, clock, logger.child({ component: 'app-profiles' }));
     const runner = new TaskRunner({ store, logger, maxConcurrent: config.maxConcurrentTasks, clock });
@@ -234,7 +240,7 @@ export class Daemon {
     runner.start();
     await poller.start();
     health.start();
-    await status.updateAll();
+    await status.updateAll(storage.database ? (tenantId) => poller.holds(tenantId) : undefined);
     logger.info('daemon started', { url, dataDir: config.dataDir, tenants: (await store.listTenants()).length, pid: process.pid });
     return new Daemon(url, port, token, config.dataDir, store, {
       storage,
