@@ -4,7 +4,7 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { fetch } from 'undici';
-import type { LockOutcome, TaskListEntry, TenantView, UserPage } from '../../../protocol/daemonApi';
+import type { AppProfileView, LockOutcome, TaskListEntry, TenantBatchView, TenantView, UserPage } from '../../../protocol/daemonApi';
 import { Daemon } from '../../../daemon/daemon';
 import { createLogger } from '../../../daemon/logging/logger';
 import { migrateCommand } from '../../../daemon/store/migrateCommand';
@@ -13,10 +13,12 @@ import { openSharedDatabase } from '../../../daemon/store/postgres/sharedDatabas
 import { EngineerDirectory } from '../../../daemon/team/engineerDirectory';
 import { DaemonHarness } from '../../support/daemonHarness';
 import { startPostgres, type PostgresServer } from '../../support/postgresServer';
+import type { CreatedTenant } from '../../support/simHarness';
 import { tempDataDir } from '../../support/tempDataDir';
 
 const quiet = createLogger({ write: () => undefined });
 const noUserMix = { privilegedShare: 0, onPremisesShare: 0, disabledShare: 0 };
+const neededRoles = ['User.Read.All', 'User.EnableDisableAccount.All', 'User.RevokeSessions.All', 'AuditLog.Read.All'];
 
 interface Ran {
   code: number;
@@ -61,6 +63,8 @@ describe('m365-status migrate --to postgres://…: a local store moved into a sh
   let tenantB: { id: string; simId: string };
   let lockedUserId: string;
   let secrets: string[];
+  let profile: AppProfileView;
+  let customerId: string;
 
   before(async () => {
     server = await startPostgres();
@@ -70,7 +74,24 @@ describe('m365-status migrate --to postgres://…: a local store moved into a sh
     const b = await local.registerTenant({ users: 3, userMix: noUserMix });
     tenantA = { id: a.id, simId: a.sim.id };
     tenantB = { id: b.id, simId: b.sim.id };
-    secrets = [a.sim.app.secret, b.sim.app.secret];
+    // And a customer that signs in through the partner's multi-tenant app: an app profile and its one credential.
+    const partner = await local.sim.createTenant({ users: 1, app: { multiTenant: true, redirectUris: ['http://localhost/consent'], roles: neededRoles } });
+    const added = await local.api<AppProfileView>('POST', '/v1/app-profiles', {
+      name: 'Partner app',
+      partnerTenant: partner.domain,
+      appId: partner.app.appId,
+      credential: { kind: 'secret', clientSecret: partner.app.secret },
+    });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    profile = added.body;
+    const customer = await local.sim.control<CreatedTenant>('POST', '/tenants', { domain: `customer-${randomBytes(4).toString('hex')}.onmicrosoft.com`, displayName: 'Customer', users: 4 });
+    assert.equal((await local.sim.control('POST', `/tenants/${customer.body.id}/servicePrincipals`, { appId: partner.app.appId })).status, 201);
+    const batch = await local.api<TenantBatchView>('POST', '/v1/tenants:batch', { tenants: [{ tenant: customer.body.id, profile: profile.id }] });
+    const result = batch.body.results[0];
+    assert.ok(result?.outcome === 'added', JSON.stringify(batch.body));
+    customerId = result.tenantView.id;
+    await local.until(async () => (await local.api<UserPage>('GET', `/v1/tenants/${customerId}/users`)).body.total === 4, 15_000, 'the first sync of the customer');
+    secrets = [a.sim.app.secret, b.sim.app.secret, partner.app.secret];
     await local.until(async () => (await local.api<UserPage>('GET', `/v1/tenants/${a.id}/users`)).body.total === 6, 15_000, 'the first sync of A');
     await local.until(async () => (await local.api<UserPage>('GET', `/v1/tenants/${b.id}/users`)).body.total === 3, 15_000, 'the first sync of B');
     const user = (await local.api<UserPage>('GET', `/v1/tenants/${a.id}/users?limit=1`)).body.users[0];
@@ -107,36 +128,14 @@ describe('m365-status migrate --to postgres://…: a local store moved into a sh
     }
   });
 
-  it('moves tenants, users and locks, tasks, activities and credentials; a shared daemon then serves and syncs them', async () => {
+  it('moves tenants, users and locks, app profiles, tasks, activities and credentials; a shared daemon already running takes them up, serves and syncs them', async () => {
     const localTimeline = (await local.api<{ entries: TaskListEntry[] }>('GET', '/v1/tasks?automated=true&limit=500')).body.entries;
     const localTenants = (await local.api<{ tenants: TenantView[] }>('GET', '/v1/tenants')).body.tenants;
     await local.daemon.stop();
     const before = await fingerprint(local.dataDir);
     const url = (await server.createDatabase()).replace('postgres://m365@', 'postgres://m365:pg-password-not-to-print@');
 
-    const ran = await migrate(['--to', url, '--data-dir', local.dataDir, '--vault-key-file', vaultKeyFile]);
-    assert.equal(ran.code, 0, ran.stderr);
-    assert.match(ran.stdout, /tenants +2\n/);
-    assert.match(ran.stdout, /users +9 \(1 locked by m365-status\)/);
-    assert.match(ran.stdout, /credentials +2, encrypted under the shared vault key/);
-    assert.ok(ran.stdout.includes('postgres://m365:***@'), ran.stdout);
-    for (const text of [ran.stdout, ran.stderr]) {
-      assert.ok(!text.includes('pg-password-not-to-print'), 'the database password is never printed');
-      for (const secret of secrets) assert.ok(!text.includes(secret), 'no client secret is printed');
-    }
-    assert.deepEqual(await fingerprint(local.dataDir), before, 'the local store is left as it was');
-
-    // The shared database holds ciphertext only.
-    const direct = new pg.Client({ connectionString: url });
-    await direct.connect();
-    try {
-      const { rows } = await direct.query<{ credential_id: string; ciphertext: Buffer }>('SELECT credential_id, ciphertext FROM vault_credentials ORDER BY credential_id');
-      assert.deepEqual(rows.map((r) => r.credential_id), [tenantA.id, tenantB.id].sort());
-      for (const row of rows) for (const secret of secrets) assert.ok(!row.ciphertext.toString('latin1').includes(secret));
-    } finally {
-      await direct.end();
-    }
-
+    // A shared daemon already runs on the (empty) database: it must take up what is moved in, as it commits.
     const database = await openSharedDatabase(url, { logger: quiet });
     const ada = await new EngineerDirectory(database.pool).add({ name: 'ada', role: 'admin', tenants: null });
     await database.close();
@@ -145,16 +144,40 @@ describe('m365-status migrate --to postgres://…: a local store moved into a sh
       config: DaemonHarness.configFor(local.sim, peer.dir, local.caFile, { store: url, vaultKeyFile, pollIntervalMs: '5s' }),
       logger: quiet,
     });
-    const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-      const response = await fetch(`${shared.url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${ada.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      assert.ok(response.ok, `${method} ${path} answered ${response.status}: ${await response.clone().text()}`);
-      return (await response.json()) as T;
-    };
     try {
+      const ran = await migrate(['--to', url, '--data-dir', local.dataDir, '--vault-key-file', vaultKeyFile]);
+      assert.equal(ran.code, 0, ran.stderr);
+      assert.match(ran.stdout, /tenants +3\n/);
+      assert.match(ran.stdout, /users +13 \(1 locked by m365-status\)/);
+      assert.match(ran.stdout, /app profiles +1\n/);
+      assert.match(ran.stdout, /credentials +3, encrypted under the shared vault key/);
+      assert.ok(ran.stdout.includes('postgres://m365:***@'), ran.stdout);
+      for (const text of [ran.stdout, ran.stderr]) {
+        assert.ok(!text.includes('pg-password-not-to-print'), 'the database password is never printed');
+        for (const secret of secrets) assert.ok(!text.includes(secret), 'no client secret is printed');
+      }
+      assert.deepEqual(await fingerprint(local.dataDir), before, 'the local store is left as it was');
+
+      // The shared database holds ciphertext only.
+      const direct = new pg.Client({ connectionString: url });
+      await direct.connect();
+      try {
+        const { rows } = await direct.query<{ credential_id: string; ciphertext: Buffer }>('SELECT credential_id, ciphertext FROM vault_credentials ORDER BY credential_id');
+        assert.deepEqual(rows.map((r) => r.credential_id), [tenantA.id, tenantB.id, `app-profile:${profile.id}`].sort());
+        for (const row of rows) for (const secret of secrets) assert.ok(!row.ciphertext.toString('latin1').includes(secret));
+      } finally {
+        await direct.end();
+      }
+
+      const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+        const response = await fetch(`${shared.url}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${ada.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        assert.ok(response.ok, `${method} ${path} answered ${response.status}: ${await response.clone().text()}`);
+        return (await response.json()) as T;
+      };
       const { tenants } = await api<{ tenants: TenantView[] }>('GET', '/v1/tenants');
       assert.deepEqual(
         tenants.map((t) => [t.id, t.displayName, t.counts]).sort(),
@@ -192,6 +215,14 @@ describe('m365-status migrate --to postgres://…: a local store moved into a sh
       const lock = await api<LockOutcome>('POST', `/v1/tenants/${tenantA.id}/users/${target.id}/lock`, {});
       assert.equal(lock.outcome, 'locked');
       assert.equal(lock.outcome === 'locked' ? lock.activity.actor : undefined, 'ada');
+
+      // The profile moved with its one credential: its customer syncs through the partner's app.
+      const profiles = await api<{ appProfiles: AppProfileView[] }>('GET', '/v1/app-profiles');
+      assert.deepEqual(profiles.appProfiles.map((p) => [p.id, p.name, p.appId]), [[profile.id, profile.name, profile.appId]]);
+      const [customerUser] = (await api<UserPage>('GET', `/v1/tenants/${customerId}/users?state=enabled&limit=1`)).users;
+      assert.ok(customerUser);
+      const customerLock = await api<LockOutcome>('POST', `/v1/tenants/${customerId}/users/${customerUser.id}/lock`, {});
+      assert.equal(customerLock.outcome, 'locked');
     } finally {
       await shared.stop();
       await peer.cleanup();
@@ -205,8 +236,8 @@ describe('m365-status migrate --to postgres://…: a local store moved into a sh
     const activities = await count(url, 'activities');
     const again = await migrate(['--to', url, '--data-dir', local.dataDir, '--vault-key-file', vaultKeyFile]);
     assert.equal(again.code, 2);
-    assert.match(again.stderr, /already holds 2 tenants and 0 app profiles.*Nothing was changed/);
-    assert.equal(await count(url, 'tenants'), 2);
+    assert.match(again.stderr, /already holds 3 tenants and 1 app profile: .*Nothing was changed/);
+    assert.equal(await count(url, 'tenants'), 3);
     assert.equal(await count(url, 'activities'), activities, 'no activity was copied twice');
 
     const other = await server.createDatabase();
