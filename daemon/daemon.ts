@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { readFile, unlink } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import type { DaemonEndpointFile } from '../protocol/daemonApi';
+import type { DaemonEndpointFile, SharedDaemonEndpointFile } from '../protocol/daemonApi';
 import { daemonContract } from '../protocol/daemonContract';
 import { ApiViews } from './api/apiViews';
 import { systemClock, type Clock } from './clock';
@@ -80,6 +80,7 @@ export class Daemon {
   private constructor(
     readonly url: string,
     readonly port: number,
+    /** The local token, as `daemon.json` holds it; in shared mode it opens nothing and is written nowhere. */
     readonly token: string,
     readonly dataDir: string,
     readonly store: Store,
@@ -154,12 +155,18 @@ export class Daemon {
       jitterRatio: config.pollJitterRatio,
       // Time alone moves a tenant to STALE, INACTIVE or DORMANT: look twice per poll interval.
       statusTickMs: Math.min(Math.max(config.pollIntervalMs / 2, 1_000), 60 * 60_000),
+      sharedStore: storage.database !== null,
       ...(options.random ? { random: options.random } : {}),
     });
-    const health = new CredentialHealthService(store, connections, status, clock, {
-      ...sinks,
-      logger: logger.child({ component: 'credential-health' }),
-    });
+    // With a shared store, each daemon checks the tenants it holds, not every tenant of the deployment.
+    const health = new CredentialHealthService(
+      store,
+      connections,
+      status,
+      clock,
+      { ...sinks, logger: logger.child({ component: 'credential-health' }) },
+      storage.database ? { holds: (tenantId) => poller.holds(tenantId) } : undefined,
+    );
     const registry = new TenantRegistry(store, vault, connections, health, poller, sync, logger);
     const appProfiles = new AppProfileService(store, vault, connections, health, poller, clock, logger.child({ component: 'app-profiles' }));
     const runner = new TaskRunner({ store, logger, maxConcurrent: config.maxConcurrentTasks, clock });
@@ -223,13 +230,17 @@ export class Daemon {
     }
     const { server, url } = listening;
     port = listening.port;
-    const endpointFile: DaemonEndpointFile = { url, port, pid: process.pid, token, version: daemonVersion };
+    // A shared deployment's requests carry engineers' own tokens: a local token there would open nothing.
+    const endpointFile: DaemonEndpointFile | SharedDaemonEndpointFile =
+      authentication.mode === 'shared'
+        ? { mode: 'shared', url, port, pid: process.pid, version: daemonVersion }
+        : { url, port, pid: process.pid, token, version: daemonVersion };
     await writeFileAtomic(join(config.dataDir, DAEMON_FILE_NAME), `${JSON.stringify(endpointFile, null, 2)}\n`);
 
     runner.start();
     await poller.start();
     health.start();
-    await status.updateAll();
+    await status.updateAll(storage.database ? (tenantId) => poller.holds(tenantId) : undefined);
     logger.info('daemon started', { url, dataDir: config.dataDir, tenants: (await store.listTenants()).length, pid: process.pid });
     return new Daemon(url, port, token, config.dataDir, store, {
       storage,
@@ -278,17 +289,17 @@ export class Daemon {
     await vault.close();
     await storage.close();
     await dispatcher.close();
-    await removeDaemonFile(this.dataDir, this.token);
+    await removeDaemonFile(this.dataDir, this.url);
     logger.info('daemon stopped');
   }
 }
 
 /** Removes `daemon.json` only if it is still ours (another daemon may have started since). */
-async function removeDaemonFile(dataDir: string, token: string): Promise<void> {
+async function removeDaemonFile(dataDir: string, url: string): Promise<void> {
   const path = join(dataDir, DAEMON_FILE_NAME);
   try {
-    const current = JSON.parse(await readFile(path, 'utf8')) as Partial<DaemonEndpointFile>;
-    if (current.token === token) await unlink(path);
+    const current = JSON.parse(await readFile(path, 'utf8')) as Partial<DaemonEndpointFile | SharedDaemonEndpointFile>;
+    if (current.pid === process.pid && current.url === url) await unlink(path);
   } catch {
     // Already gone.
   }

@@ -5,6 +5,7 @@ import { parseDaemonArguments } from './daemonArguments';
 import { Daemon, daemonVersion } from './daemon';
 import { createDaemonLogger } from './logging/daemonLogger';
 import { isAppError } from './errors/AppError';
+import { migrateCommand } from './store/migrateCommand';
 import { usersCommand } from './team/usersCommand';
 import { runVaultCommand, VAULT_COMMAND_USAGE } from './vault/vaultCommand';
 import { VAULT_KEY_ENV } from './vault/vaultKey';
@@ -16,6 +17,7 @@ function usage(): string {
     '',
     'Usage: node dist/daemon.js [options]         (or m365-status [options])',
     '       m365-status users add|list|revoke|role|token …   engineers of a shared deployment (users --help)',
+    '       m365-status migrate --to postgres://…             move a local store into a shared database (migrate --help)',
     '',
     'Options (each also from its environment variable; durations take a unit: 90s, 15m, 6h, 14d):',
     ...rows,
@@ -33,10 +35,14 @@ function usage(): string {
 }
 
 async function main(): Promise<void> {
-  // `m365-status users …` and `m365-status vault …` manage a shared deployment; anything else starts the daemon.
+  // `m365-status users …`, `vault …` and `migrate …` manage a shared deployment; anything else starts the daemon.
+  const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text);
   if (process.argv[2] === 'users') {
-    const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text);
     process.exitCode = await usersCommand(process.argv.slice(3), { env: process.env, stdout: write(process.stdout), stderr: write(process.stderr) });
+    return;
+  }
+  if (process.argv[2] === 'migrate') {
+    process.exitCode = await migrateCommand(process.argv.slice(3), { env: process.env, stdout: write(process.stdout), stderr: write(process.stderr) });
     return;
   }
   if (process.argv[2] === 'vault') {

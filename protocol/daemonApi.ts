@@ -438,3 +438,16 @@ export interface DaemonEndpointFile {
   token: string;
   version: string;
 }
+
+/**
+ * `daemon.json` of a daemon of a shared deployment: where it listens and which process it is, for the
+ * operator and process supervisors. No token: every request there carries an engineer's own, so a local
+ * one would be a secret on disk that opens nothing. Clients find a shared deployment by its URL setting.
+ */
+export interface SharedDaemonEndpointFile {
+  mode: 'shared';
+  url: string;
+  port: number;
+  pid: number;
+  version: string;
+}

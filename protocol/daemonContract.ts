@@ -9,7 +9,10 @@ import type { PlatformPath } from 'node:path';
  */
 export const daemonContract = {
   files: {
-    /** Written by the daemon (0600): its url, port, pid, bearer token and version. How clients find it. */
+    /**
+     * Written by the daemon (0600): its url, port, pid, bearer token and version. How clients find a
+     * local daemon. A shared deployment's daemon writes it without a token (`SharedDaemonEndpointFile`).
+     */
     endpoint: 'daemon.json',
     /** The daemon's structured log. */
     log: 'daemon.log',

@@ -10,6 +10,8 @@ export interface TimelineQuery {
   /** The poller's own tasks too, not only management tasks. */
   includeAutomated: boolean;
   limit?: number | undefined;
+  /** Only these tenants' entries (a restricted engineer's), chosen before the limit is applied. */
+  tenantIds?: readonly string[] | undefined;
 }
 
 const defaultLimit = 200;
@@ -23,7 +25,7 @@ export class ActivityTimeline {
 
   async list(query: TimelineQuery): Promise<TimelineEntry[]> {
     const limit = query.limit ?? defaultLimit;
-    const filter = query.tenantId ? { tenantId: query.tenantId } : {};
+    const filter = { ...(query.tenantId ? { tenantId: query.tenantId } : {}), ...(query.tenantIds ? { tenantIds: query.tenantIds } : {}) };
     const activities = await this.store.listActivities({ ...filter, limit });
     const shownUnderActivity = new Set(activities.flatMap((activity) => activity.taskIds));
     const tasks = (await this.store.listTasks({ ...filter, includeAutomated: query.includeAutomated, limit })).filter(

@@ -10,11 +10,25 @@ import type { TenantConnections } from './tenantConnections';
 import type { TenantStatusService } from './tenantStatusService';
 
 const dayMs = 24 * 60 * 60 * 1000;
+const hourMs = 60 * 60 * 1000;
+
+/**
+ * Which tenants this daemon looks after when daemons share a store: the ones whose lease it holds
+ * (`Poller.holds`), so that each tenant is checked by one daemon, not by every one.
+ */
+export interface TenantShare {
+  holds(tenantId: string): boolean;
+}
 
 /**
  * Credential health per tenant: checked at start, with every "Check account status" task, when
  * credentials change, and at least daily. A failed token request counts as a failed connection attempt,
  * so the tenant turns DISCONNECTED at once rather than at the next poll.
+ *
+ * With a shared store (`share`), the scheduled checks cover only the tenants this daemon holds, and go by
+ * each tenant's last check as the shared store records it rather than by this daemon's own day: every hour,
+ * a held tenant last checked a day ago or more (by whichever daemon) is checked. A tenant whose lease moves
+ * is thus neither checked twice nor left out for long.
  */
 export class CredentialHealthService {
   private dailyTimer: Timer | null = null;
@@ -25,6 +39,7 @@ export class CredentialHealthService {
     private readonly status: TenantStatusService,
     private readonly clock: Clock,
     private readonly sinks: ErrorSinks,
+    private readonly share?: TenantShare,
   ) {}
 
   async check(tenantId: string, taskId?: string): Promise<CredentialHealth> {
@@ -77,25 +92,50 @@ export class CredentialHealthService {
     return this.store.requireTenant(tenantId);
   }
 
+  /** Checks every tenant (with a shared store, every tenant this daemon holds). */
   async checkAll(): Promise<void> {
-    for (const tenant of await this.store.listTenants()) {
+    await this.checkTenants(() => true);
+  }
+
+  /** With a shared store: checks the held tenants whose last check, by any daemon, is a day old or more. */
+  async checkDue(): Promise<void> {
+    const due = this.clock.now() - dayMs;
+    await this.checkTenants((tenant) => (tenant.credentialHealth?.checkedAt ?? Number.NEGATIVE_INFINITY) <= due);
+  }
+
+  private async checkTenants(wanted: (tenant: StoredTenant) => boolean): Promise<void> {
+    const tenants = await this.store.listTenants();
+    const checked = new Set<string>();
+    for (const tenant of tenants) {
+      if (this.share && !this.share.holds(tenant.id)) continue;
+      if (!wanted(tenant)) continue;
       // Removed while earlier tenants were checked: nothing to check, nothing to report.
       if (!(await this.store.getTenant(tenant.id))) continue;
+      checked.add(tenant.id);
       try {
         await this.check(tenant.id);
       } catch (error) {
         handleError(error, { source: 'credential-health', tenantId: tenant.id, operation: 'check credential health' }, this.sinks);
       }
     }
-    await this.warnOfExpiringAppProfiles();
+    await this.warnOfExpiringAppProfiles(tenants, checked);
   }
 
-  /** One warning per app profile whose credential expires soon, however many tenants use it. */
-  private async warnOfExpiringAppProfiles(): Promise<void> {
+  /**
+   * One warning per app profile whose credential expires soon, however many tenants use it. With a shared
+   * store, only from the daemon that has just checked the profile's first tenant (by id), so the team sees
+   * it once a day, not once per daemon; a profile no tenant uses is then left to its card on the
+   * credential-health page.
+   */
+  private async warnOfExpiringAppProfiles(tenants: readonly StoredTenant[], checked: ReadonlySet<string>): Promise<void> {
     const now = this.clock.now();
     for (const profile of await this.store.listAppProfiles()) {
       const expiresAt = profile.credentialExpiresAt;
       if (expiresAt === null || expiresAt - now >= credentialRequirements.expiryWarningMs) continue;
+      if (this.share) {
+        const first = tenants.filter((tenant) => tenant.appProfileId === profile.id).map((tenant) => tenant.id).sort()[0];
+        if (first === undefined || !checked.has(first)) continue;
+      }
       const days = Math.max(0, Math.floor((expiresAt - now) / dayMs));
       await this.store.appendSystemLog({
         level: 'warn',
@@ -106,7 +146,7 @@ export class CredentialHealthService {
     }
   }
 
-  /** Checks every tenant now, then daily. */
+  /** Checks every tenant now, then daily; with a shared store, the held ones now, then those due hourly. */
   start(): void {
     void this.checkAll().finally(() => this.scheduleDaily());
   }
@@ -117,9 +157,12 @@ export class CredentialHealthService {
   }
 
   private scheduleDaily(): void {
-    this.dailyTimer = this.clock.setTimeout(() => {
-      void this.checkAll().finally(() => this.scheduleDaily());
-    }, dayMs);
+    this.dailyTimer = this.clock.setTimeout(
+      () => {
+        void (this.share ? this.checkDue() : this.checkAll()).finally(() => this.scheduleDaily());
+      },
+      this.share ? hourMs : dayMs,
+    );
   }
 }
 

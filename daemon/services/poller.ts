@@ -26,6 +26,11 @@ export interface PollerOptions {
    * with a shared store, another daemon takes them once it has passed.
    */
   leaseMs?: number;
+  /**
+   * Daemons share the store: statuses are re-derived only for the tenants this daemon holds, as their
+   * syncs are, so each tenant's status is looked after by one daemon instead of all.
+   */
+  sharedStore?: boolean;
 }
 
 const firstRetryMs = 2_000;
@@ -72,6 +77,11 @@ export class Poller {
     for (const tenant of await this.options.store.listTenants()) {
       if (!this.known.has(tenant.id) && !this.stopped) this.schedule(tenant.id, this.jitter(1_000));
     }
+  }
+
+  /** Whether this daemon held the tenant at its last lease renewal: the tenants it syncs and looks after. */
+  holds(tenantId: string): boolean {
+    return this.held.has(tenantId);
   }
 
   /** Sync this tenant as soon as a slot is free (after registration, rotation or a refresh). */
@@ -210,7 +220,7 @@ export class Poller {
   private tickStatuses(): void {
     if (this.stopped) return;
     this.statusTimer = this.options.clock.setTimeout(() => {
-      this.options.status.updateAll().then(
+      this.options.status.updateAll(this.options.sharedStore ? (tenantId) => this.held.has(tenantId) : undefined).then(
         () => this.tickStatuses(),
         (error: unknown) => {
           handleError(error, { source: 'poller', operation: 'update tenant statuses' }, this.options.sinks);

@@ -7,6 +7,8 @@ export interface SystemLogFilter {
   /** The least severe level returned: `warn` returns warnings and errors. */
   level?: SystemLogLevel | undefined;
   limit?: number | undefined;
+  /** Only these tenants' entries (a restricted engineer's), chosen before the limit is applied. */
+  tenantIds?: readonly string[] | undefined;
 }
 
 const defaultLimit = 200;
@@ -20,6 +22,7 @@ export class SystemLogQuery {
       ...(filter.taskId !== undefined ? { taskId: filter.taskId } : {}),
       ...(filter.tenantId !== undefined ? { tenantId: filter.tenantId } : {}),
       ...(filter.level ? { level: filter.level } : {}),
+      ...(filter.tenantIds !== undefined ? { tenantIds: filter.tenantIds } : {}),
       limit: filter.limit ?? defaultLimit,
     });
   }

@@ -27,7 +27,8 @@ export class TenantStatusService {
     return derived;
   }
 
-  async updateAll(): Promise<void> {
-    for (const tenant of await this.store.listTenants()) await this.update(tenant.id);
+  /** Every tenant, or those `only` answers true for (with a shared store: the tenants this daemon holds). */
+  async updateAll(only?: (tenantId: string) => boolean): Promise<void> {
+    for (const tenant of await this.store.listTenants()) if (!only || only(tenant.id)) await this.update(tenant.id);
   }
 }

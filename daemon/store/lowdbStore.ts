@@ -20,7 +20,8 @@ import { LowdbUsers } from './lowdbUsers';
 import type { Store } from './store';
 import { StoreEventEmitter } from './storeEventEmitter';
 import type { MainFile, SystemLogFile } from './storeSchema';
-import { mainFileSchema, STORE_SCHEMA_VERSION, systemLogFileSchema } from './storeSchema';
+import { MAIN_FILE_SCHEMA_VERSION, mainFileSchema, STORE_SCHEMA_VERSION, systemLogFileSchema } from './storeSchema';
+import { upgradeMainFile } from './upgradeMainFile';
 import type {
   ActivityQuery,
   CredentialHealth,
@@ -71,7 +72,7 @@ export interface LowdbStoreOptions {
 }
 
 function emptyMain(): MainFile {
-  return { schemaVersion: STORE_SCHEMA_VERSION, nextSeq: 1, tenants: [], appProfiles: [], tasks: [], activities: [] };
+  return { schemaVersion: MAIN_FILE_SCHEMA_VERSION, nextSeq: 1, tenants: [], appProfiles: [], tasks: [], activities: [] };
 }
 
 function emptyLog(): SystemLogFile {
@@ -178,7 +179,7 @@ export class LowdbStore implements Store {
       await removeLeftoverTempFiles(usersDir);
       const mainFile = new DurableJsonFile<MainFile>(join(options.dataDir, MAIN_FILE_NAME), { indent: 1 });
       const logFile = new DurableJsonFile<SystemLogFile>(join(options.dataDir, SYSTEM_LOG_FILE_NAME), { indent: 1 });
-      const main = new LowdbMainFile(await loadStoreFile(mainFile, mainFileSchema, emptyMain), mainFile);
+      const main = new LowdbMainFile(await loadStoreFile(mainFile, mainFileSchema, emptyMain, { current: MAIN_FILE_SCHEMA_VERSION, upgrade: upgradeMainFile }), mainFile);
       const syncState = await LowdbSyncState.open(join(options.dataDir, SYNC_STATE_FILE_NAME));
       for (const tenant of main.data.tenants) syncState.applyTo(tenant);
       const log = await loadStoreFile(logFile, systemLogFileSchema, emptyLog);

@@ -56,12 +56,14 @@ export class LowdbSystemLog {
     const out: SystemLogEntry[] = [];
     const limit = query.limit ?? 200;
     const least = LEVEL_RANK[query.level ?? 'info'];
+    const among = query.tenantIds === undefined ? null : new Set(query.tenantIds);
     const entries = this.#init.db.data.entries;
     for (let i = entries.length - 1; i >= 0 && out.length < limit; i--) {
       const entry = entries[i] as SystemLogEntry;
       if (LEVEL_RANK[entry.level] < least) continue;
       if (query.taskId !== undefined && entry.taskId !== query.taskId) continue;
       if (query.tenantId !== undefined && entry.tenantId !== query.tenantId) continue;
+      if (among !== null && (entry.tenantId === null || !among.has(entry.tenantId))) continue;
       out.push(entry);
     }
     return structuredClone(out);

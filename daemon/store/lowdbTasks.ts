@@ -149,12 +149,14 @@ export class LowdbTasks {
   async listTasks(query: TaskQuery = {}): Promise<StoredTask[]> {
     const out: StoredTask[] = [];
     const limit = query.limit ?? 100;
+    const among = query.tenantIds === undefined ? null : new Set(query.tenantIds);
     const tasks = this.#context.main.data.tasks;
     for (let i = tasks.length - 1; i >= 0 && out.length < limit; i--) {
       const task = tasks[i] as StoredTask;
       if (task.automated && !query.includeAutomated) continue;
       if (query.tenantId !== undefined && task.tenantId !== query.tenantId) continue;
       if (query.status !== undefined && task.status !== query.status) continue;
+      if (among !== null && (task.tenantId === null || !among.has(task.tenantId))) continue;
       out.push(task);
     }
     return clonePlain(out);
@@ -167,10 +169,12 @@ export class LowdbTasks {
   async listActivities(query: ActivityQuery = {}): Promise<StoredActivity[]> {
     const out: StoredActivity[] = [];
     const limit = query.limit ?? 100;
+    const among = query.tenantIds === undefined ? null : new Set(query.tenantIds);
     const activities = this.#context.main.data.activities;
     for (let i = activities.length - 1; i >= 0 && out.length < limit; i--) {
       const activity = activities[i] as StoredActivity;
       if (query.tenantId !== undefined && activity.tenantId !== query.tenantId) continue;
+      if (among !== null && (activity.tenantId === null || !among.has(activity.tenantId))) continue;
       out.push(activity);
     }
     return clonePlain(out);

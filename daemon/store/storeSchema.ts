@@ -22,10 +22,21 @@ import type {
 // `storeTypes.ts`, so the two cannot drift.
 
 /**
- * Version of the on-disk layout, written into every file. Raise it with a migration in `loadStoreFile`
- * whenever a change would not load under the previous schema; a daemon refuses files from a newer one.
+ * Version of the on-disk layout, written into every file but `store.json` (which has its own,
+ * `MAIN_FILE_SCHEMA_VERSION`). Raise a file's version, with an upgrade step `loadStoreFile` applies,
+ * whenever a change would not load under the previous schema or an older build would drop what it adds
+ * (zod drops keys it does not know); a daemon refuses files from a newer one.
  */
 export const STORE_SCHEMA_VERSION = 1;
+
+/**
+ * Version of `store.json` alone, which has moved on from `STORE_SCHEMA_VERSION`: 2 added app profiles
+ * (`appProfiles`, and each tenant's `appProfileId`). A build that knows only version 1 would load such a
+ * file, drop both without a word and write the rest back, turning every tenant on a profile into one with
+ * no credential; at 2 it refuses the file instead. A version 1 file is brought up at open
+ * (`upgradeMainFile`).
+ */
+export const MAIN_FILE_SCHEMA_VERSION = 2;
 
 // Our own ids become file names (users/<id>.json): nothing that could climb out of the directory.
 const ourId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
@@ -74,8 +85,8 @@ export const tenantSchema: z.ZodType<StoredTenant> = z.object({
   displayName: z.string().min(1),
   appId: z.string().min(1),
   credentialKind: credentialKindSchema,
-  /** Absent in files written before app profiles: those tenants all use their own app. */
-  appProfileId: ourId.nullable().default(null),
+  /** Null for a tenant with its own app; files of schema 1 have none and are upgraded at open. */
+  appProfileId: ourId.nullable(),
   /** Overrides the daemon's poll interval for this tenant; null = the daemon's. */
   pollIntervalMs: z.number().int().positive().nullable(),
   createdAt: time,
@@ -202,11 +213,10 @@ export const systemLogEntrySchema: z.ZodType<SystemLogEntry> = z.object({
 
 /** `store.json`: everything but users and the system log, which change at their own pace. */
 export const mainFileSchema = z.object({
-  schemaVersion: z.literal(STORE_SCHEMA_VERSION),
+  schemaVersion: z.literal(MAIN_FILE_SCHEMA_VERSION),
   nextSeq: z.number().int().nonnegative(),
   tenants: z.array(tenantSchema),
-  /** Absent in files written before app profiles. */
-  appProfiles: z.array(appProfileSchema).default([]),
+  appProfiles: z.array(appProfileSchema),
   tasks: z.array(taskSchema),
   activities: z.array(activitySchema),
 });

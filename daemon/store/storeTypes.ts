@@ -288,12 +288,16 @@ export interface UserCounts {
 export interface TaskQuery {
   includeAutomated?: boolean;
   tenantId?: string;
+  /** Only these tenants' (none of no tenant): a restricted engineer's list, filtered before `limit`. */
+  tenantIds?: readonly string[];
   status?: TaskStatus;
   limit?: number;
 }
 
 export interface ActivityQuery {
   tenantId?: string;
+  /** Only these tenants' (none of no tenant): a restricted engineer's list, filtered before `limit`. */
+  tenantIds?: readonly string[];
   limit?: number;
 }
 
@@ -311,6 +315,8 @@ export interface SystemLogInput {
 export interface SystemLogQuery {
   taskId?: string;
   tenantId?: string;
+  /** Only these tenants' (none of no tenant): a restricted engineer's list, filtered before `limit`. */
+  tenantIds?: readonly string[];
   /** The least severe level returned: `warn` returns warnings and errors. */
   level?: SystemLogLevel;
   limit?: number;

@@ -130,6 +130,14 @@ export class PostgresChangeFeed {
   }
 }
 
+/**
+ * A notification naming a change for every daemon to read back, for a writer outside the daemons (an
+ * import of a local store): `from` names it, so no daemon takes the change for its own.
+ */
+export function changeNotice(from: string, reference: ChangeReference): string {
+  return JSON.stringify({ from, reference } satisfies ChangeMessage);
+}
+
 /** The event itself when it fits one notification; else references to read it back, split to fit. */
 function encode(from: string, event: StoreEvent): string[] {
   const whole = JSON.stringify({ from, event } satisfies ChangeMessage);

@@ -83,8 +83,9 @@ export class PostgresSystemLog {
     const { rows } = await this.#context.pool.query<SystemLogRow>(
       `SELECT ${COLUMNS} FROM system_log
         WHERE level = ANY($1) AND ($2::text IS NULL OR task_id = $2) AND ($3::text IS NULL OR tenant_id = $3)
+          AND ($5::text[] IS NULL OR tenant_id = ANY($5))
         ORDER BY seq DESC LIMIT $4`,
-      [levels, query.taskId ?? null, query.tenantId ?? null, query.limit ?? 200],
+      [levels, query.taskId ?? null, query.tenantId ?? null, query.limit ?? 200, query.tenantIds ?? null],
     );
     return rows.map(entryFromRow);
   }

@@ -272,8 +272,9 @@ export class PostgresTasks {
     const { rows } = await this.#context.pool.query<TaskRow>(
       `SELECT ${TASK_COLUMNS} FROM tasks
         WHERE ($1 OR NOT automated) AND ($2::text IS NULL OR tenant_id = $2) AND ($3::text IS NULL OR status = $3)
+          AND ($5::text[] IS NULL OR tenant_id = ANY($5))
         ORDER BY seq DESC LIMIT $4`,
-      [query.includeAutomated ?? false, query.tenantId ?? null, query.status ?? null, query.limit ?? 100],
+      [query.includeAutomated ?? false, query.tenantId ?? null, query.status ?? null, query.limit ?? 100, query.tenantIds ?? null],
     );
     return rows.map(taskFromRow);
   }
@@ -290,8 +291,9 @@ export class PostgresTasks {
 
   async listActivities(query: ActivityQuery = {}): Promise<StoredActivity[]> {
     const { rows } = await this.#context.pool.query<ActivityRow>(
-      `SELECT ${ACTIVITY_COLUMNS} FROM activities WHERE ($1::text IS NULL OR tenant_id = $1) ORDER BY seq DESC LIMIT $2`,
-      [query.tenantId ?? null, query.limit ?? 100],
+      `SELECT ${ACTIVITY_COLUMNS} FROM activities WHERE ($1::text IS NULL OR tenant_id = $1) AND ($3::text[] IS NULL OR tenant_id = ANY($3))
+        ORDER BY seq DESC LIMIT $2`,
+      [query.tenantId ?? null, query.limit ?? 100, query.tenantIds ?? null],
     );
     return rows.map(activityFromRow);
   }

@@ -91,7 +91,7 @@ describe('store: kill -9 durability (real child processes)', function () {
       assert.ok(all.users.length > 0 && all.tasks.length > 0 && all.logs.length > 0);
       const leftovers = [...(await readdir(dir)), ...(await readdir(join(dir, USERS_DIR_NAME)))].filter((n) => n.endsWith('.tmp'));
       assert.deepEqual(leftovers, []);
-      assert.match(await readFile(join(dir, 'store.json'), 'utf8'), /"schemaVersion": 1/);
+      assert.match(await readFile(join(dir, 'store.json'), 'utf8'), /"schemaVersion": 2/);
     } finally {
       await cleanup();
     }

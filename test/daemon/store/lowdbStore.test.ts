@@ -5,7 +5,10 @@ import { ManualClock } from '../../support/manualClock';
 import type { AppError } from '../../../daemon/errors/AppError';
 import { LOCK_FILE_NAME } from '../../../daemon/store/dataDirLock';
 import { LowdbStore, MAIN_FILE_NAME, SYNC_STATE_FILE_NAME, SYSTEM_LOG_FILE_NAME, USERS_DIR_NAME } from '../../../daemon/store/lowdbStore';
-import { STORE_SCHEMA_VERSION } from '../../../daemon/store/storeSchema';
+import { loadStoreFile } from '../../../daemon/store/loadStoreFile';
+import { DurableJsonFile } from '../../../daemon/store/durableJsonFile';
+import { MAIN_FILE_SCHEMA_VERSION } from '../../../daemon/store/storeSchema';
+import { z } from 'zod';
 import { tempDataDir } from '../../support/tempDataDir';
 import type { StoreUnderTest } from './storeContract';
 import { describeStoreContract, observed } from './storeContract';
@@ -103,11 +106,11 @@ describe('LowdbStore: the files', () => {
     await store.close();
     const path = join(dir, MAIN_FILE_NAME);
     const data = await readJson<Record<string, unknown>>(path);
-    const newer = JSON.stringify({ ...data, schemaVersion: STORE_SCHEMA_VERSION + 1 });
+    const newer = JSON.stringify({ ...data, schemaVersion: MAIN_FILE_SCHEMA_VERSION + 1 });
     await writeFile(path, newer);
     await assert.rejects(LowdbStore.open({ dataDir: dir, clock }), (error: AppError) => {
       assert.equal(error.code, 'STORE_SCHEMA_TOO_NEW');
-      assert.match(error.message, /written by a newer m365-status \(store schema 2; this one understands up to 1\)/);
+      assert.match(error.message, /written by a newer m365-status \(store schema 3; this one understands up to 2\)/);
       return true;
     });
     assert.equal(await readFile(path, 'utf8'), newer);
@@ -116,21 +119,48 @@ describe('LowdbStore: the files', () => {
     store = await LowdbStore.open({ dataDir: dir, clock });
   });
 
-  it('opens a store written before app profiles: its tenants use their own app, and it has no profiles', async () => {
+  it('opens a store written before app profiles (schema 1): its tenants use their own app, it has no profiles, and it is written as schema 2', async () => {
     const tenant = await addTenant();
     await store.close();
     const path = join(dir, MAIN_FILE_NAME);
-    const data = await readJson<{ appProfiles?: unknown; tenants: Array<Record<string, unknown>> }>(path);
+    const data = await readJson<{ schemaVersion: number; appProfiles?: unknown; tenants: Array<Record<string, unknown>> }>(path);
     delete data.appProfiles;
     for (const stored of data.tenants) delete stored['appProfileId'];
+    data.schemaVersion = 1;
     await writeFile(path, JSON.stringify(data));
     store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000 });
     assert.equal((await store.requireTenant(tenant.id)).appProfileId, null);
     assert.deepEqual(await store.listAppProfiles(), []);
     const profile = await store.addAppProfile({ name: 'Partner', partnerTenant: 'partner.example', appId: 'app-2', credentialKind: 'secret', credentialExpiresAt: null, by: 'alice' });
-    const written = await readJson<{ appProfiles: Array<{ id: string }>; tenants: Array<Record<string, unknown>> }>(path);
+    const written = await readJson<{ schemaVersion: number; appProfiles: Array<{ id: string }>; tenants: Array<Record<string, unknown>> }>(path);
+    assert.equal(written.schemaVersion, 2);
     assert.deepEqual(written.appProfiles.map((p) => p.id), [profile.id]);
     assert.equal(written.tenants[0]?.['appProfileId'], null);
+  });
+
+  it('writes store.json with app profiles at schema 2, which a build that understands only schema 1 refuses instead of dropping the profiles', async () => {
+    const tenant = await addTenant();
+    const profile = await store.addAppProfile({ name: 'Partner', partnerTenant: 'partner.example', appId: 'app-2', credentialKind: 'secret', credentialExpiresAt: null, by: 'alice' });
+    await store.addTenant({ tenantIdOrDomain: 'fabrikam.example', appId: 'app-2', credentialKind: 'secret', appProfileId: profile.id, by: 'alice' });
+    await store.close();
+    const path = join(dir, MAIN_FILE_NAME);
+    const written = await readFile(path, 'utf8');
+    assert.equal((JSON.parse(written) as { schemaVersion: number }).schemaVersion, 2);
+    // What a build from before app profiles does with the file: the same check, knowing schema 1 and its
+    // shape (a zod object, which would drop the keys it does not know).
+    const beforeProfiles = z.object({ schemaVersion: z.literal(1), nextSeq: z.number(), tenants: z.array(z.object({ id: z.string() })), tasks: z.array(z.unknown()), activities: z.array(z.unknown()) });
+    await assert.rejects(
+      loadStoreFile(new DurableJsonFile<z.infer<typeof beforeProfiles>>(path), beforeProfiles, () => ({ schemaVersion: 1 as const, nextSeq: 1, tenants: [], tasks: [], activities: [] }), { current: 1 }),
+      (error: AppError) => {
+        assert.equal(error.code, 'STORE_SCHEMA_TOO_NEW');
+        assert.match(error.message, /store schema 2; this one understands up to 1/);
+        return true;
+      },
+    );
+    assert.equal(await readFile(path, 'utf8'), written, 'the refused file is left as it was');
+    store = await LowdbStore.open({ dataDir: dir, clock });
+    assert.deepEqual((await store.listAppProfiles()).map((p) => p.id), [profile.id]);
+    assert.equal((await store.requireTenant(tenant.id)).appProfileId, null);
   });
 
   it('refuses a store file whose shape is wrong, naming the field', async () => {

@@ -502,6 +502,45 @@ export function describeStoreContract(name: string, storage: () => Promise<Store
       });
     });
 
+    describe('lists of some tenants', () => {
+      it('lists tasks, activities and system-log entries of the tenants asked for, chosen before the limit', async () => {
+        const contoso = await addTenant('contoso.example');
+        const fabrikam = await addTenant('fabrikam.example');
+        const task = (tenantId: string | null, i: number) =>
+          store.queueTask({ tenantId, kind: 'x', name: 'X', description: `${tenantId ?? 'none'} ${i}`, origin: 'operator', automated: false });
+        const activity = (tenantId: string | null, i: number) =>
+          store.recordActivity({ tenantId, kind: 'refresh', name: 'Refresh', description: `${tenantId ?? 'none'} ${i}`, actor: 'alice', management: false });
+        const log = (tenantId: string | undefined, i: number) =>
+          store.appendSystemLog({ level: 'info', message: `${tenantId ?? 'none'} ${i}`, ...(tenantId ? { tenantId } : {}) });
+        for (let i = 0; i < 3; i++) {
+          await task(contoso.id, i);
+          await activity(contoso.id, i);
+          await log(contoso.id, i);
+        }
+        // Newer than every one of contoso's: a filter after the limit would leave nothing of contoso.
+        for (let i = 0; i < 5; i++) {
+          await task(fabrikam.id, i);
+          await task(null, i);
+          await activity(fabrikam.id, i);
+          await activity(null, i);
+          await log(fabrikam.id, i);
+          await log(undefined, i);
+        }
+        const only = [contoso.id];
+        assert.deepEqual((await store.listTasks({ tenantIds: only, limit: 2 })).map((t) => t.description), [`${contoso.id} 2`, `${contoso.id} 1`]);
+        assert.deepEqual((await store.listActivities({ tenantIds: only, limit: 2 })).map((a) => a.description), [`${contoso.id} 2`, `${contoso.id} 1`]);
+        assert.deepEqual((await store.querySystemLog({ tenantIds: only, limit: 2 })).map((e) => e.message), [`${contoso.id} 2`, `${contoso.id} 1`]);
+        // Several tenants; entries of no tenant are never among them; an empty list is nothing at all.
+        const both = await store.listTasks({ tenantIds: [contoso.id, fabrikam.id], limit: 100 });
+        assert.equal(both.length, 8);
+        assert.ok(both.every((t) => t.tenantId !== null));
+        assert.deepEqual(await store.listTasks({ tenantIds: [], limit: 100 }), []);
+        assert.deepEqual(await store.listActivities({ tenantIds: [], limit: 100 }), []);
+        assert.deepEqual(await store.querySystemLog({ tenantIds: [], limit: 100 }), []);
+        assert.equal((await store.listActivities({ limit: 100 })).filter((a) => a.tenantId === null).length, 5, 'without tenantIds nothing is left out');
+      });
+    });
+
     describe('refresh', () => {
       // A rule like the refresh service's: a previous refresh that has not failed blocks a new one.
       const decide = (latest: readonly StoredTask[], tenant: StoredTenant): RefreshDecision => {
