@@ -37,13 +37,6 @@ function compareRows(a: UserRow, b: UserRow): number {
   );
 }
 
-/**
- * Past this many changes between two reads (and past half the table), one sort at the next read is
- * cheaper than keeping order: loading a tenant from disk sorts once. Below it, each change is put in
- * place, so a large tenant's first sync, read page by page meanwhile, never sorts the whole tenant.
- */
-const MIN_UNORDERED_CHANGES = 256;
-
 /** Rows per block of the page order: small enough that an insert moves little, few enough to walk. */
 const BLOCK_ROWS = 512;
 
@@ -136,15 +129,17 @@ class OrderedRows {
 
 /**
  * One tenant's users in memory, with what reads need kept ready: counts by state, updated on every
- * change, and the order of a users page, kept by inserting a changed user in place (or, after a large
- * batch, by one sort at the next read). A Map, not an object: user ids come from outside (a URL path),
+ * change, and the order of a users page, kept by inserting a changed user in place once it has been read. A Map, not an object: user ids come from outside (a URL path),
  * and `constructor` or `__proto__` must be a user that is not there, not something inherited.
  */
 export class TenantUserTable {
   readonly #rows = new Map<string, UserRow>();
-  /** Every row in page order, or null when the next read must sort. */
-  #ordered: OrderedRows | null = new OrderedRows();
-  #changesSinceRead = 0;
+  /**
+   * Every row in page order, or null until the first read, which sorts once: loading a tenant from disk
+   * sorts once instead of putting each row in place. From then on each change is put in place, so a
+   * large tenant's first sync, read page by page meanwhile, never sorts the whole tenant.
+   */
+  #ordered: OrderedRows | null = null;
   readonly #counts: UserCounts = { total: 0, enabled: 0, disabled: 0, locked: 0 };
 
   get size(): number {
@@ -240,7 +235,6 @@ export class TenantUserTable {
   }
 
   #order(): OrderedRows {
-    this.#changesSinceRead = 0;
     if (!this.#ordered) this.#ordered = OrderedRows.from([...this.#rows.values()].sort(compareRows));
     return this.#ordered;
   }
@@ -251,12 +245,7 @@ export class TenantUserTable {
   }
 
   #place(row: UserRow): void {
-    if (!this.#ordered) return;
-    if (++this.#changesSinceRead > Math.max(MIN_UNORDERED_CHANGES, this.#rows.size / 2)) {
-      this.#ordered = null;
-      return;
-    }
-    this.#ordered.insert(row);
+    this.#ordered?.insert(row);
   }
 
   #count(row: UserRow, delta: number): void {
