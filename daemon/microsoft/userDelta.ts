@@ -72,17 +72,34 @@ function readPage(page: DeltaPage): Pick<UserDeltaPage, 'users' | 'removedUserId
   return { users: [...users.values()], removedUserIds: [...removed] };
 }
 
+/**
+ * The next page is fetched while the caller applies the one before (its write waits for the disk), so a
+ * long round costs the slower of the two per page, not their sum; pages are still handed over one at a
+ * time and in order, and a failure waits for the page being applied before it is thrown.
+ */
 async function followRound(client: Client, start: string, fullRound: boolean, onPage: (page: UserDeltaPage) => Promise<void>): Promise<UserDeltaSummary> {
   let next: string = start;
   let index = 0;
-  for (;;) {
-    const page = (await client.api(next).get()) as DeltaPage;
-    const deltaLink = page['@odata.deltaLink'];
-    if (!deltaLink && !page['@odata.nextLink']) throw new Error('a delta page came with neither a nextLink nor a deltaLink');
-    await onPage({ ...readPage(page), index, fullRound, ...(deltaLink ? { deltaLink } : {}) });
-    index++;
-    if (deltaLink) return { deltaLink, fullRound, pages: index };
-    next = page['@odata.nextLink'] as string;
+  let applying: Promise<void> = Promise.resolve();
+  try {
+    for (;;) {
+      const page = (await client.api(next).get()) as DeltaPage;
+      const deltaLink = page['@odata.deltaLink'];
+      if (!deltaLink && !page['@odata.nextLink']) throw new Error('a delta page came with neither a nextLink nor a deltaLink');
+      await applying;
+      applying = onPage({ ...readPage(page), index, fullRound, ...(deltaLink ? { deltaLink } : {}) });
+      // Awaited before the next page is handed over or the round ends; until then its failure is held.
+      applying.catch(() => undefined);
+      index++;
+      if (deltaLink) {
+        await applying;
+        return { deltaLink, fullRound, pages: index };
+      }
+      next = page['@odata.nextLink'] as string;
+    }
+  } catch (error) {
+    await applying.catch(() => undefined);
+    throw error;
   }
 }
 
