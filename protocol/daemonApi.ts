@@ -424,6 +424,11 @@ export type DaemonEvent =
   | { type: 'tenant'; tenant: TenantView }
   | { type: 'tenant-removed'; tenantId: string }
   | { type: 'users'; tenantId: string; users: UserView[]; removedUserIds: string[] }
+  /**
+   * Many of a tenant's users changed at once (a page of its first sync, or of a full resync): read its
+   * users again instead of being sent each. A `tenant` event with the new counts follows.
+   */
+  | { type: 'users-reloaded'; tenantId: string }
   | { type: 'activity'; activity: ActivityView }
   | { type: 'task'; task: TaskView }
   | { type: 'log'; entry: SystemLogEntryView }

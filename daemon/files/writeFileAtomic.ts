@@ -10,19 +10,21 @@ export function tempPathFor(path: string): string {
 
 /**
  * Replaces `path` so that a crash at any moment leaves either the old content or the new, and resolves
- * only once the new content is on disk.
+ * only once the new content is on disk. Content given in pieces is written piece by piece, so a large
+ * file is never one string or buffer in memory.
  *
  * Unlike lowdb's own writer (steno) this fsyncs before and after the rename, and creates the file with
  * mode 0600 whatever the umask: steno's `writeFile` + `rename` gives the final file the umask's mode
  * (usually 0644) and a crash can leave a renamed file whose data never reached the disk.
  */
-export async function writeFileAtomic(path: string, content: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, content: string | Uint8Array | readonly string[]): Promise<void> {
   const temp = tempPathFor(path);
   const handle = await open(temp, 'w', PRIVATE_FILE_MODE);
   try {
     // The temp file may survive from a crashed run with another mode; open() only applies the mode on creation.
     await handle.chmod(PRIVATE_FILE_MODE);
-    await handle.writeFile(content);
+    if (typeof content === 'string' || content instanceof Uint8Array) await handle.writeFile(content);
+    else for (const piece of content) await handle.write(piece);
     await handle.sync();
   } catch (error) {
     await handle.close().catch(() => undefined);

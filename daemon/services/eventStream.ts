@@ -289,6 +289,10 @@ export class EventStream {
           ...(tenant ? [{ type: 'tenant' as const, tenant: await this.views.tenant(tenant) }] : []),
         ];
       }
+      case 'users-reloaded': {
+        const tenant = await this.store.getTenant(event.tenantId);
+        return [{ type: 'users-reloaded', tenantId: event.tenantId }, ...(tenant ? [{ type: 'tenant' as const, tenant: await this.views.tenant(tenant) }] : [])];
+      }
       case 'task':
         return [{ type: 'task', task: this.views.task(event.task) }];
       case 'activity':

@@ -162,8 +162,8 @@ export class Poller {
     const outcome = await this.options.sync.sync(tenantId, { source: 'poller', taskId: task.id });
     if (!(await store.getTenant(tenantId))) return outcome;
     if (outcome.ok) {
-      const { summary } = outcome;
-      const changes = summary.added.length + summary.changed.length + summary.removed.length;
+      const { changes: summary } = outcome;
+      const changes = summary.added + summary.changed + summary.removed;
       await store.completeTask(task.id, `${outcome.fullRound ? 'Full sync' : 'Delta sync'}: ${changes === 0 ? 'no changes' : `${changes} change${changes === 1 ? '' : 's'}`}${summary.locksCleared.length > 0 ? `, ${summary.locksCleared.length} lock(s) cleared outside m365-status` : ''}.`);
     } else {
       const { code, message } = microsoftFailureError(outcome.failure);

@@ -4,15 +4,24 @@ import { handleError, type ErrorSinks } from '../errors/handleError';
 import { microsoftFailureError } from '../errors/microsoftFailureError';
 import { attributeAccountChange } from '../microsoft/auditAttribution';
 import { classifyMicrosoftFailure, type MicrosoftFailure } from '../microsoft/microsoftFailure';
-import { readUserChanges } from '../microsoft/userDelta';
+import { followUserChanges, type UserDeltaPage } from '../microsoft/userDelta';
 import type { Store } from '../store/store';
-import type { UserChangeSummary } from '../store/storeTypes';
+import type { StoredUser, UserChangeBatch, UserChangeSummary } from '../store/storeTypes';
 import { KeyedMutex } from '../tasks/keyedMutex';
 import type { TenantConnections } from './tenantConnections';
 import type { TenantStatusService } from './tenantStatusService';
 
+/** What a round changed, summed over its pages. */
+export interface SyncChanges {
+  added: number;
+  changed: number;
+  removed: number;
+  /** Users the product had locked that were found enabled, with the lock they had. */
+  locksCleared: Array<{ user: StoredUser; before: StoredUser | undefined }>;
+}
+
 export type SyncOutcome =
-  | { ok: true; summary: UserChangeSummary; fullRound: boolean; users: number }
+  | { ok: true; changes: SyncChanges; fullRound: boolean; users: number }
   | { ok: false; failure: MicrosoftFailure };
 
 export interface SyncRequest {
@@ -51,18 +60,17 @@ export class TenantSync {
       const { graph, tokens } = this.connections.get(tenant);
       // A token first: its failure comes from msal as itself, not wrapped by the Graph client.
       await tokens.acquire();
-      const round = await readUserChanges(graph, request.full ? null : await this.store.getDeltaLink(tenantId));
-      const summary = await this.store.applyUserChanges(tenantId, {
-        observedAt,
-        users: round.users,
-        removedUserIds: round.removedUserIds,
-        deltaLink: round.deltaLink,
-        fullRound: round.fullRound,
+      const round = new RoundInProgress();
+      const summary = await followUserChanges(graph, request.full ? null : await this.store.getDeltaLink(tenantId), async (page) => {
+        round.apply(page, await this.store.applyUserChanges(tenantId, round.batch(page, observedAt)));
+        // Each page is applied on its own turn of the event loop: API requests that came in while it was
+        // fetched and applied are answered before the next page is parsed.
+        if (page.deltaLink === undefined) await new Promise<void>((resolve) => setImmediate(resolve));
       });
       await this.store.recordSyncSuccess(tenantId, observedAt);
-      await this.recordOutsideChanges(tenantId, summary);
+      await this.recordOutsideChanges(tenantId, round.changes);
       await this.status.update(tenantId);
-      return { ok: true, summary, fullRound: round.fullRound, users: round.users.length };
+      return { ok: true, changes: round.changes, fullRound: summary.fullRound, users: round.users };
     } catch (error) {
       const failure = error instanceof AppError ? appFailure(error) : classifyMicrosoftFailure(error);
       const previous = (await this.store.getTenant(tenantId))?.lastError;
@@ -81,9 +89,8 @@ export class TenantSync {
   }
 
   /** A user the product locked was found enabled: someone re-enabled it in Microsoft 365. */
-  private async recordOutsideChanges(tenantId: string, summary: UserChangeSummary): Promise<void> {
-    for (const user of summary.locksCleared) {
-      const before = summary.changed.find((change) => change.after.id === user.id)?.before;
+  private async recordOutsideChanges(tenantId: string, changes: SyncChanges): Promise<void> {
+    for (const { user, before } of changes.locksCleared) {
       const lockedAt = before?.lock?.at ?? user.lastChangedAt;
       const tenant = await this.store.getTenant(tenantId);
       let actor = 'unknown';
@@ -107,6 +114,50 @@ export class TenantSync {
         userId: user.id,
       });
     }
+  }
+}
+
+/**
+ * A round's pages as they are applied: what each page's batch says, and what the round changed so far.
+ * Only counts and cleared locks are kept, so a first sync holds no copy of the tenant's users.
+ */
+class RoundInProgress {
+  readonly changes: SyncChanges = { added: 0, changed: 0, removed: 0, locksCleared: [] };
+  users = 0;
+  /** Users listed by the full round's pages so far: on its last page, every other stored user is gone. */
+  #listed = new Set<string>();
+
+  batch(page: UserDeltaPage, observedAt: number): UserChangeBatch {
+    if (page.index === 0) this.#restart();
+    const last = page.deltaLink !== undefined;
+    return {
+      observedAt,
+      users: page.users,
+      removedUserIds: page.removedUserIds,
+      ...(last ? { deltaLink: page.deltaLink } : {}),
+      ...(page.fullRound ? { fullRound: true } : {}),
+      ...(page.fullRound && last ? { earlierUserIds: this.#listed } : {}),
+    };
+  }
+
+  apply(page: UserDeltaPage, summary: UserChangeSummary): void {
+    this.users += page.users.length;
+    if (page.fullRound) {
+      for (const user of page.users) this.#listed.add(user.id);
+      for (const id of page.removedUserIds) this.#listed.delete(id);
+    }
+    this.changes.added += summary.added.length;
+    this.changes.changed += summary.changed.length;
+    this.changes.removed += summary.removed.length;
+    for (const user of summary.locksCleared) {
+      this.changes.locksCleared.push({ user, before: summary.changed.find((change) => change.after.id === user.id)?.before });
+    }
+  }
+
+  /** A delta round Graph no longer knew restarts in full: only what the full round lists counts. */
+  #restart(): void {
+    this.users = 0;
+    this.#listed = new Set();
   }
 }
 

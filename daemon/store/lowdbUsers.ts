@@ -162,8 +162,9 @@ export class LowdbUsers {
     }
 
     const removedIds = new Set(batch.removedUserIds ?? []);
-    if (batch.fullRound) {
-      for (const id of table.ids()) if (!seen.has(id)) removedIds.add(id);
+    if (batch.fullRound && batch.deltaLink !== undefined) {
+      const earlier = batch.earlierUserIds;
+      for (const id of table.ids()) if (!seen.has(id) && !earlier?.has(id)) removedIds.add(id);
     }
     for (const id of removedIds) {
       const user = table.get(id);
@@ -173,9 +174,9 @@ export class LowdbUsers {
       summary.removed.push(user);
     }
 
-    const newLink = slot.deltaLink !== batch.deltaLink;
+    const newLink = batch.deltaLink !== undefined && slot.deltaLink !== batch.deltaLink;
     if (newLink) {
-      slot.deltaLink = batch.deltaLink;
+      slot.deltaLink = batch.deltaLink ?? null;
       slot.deltaRound++;
     }
 
@@ -183,7 +184,7 @@ export class LowdbUsers {
       // The delta link goes with the users it brought, in the same record: the two never disagree on disk.
       await slot.log.append({ ...(set.length > 0 ? { set } : {}), ...(removed.length > 0 ? { removed } : {}), ...this.#bookkeeping(slot) });
       summary.written = true;
-      this.#context.events.emit(this.#usersEvent(slot, [...set.map((u) => u.id), ...removed]));
+      this.#context.events.emit(batch.fullRound ? { type: 'users-reloaded', tenantId } : this.#usersEvent(slot, [...set.map((u) => u.id), ...removed]));
     } else {
       if (newLink) {
         // Only a quiet round's link goes there: it brought no user that could still be on its way to disk.

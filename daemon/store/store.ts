@@ -98,7 +98,9 @@ export interface Store {
   /**
    * Applies what a Graph round reported. A user's sign-in state observed before the product's own last
    * change to that user (a lock confirmed while the round was in flight) is not applied: it is older
-   * than what we know. A user found enabled loses the product's lock.
+   * than what we know. A user found enabled loses the product's lock. A round may come page by page
+   * (see `UserChangeBatch.deltaLink`, `fullRound`); each page is durable when its call resolves, and a
+   * page of a full round is announced as `users-reloaded` rather than user by user.
    */
   applyUserChanges(tenantId: string, batch: UserChangeBatch): Promise<UserChangeSummary>;
   /** Graph confirmed the product disabled the user's sign-in. */

@@ -174,6 +174,11 @@ export type StoreEvent =
   | { type: 'tenant-removed'; tenantId: string }
   /** `users` holds the changed users as they are now, when the store has them at hand; ids not in it were removed. */
   | { type: 'users'; tenantId: string; userIds: readonly string[]; users?: readonly StoredUser[] }
+  /**
+   * A page of a full round (a tenant's first sync, or a resync) changed the tenant's users: listeners read
+   * them again rather than be handed each, so a first sync of 100,000 users is a few hundred small events.
+   */
+  | { type: 'users-reloaded'; tenantId: string }
   | { type: 'task'; task: StoredTask }
   | { type: 'activity'; activity: StoredActivity }
   | { type: 'log'; entry: SystemLogEntry };
@@ -247,10 +252,19 @@ export interface UserChangeBatch {
   users: readonly ObservedUser[];
   /** Users Graph reported as `@removed`. */
   removedUserIds?: readonly string[];
-  /** The delta link to continue from; null forgets it (the next round is a full one). */
-  deltaLink: string | null;
-  /** `users` is every user of the tenant: any other stored user no longer exists. */
+  /**
+   * The delta link to continue from; null forgets it (the next round is a full one). Absent on a page with
+   * more of its round to come: the link stays as it was until the round's last page brings the new one, so
+   * a round cut short starts again from where the last whole round ended.
+   */
+  deltaLink?: string | null;
+  /**
+   * The batch belongs to a full round, which lists every user of the tenant. On the round's last page
+   * (`deltaLink` given), any stored user neither in `users` nor in `earlierUserIds` no longer exists.
+   */
   fullRound?: boolean;
+  /** With `fullRound`, on its last page: the users its earlier pages listed (applied by earlier batches). */
+  earlierUserIds?: ReadonlySet<string>;
 }
 
 export interface UserChangeSummary {

@@ -39,20 +39,109 @@ function compareRows(a: UserRow, b: UserRow): number {
   );
 }
 
-/** Past this many changes between two reads, one sort at the next read is cheaper than keeping order. */
-const MAX_ORDERED_CHANGES = 256;
+/** Rows per block of the page order: small enough that an insert moves little, few enough to walk. */
+const BLOCK_ROWS = 512;
+
+/**
+ * Rows in page order, in blocks of at most 2 × BLOCK_ROWS, so that putting one row in place moves at most
+ * a block's worth of entries instead of every row after it in one long array.
+ */
+class OrderedRows {
+  #blocks: UserRow[][] = [];
+  #length = 0;
+
+  static from(sorted: readonly UserRow[]): OrderedRows {
+    const rows = new OrderedRows();
+    for (let i = 0; i < sorted.length; i += BLOCK_ROWS) rows.#blocks.push(sorted.slice(i, i + BLOCK_ROWS));
+    rows.#length = sorted.length;
+    return rows;
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  insert(row: UserRow): void {
+    const blockIndex = Math.min(this.#blockFor(row), this.#blocks.length - 1);
+    const block = this.#blocks[blockIndex];
+    if (!block) {
+      this.#blocks.push([row]);
+    } else {
+      block.splice(lowerBound(block, row), 0, row);
+      if (block.length > 2 * BLOCK_ROWS) this.#blocks.splice(blockIndex, 1, block.slice(0, BLOCK_ROWS), block.slice(BLOCK_ROWS));
+    }
+    this.#length++;
+  }
+
+  /** False when the row is not where its key says (it is then not here at all). */
+  remove(row: UserRow): boolean {
+    // Rows with equal keys may lie in several blocks: look from the first block that could hold the key.
+    for (let b = this.#blockFor(row); b < this.#blocks.length; b++) {
+      const block = this.#blocks[b] as UserRow[];
+      for (let i = lowerBound(block, row); i < block.length; i++) {
+        const at = block[i] as UserRow;
+        if (at === row) {
+          block.splice(i, 1);
+          if (block.length === 0) this.#blocks.splice(b, 1);
+          this.#length--;
+          return true;
+        }
+        if (compareRows(at, row) !== 0) return false;
+      }
+    }
+    return false;
+  }
+
+  /** Rows `start` (inclusive) to `end` (exclusive) in page order. */
+  slice(start: number, end: number): UserRow[] {
+    const out: UserRow[] = [];
+    let skipped = 0;
+    for (const block of this.#blocks) {
+      if (out.length >= end - start) break;
+      if (skipped + block.length <= start) {
+        skipped += block.length;
+        continue;
+      }
+      const from = Math.max(0, start - skipped);
+      out.push(...block.slice(from, from + (end - start - out.length)));
+      skipped += block.length;
+    }
+    return out;
+  }
+
+  filter(predicate: (row: UserRow) => boolean): UserRow[] {
+    const out: UserRow[] = [];
+    for (const block of this.#blocks) for (const row of block) if (predicate(row)) out.push(row);
+    return out;
+  }
+
+  /** The first block whose last row is not before `row`, or the number of blocks if there is none. */
+  #blockFor(row: UserRow): number {
+    let low = 0;
+    let high = this.#blocks.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      const last = (this.#blocks[middle] as UserRow[]).at(-1) as UserRow;
+      if (compareRows(last, row) < 0) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+}
 
 /**
  * One tenant's users in memory, with what reads need kept ready: counts by state, updated on every
- * change, and the order of a users page, kept by inserting a changed user in place (or, after a large
- * batch, by one sort at the next read). A Map, not an object: user ids come from outside (a URL path),
+ * change, and the order of a users page, kept by inserting a changed user in place once it has been read. A Map, not an object: user ids come from outside (a URL path),
  * and `constructor` or `__proto__` must be a user that is not there, not something inherited.
  */
 export class TenantUserTable {
   readonly #rows = new Map<string, UserRow>();
-  /** Every row in page order, or null when the next read must sort. */
-  #ordered: UserRow[] | null = [];
-  #changesSinceRead = 0;
+  /**
+   * Every row in page order, or null until the first read, which sorts once: loading a tenant from disk
+   * sorts once instead of putting each row in place. From then on each change is put in place, so a
+   * large tenant's first sync, read page by page meanwhile, never sorts the whole tenant.
+   */
+  #ordered: OrderedRows | null = null;
   readonly #counts: UserCounts = { total: 0, enabled: 0, disabled: 0, locked: 0 };
 
   get size(): number {
@@ -127,55 +216,38 @@ export class TenantUserTable {
     const offset = Math.max(0, query.offset ?? 0);
     const limit = Math.max(0, query.limit ?? 100);
     const text = query.text?.trim().toLowerCase();
-    let matching: readonly UserRow[];
     if (text) {
-      matching = ordered.filter((row) => matchesState(row, query) && matchesText(row, text));
-    } else if (query.state) {
-      // The states are the ranks, and the order puts each rank in one run: a page is a slice of it.
-      const { locked, disabled } = this.#counts;
-      const [start, end] =
-        query.state === 'locked' ? [0, locked] : query.state === 'disabled' ? [locked, locked + disabled] : [locked + disabled, ordered.length];
-      matching = ordered.slice(start, end);
-    } else {
-      matching = ordered;
+      const matching = ordered.filter((row) => matchesState(row, query) && matchesText(row, text));
+      return { users: matching.slice(offset, offset + limit).map((row) => toStoredUser(row, verifiedAsOf)), total: matching.length };
     }
+    // The states are the ranks, and the order puts each rank in one run: a page is a slice of it.
+    const { locked, disabled } = this.#counts;
+    const [start, end] = !query.state
+      ? [0, ordered.length]
+      : query.state === 'locked'
+        ? [0, locked]
+        : query.state === 'disabled'
+          ? [locked, locked + disabled]
+          : [locked + disabled, ordered.length];
+    const from = Math.min(end, start + offset);
     return {
-      users: matching.slice(offset, offset + limit).map((row) => toStoredUser(row, verifiedAsOf)),
-      total: matching.length,
+      users: ordered.slice(from, Math.min(end, from + limit)).map((row) => toStoredUser(row, verifiedAsOf)),
+      total: end - start,
     };
   }
 
-  #order(): UserRow[] {
-    this.#changesSinceRead = 0;
-    if (!this.#ordered) this.#ordered = [...this.#rows.values()].sort(compareRows);
+  #order(): OrderedRows {
+    if (!this.#ordered) this.#ordered = OrderedRows.from([...this.#rows.values()].sort(compareRows));
     return this.#ordered;
   }
 
   #forget(row: UserRow): void {
     this.#count(row, -1);
-    if (!this.#ordered) return;
-    const index = this.#indexOf(row);
-    if (index >= 0) this.#ordered.splice(index, 1);
-    else this.#ordered = null;
+    if (this.#ordered && !this.#ordered.remove(row)) this.#ordered = null;
   }
 
   #place(row: UserRow): void {
-    if (!this.#ordered) return;
-    if (++this.#changesSinceRead > MAX_ORDERED_CHANGES) {
-      this.#ordered = null;
-      return;
-    }
-    this.#ordered.splice(lowerBound(this.#ordered, row), 0, row);
-  }
-
-  #indexOf(row: UserRow): number {
-    const ordered = this.#ordered ?? [];
-    for (let i = lowerBound(ordered, row); i < ordered.length; i++) {
-      if (ordered[i] === row) return i;
-      const next = ordered[i];
-      if (next && compareRows(next, row) !== 0) break;
-    }
-    return ordered.indexOf(row);
+    this.#ordered?.insert(row);
   }
 
   #count(row: UserRow, delta: number): void {

@@ -4,6 +4,7 @@ const objectFields: Readonly<Record<DaemonEvent['type'], readonly string[]>> = {
   tenant: ['tenant'],
   'tenant-removed': [],
   users: ['users', 'removedUserIds'],
+  'users-reloaded': [],
   activity: ['activity'],
   task: ['task'],
   log: ['entry'],
@@ -28,6 +29,6 @@ export function parseDaemonEvent(data: string): DaemonEvent | undefined {
   const required = objectFields[type as DaemonEvent['type']];
   if (!required.every((field) => typeof record[field] === 'object' && record[field] !== null)) return undefined;
   if (type === 'tenant-removed' && typeof record.tenantId !== 'string') return undefined;
-  if (type === 'users' && typeof record.tenantId !== 'string') return undefined;
+  if ((type === 'users' || type === 'users-reloaded') && typeof record.tenantId !== 'string') return undefined;
   return value as DaemonEvent;
 }

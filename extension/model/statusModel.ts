@@ -230,6 +230,10 @@ export class StatusModel extends DisposableBase {
         if (users?.apply(event.users, event.removedUserIds)) this.#onDidChangeUsers.fire({ tenantId: event.tenantId });
         return;
       }
+      case 'users-reloaded':
+        // The users read so far are out of date as a whole: the tree reads the tenant's first page again.
+        if (this.#users.delete(event.tenantId)) this.#onDidChangeUsers.fire({ tenantId: event.tenantId });
+        return;
       case 'activity':
         if (this.activity.applyActivity(event.activity)) this.#onDidChangeActivity.fire();
         return;

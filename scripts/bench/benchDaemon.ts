@@ -13,6 +13,9 @@ export interface BenchDaemonOptions {
   checkpointInterval?: string;
 }
 
+/** Set by `npm run bench -- --cpu-prof-dir DIR`: every daemon the bench starts writes its CPU profile there. */
+export const benchProfiling: { cpuProfileDir: string | null } = { cpuProfileDir: null };
+
 /** When the daemon's event stream showed a user with a given accountEnabled. */
 export interface SeenUser {
   at: number;
@@ -36,6 +39,7 @@ export class BenchDaemon {
       caFile: options.caFile,
       pollInterval: options.pollInterval,
       extraArgs: ['--checkpoint-interval', options.checkpointInterval ?? '5m', '--max-concurrent-syncs', '8'],
+      nodeArgs: benchProfiling.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', benchProfiling.cpuProfileDir] : [],
     });
   }
 

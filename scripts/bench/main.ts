@@ -1,13 +1,17 @@
 // `npm run bench [-- --full]`: the product's performance report. Quick mode (the default) runs the
 // smaller points in a few minutes; --full runs every row at its own scale in under half an hour. It
-// writes Markdown and JSON to bench-results/ and prints the Markdown; it asserts nothing.
+// writes Markdown and JSON to bench-results/ and prints the Markdown; it asserts nothing. `--only
+// single-tenant` (or fleet, baseline, many-tenants; repeat or comma-separate) runs just those phases, and
+// the rows of the others say they were not measured. `--cpu-prof-dir DIR` has each daemon it starts
+// write a CPU profile there (`node --cpu-prof`), to open in Chrome DevTools.
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runBaseline } from './baselinePhase';
+import { benchProfiling } from './benchDaemon';
 import { machine, renderMarkdown, type BenchReport, type Comparison } from './benchReport';
 import { runFleet, type FleetResult } from './fleetPhase';
 import { runManyTenants, type ManyTenantsResult } from './manyTenantsPhase';
@@ -37,11 +41,28 @@ const plans: Record<BenchReport['mode'], Plan> = {
 
 /** Every fleet point has this many tenants; the daemon polls at its shortest interval, 12× its default. */
 const fleetTenants = 100;
+
+/** The phases `--only` can pick, so a change to one path can be measured without the whole run. */
+const phases = ['fleet', 'single-tenant', 'baseline', 'many-tenants'] as const;
+type Phase = (typeof phases)[number];
+
+function onlyPhases(only: string[] | undefined): ReadonlySet<Phase> {
+  if (!only || only.length === 0) return new Set(phases);
+  const chosen = new Set<Phase>();
+  for (const name of only.flatMap((value) => value.split(','))) {
+    const phase = phases.find((p) => p === name.trim());
+    if (!phase) throw new Error(`--only takes one of ${phases.join(', ')}, not "${name}"`);
+    chosen.add(phase);
+  }
+  return chosen;
+}
 const intervalSeconds = 5;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { full: { type: 'boolean' }, quick: { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({ options: { full: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string', multiple: true }, 'cpu-prof-dir': { type: 'string' } }, strict: true });
+  if (values['cpu-prof-dir']) benchProfiling.cpuProfileDir = resolve(values['cpu-prof-dir']);
   if (values.full && values.quick) throw new Error('choose one of --quick and --full');
+  const only = onlyPhases(values.only);
   const mode: BenchReport['mode'] = values.full ? 'full' : 'quick';
   const plan = plans[mode];
   const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -58,17 +79,19 @@ async function main(): Promise<void> {
   let comparison: Comparison | undefined;
   let many: ManyTenantsResult | null = null;
   try {
-    for (const users of plan.fleetUsers) {
+    for (const users of only.has('fleet') ? plan.fleetUsers : []) {
       log(`fleet: ${fleetTenants} tenants × ${users / fleetTenants} users`);
       fleet.push(await runFleet({ dir: join(root, `fleet-${users}`), tenants: fleetTenants, usersPerTenant: users / fleetTenants, intervalSeconds, quietRounds: 6, log }));
     }
-    for (const users of plan.singleTenantUsers) {
+    for (const users of only.has('single-tenant') ? plan.singleTenantUsers : []) {
       log(`one tenant of ${users} users`);
       single.push(await runSingleTenant({ dir: join(root, `single-${users}`), users, intervalSeconds, log }));
     }
-    log(`baseline side by side: ${plan.baseline.tenants} tenants each side`);
-    comparison = await runBaseline({ dir: join(root, 'baseline'), usersPerTenant: 2_500, ...plan.baseline, log });
-    if (plan.manyTenants) {
+    if (only.has('baseline')) {
+      log(`baseline side by side: ${plan.baseline.tenants} tenants each side`);
+      comparison = await runBaseline({ dir: join(root, 'baseline'), usersPerTenant: 2_500, ...plan.baseline, log });
+    }
+    if (plan.manyTenants && only.has('many-tenants')) {
       log('1,000 tenants × 250 users at 15 s');
       many = await runManyTenants({ dir: join(root, 'many'), tenants: 1000, usersPerTenant: 250, intervalSeconds: 15, changes: 100, log });
     }

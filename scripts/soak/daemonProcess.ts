@@ -30,6 +30,8 @@ export interface DaemonProcessOptions {
   pollInterval?: string;
   /** More daemon flags, after the defaults above so they win (`--checkpoint-interval 25s`). */
   extraArgs?: readonly string[];
+  /** Node's own flags for the daemon process (`--cpu-prof`), before the script. */
+  nodeArgs?: readonly string[];
 }
 
 /**
@@ -63,6 +65,7 @@ export class DaemonProcess {
     const child = spawn(
       process.execPath,
       [
+        ...(this.options.nodeArgs ?? []),
         join(repoRoot, 'dist', 'daemon.js'),
         '--data-dir', this.options.dataDir,
         '--authority-host', this.options.simUrl,

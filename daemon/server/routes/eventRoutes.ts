@@ -93,6 +93,7 @@ function eventTenantId(event: DaemonEvent): string | null {
       return event.tenant.id;
     case 'tenant-removed':
     case 'users':
+    case 'users-reloaded':
       return event.tenantId;
     case 'activity':
       return event.activity.tenantId;

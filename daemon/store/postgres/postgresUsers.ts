@@ -154,20 +154,25 @@ export class PostgresUsers {
         summary.removed.push(user);
       }
 
-      const deltaLinkChanged = tenant.delta_link !== batch.deltaLink;
+      // A page with more of its round to come leaves the link as it was.
+      const deltaLink = batch.deltaLink === undefined ? tenant.delta_link : batch.deltaLink;
+      const deltaLinkChanged = tenant.delta_link !== deltaLink;
       if (deltaLinkChanged || !counts.empty) {
         await tx.query(
           `UPDATE tenants SET delta_link = $2, users_total = users_total + $3, users_enabled = users_enabled + $4,
                   users_disabled = users_disabled + $5, users_locked = users_locked + $6 WHERE id = $1`,
-          [tenantId, batch.deltaLink, counts.total, counts.enabled, counts.disabled, counts.locked],
+          [tenantId, deltaLink, counts.total, counts.enabled, counts.disabled, counts.locked],
         );
       }
       if (writes.size > 0 || removedIds.length > 0) {
         summary.written = true;
         const asOf = verifiedAsOf(tenant);
         const gone = new Set(removedIds);
-        const users = [...writes.values()].filter((user) => !gone.has(user.id)).map((user) => ({ ...user, lastVerifiedAt: Math.max(user.lastVerifiedAt, asOf) }));
-        tx.publish({ type: 'users', tenantId, userIds: [...writes.keys(), ...removedIds], users });
+        if (batch.fullRound) tx.publish({ type: 'users-reloaded', tenantId });
+        else {
+          const users = [...writes.values()].filter((user) => !gone.has(user.id)).map((user) => ({ ...user, lastVerifiedAt: Math.max(user.lastVerifiedAt, asOf) }));
+          tx.publish({ type: 'users', tenantId, userIds: [...writes.keys(), ...removedIds], users });
+        }
       }
       return summary;
     });
@@ -265,10 +270,13 @@ export class PostgresUsers {
   /** Users Graph reported removed and, after a full round, every user it did not list; in one statement. */
   async #removeUsers(tx: PostgresTransaction, tenantId: string, batch: UserChangeBatch, observedIds: readonly string[]): Promise<StoredUser[]> {
     const removedIds = batch.removedUserIds ?? [];
-    if (removedIds.length === 0 && !batch.fullRound) return [];
+    // Only the last page of a full round knows every user the round listed.
+    const endsFullRound = batch.fullRound === true && batch.deltaLink !== undefined;
+    if (removedIds.length === 0 && !endsFullRound) return [];
+    const listed = endsFullRound ? [...observedIds, ...(batch.earlierUserIds ?? [])] : [];
     const { rows } = await tx.query<UserRow>(
       `DELETE FROM users WHERE tenant_id = $1 AND (user_id = ANY($2) OR ($3 AND user_id <> ALL($4))) RETURNING ${USER_COLUMNS}`,
-      [tenantId, removedIds, batch.fullRound === true, batch.fullRound ? observedIds : []],
+      [tenantId, removedIds, endsFullRound, listed],
     );
     return rows.map((row) => userFromRow(row, 0));
   }

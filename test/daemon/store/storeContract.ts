@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../support/manualClock';
 import type { AppError } from '../../../daemon/errors/AppError';
 import type { Store } from '../../../daemon/store/store';
-import type { ObservedUser, RefreshDecision, StoredTask, StoredTenant } from '../../../daemon/store/storeTypes';
+import type { ObservedUser, RefreshDecision, StoredTask, StoredTenant, StoreEvent } from '../../../daemon/store/storeTypes';
 
 export interface ContractStoreOptions {
   clock: ManualClock;
@@ -350,6 +350,29 @@ export function describeStoreContract(name: string, storage: () => Promise<Store
         const full = await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1')], deltaLink: 'd', fullRound: true });
         assert.deepEqual(full.removed.map((u) => u.id), ['u3']);
         assert.deepEqual((await store.listUsers(tenant.id)).users.map((u) => u.id), ['u1']);
+      });
+
+      it('applies a round page by page: the delta link moves only with the last page, and a full round removes on its last page only the users none of its pages listed', async () => {
+        const tenant = await addTenant();
+        await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: ['u1', 'u2', 'u3', 'u4'].map((id) => observed(id)), deltaLink: 'd-1' });
+        const events: StoreEvent[] = [];
+        const unsubscribe = store.onDidChange((event) => events.push(event));
+        clock.advance(1_000);
+        const first = await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1'), observed('u5')], fullRound: true });
+        assert.deepEqual(first.removed, [], 'no removal before the round ends');
+        assert.equal(await store.getDeltaLink(tenant.id), 'd-1', 'the link stays until the last page');
+        assert.equal((await store.countUsers(tenant.id)).total, 5, 'the page is applied at once');
+        const last = await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u3')], removedUserIds: ['u5'], deltaLink: 'd-2', fullRound: true, earlierUserIds: new Set(['u1', 'u5']) });
+        unsubscribe();
+        assert.deepEqual(last.removed.map((u) => u.id).sort(), ['u2', 'u4', 'u5']);
+        assert.equal(await store.getDeltaLink(tenant.id), 'd-2');
+        assert.deepEqual((await store.listUsers(tenant.id)).users.map((u) => u.id).sort(), ['u1', 'u3']);
+        const reloaded = events.filter((event) => event.type === 'users-reloaded');
+        assert.ok(reloaded.length >= 1 && reloaded.length <= 2, 'a full round\'s pages are told as users-reloaded');
+        assert.deepEqual(events.filter((event) => event.type === 'users'), [], 'not user by user');
+        await reopen();
+        assert.equal(await store.getDeltaLink(tenant.id), 'd-2', 'durable');
+        assert.deepEqual((await store.listUsers(tenant.id)).users.map((u) => u.id).sort(), ['u1', 'u3']);
       });
 
       it('lists locked users first, then disabled, then the rest; filters, searches, pages, and counts a later sync as verification', async () => {

@@ -43,6 +43,8 @@ describe('extension daemon client: the event stream format', () => {
   it('reads the daemon events it knows and ignores the rest', () => {
     assert.deepEqual(parseDaemonEvent('{"type":"tenant-removed","tenantId":"t1"}'), { type: 'tenant-removed', tenantId: 't1' });
     assert.ok(parseDaemonEvent('{"type":"users","tenantId":"t","users":[],"removedUserIds":[]}'));
+    assert.deepEqual(parseDaemonEvent('{"type":"users-reloaded","tenantId":"t1"}'), { type: 'users-reloaded', tenantId: 't1' });
+    assert.equal(parseDaemonEvent('{"type":"users-reloaded"}'), undefined, 'a users-reloaded event without its tenant');
     assert.equal(parseDaemonEvent('{"type":"tenant"}'), undefined, 'a tenant event without its tenant');
     assert.equal(parseDaemonEvent('{"type":"something-new","x":1}'), undefined);
     assert.equal(parseDaemonEvent('{"type":"__proto__"}'), undefined);

@@ -45,6 +45,33 @@ describe('extension model: one picture of the daemon, raising change events', ()
     assert.equal(model.users('a').find('u1')?.state, 'locked');
   });
 
+  it('reads a tenant\'s users again after users-reloaded, and keeps the users read of other tenants', async () => {
+    let version = 1;
+    const reads: string[] = [];
+    const source = {
+      listUsers: async (tenantId: string) => {
+        reads.push(tenantId);
+        return { users: [userView({ id: `u${version}` })], total: 1, offset: 0, limit: 200 };
+      },
+    };
+    const model = new StatusModel({ users: source });
+    model.replaceTenants([tenantView({ id: 'a' }), tenantView({ id: 'b' })]);
+    await model.loadMoreUsers('a');
+    await model.loadMoreUsers('b');
+    const changed: string[] = [];
+    model.onDidChangeUsers(({ tenantId }) => changed.push(tenantId));
+    version = 2;
+    model.applyEvent({ type: 'users-reloaded', tenantId: 'a' });
+    assert.deepEqual(changed, ['a'], 'the tree is told to redraw that tenant');
+    assert.equal(model.users('a').loaded, false, 'what was read of it is dropped');
+    assert.equal(model.users('b').find('u1')?.id, 'u1', 'the other tenant keeps its users');
+    await model.loadMoreUsers('a');
+    assert.equal(model.users('a').find('u2')?.id, 'u2', 'read again, it shows the users as they are now');
+    assert.deepEqual(reads, ['a', 'b', 'a']);
+    model.applyEvent({ type: 'users-reloaded', tenantId: 'c' });
+    assert.deepEqual(changed, ['a', 'a'], 'a tenant whose users were never read needs no redraw');
+  });
+
   it('forgets the users read when a new listing comes (changes may have been missed while disconnected)', async () => {
     const model = new StatusModel({ users });
     model.replaceTenants([tenantView({ id: 'a' })]);
