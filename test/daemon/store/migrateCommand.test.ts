@@ -100,6 +100,15 @@ describe('m365-status migrate --to postgres://…: a local store moved into a sh
     const locked = await local.api<LockOutcome>('POST', `/v1/tenants/${a.id}/users/${user.id}/lock`, { revokeSessions: true }, { 'x-m365-operator': 'alice' });
     assert.equal(locked.body.outcome, 'locked');
     await local.api('POST', `/v1/tenants/${b.id}/refresh`, {}, { 'x-m365-operator': 'bob' });
+    // The refresh's tasks finished here, so that the shared daemon's first sync of B is its own, from the delta link moved.
+    await local.until(
+      async () =>
+        (await local.api<{ entries: TaskListEntry[] }>('GET', '/v1/tasks?automated=true&limit=500')).body.entries.every((e) =>
+          e.type === 'task' ? e.task.status !== 'PENDING' && e.task.status !== 'IN_PROGRESS' : e.activity.tasks.every((t) => t.status !== 'PENDING' && t.status !== 'IN_PROGRESS'),
+        ),
+      20_000,
+      "the refresh's tasks to finish",
+    );
     await local.daemon.whenIdle();
     vaultKeyFile = join(local.dataDir, '..', `m365-migrate-${randomBytes(6).toString('hex')}.key`);
     await writeFile(vaultKeyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
@@ -204,12 +213,20 @@ describe('m365-status migrate --to postgres://…: a local store moved into a sh
         20_000,
         'the shared daemon to sync the outside change with the migrated credential',
       );
-      // It continued from the migrated delta link: its own syncs of the tenant are delta rounds, not full ones.
-      const localTaskIds = new Set(localTimeline.flatMap((e) => (e.type === 'task' ? [e.task.id] : [])));
-      const ownSyncs = (await api<{ entries: TaskListEntry[] }>('GET', `/v1/tasks?automated=true&tenantId=${tenantB.id}&limit=500`)).entries.flatMap((e) =>
-        e.type === 'task' && e.task.kind === 'sync-users' && e.task.status === 'COMPLETE' && !localTaskIds.has(e.task.id) ? [e.task.description] : [],
+      // It continued from the migrated delta link: its first sync of the tenant is a delta round, not a full one.
+      const localTaskIds = new Set(localTimeline.flatMap((e) => (e.type === 'task' ? [e.task.id] : e.activity.tasks.map((t) => t.id))));
+      const ownSyncs = await local.until(async () => {
+        const entries = (await api<{ entries: TaskListEntry[] }>('GET', `/v1/tasks?automated=true&tenantId=${tenantB.id}&limit=500`)).entries;
+        const found = entries.flatMap((e) => (e.type === 'task' && e.task.kind === 'sync-users' && e.task.status === 'COMPLETE' && !localTaskIds.has(e.task.id) ? [e.task] : []));
+        return found.length > 0 ? found.sort((x, y) => x.createdAt - y.createdAt) : undefined;
+      }, 20_000, "the shared daemon's own sync of B to be listed");
+      assert.match(ownSyncs[0]?.description ?? '', /^Delta sync/, `the shared daemon's first sync: ${ownSyncs.map((t) => t.description).join(' / ')}`);
+      assert.ok(
+        !(await api<{ entries: TaskListEntry[] }>('GET', `/v1/tasks?automated=true&tenantId=${tenantB.id}&limit=500`)).entries.some(
+          (e) => e.type === 'activity' && e.activity.tasks.some((t) => t.kind === 'update-ad-cache' && !localTaskIds.has(t.id)),
+        ),
+        'no full resync task ran on the shared daemon',
       );
-      assert.ok(ownSyncs.length > 0 && ownSyncs.every((d) => d.startsWith('Delta sync')), `the shared daemon's syncs: ${ownSyncs.join(' / ')}`);
       const [target] = (await api<UserPage>('GET', `/v1/tenants/${tenantA.id}/users?state=enabled&limit=1`)).users;
       assert.ok(target);
       const lock = await api<LockOutcome>('POST', `/v1/tenants/${tenantA.id}/users/${target.id}/lock`, {});
