@@ -8,6 +8,7 @@ import type { Store } from '../store/store';
 import type { StoredTenant } from '../store/storeTypes';
 import type { CredentialHealthService } from './credentialHealthService';
 import type { EventStream } from './eventStream';
+import type { RegisteredTenantLookup } from './registeredTenantLookup';
 import type { TenantRegistry } from './tenantRegistry';
 
 /** How long a consent link waits for its answer, as long as an admin reasonably takes to sign in. */
@@ -57,6 +58,7 @@ export class ConsentService {
     private readonly authorityHost: string,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly registered: RegisteredTenantLookup,
   ) {}
 
   /** Known once the loopback listener listens. */
@@ -153,8 +155,8 @@ export class ConsentService {
 
   /** A tenant asked for by domain, or consenting again to grant more, is the one already here. */
   private async registerOrRecheck(request: ConsentRequest, tenantId: string): Promise<StoredTenant> {
-    const asked = request.view.tenant.toLowerCase();
-    const existing = (await this.store.listTenants()).find((t) => [tenantId.toLowerCase(), asked].includes(t.tenantIdOrDomain.toLowerCase()));
+    const tenants = await this.store.listTenants();
+    const existing = (await this.registered.find(tenantId, tenants)) ?? (await this.registered.find(request.view.tenant, tenants));
     if (existing) return this.health.recheck(existing.id);
     return this.registry.registerOnProfile({
       tenant: tenantId,
