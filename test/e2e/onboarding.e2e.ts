@@ -5,8 +5,9 @@
 // Chromium, on the simulator's consent page, in a browser context of their own.
 //
 // The tests run in order and build on each other, as one operator's morning would: discover, add three,
-// get the one without consent consented, rotate the profile's secret. Screenshots of each step, and the
-// logs of every process, go to test-output/e2e/onboarding/.
+// get the one without consent consented, rotate the profile's secret, then one more customer through its
+// own consent link. Screenshots of each step, and the logs of every process, go to
+// test-output/e2e/onboarding/.
 import assert from 'node:assert/strict';
 import type { TenantView } from '../../protocol/daemonApi';
 import { CustomerAdminBrowser } from './support/customerAdminBrowser';
@@ -294,6 +295,34 @@ describe('onboarding customers through an app profile in a real VS Code (code-se
     assert.ok(!(await product.page.content()).includes(secret), 'the secret is in the workbench DOM');
     assert.ok(!(await (await workbench.credentialHealthFrame()).content()).includes(secret), 'the secret is in the webview');
     await product.screenshot('profile-green-after-old-secret-removed');
+  });
+
+  it('gets an admin-consent link for one more customer, copied; the notification waits and says when its admin consented', async () => {
+    await workbench.clearNotifications();
+    const wideWorld = customer(CUSTOMERS.wideWorld.name);
+    // "Copy the link" goes through the browser's clipboard, which a page may read only when allowed.
+    await product.page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(product.editorUrl).origin });
+    await workbench.runCommand('M365: Get Admin-Consent Link…');
+    await workbench.answer("The customer's directory (tenant) id", wideWorld.domain);
+    await workbench.answer('A name for the tenant in this list', CUSTOMERS.wideWorld.name);
+    await workbench.pick('The link is valid until', 'Copy the link');
+    await workbench.waitForNotification('that it waits for the admin', (text) => text.startsWith(`Link copied. Waiting for the admin of ${CUSTOMERS.wideWorld.name} to consent…`));
+    const copied = await product.page.evaluate(() => navigator.clipboard.readText());
+    const link = new URL(copied);
+    assert.equal(link.pathname, `/${wideWorld.domain}/v2.0/adminconsent`);
+    assert.equal(link.searchParams.get('client_id'), partner().appId);
+    await product.screenshot('consent-link-copied-waiting');
+
+    const { answer } = await admin.consent(copied, 'Accept', 'admin-wide-world');
+    assert.equal(answer.heading, 'Consent recorded');
+    assert.equal(answer.lines[0], `Consent recorded for ${CUSTOMERS.wideWorld.name}; m365-status is syncing it now.`);
+    await workbench.waitForNotification(
+      'that its admin consented',
+      (text) => text === `The admin of ${CUSTOMERS.wideWorld.name} consented: the tenant is added and syncing.`,
+    );
+    await syncedRow(CUSTOMERS.wideWorld.name, CUSTOMERS.wideWorld.users);
+    assert.equal((await tenantsOfProfile()).length, 4);
+    await product.screenshot('wide-world-consented-and-synced');
   });
 
   it('met no Content-Security-Policy violation, tree error, extension error or script dialog along the way', async () => {
