@@ -13,6 +13,7 @@ import { describeTightened, secureDataDir } from './files/dataDirPermissions';
 import { writeFileAtomic } from './files/writeFileAtomic';
 import { createDaemonLogger } from './logging/daemonLogger';
 import type { Logger } from './logging/logger';
+import { DirectoryIdResolver } from './microsoft/directoryIdResolver';
 import { createHttpDispatcher } from './microsoft/httpDispatcher';
 import type { MicrosoftEndpoints } from './microsoft/microsoftEndpoints';
 import type { ApiAuthentication } from './server/apiAuthentication';
@@ -34,6 +35,7 @@ import { CredentialHealthService } from './services/credentialHealthService';
 import { EventStream } from './services/eventStream';
 import type { EventStreamLimits } from './services/eventStream';
 import { Poller } from './services/poller';
+import { RegisteredTenantLookup } from './services/registeredTenantLookup';
 import { SystemLogQuery } from './services/systemLogQuery';
 import { TenantConnections } from './services/tenantConnections';
 import { TenantQueries } from './services/tenantQueries';
@@ -177,7 +179,8 @@ export class Daemon {
       ...(options.eventStreamLimits ? { limits: options.eventStreamLimits } : {}),
     });
     const signIn = new AppProfileSignIn(vault, endpoints, dispatcher);
-    const consents = new ConsentService(store, registry, health, events, endpoints.authorityHost, clock, logger.child({ component: 'consent' }));
+    const registeredTenants = new RegisteredTenantLookup(store, new DirectoryIdResolver(endpoints, dispatcher));
+    const consents = new ConsentService(store, registry, health, events, endpoints.authorityHost, clock, logger.child({ component: 'consent' }), registeredTenants);
     const services: DaemonServices = {
       version: daemonVersion,
       views,
@@ -185,8 +188,8 @@ export class Daemon {
       registry,
       appProfiles,
       consents,
-      customers: new CustomerDiscovery(store, signIn),
-      batch: new TenantBatch(store, appProfiles, signIn, registry, consents, views),
+      customers: new CustomerDiscovery(store, signIn, registeredTenants),
+      batch: new TenantBatch(store, appProfiles, signIn, registry, consents, views, registeredTenants),
       actions: new UserActions(store, connections, status, sinks),
       refresh: new RefreshService({ store, clock, dedupWindowMs: config.refreshDedupWindowMs, status }),
       health,

@@ -8,6 +8,7 @@ import type { Store } from '../store/store';
 import type { StoredTenant } from '../store/storeTypes';
 import type { CredentialHealthService } from './credentialHealthService';
 import type { EventStream } from './eventStream';
+import type { RegisteredTenantLookup } from './registeredTenantLookup';
 import type { TenantRegistry } from './tenantRegistry';
 
 /** How long a consent link waits for its answer, as long as an admin reasonably takes to sign in. */
@@ -17,6 +18,8 @@ const ANSWERED_KEPT_MS = 60 * 60_000;
 
 interface ConsentRequest {
   view: ConsentView;
+  /** The admin's answer arrived and is being acted on: a second one is refused, while the view stays pending. */
+  answered: boolean;
   displayName: string | undefined;
   pollIntervalMs: number | undefined;
   by: string;
@@ -57,6 +60,7 @@ export class ConsentService {
     private readonly authorityHost: string,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly registered: RegisteredTenantLookup,
   ) {}
 
   /** Known once the loopback listener listens. */
@@ -83,6 +87,7 @@ export class ConsentService {
         missingOptionalRoles: [],
         error: null,
       },
+      answered: false,
       displayName: input.displayName,
       pollIntervalMs: input.pollIntervalSeconds ? input.pollIntervalSeconds * 1000 : undefined,
       by,
@@ -106,7 +111,7 @@ export class ConsentService {
     const state = query.get('state') ?? '';
     const request = this.requests.get(state);
     if (request) this.expireIfDue(request);
-    if (!request || request.view.status !== 'pending') {
+    if (!request || request.view.status !== 'pending' || request.answered) {
       return {
         status: 400,
         title: 'Unknown consent answer',
@@ -126,8 +131,9 @@ export class ConsentService {
     if (query.get('admin_consent')?.toLowerCase() !== 'true' || !guidPattern.test(tenantId)) {
       return { status: 400, title: 'Unreadable consent answer', lines: ['The answer names no consenting tenant. Nothing was changed.'] };
     }
-    // Used once, whatever happens next: a replayed answer changes nothing.
-    request.view.status = 'failed';
+    // Used once, whatever happens next: a replayed answer changes nothing. The view stays pending until
+    // the tenant is registered, so that nobody asking meanwhile reads a failure that is not one.
+    request.answered = true;
     try {
       const tenant = await this.registerOrRecheck(request, tenantId);
       const health = tenant.credentialHealth;
@@ -145,6 +151,7 @@ export class ConsentService {
     } catch (caught) {
       const message = isAppError(caught) ? caught.message : 'The tenant could not be registered; the daemon log has the details.';
       if (!isAppError(caught)) this.logger.error('registering a consenting tenant failed', { tenantId, error: caught });
+      request.view.status = 'failed';
       request.view.error = { code: isAppError(caught) ? caught.code : 'INTERNAL_ERROR', description: '', message };
       this.publish(request);
       return { status: 200, title: 'Consent granted, tenant not added', lines: [message] };
@@ -153,8 +160,8 @@ export class ConsentService {
 
   /** A tenant asked for by domain, or consenting again to grant more, is the one already here. */
   private async registerOrRecheck(request: ConsentRequest, tenantId: string): Promise<StoredTenant> {
-    const asked = request.view.tenant.toLowerCase();
-    const existing = (await this.store.listTenants()).find((t) => [tenantId.toLowerCase(), asked].includes(t.tenantIdOrDomain.toLowerCase()));
+    const tenants = await this.store.listTenants();
+    const existing = (await this.registered.find(tenantId, tenants)) ?? (await this.registered.find(request.view.tenant, tenants));
     if (existing) return this.health.recheck(existing.id);
     return this.registry.registerOnProfile({
       tenant: tenantId,
@@ -170,7 +177,7 @@ export class ConsentService {
   }
 
   private expireIfDue(request: ConsentRequest): void {
-    if (request.view.status !== 'pending' || this.clock.now() < request.view.expiresAt) return;
+    if (request.view.status !== 'pending' || request.answered || this.clock.now() < request.view.expiresAt) return;
     request.view.status = 'failed';
     request.view.error = { code: 'expired', description: '', message: 'The consent link expired before an admin answered it: ask for a new one.' };
   }

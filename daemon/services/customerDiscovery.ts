@@ -6,6 +6,7 @@ import { classifyMicrosoftFailure } from '../microsoft/microsoftFailure';
 import type { Store } from '../store/store';
 import type { AppProfileSignIn } from './appProfileSignIn';
 import { forEachBounded } from './forEachBounded';
+import type { RegisteredTenantLookup } from './registeredTenantLookup';
 
 /** The largest page Graph serves of delegatedAdminCustomers. */
 const pageSize = 300;
@@ -26,6 +27,7 @@ export class CustomerDiscovery {
   constructor(
     private readonly store: Store,
     private readonly signIn: AppProfileSignIn,
+    private readonly registered: RegisteredTenantLookup,
   ) {}
 
   async list(profileId: string): Promise<CustomerListView> {
@@ -57,7 +59,7 @@ export class CustomerDiscovery {
     }
     const tenants = await this.store.listTenants();
     const customers = await forEachBounded(found, probeConcurrency, async (customer): Promise<CustomerView> => {
-      const added = tenants.find((t) => t.tenantIdOrDomain.toLowerCase() === customer.tenantId.toLowerCase());
+      const added = await this.registered.find(customer.tenantId, tenants);
       const probe = await this.signIn.probe(profile, customer.tenantId);
       return {
         tenantId: customer.tenantId,

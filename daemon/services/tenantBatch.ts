@@ -6,6 +6,7 @@ import type { AppProfileService } from './appProfileService';
 import type { AppProfileSignIn } from './appProfileSignIn';
 import type { ConsentService } from './consentService';
 import { forEachBounded } from './forEachBounded';
+import type { RegisteredTenantLookup } from './registeredTenantLookup';
 import type { TenantRegistry } from './tenantRegistry';
 
 /** Entries worked on at once: each asks the identity platform once, and registering checks credential health. */
@@ -30,6 +31,7 @@ export class TenantBatch {
     private readonly registry: TenantRegistry,
     private readonly consents: ConsentService,
     private readonly views: ApiViews,
+    private readonly registered: RegisteredTenantLookup,
   ) {}
 
   async add(lines: readonly BatchLine[], by: string): Promise<TenantBatchView> {
@@ -57,7 +59,7 @@ export class TenantBatch {
   private async addOne(line: number, entry: TenantBatchEntry, by: string): Promise<TenantBatchResult> {
     const profile = await this.appProfiles.find(entry.profile);
     if (!profile) return invalid(line, entry.tenant, `No app profile with the id or name "${entry.profile}".`, 'profile');
-    const present = (await this.store.listTenants()).find((t) => t.tenantIdOrDomain.toLowerCase() === entry.tenant.toLowerCase());
+    const present = await this.registered.find(entry.tenant);
     if (present) return { line, tenant: entry.tenant, outcome: 'alreadyPresent', tenantId: present.id };
     const probe = await this.signIn.probe(profile, entry.tenant);
     if (probe.consent === 'notConsented') {

@@ -61,10 +61,13 @@ export interface TenantBatchProgress {
 }
 
 export interface ConsentWait {
-  /** Checked between polls: the operator stopped waiting (the link stays valid until it expires). */
+  /** Checked every `intervalMs`: the operator stopped waiting (the link stays valid until it expires). */
   isCancelled(): boolean;
   timers: Pick<Timers, 'now' | 'setTimeout'>;
+  /** How often the wait looks again; it asks the daemon this often only while the event stream is down. */
   intervalMs?: number;
+  /** While the event stream is live, how often the daemon is asked all the same, in case an event was missed. */
+  recheckMs?: number;
 }
 
 export interface StatusActionsOptions {
@@ -231,19 +234,47 @@ export class StatusActions {
   }
 
   /**
-   * Polls the consent until the admin answers, the link expires or the operator stops waiting (then
-   * undefined). Once granted, the registered tenant is in the model when this answers.
+   * Waits for the admin's answer, the link's expiry or the operator to stop waiting (then undefined).
+   * The answer comes as the event stream's `consent` event; the daemon is asked once at the start (the
+   * answer may have come already), at the expiry, and otherwise only while the stream is down or, as a
+   * safety net, every `recheckMs`. Once granted, the registered tenant is in the model when this answers.
    */
   async waitForConsent(profileId: string, state: string, wait: ConsentWait): Promise<ConsentView | undefined> {
-    const intervalMs = wait.intervalMs ?? 2_000;
-    for (;;) {
-      if (wait.isCancelled()) return undefined;
-      const consent = await this.#client.getConsent(profileId, state);
-      if (consent.status !== 'pending' || consent.expiresAt <= wait.timers.now()) {
-        if (consent.status === 'granted' && consent.tenantId) this.#model.applyTenant(await this.#client.getTenant(consent.tenantId));
-        return consent;
+    const intervalMs = wait.intervalMs ?? 1_000;
+    const recheckMs = wait.recheckMs ?? 30_000;
+    let answered: ConsentView | undefined;
+    let wake: (() => void) | undefined;
+    const subscription = this.#model.onDidReceiveConsent((consent) => {
+      if (consent.state !== state || consent.appProfileId !== profileId || consent.status === 'pending') return;
+      answered = consent;
+      wake?.();
+    });
+    try {
+      let askedAt = Number.NEGATIVE_INFINITY;
+      let expiresAt = Number.POSITIVE_INFINITY;
+      for (;;) {
+        if (wait.isCancelled()) return undefined;
+        const now = wait.timers.now();
+        // The stream may drop mid-wait: then the daemon is asked again at the short interval.
+        const askEvery = this.#model.connection.kind === 'connected' ? recheckMs : intervalMs;
+        let consent = answered;
+        if (!consent && (now - askedAt >= askEvery || now >= expiresAt)) {
+          consent = await this.#client.getConsent(profileId, state);
+          askedAt = wait.timers.now();
+          expiresAt = consent.expiresAt;
+        }
+        if (consent && (consent.status !== 'pending' || consent.expiresAt <= wait.timers.now())) {
+          if (consent.status === 'granted' && consent.tenantId) this.#model.applyTenant(await this.#client.getTenant(consent.tenantId));
+          return consent;
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          wait.timers.setTimeout(resolve, intervalMs);
+        });
+        wake = undefined;
       }
-      await new Promise<void>((resolve) => wait.timers.setTimeout(resolve, intervalMs));
+    } finally {
+      subscription.dispose();
     }
   }
 

@@ -1,4 +1,4 @@
-import type { DaemonEvent, SessionView, SystemLogEntryView, TaskListEntry, TenantView, UserView } from '../../protocol/daemonApi';
+import type { ConsentView, DaemonEvent, SessionView, SystemLogEntryView, TaskListEntry, TenantView, UserView } from '../../protocol/daemonApi';
 import type { ConnectionState } from '../client/connectionState';
 import { DisposableBase } from '../common/disposableBase';
 import { Emitter } from '../common/emitter';
@@ -63,6 +63,9 @@ export class StatusModel extends DisposableBase {
   readonly onDidDisconnectTenant = this.#onDidDisconnectTenant.event;
   readonly #onDidReceiveLog = this.register(new Emitter<SystemLogEntryView>());
   readonly onDidReceiveLog = this.#onDidReceiveLog.event;
+  readonly #onDidReceiveConsent = this.register(new Emitter<ConsentView>());
+  /** A consent link was answered: whoever waits for it need not ask the daemon again and again. */
+  readonly onDidReceiveConsent = this.#onDidReceiveConsent.event;
 
   constructor(options: StatusModelOptions) {
     super();
@@ -245,6 +248,7 @@ export class StatusModel extends DisposableBase {
         return;
       case 'consent':
         // The tenant a consent registers arrives as its own `tenant` event; onboarding views follow this one.
+        this.#onDidReceiveConsent.fire(event.consent);
         return;
     }
   }

@@ -5,6 +5,16 @@ export interface SimState {
   caPath: string;
   pid: number;
   demoTenants: Array<{ tenantId: string; domain: string; displayName: string; state: string; appId: string; clientSecret: string; secretExpiresAt: string | null }>;
+  /** The demo partner (MSP) and its GDAP customers; null when the simulator runs without `--demo`. */
+  demoPartner: {
+    tenantId: string;
+    domain: string;
+    displayName: string;
+    appId: string;
+    clientSecret: string;
+    redirectUri: string;
+    customers: Array<{ tenantId: string; domain: string; displayName: string; consented: boolean }>;
+  } | null;
 }
 
 export interface DaemonState {
@@ -22,6 +32,8 @@ export interface LocalProduct {
   daemonDir: string;
   daemonArgs: string[];
   registered: Array<{ demo: SimState['demoTenants'][number]; tenant: { id: string; status: string; displayName: string } }>;
+  /** The demo partner's app as an app profile, when the demo tenants were registered. */
+  appProfile: { id: string; name: string; partnerTenant: string; appId: string } | null;
   processes: ChildProcess[];
   simProcess: ChildProcess;
   daemonProcess: ChildProcess;
