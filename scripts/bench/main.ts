@@ -1,6 +1,7 @@
-// `npm run bench [-- --full]`: the product's performance report. Quick mode (the default) runs the
-// smaller points in a few minutes; --full runs every row at its own scale in under half an hour. It
-// writes Markdown and JSON to bench-results/ and prints the Markdown; it asserts nothing.
+// `npm run bench [-- --full] [-- --only PHASE]`: the product's performance report. Quick mode (the
+// default) runs the smaller points in a few minutes; --full runs every row at its own scale in under half
+// an hour; --only runs one phase (fleet, single-tenant, baseline, many, shared). It writes Markdown and
+// JSON to bench-results/ and prints the Markdown; it asserts nothing.
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { runBaseline } from './baselinePhase';
 import { machine, renderMarkdown, type BenchReport, type Comparison } from './benchReport';
 import { runFleet, type FleetResult } from './fleetPhase';
 import { runManyTenants, type ManyTenantsResult } from './manyTenantsPhase';
+import { runShared, type SharedResult } from './sharedPhase';
 import { writeBytesCounted } from './procStats';
 import { reportRows } from './reportRows';
 import { scaleCurve } from './scaleCurve';
@@ -23,15 +25,22 @@ interface Plan {
   singleTenantUsers: number[];
   baseline: { tenants: number; changes: number; changeWindowSeconds: number };
   manyTenants: boolean;
+  /** Tenants of 250 users kept by three daemons on one PostgreSQL, then by one local daemon. */
+  sharedTenants: number;
+  sharedWindowRounds: number;
 }
 
+const phases = ['fleet', 'single-tenant', 'baseline', 'many', 'shared'] as const;
+
 const plans: Record<BenchReport['mode'], Plan> = {
-  quick: { fleetUsers: [25_000, 50_000], singleTenantUsers: [2_500, 25_000], baseline: { tenants: 10, changes: 100, changeWindowSeconds: 60 }, manyTenants: false },
+  quick: { fleetUsers: [25_000, 50_000], singleTenantUsers: [2_500, 25_000], baseline: { tenants: 10, changes: 100, changeWindowSeconds: 60 }, manyTenants: false, sharedTenants: 200, sharedWindowRounds: 3 },
   full: {
     fleetUsers: [25_000, 50_000, 100_000, 250_000],
     singleTenantUsers: [2_500, 100_000],
     baseline: { tenants: 25, changes: 200, changeWindowSeconds: 150 },
     manyTenants: true,
+    sharedTenants: 1000,
+    sharedWindowRounds: 4,
   },
 };
 
@@ -40,8 +49,10 @@ const fleetTenants = 100;
 const intervalSeconds = 5;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { full: { type: 'boolean' }, quick: { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({ options: { full: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string' } }, strict: true });
   if (values.full && values.quick) throw new Error('choose one of --quick and --full');
+  if (values.only !== undefined && !(phases as readonly string[]).includes(values.only)) throw new Error(`--only takes one of ${phases.join(', ')} (got ${values.only})`);
+  const runs = (phase: (typeof phases)[number]): boolean => values.only === undefined || values.only === phase;
   const mode: BenchReport['mode'] = values.full ? 'full' : 'quick';
   const plan = plans[mode];
   const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -57,20 +68,28 @@ async function main(): Promise<void> {
   const single: SingleTenantResult[] = [];
   let comparison: Comparison | undefined;
   let many: ManyTenantsResult | null = null;
+  let shared: SharedResult | null = null;
   try {
-    for (const users of plan.fleetUsers) {
+    for (const users of runs('fleet') ? plan.fleetUsers : []) {
       log(`fleet: ${fleetTenants} tenants × ${users / fleetTenants} users`);
       fleet.push(await runFleet({ dir: join(root, `fleet-${users}`), tenants: fleetTenants, usersPerTenant: users / fleetTenants, intervalSeconds, quietRounds: 6, log }));
     }
-    for (const users of plan.singleTenantUsers) {
+    for (const users of runs('single-tenant') ? plan.singleTenantUsers : []) {
       log(`one tenant of ${users} users`);
       single.push(await runSingleTenant({ dir: join(root, `single-${users}`), users, intervalSeconds, log }));
     }
-    log(`baseline side by side: ${plan.baseline.tenants} tenants each side`);
-    comparison = await runBaseline({ dir: join(root, 'baseline'), usersPerTenant: 2_500, ...plan.baseline, log });
-    if (plan.manyTenants) {
+    if (runs('baseline')) {
+      log(`baseline side by side: ${plan.baseline.tenants} tenants each side`);
+      comparison = await runBaseline({ dir: join(root, 'baseline'), usersPerTenant: 2_500, ...plan.baseline, log });
+    }
+    if (plan.manyTenants && runs('many')) {
       log('1,000 tenants × 250 users at 15 s');
       many = await runManyTenants({ dir: join(root, 'many'), tenants: 1000, usersPerTenant: 250, intervalSeconds: 15, changes: 100, log });
+    }
+    if (runs('shared')) {
+      const scale = plan.sharedTenants < 1000 ? ', scaled down from 1,000 × 250 (--full runs it at scale)' : '';
+      log(`shared mode: ${plan.sharedTenants.toLocaleString('en')} tenants × 250 users over 3 daemons on one PostgreSQL, then one local daemon${scale}`);
+      shared = await runShared({ dir: join(root, 'shared'), tenants: plan.sharedTenants, usersPerTenant: 250, daemons: 3, intervalSeconds: 15, windowRounds: plan.sharedWindowRounds, log });
     }
   } finally {
     await rm(root, { recursive: true, force: true });
@@ -83,6 +102,7 @@ async function main(): Promise<void> {
     machine: machine(),
     durationSeconds: (Date.now() - started) / 1000,
     comparison: comparison ?? null,
+    shared,
     rows: reportRows({ fleet, single, many, intervalSeconds, mode, writeBytesCounted: writeBytes }),
     scale: curve.points,
     growth: curve.growth,
@@ -92,7 +112,7 @@ async function main(): Promise<void> {
   await mkdir(out, { recursive: true });
   const stem = `bench-${mode}-${report.date.replace(/[:.]/g, '-')}`;
   await writeFile(join(out, `${stem}.md`), `${markdown}\n`);
-  await writeFile(join(out, `${stem}.json`), `${JSON.stringify({ ...report, raw: { fleet, single, many } }, null, 2)}\n`);
+  await writeFile(join(out, `${stem}.json`), `${JSON.stringify({ ...report, raw: { fleet, single, many, shared } }, null, 2)}\n`);
   console.log(markdown);
   log(`written to bench-results/${stem}.md and .json`);
 }
