@@ -161,6 +161,7 @@ export interface Store {
    * undefined where nothing is shared and the caller's own default applies.
    */
   readonly tenantLeaseMs?: number;
+
   /**
    * This daemon's share of the tenants, renewed: it is marked alive until `leaseMs` from now, keeps the
    * tenants it holds, takes free or expired ones up to its fair share (tenants / live daemons) and lets

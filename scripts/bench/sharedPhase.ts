@@ -1,13 +1,12 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import pg from 'pg';
-import { createLogger } from '../../daemon/logging/logger';
-import { openSharedDatabase } from '../../daemon/store/postgres/sharedDatabase';
-import { EngineerDirectory } from '../../daemon/team/engineerDirectory';
 import { startPostgres, type PostgresServer } from '../../test/support/postgresServer';
-import { SharedDaemonProcess } from '../../test/support/sharedDaemonProcess';
+import { BUILT_DAEMON, SharedDaemonProcess } from '../../test/support/sharedDaemonProcess';
 import { BenchDaemon } from './benchDaemon';
 import { BenchSim, type BenchSimTenant } from './benchSim';
 import { directoryBytes, procStats, type ProcStats } from './procStats';
@@ -101,13 +100,10 @@ async function sharedSide(server: PostgresServer, sim: BenchSim, fleet: readonly
   const url = await server.createDatabase('bench');
   const vaultKeyFile = join(dir, 'vault.key');
   await writeFile(vaultKeyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
-  const setup = await openSharedDatabase(url, { logger: createLogger({ write: () => undefined }), maxConnections: 2 });
-  let token: string;
-  try {
-    token = (await new EngineerDirectory(setup.pool).add({ name: 'bench', role: 'admin', tenants: null })).token;
-  } finally {
-    await setup.close();
-  }
+  // As an admin sets up a deployment: the command makes the schema and prints the engineer's token once.
+  const { stdout } = await promisify(execFile)(process.execPath, [BUILT_DAEMON, 'users', 'add', '--role', 'admin', 'bench', '--store', url]);
+  const token = /^m365s_\S+$/m.exec(stdout)?.[0];
+  if (!token) throw new Error(`users add printed no token: ${stdout.slice(0, 200)}`);
   const db = new pg.Pool({ connectionString: url, max: 2 });
   const daemons: Array<{ process: SharedDaemonProcess; id: string }> = [];
   try {
