@@ -144,6 +144,12 @@ const SETTINGS = {
    * M365_STATUS_VAULT_KEY instead, read by the vault and never kept in the config, which may be logged).
    */
   vaultKeyFile: { env: 'M365_STATUS_VAULT_KEY_FILE', flag: '--vault-key-file', schema: z.string().min(1).optional() },
+  /**
+   * Shared mode: how long a daemon's hold on its tenants lasts without renewal (renewed three times as
+   * often). A daemon that dies has its tenants taken over once it has passed, so a shorter lease means a
+   * quicker takeover for a renewal query a few times a lease period.
+   */
+  tenantLeaseMs: { env: 'M365_STATUS_TENANT_LEASE', flag: '--tenant-lease', schema: duration(3 * SECOND, 10 * MINUTE).default(30 * SECOND) },
   /** Shared mode: the address the API listens on (local mode always listens on 127.0.0.1:--port). */
   listen: { env: 'M365_STATUS_LISTEN', flag: '--listen', schema: listenAddress.optional() },
   /** Shared mode: serve HTTPS with this certificate (PEM, with its chain) and key. */

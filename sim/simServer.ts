@@ -24,6 +24,24 @@ export interface SimServerOptions {
   port?: number;
   /** Seeds fault injection, so a faulty run can be replayed. */
   seed?: number;
+  /**
+   * Told of every request once answered: what a test watching several clients of one simulator reads
+   * (which caller asked Graph for what, and when), beyond the per-tenant counters.
+   */
+  observe?: (request: ObservedRequest) => void;
+}
+
+/** A request the simulator answered, as `SimServerOptions.observe` is told of it. */
+export interface ObservedRequest {
+  /** When the answer was written (`Date.now()`). */
+  at: number;
+  method: string;
+  path: string;
+  status: number;
+  /** The tenant the request was for, where the simulator knew it. */
+  tenantId: string | null;
+  /** The caller's `Authorization` header as sent: each client holds tokens of its own. */
+  authorization: string | undefined;
 }
 
 /**
@@ -125,6 +143,14 @@ export class SimServer {
     }
     const bytes = write(res, response, request);
     if (tenant) tenant.counters.bytesServed += bytes;
+    this.options.observe?.({
+      at: Date.now(),
+      method: request.method,
+      path,
+      status: response.status,
+      tenantId: tenant?.id ?? null,
+      authorization: request.headers['authorization'],
+    });
   }
 }
 

@@ -23,7 +23,8 @@ export interface PollerOptions {
   statusTickMs?: number;
   /**
    * How long this daemon's hold on its tenants lasts without renewal (renewed three times as often):
-   * with a shared store, another daemon takes them once it has passed.
+   * with a shared store, another daemon takes them once it has passed. By default the store's
+   * (`--tenant-lease`), else 30 s.
    */
   leaseMs?: number;
   /**
@@ -199,7 +200,7 @@ export class Poller {
 
   /** Renews this daemon's leases; a tenant it has just taken is synced soon. */
   private async renewLeases(): Promise<void> {
-    const leaseMs = this.options.leaseMs ?? defaultLeaseMs;
+    const leaseMs = this.options.leaseMs ?? this.options.store.tenantLeaseMs ?? defaultLeaseMs;
     this.leaseTimer?.cancel();
     this.newSinceRenewal.clear();
     try {

@@ -22,7 +22,7 @@ export interface DaemonStore {
  * (`daemon.json`, its log, the vault), so its lock is taken all the same.
  */
 export async function openDaemonStore(
-  config: Pick<Config, 'store' | 'dataDir' | 'systemLogMaxEntries' | 'checkpointIntervalMs'>,
+  config: Pick<Config, 'store' | 'dataDir' | 'systemLogMaxEntries' | 'checkpointIntervalMs'> & Partial<Pick<Config, 'tenantLeaseMs'>>,
   options: { clock: Clock; logger: Logger },
 ): Promise<DaemonStore> {
   const { clock, logger } = options;
@@ -40,7 +40,13 @@ export async function openDaemonStore(
   let database: SharedDatabase | null = null;
   try {
     database = await openSharedDatabase(config.store, { logger });
-    const store = await PostgresStore.open({ pool: database.pool, clock, logger, systemLogMaxEntries: config.systemLogMaxEntries });
+    const store = await PostgresStore.open({
+      pool: database.pool,
+      clock,
+      logger,
+      systemLogMaxEntries: config.systemLogMaxEntries,
+      ...(config.tenantLeaseMs === undefined ? {} : { tenantLeaseMs: config.tenantLeaseMs }),
+    });
     const opened = database;
     return {
       store,

@@ -159,6 +159,12 @@ export interface Store {
   // ---- work shared across daemons ----
 
   /**
+   * How long this daemon's leases last without renewal, where the deployment sets it (`--tenant-lease`);
+   * undefined where nothing is shared and the caller's own default applies.
+   */
+  readonly tenantLeaseMs?: number;
+
+  /**
    * This daemon's share of the tenants, renewed: it is marked alive until `leaseMs` from now, keeps the
    * tenants it holds, takes free or expired ones up to its fair share (tenants / live daemons) and lets
    * go of any beyond it. Answers the tenants it holds, the only ones it syncs until the next renewal;

@@ -1,4 +1,5 @@
 import { cpus, totalmem } from 'node:os';
+import type { SideFigures, SharedResult } from './sharedPhase';
 
 export type Verdict = 'PASS' | 'MISS' | 'not measured';
 
@@ -48,6 +49,8 @@ export interface BenchReport {
   machine: { cores: number; cpuModel: string; memoryMiB: number; node: string; platform: string };
   durationSeconds: number;
   comparison: Comparison | null;
+  /** Three daemons on one PostgreSQL beside one local daemon, on the same fleet; null when not run. */
+  shared: SharedResult | null;
   rows: TargetRow[];
   scale: ScalePoint[];
   growth: string[];
@@ -112,6 +115,26 @@ export function renderMarkdown(report: BenchReport): string {
       side(c.baseline),
       side(c.product),
       `| baseline ÷ product | | | ${ratio(c.baseline.p50Seconds, c.product.p50Seconds)} | ${ratio(c.baseline.p95Seconds, c.product.p95Seconds)} | ${ratio(c.baseline.maxSeconds, c.product.maxSeconds)} | ${ratio(c.baseline.requestsPerTenantHour, c.product.requestsPerTenantHour)} | ${ratio(c.baseline.bytesPerTenantHour, c.product.bytesPerTenantHour)} |`,
+      '',
+    );
+  }
+  const shared = report.shared;
+  if (shared) {
+    const perDaemon = (side: SideFigures, pick: (d: SideFigures['daemons'][number]) => string) => side.daemons.map(pick).join(' / ');
+    const side = (name: string, s: SideFigures, store: string) =>
+      `| ${name} | ${s.daemons.length} | ${fixed(s.syncSeconds)} | ${fixed(s.roundsPerSecond)} of ${fixed(s.demandedRoundsPerSecond)} | ${store} | ${perDaemon(s, (d) => String(d.tenants))} | ${perDaemon(s, (d) => String(d.rounds))} | ${perDaemon(s, (d) => `${fixed(d.cpuShare * 100)}%`)} | ${perDaemon(s, (d) => fixed(d.cpuMsPerRound, 2))} | ${perDaemon(s, (d) => fixed(mib(d.rssBytes), 0))} | ${perDaemon(s, (d) => fixed(mib(d.peakRssBytes), 0))} |`;
+    const atScale = shared.tenants >= 1000 ? '' : ` Measured at ${shared.tenants.toLocaleString('en')} tenants, below the row's 1,000 (run --full).`;
+    lines.push(
+      '## Shared mode beside one local daemon',
+      '',
+      `${shared.tenants.toLocaleString('en')} tenants × ${shared.usersPerTenant} users at a ${shared.intervalSeconds} s interval: three daemon processes on one PostgreSQL started for the run, then one local daemon on the same simulated fleet, one after the other.${atScale} Sync time runs from the first registration (eight at a time) until every tenant holds all its users; rounds per second are the delta requests the simulator answered over ${fixed(shared.windowSeconds, 0)} s of quiet rounds, against what the interval asks for; CPU, CPU per round and RSS are per daemon process over that window (VmRSS at its end, VmHWM for the peak). PostgreSQL's own CPU over the window (server and backends): ${fixed(shared.shared.postgresCpuShare * 100)}% of a core.`,
+      '',
+      `Tenants synced by more than one daemon in the window: ${shared.shared.tenantsSyncedByTwo}.`,
+      '',
+      '| side | daemons | sync s | rounds/s (of asked) | store | tenants per daemon | rounds per daemon | CPU, % of a core | CPU ms per round | RSS MiB | peak RSS MiB |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      side('shared (PostgreSQL)', shared.shared, `${fixed(mib(shared.shared.storeBytes))} MiB (pg_database_size)`),
+      side('local (files)', shared.local, `${fixed(mib(shared.local.storeBytes))} MiB (data directory)`),
       '',
     );
   }

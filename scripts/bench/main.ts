@@ -1,7 +1,7 @@
 // `npm run bench [-- --full]`: the product's performance report. Quick mode (the default) runs the
 // smaller points in a few minutes; --full runs every row at its own scale in under half an hour. It
 // writes Markdown and JSON to bench-results/ and prints the Markdown; it asserts nothing. `--only
-// single-tenant` (or fleet, baseline, many-tenants; repeat or comma-separate) runs just those phases, and
+// single-tenant` (or fleet, baseline, many-tenants, shared; repeat or comma-separate) runs just those phases, and
 // the rows of the others say they were not measured. `--cpu-prof-dir DIR` has each daemon it starts
 // write a CPU profile there (`node --cpu-prof`), to open in Chrome DevTools.
 import { spawnSync } from 'node:child_process';
@@ -15,6 +15,7 @@ import { benchProfiling } from './benchDaemon';
 import { machine, renderMarkdown, type BenchReport, type Comparison } from './benchReport';
 import { runFleet, type FleetResult } from './fleetPhase';
 import { runManyTenants, type ManyTenantsResult } from './manyTenantsPhase';
+import { runShared, type SharedResult } from './sharedPhase';
 import { writeBytesCounted } from './procStats';
 import { reportRows } from './reportRows';
 import { scaleCurve } from './scaleCurve';
@@ -27,15 +28,20 @@ interface Plan {
   singleTenantUsers: number[];
   baseline: { tenants: number; changes: number; changeWindowSeconds: number };
   manyTenants: boolean;
+  /** Tenants of 250 users kept by three daemons on one PostgreSQL, then by one local daemon. */
+  sharedTenants: number;
+  sharedWindowRounds: number;
 }
 
 const plans: Record<BenchReport['mode'], Plan> = {
-  quick: { fleetUsers: [25_000, 50_000], singleTenantUsers: [2_500, 25_000], baseline: { tenants: 10, changes: 100, changeWindowSeconds: 60 }, manyTenants: false },
+  quick: { fleetUsers: [25_000, 50_000], singleTenantUsers: [2_500, 25_000], baseline: { tenants: 10, changes: 100, changeWindowSeconds: 60 }, manyTenants: false, sharedTenants: 200, sharedWindowRounds: 3 },
   full: {
     fleetUsers: [25_000, 50_000, 100_000, 250_000],
     singleTenantUsers: [2_500, 100_000],
     baseline: { tenants: 25, changes: 200, changeWindowSeconds: 150 },
     manyTenants: true,
+    sharedTenants: 1000,
+    sharedWindowRounds: 4,
   },
 };
 
@@ -43,7 +49,7 @@ const plans: Record<BenchReport['mode'], Plan> = {
 const fleetTenants = 100;
 
 /** The phases `--only` can pick, so a change to one path can be measured without the whole run. */
-const phases = ['fleet', 'single-tenant', 'baseline', 'many-tenants'] as const;
+const phases = ['fleet', 'single-tenant', 'baseline', 'many-tenants', 'shared'] as const;
 type Phase = (typeof phases)[number];
 
 function onlyPhases(only: string[] | undefined): ReadonlySet<Phase> {
@@ -78,6 +84,7 @@ async function main(): Promise<void> {
   const single: SingleTenantResult[] = [];
   let comparison: Comparison | undefined;
   let many: ManyTenantsResult | null = null;
+  let shared: SharedResult | null = null;
   try {
     for (const users of only.has('fleet') ? plan.fleetUsers : []) {
       log(`fleet: ${fleetTenants} tenants × ${users / fleetTenants} users`);
@@ -95,6 +102,11 @@ async function main(): Promise<void> {
       log('1,000 tenants × 250 users at 15 s');
       many = await runManyTenants({ dir: join(root, 'many'), tenants: 1000, usersPerTenant: 250, intervalSeconds: 15, changes: 100, log });
     }
+    if (only.has('shared')) {
+      const scale = plan.sharedTenants < 1000 ? ', scaled down from 1,000 × 250 (--full runs it at scale)' : '';
+      log(`shared mode: ${plan.sharedTenants.toLocaleString('en')} tenants × 250 users over 3 daemons on one PostgreSQL, then one local daemon${scale}`);
+      shared = await runShared({ dir: join(root, 'shared'), tenants: plan.sharedTenants, usersPerTenant: 250, daemons: 3, intervalSeconds: 15, windowRounds: plan.sharedWindowRounds, log });
+    }
   } finally {
     await rm(root, { recursive: true, force: true });
   }
@@ -106,6 +118,7 @@ async function main(): Promise<void> {
     machine: machine(),
     durationSeconds: (Date.now() - started) / 1000,
     comparison: comparison ?? null,
+    shared,
     rows: reportRows({ fleet, single, many, intervalSeconds, mode, writeBytesCounted: writeBytes }),
     scale: curve.points,
     growth: curve.growth,
@@ -115,7 +128,7 @@ async function main(): Promise<void> {
   await mkdir(out, { recursive: true });
   const stem = `bench-${mode}-${report.date.replace(/[:.]/g, '-')}`;
   await writeFile(join(out, `${stem}.md`), `${markdown}\n`);
-  await writeFile(join(out, `${stem}.json`), `${JSON.stringify({ ...report, raw: { fleet, single, many } }, null, 2)}\n`);
+  await writeFile(join(out, `${stem}.json`), `${JSON.stringify({ ...report, raw: { fleet, single, many, shared } }, null, 2)}\n`);
   console.log(markdown);
   log(`written to bench-results/${stem}.md and .json`);
 }

@@ -95,6 +95,15 @@ describe('config', () => {
     assert.equal(shared.store, 'postgres://m365@db.example.net:5432/m365');
   });
 
+  it('holds tenant leases 30 s by default, takes a shorter lease for a quicker takeover, and refuses one under 3 s', () => {
+    assert.equal(loadConfig({ env: {} }).tenantLeaseMs, 30_000);
+    assert.equal(loadConfig({ env: {}, overrides: { tenantLeaseMs: '6s' } }).tenantLeaseMs, 6_000);
+    assert.equal(loadConfig({ env: { M365_STATUS_TENANT_LEASE: '2m' } }).tenantLeaseMs, 120_000);
+    const error = configError(() => loadConfig({ env: {}, overrides: { tenantLeaseMs: '1s' } }));
+    assert.equal(error.details?.['setting'], '--tenant-lease');
+    assert.match(error.message, /must be at least 3s/);
+  });
+
   it('refuses a store that is not a postgres:// connection string, without repeating its password', () => {
     const error = configError(() => loadConfig({ env: { M365_STATUS_STORE: 'mysql://admin:hunter2@db/m365' } }));
     assert.equal(error.code, 'CONFIG_INVALID');

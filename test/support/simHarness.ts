@@ -4,7 +4,7 @@ import { createHttpDispatcher } from '../../daemon/microsoft/httpDispatcher';
 import type { MicrosoftEndpoints } from '../../daemon/microsoft/microsoftEndpoints';
 import { createTenantGraphClient, type GraphRetryPolicy } from '../../daemon/microsoft/tenantGraphClient';
 import { TenantTokenSource, type TenantCredential } from '../../daemon/microsoft/tenantTokenSource';
-import { SimServer } from '../../sim/simServer';
+import { SimServer, type SimServerOptions } from '../../sim/simServer';
 
 export interface CreatedTenant {
   id: string;
@@ -26,8 +26,8 @@ export class SimHarness {
     this.dispatcher = createHttpDispatcher(this.endpoints);
   }
 
-  static async start(): Promise<SimHarness> {
-    return new SimHarness(await SimServer.start({ port: 0 }));
+  static async start(options: Omit<SimServerOptions, 'port'> = {}): Promise<SimHarness> {
+    return new SimHarness(await SimServer.start({ ...options, port: 0 }));
   }
 
   async stop(): Promise<void> {

@@ -45,8 +45,7 @@ import { PostgresTenants } from './postgresTenants';
 import { PostgresTransaction } from './postgresTransaction';
 import { PostgresUsers } from './postgresUsers';
 
-/** Until the poller's first lease renewal, which pushes it forward. */
-const INITIAL_HEARTBEAT_MS = 30_000;
+const DEFAULT_LEASE_MS = 30_000;
 
 export interface PostgresStoreOptions {
   /** The shared database's pool (`openSharedDatabase`); the store borrows it and does not end it. */
@@ -56,6 +55,8 @@ export interface PostgresStoreOptions {
   systemLogMaxEntries?: number;
   /** Finished automated tasks kept per tenant and kind; older ones are dropped. */
   automatedTaskRetention?: number;
+  /** How long this daemon's leases last without renewal (`--tenant-lease`); 30 s by default. */
+  tenantLeaseMs?: number;
 }
 
 /**
@@ -69,6 +70,7 @@ export interface PostgresStoreOptions {
 export class PostgresStore implements Store {
   /** Names this store to the other daemons: its notifications, the tasks it runs. */
   readonly id = randomUUID();
+  readonly tenantLeaseMs: number;
   readonly #pool: pg.Pool;
   readonly #events: StoreEventEmitter;
   readonly #feed: PostgresChangeFeed;
@@ -84,6 +86,7 @@ export class PostgresStore implements Store {
   private constructor(options: PostgresStoreOptions) {
     const clock = options.clock ?? systemClock;
     this.#pool = options.pool;
+    this.tenantLeaseMs = options.tenantLeaseMs ?? DEFAULT_LEASE_MS;
     this.#events = new StoreEventEmitter(options.logger);
     const context: PostgresContext = {
       pool: options.pool,
@@ -110,7 +113,8 @@ export class PostgresStore implements Store {
   /** Opens the store on a migrated shared database and starts listening for other daemons' changes. */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const store = new PostgresStore(options);
-    await store.#leases.register(INITIAL_HEARTBEAT_MS);
+    // Alive for one lease period, until the poller's first renewal pushes it forward.
+    await store.#leases.register(store.tenantLeaseMs);
     await store.#feed.start();
     return store;
   }
