@@ -1,6 +1,8 @@
 // `npm run bench [-- --full]`: the product's performance report. Quick mode (the default) runs the
 // smaller points in a few minutes; --full runs every row at its own scale in under half an hour. It
-// writes Markdown and JSON to bench-results/ and prints the Markdown; it asserts nothing.
+// writes Markdown and JSON to bench-results/ and prints the Markdown; it asserts nothing. `--only PHASE`
+// (fleet, single, baseline, many; repeatable) runs those phases alone, and `--fleet-users N` (repeatable)
+// replaces the fleet's points, to look at one figure without the whole run.
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -37,13 +39,35 @@ const plans: Record<BenchReport['mode'], Plan> = {
 
 /** Every fleet point has this many tenants; the daemon polls at its shortest interval, 12× its default. */
 const fleetTenants = 100;
+const phases = ['fleet', 'single', 'baseline', 'many'] as const;
 const intervalSeconds = 5;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { full: { type: 'boolean' }, quick: { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({
+    options: {
+      full: { type: 'boolean' },
+      quick: { type: 'boolean' },
+      only: { type: 'string', multiple: true },
+      'fleet-users': { type: 'string', multiple: true },
+    },
+    strict: true,
+  });
   if (values.full && values.quick) throw new Error('choose one of --quick and --full');
   const mode: BenchReport['mode'] = values.full ? 'full' : 'quick';
-  const plan = plans[mode];
+  const only = new Set(values.only ?? phases);
+  for (const phase of only) if (!(phases as readonly string[]).includes(phase)) throw new Error(`--only takes one of ${phases.join(', ')}, not "${phase}"`);
+  const fleetUsers = (values['fleet-users'] ?? []).map((text) => {
+    const users = Number(text);
+    if (!Number.isInteger(users) || users < fleetTenants || users % fleetTenants !== 0) throw new Error(`--fleet-users takes a multiple of ${fleetTenants}, not "${text}"`);
+    return users;
+  });
+  const full = plans[mode];
+  const plan: Plan = {
+    ...full,
+    fleetUsers: !only.has('fleet') ? [] : fleetUsers.length > 0 ? fleetUsers : full.fleetUsers,
+    singleTenantUsers: only.has('single') ? full.singleTenantUsers : [],
+    manyTenants: only.has('many') && (full.manyTenants || values.only !== undefined),
+  };
   const log = (line: string) => process.stderr.write(`${line}\n`);
   log(`m365-status bench, ${mode} mode (${mode === 'quick' ? 'a few minutes; --full for every row at its own scale' : 'under 30 minutes'})`);
   const build = spawnSync(process.execPath, ['scripts/build.mjs', 'sim', 'daemon'], { cwd: repoRoot, stdio: 'inherit' });
@@ -66,8 +90,10 @@ async function main(): Promise<void> {
       log(`one tenant of ${users} users`);
       single.push(await runSingleTenant({ dir: join(root, `single-${users}`), users, intervalSeconds, log }));
     }
-    log(`baseline side by side: ${plan.baseline.tenants} tenants each side`);
-    comparison = await runBaseline({ dir: join(root, 'baseline'), usersPerTenant: 2_500, ...plan.baseline, log });
+    if (only.has('baseline')) {
+      log(`baseline side by side: ${plan.baseline.tenants} tenants each side`);
+      comparison = await runBaseline({ dir: join(root, 'baseline'), usersPerTenant: 2_500, ...plan.baseline, log });
+    }
     if (plan.manyTenants) {
       log('1,000 tenants × 250 users at 15 s');
       many = await runManyTenants({ dir: join(root, 'many'), tenants: 1000, usersPerTenant: 250, intervalSeconds: 15, changes: 100, log });
