@@ -18,6 +18,7 @@ const dayMs = 24 * 60 * 60 * 1000;
  */
 export class CredentialHealthService {
   private dailyTimer: Timer | null = null;
+  private stopped = true;
 
   constructor(
     private readonly store: Store,
@@ -106,17 +107,25 @@ export class CredentialHealthService {
     }
   }
 
-  /** Checks every tenant now, then daily. */
-  start(): void {
-    void this.checkAll().finally(() => this.scheduleDaily());
+  /**
+   * Checks every tenant once `after` has settled (the poller's first round: each check asks a fresh
+   * token, which would compete with the round's own requests), then daily.
+   */
+  start(after: Promise<unknown> = Promise.resolve()): void {
+    this.stopped = false;
+    void after.finally(() => {
+      if (!this.stopped) void this.checkAll().finally(() => this.scheduleDaily());
+    });
   }
 
   stop(): void {
+    this.stopped = true;
     this.dailyTimer?.cancel();
     this.dailyTimer = null;
   }
 
   private scheduleDaily(): void {
+    if (this.stopped) return;
     this.dailyTimer = this.clock.setTimeout(() => {
       void this.checkAll().finally(() => this.scheduleDaily());
     }, dayMs);

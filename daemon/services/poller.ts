@@ -54,6 +54,13 @@ export class Poller {
   /** Tenants that appeared after the last renewal began: their first run renews before deciding. */
   private readonly newSinceRenewal = new Set<string>();
   private leaseTimer: Timer | null = null;
+  /** Tenants known at start whose first run has not finished yet. */
+  private readonly firstRoundLeft = new Set<string>();
+  private firstRoundDone: () => void = () => undefined;
+  /** Resolves once every tenant known at start has had its first run (or the poller stopped). */
+  readonly firstRound: Promise<void> = new Promise((resolve) => {
+    this.firstRoundDone = resolve;
+  });
 
   constructor(private readonly options: PollerOptions) {}
 
@@ -69,9 +76,14 @@ export class Poller {
     });
     await this.renewLeases();
     this.tickStatuses();
+    // The first round starts at once: until it has run, every tenant shows as of before the restart.
     for (const tenant of await this.options.store.listTenants()) {
-      if (!this.known.has(tenant.id) && !this.stopped) this.schedule(tenant.id, this.jitter(1_000));
+      if (!this.known.has(tenant.id) && !this.stopped) {
+        this.firstRoundLeft.add(tenant.id);
+        this.schedule(tenant.id, 0);
+      }
     }
+    this.endOfFirstRun();
   }
 
   /** Sync this tenant as soon as a slot is free (after registration, rotation or a refresh). */
@@ -88,6 +100,8 @@ export class Poller {
     this.timers.clear();
     this.known.clear();
     for (const release of this.waiting.splice(0)) release();
+    this.firstRoundLeft.clear();
+    this.endOfFirstRun();
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -101,6 +115,12 @@ export class Poller {
     this.timers.delete(tenantId);
     this.failures.delete(tenantId);
     this.known.delete(tenantId);
+    this.endOfFirstRun(tenantId);
+  }
+
+  private endOfFirstRun(tenantId?: string): void {
+    if (tenantId !== undefined) this.firstRoundLeft.delete(tenantId);
+    if (this.firstRoundLeft.size === 0) this.firstRoundDone();
   }
 
   private schedule(tenantId: string, delayMs: number): void {
@@ -136,6 +156,7 @@ export class Poller {
       if (!this.stopped && (await this.options.store.getTenant(tenantId))) this.schedule(tenantId, this.jitter((await this.options.status.current(tenantId)).pollIntervalMs));
     } finally {
       this.release();
+      this.endOfFirstRun(tenantId);
     }
   }
 
