@@ -25,6 +25,9 @@ import { exists, UsersLog } from './usersLog';
 import type { UsersLogRecord, UsersSnapshot } from './usersLogSchema';
 import { materiallyDifferent, pickObserved } from './storeRecords';
 
+/** How many tenants' users files are read at once on load. */
+const LOAD_CONCURRENCY = 8;
+
 /** One tenant's users in memory, and what of them is not yet on disk. */
 interface TenantUsers {
   tenantId: string;
@@ -67,7 +70,12 @@ export class LowdbUsers {
 
   /** Loads the users of every known tenant and drops files that belong to no tenant. */
   async load(tenantIds: ReadonlySet<string>, syncState: LowdbSyncState): Promise<void> {
-    for (const tenantId of tenantIds) await this.#open(tenantId, syncState);
+    // A few tenants at a time, so that reading one tenant's files overlaps parsing another's.
+    const queue = [...tenantIds];
+    const opener = async (): Promise<void> => {
+      for (let tenantId = queue.shift(); tenantId !== undefined; tenantId = queue.shift()) await this.#open(tenantId, syncState);
+    };
+    await Promise.all(Array.from({ length: Math.min(LOAD_CONCURRENCY, queue.length) }, opener));
     const restored = [...this.#tenants.values()].flatMap((slot) => slot.activities);
     if (restored.length > 0) {
       this.#tasks.restoreActivities(restored);
