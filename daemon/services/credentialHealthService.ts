@@ -12,8 +12,8 @@ import type { TenantStatusService } from './tenantStatusService';
 const dayMs = 24 * 60 * 60 * 1000;
 
 /**
- * Credential health per tenant: checked at start, with every "Check account status" task, when
- * credentials change, and at least daily. A failed token request counts as a failed connection attempt,
+ * Credential health per tenant: checked at start (after the first round), with every "Check account
+ * status" task, when credentials change, and at least daily. A failed token request counts as a failed connection attempt,
  * so the tenant turns DISCONNECTED at once rather than at the next poll.
  */
 export class CredentialHealthService {
