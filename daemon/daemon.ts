@@ -242,7 +242,7 @@ export class Daemon {
 
     runner.start();
     await poller.start();
-    health.start();
+    health.start(poller.firstRound);
     await status.updateAll(storage.database ? (tenantId) => poller.holds(tenantId) : undefined);
     logger.info('daemon started', { url, dataDir: config.dataDir, tenants: (await store.listTenants()).length, pid: process.pid });
     return new Daemon(url, port, token, config.dataDir, store, {

@@ -21,8 +21,8 @@ export interface TenantShare {
 }
 
 /**
- * Credential health per tenant: checked at start, with every "Check account status" task, when
- * credentials change, and at least daily. A failed token request counts as a failed connection attempt,
+ * Credential health per tenant: checked at start (after the first round), with every "Check account
+ * status" task, when credentials change, and at least daily. A failed token request counts as a failed connection attempt,
  * so the tenant turns DISCONNECTED at once rather than at the next poll.
  *
  * With a shared store (`share`), the scheduled checks cover only the tenants this daemon holds, and go by
@@ -32,6 +32,7 @@ export interface TenantShare {
  */
 export class CredentialHealthService {
   private dailyTimer: Timer | null = null;
+  private stopped = true;
 
   constructor(
     private readonly store: Store,
@@ -146,17 +147,26 @@ export class CredentialHealthService {
     }
   }
 
-  /** Checks every tenant now, then daily; with a shared store, the held ones now, then those due hourly. */
-  start(): void {
-    void this.checkAll().finally(() => this.scheduleDaily());
+  /**
+   * Checks once `after` has settled (the poller's first round: each check asks a fresh token, which would
+   * compete with the round's own requests): every tenant, then daily; with a shared store, the held ones,
+   * then those due hourly.
+   */
+  start(after: Promise<unknown> = Promise.resolve()): void {
+    this.stopped = false;
+    void after.finally(() => {
+      if (!this.stopped) void this.checkAll().finally(() => this.scheduleDaily());
+    });
   }
 
   stop(): void {
+    this.stopped = true;
     this.dailyTimer?.cancel();
     this.dailyTimer = null;
   }
 
   private scheduleDaily(): void {
+    if (this.stopped) return;
     this.dailyTimer = this.clock.setTimeout(
       () => {
         void (this.share ? this.checkDue() : this.checkAll()).finally(() => this.scheduleDaily());

@@ -60,6 +60,13 @@ export class Poller {
   /** Tenants that appeared after the last renewal began: their first run renews before deciding. */
   private readonly newSinceRenewal = new Set<string>();
   private leaseTimer: Timer | null = null;
+  /** Tenants known at start whose first run has not finished yet. */
+  private readonly firstRoundLeft = new Set<string>();
+  private firstRoundDone: () => void = () => undefined;
+  /** Resolves once every tenant known at start has had its first run (or the poller stopped). */
+  readonly firstRound: Promise<void> = new Promise((resolve) => {
+    this.firstRoundDone = resolve;
+  });
 
   constructor(private readonly options: PollerOptions) {}
 
@@ -76,8 +83,12 @@ export class Poller {
     await this.renewLeases();
     this.tickStatuses();
     for (const tenant of await this.options.store.listTenants()) {
-      if (!this.known.has(tenant.id) && !this.stopped) this.schedule(tenant.id, this.jitter(1_000));
+      if (!this.known.has(tenant.id) && !this.stopped) {
+        this.firstRoundLeft.add(tenant.id);
+        this.schedule(tenant.id, this.jitter(1_000));
+      }
     }
+    this.endOfFirstRun();
   }
 
   /** Whether this daemon held the tenant at its last lease renewal: the tenants it syncs and looks after. */
@@ -99,6 +110,8 @@ export class Poller {
     this.timers.clear();
     this.known.clear();
     for (const release of this.waiting.splice(0)) release();
+    this.firstRoundLeft.clear();
+    this.endOfFirstRun();
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -112,6 +125,12 @@ export class Poller {
     this.timers.delete(tenantId);
     this.failures.delete(tenantId);
     this.known.delete(tenantId);
+    this.endOfFirstRun(tenantId);
+  }
+
+  private endOfFirstRun(tenantId?: string): void {
+    if (tenantId !== undefined) this.firstRoundLeft.delete(tenantId);
+    if (this.firstRoundLeft.size === 0) this.firstRoundDone();
   }
 
   private schedule(tenantId: string, delayMs: number): void {
@@ -147,6 +166,7 @@ export class Poller {
       if (!this.stopped && (await this.options.store.getTenant(tenantId))) this.schedule(tenantId, this.jitter((await this.options.status.current(tenantId)).pollIntervalMs));
     } finally {
       this.release();
+      this.endOfFirstRun(tenantId);
     }
   }
 

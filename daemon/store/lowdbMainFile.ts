@@ -15,10 +15,12 @@ export class LowdbMainFile {
   readonly #tasks = new Map<string, StoredTask>();
   #lazy = false;
   #carried = false;
+  #durableSeq: number;
 
   constructor(db: Low<MainFile>, file: DurableJsonFile<MainFile>) {
     this.#db = db;
     this.file = file;
+    this.#durableSeq = db.data.nextSeq;
     for (const tenant of db.data.tenants) this.#tenants.set(tenant.id, tenant);
     for (const task of db.data.tasks) this.#tasks.set(task.id, task);
   }
@@ -45,10 +47,22 @@ export class LowdbMainFile {
     this.#carried = true;
   }
 
+  /**
+   * Every record numbered below this (`nextSeq` as of the last write that finished, or as loaded) is in
+   * the file on disk, or was dropped from it by retention: what was numbered since lives only in memory,
+   * or in a users log that carries it until the file catches up.
+   */
+  get durableSeq(): number {
+    return this.#durableSeq;
+  }
+
   async save(): Promise<void> {
     this.#lazy = false;
     this.#carried = false;
+    // The file's text is taken when the write is asked for, so this is what the finished write holds.
+    const seq = this.#db.data.nextSeq;
     await this.#db.write();
+    this.#durableSeq = Math.max(this.#durableSeq, seq);
   }
 
   nextSeq(): number {

@@ -231,6 +231,24 @@ export class LowdbTasks {
     return activity;
   }
 
+  /**
+   * Puts back, on load, activities a users log holds that `store.json` was not written with before the
+   * daemon stopped (numbered from its `nextSeq` on, so newer than all it holds), as `pushActivity` had.
+   */
+  restoreActivities(restored: readonly StoredActivity[]): void {
+    const { main } = this.#context;
+    const activities = main.data.activities;
+    for (const activity of [...restored].sort((a, b) => a.seq - b.seq)) {
+      activities.push(activity);
+      main.data.nextSeq = Math.max(main.data.nextSeq, activity.seq + 1);
+      if (activity.management && activity.tenantId !== null) {
+        const tenant = main.findTenant(activity.tenantId);
+        if (tenant) tenant.lastManagementActivityAt = Math.max(tenant.lastManagementActivityAt, activity.at);
+      }
+    }
+    if (activities.length > this.#options.activityRetention) activities.splice(0, activities.length - this.#options.activityRetention);
+  }
+
   #record(input: NewActivity, tasks: readonly NewTask[]): { activity: StoredActivity; tasks: StoredTask[] } {
     const activityId = randomUUID();
     const queued = tasks.map((task) => this.pushTask(task, activityId));

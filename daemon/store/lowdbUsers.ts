@@ -25,6 +25,9 @@ import { exists, UsersLog } from './usersLog';
 import type { UsersLogRecord, UsersSnapshot } from './usersLogSchema';
 import { materiallyDifferent, pickObserved } from './storeRecords';
 
+/** How many tenants' users files are read at once on load. */
+const LOAD_CONCURRENCY = 8;
+
 /** One tenant's users in memory, and what of them is not yet on disk. */
 interface TenantUsers {
   tenantId: string;
@@ -40,6 +43,8 @@ interface TenantUsers {
   /** `lastVerifiedAt` moves not written yet, by the time they moved to. */
   verified: Map<number, string[]>;
   lazy: boolean;
+  /** Lock and unlock activities in this tenant's users files that `store.json` may not hold yet. */
+  activities: StoredActivity[];
 }
 
 /**
@@ -65,7 +70,17 @@ export class LowdbUsers {
 
   /** Loads the users of every known tenant and drops files that belong to no tenant. */
   async load(tenantIds: ReadonlySet<string>, syncState: LowdbSyncState): Promise<void> {
-    for (const tenantId of tenantIds) await this.#open(tenantId, syncState);
+    // A few tenants at a time, so that reading one tenant's files overlaps parsing another's.
+    const queue = [...tenantIds];
+    const opener = async (): Promise<void> => {
+      for (let tenantId = queue.shift(); tenantId !== undefined; tenantId = queue.shift()) await this.#open(tenantId, syncState);
+    };
+    await Promise.all(Array.from({ length: Math.min(LOAD_CONCURRENCY, queue.length) }, opener));
+    const restored = [...this.#tenants.values()].flatMap((slot) => slot.activities);
+    if (restored.length > 0) {
+      this.#tasks.restoreActivities(restored);
+      this.#context.saveMainLater();
+    }
     // A tenant removed just before a crash can leave its users behind: they belong to no one now.
     let removed = false;
     for (const name of await readdir(this.#usersDir)) {
@@ -265,6 +280,13 @@ export class LowdbUsers {
     slot.deltaLink = snapshot.deltaLink;
     slot.deltaRound = snapshot.deltaRound ?? 0;
     for (const record of records) replay(slot, record);
+    // Newer than store.json on disk: the activities of locks acknowledged before it was written again.
+    const durableSeq = this.#context.main.durableSeq;
+    const activities = new Map<string, StoredActivity>();
+    for (const activity of [...(snapshot.activities ?? []), ...records.flatMap((record) => record.activities ?? [])]) {
+      if (activity.seq >= durableSeq && activity.tenantId === tenantId) activities.set(activity.id, activity);
+    }
+    slot.activities = [...activities.values()];
     const quiet = syncState.loaded(tenantId);
     if (quiet && quiet.deltaRound > slot.deltaRound) {
       slot.deltaLink = quiet.deltaLink;
@@ -285,11 +307,23 @@ export class LowdbUsers {
       durable: { deltaLink: null, deltaRound: 0 },
       verified: new Map(),
       lazy: false,
+      activities: [],
       log: new UsersLog(this.#usersDir, tenantId, (): UsersSnapshot => {
         // The snapshot holds the bookkeeping too: nothing is left to write for it.
         slot.verified.clear();
         slot.writtenDeltaRound = slot.deltaRound;
-        return { schemaVersion: STORE_SCHEMA_VERSION, tenantId, generation: 0, deltaLink: slot.deltaLink, deltaRound: slot.deltaRound, users: slot.table.all() };
+        // The log it replaces may be the only place an activity is on disk: the snapshot keeps those.
+        const durableSeq = this.#context.main.durableSeq;
+        slot.activities = slot.activities.filter((activity) => activity.seq >= durableSeq);
+        return {
+          schemaVersion: STORE_SCHEMA_VERSION,
+          tenantId,
+          generation: 0,
+          deltaLink: slot.deltaLink,
+          deltaRound: slot.deltaRound,
+          users: slot.table.all(),
+          ...(slot.activities.length > 0 ? { activities: slot.activities.map((activity) => structuredClone(activity)) } : {}),
+        };
       }, this.#compactionBytes, (error) => this.#context.reportFailure(compactionFailed(tenantId, error), { tenantId, operation: 'compact users log' })),
     };
     return slot;
@@ -337,9 +371,18 @@ export class LowdbUsers {
     return user;
   }
 
+  /**
+   * One write: the user's new state and the activity in one record of the tenant's users log. The
+   * activity (and the tenant's last management activity) reach `store.json` with its next write, at the
+   * latest at the next checkpoint; until then a load restores them from the log.
+   */
   async #saveUserAction(tenantId: string, user: StoredUser, activity: StoredActivity): Promise<{ user: StoredUser; activity: StoredActivity }> {
     const slot = this.#require(tenantId);
-    await Promise.all([slot.log.append({ set: [user], ...this.#bookkeeping(slot) }), this.#context.main.save()]);
+    const durableSeq = this.#context.main.durableSeq;
+    slot.activities = slot.activities.filter((a) => a.seq >= durableSeq);
+    slot.activities.push(activity);
+    this.#context.saveMainLater();
+    await slot.log.append({ set: [user], activities: [activity], ...this.#bookkeeping(slot) });
     const tenant = this.#context.main.findTenant(tenantId);
     this.#context.events.emit(
       this.#usersEvent(slot, [user.id]),

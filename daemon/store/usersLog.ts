@@ -211,21 +211,20 @@ export class UsersLog {
   }
 
   async #readLog(): Promise<UsersLogRecord[]> {
-    const text = await readIfPresent(this.logPath);
-    if (text === null) return [];
-    const lines = text.split('\n');
-    // After the last '\n' is whatever a crash left of a record that was never acknowledged (or nothing).
-    const tail = lines.pop() ?? '';
+    // Read as bytes: the CRC is checked on them as they are, and only a record's JSON becomes a string.
+    const bytes = await readBytesIfPresent(this.logPath);
+    if (bytes === null) return [];
     const decoded: unknown[] = [];
     let validBytes = 0;
-    for (const [index, line] of lines.entries()) {
-      const value = decodeLine(line);
+    // After the last '\n' is whatever a crash left of a record that was never acknowledged (or nothing).
+    for (let start = 0, index = 0, end = bytes.indexOf(NEWLINE); end >= 0; start = end + 1, index++, end = bytes.indexOf(NEWLINE, start)) {
+      const value = decodeLine(bytes, start, end);
       if (value === undefined) {
-        if (index === lines.length - 1 && tail === '') break; // a torn final record that ended in a newline
+        if (end === bytes.length - 1) break; // a torn final record that ended in a newline
         throw unreadable(this.logPath, `has a damaged record at line ${index + 1}, before its last one`);
       }
       decoded.push(value);
-      validBytes += Buffer.byteLength(line) + 1;
+      validBytes = end + 1;
     }
     const [first, ...rest] = decoded;
     if (first === undefined) {
@@ -240,7 +239,7 @@ export class UsersLog {
       return [];
     }
     const records = rest.map((value) => check(this.logPath, usersLogRecordSchema, value, 'has a record of the wrong shape'));
-    if (validBytes !== Buffer.byteLength(text)) {
+    if (validBytes !== bytes.length) {
       const handle = await open(this.logPath, 'r+');
       try {
         await handle.truncate(validBytes);
@@ -271,15 +270,28 @@ function encodeLine(value: unknown): string {
   return `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
 }
 
-/** The line's value, or undefined when it is incomplete or damaged. */
-function decodeLine(line: string): unknown {
-  if (line.length < 10 || line[8] !== ' ') return undefined;
-  const json = line.slice(9);
-  if (Number.parseInt(line.slice(0, 8), 16) !== crc32(json)) return undefined;
+const NEWLINE = 0x0a;
+const SPACE = 0x20;
+
+/** The value of the line in `bytes[start, end)`, or undefined when it is incomplete or damaged. */
+function decodeLine(bytes: Buffer, start: number, end: number): unknown {
+  if (end - start < 10 || bytes[start + 8] !== SPACE) return undefined;
+  const json = bytes.subarray(start + 9, end);
+  // zlib's crc32 of a string is that of its UTF-8 bytes, which is how encodeLine wrote it.
+  if (Number.parseInt(bytes.toString('latin1', start, start + 8), 16) !== crc32(json)) return undefined;
   try {
-    return JSON.parse(json) as unknown;
+    return JSON.parse(json.toString('utf8')) as unknown;
   } catch {
     return undefined;
+  }
+}
+
+async function readBytesIfPresent(path: string): Promise<Buffer | null> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
   }
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { STORE_SCHEMA_VERSION, userSchema } from './storeSchema';
+import { activitySchema, STORE_SCHEMA_VERSION, userSchema } from './storeSchema';
 
 /**
  * `users/<tenant>.snap.json`: a tenant's users as of the end of log generation `generation - 1`; the log
@@ -13,6 +13,8 @@ export const usersSnapshotSchema = z.object({
   /** Which of the tenant's delta rounds brought `deltaLink` (absent in files of earlier versions: 0). */
   deltaRound: z.number().int().nonnegative().optional(),
   users: z.array(userSchema),
+  /** Lock and unlock activities not yet in `store.json` when the snapshot was taken (see the record's). */
+  activities: z.array(activitySchema).optional(),
 });
 export type UsersSnapshot = z.infer<typeof usersSnapshotSchema>;
 
@@ -27,7 +29,9 @@ export type UsersLogHeader = z.infer<typeof usersLogHeaderSchema>;
 /**
  * Every later record: users set to their new state, users gone, the delta link (with its round, since
  * `sync-state.json` may hold a newer one), and `lastVerifiedAt`
- * moves (grouped by the time they moved to, since a round verifies many users at once).
+ * moves (grouped by the time they moved to, since a round verifies many users at once). A lock or an
+ * unlock carries its activity too, so that it costs one write: `store.json` takes the activity at its
+ * next write, and until then a load restores it from here.
  */
 export const usersLogRecordSchema = z.object({
   set: z.array(userSchema).optional(),
@@ -35,5 +39,6 @@ export const usersLogRecordSchema = z.object({
   deltaLink: z.string().nullable().optional(),
   deltaRound: z.number().int().nonnegative().optional(),
   verified: z.array(z.tuple([z.number(), z.array(z.string())])).optional(),
+  activities: z.array(activitySchema).optional(),
 });
 export type UsersLogRecord = z.infer<typeof usersLogRecordSchema>;

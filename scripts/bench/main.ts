@@ -2,8 +2,9 @@
 // smaller points in a few minutes; --full runs every row at its own scale in under half an hour. It
 // writes Markdown and JSON to bench-results/ and prints the Markdown; it asserts nothing. `--only
 // single-tenant` (or fleet, baseline, many-tenants, shared; repeat or comma-separate) runs just those phases, and
-// the rows of the others say they were not measured. `--cpu-prof-dir DIR` has each daemon it starts
-// write a CPU profile there (`node --cpu-prof`), to open in Chrome DevTools.
+// the rows of the others say they were not measured; `--fleet-users N` (repeatable) replaces the fleet's
+// points. `--cpu-prof-dir DIR` has each daemon it starts write a CPU profile there (`node --cpu-prof`), to
+// open in Chrome DevTools.
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -65,12 +66,23 @@ function onlyPhases(only: string[] | undefined): ReadonlySet<Phase> {
 const intervalSeconds = 5;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { full: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string', multiple: true }, 'cpu-prof-dir': { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ options: { full: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string', multiple: true }, 'fleet-users': { type: 'string', multiple: true }, 'cpu-prof-dir': { type: 'string' } }, strict: true });
   if (values['cpu-prof-dir']) benchProfiling.cpuProfileDir = resolve(values['cpu-prof-dir']);
   if (values.full && values.quick) throw new Error('choose one of --quick and --full');
   const only = onlyPhases(values.only);
   const mode: BenchReport['mode'] = values.full ? 'full' : 'quick';
-  const plan = plans[mode];
+  const fleetUsers = (values['fleet-users'] ?? []).map((text) => {
+    const users = Number(text);
+    if (!Number.isInteger(users) || users < fleetTenants || users % fleetTenants !== 0) throw new Error(`--fleet-users takes a multiple of ${fleetTenants}, not "${text}"`);
+    return users;
+  });
+  const base = plans[mode];
+  const plan: Plan = {
+    ...base,
+    fleetUsers: !only.has('fleet') ? [] : fleetUsers.length > 0 ? fleetUsers : base.fleetUsers,
+    singleTenantUsers: only.has('single-tenant') ? base.singleTenantUsers : [],
+    manyTenants: only.has('many-tenants') && (base.manyTenants || values.only !== undefined),
+  };
   const log = (line: string) => process.stderr.write(`${line}\n`);
   log(`m365-status bench, ${mode} mode (${mode === 'quick' ? 'a few minutes; --full for every row at its own scale' : 'under 30 minutes'})`);
   const build = spawnSync(process.execPath, ['scripts/build.mjs', 'sim', 'daemon'], { cwd: repoRoot, stdio: 'inherit' });
@@ -98,7 +110,7 @@ async function main(): Promise<void> {
       log(`baseline side by side: ${plan.baseline.tenants} tenants each side`);
       comparison = await runBaseline({ dir: join(root, 'baseline'), usersPerTenant: 2_500, ...plan.baseline, log });
     }
-    if (plan.manyTenants && only.has('many-tenants')) {
+    if (plan.manyTenants) {
       log('1,000 tenants × 250 users at 15 s');
       many = await runManyTenants({ dir: join(root, 'many'), tenants: 1000, usersPerTenant: 250, intervalSeconds: 15, changes: 100, log });
     }

@@ -17,6 +17,36 @@ describe('services: poller failures', () => {
     await sim.stop();
   });
 
+  it('says when every tenant known at start has had its first round', async () => {
+    const simTenant = await sim.createTenant({ users: 3 });
+    const tenant = await parts.addTenant(simTenant.id, simTenant.app.appId, simTenant.app.secret);
+    const clock = new ManualClock();
+    const poller = new Poller({
+      store: parts.store,
+      sync: parts.sync,
+      status: parts.status,
+      clock,
+      sinks: { logger: createLogger({ write: () => undefined, clock }) },
+      maxConcurrent: 2,
+      jitterRatio: 0,
+      statusTickMs: 60 * 60_000,
+    });
+    let firstRoundDone = false;
+    void poller.firstRound.then(() => (firstRoundDone = true));
+    try {
+      await poller.start();
+      assert.equal(firstRoundDone, false);
+      await clock.advanceAsync(1_000);
+      await poller.whenIdle();
+      await poller.firstRound;
+      assert.equal((await parts.store.countUsers(tenant.id)).total, 3);
+      assert.equal(firstRoundDone, true);
+    } finally {
+      await poller.stop();
+      await parts.store.removeTenant(tenant.id, 'test');
+    }
+  });
+
   it('reports a poll that fails outside the sync through handleError, under the poller, and polls again later', async () => {
     const simTenant = await sim.createTenant({ users: 2 });
     const tenant = await parts.addTenant(simTenant.id, simTenant.app.appId, simTenant.app.secret);

@@ -96,4 +96,64 @@ describe('store: kill -9 durability (real child processes)', function () {
       await cleanup();
     }
   });
+  it('keeps every acknowledged lock and unlock, with its activity, through SIGKILL before store.json is written and during compactions', async () => {
+    const { dir, cleanup } = await tempDataDir();
+    try {
+      const activityIds: string[] = [];
+      const touched = new Set<string>();
+      for (let round = 0; round < ROUNDS; round++) {
+        const child = spawnTypeScript(new URL('./fixtures/lockHammer.ts', import.meta.url), [dir, String(round * 100_000)]);
+        const want = 10 + Math.floor(Math.random() * 80);
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+        await new Promise<void>((resolve, reject) => {
+          let buffered = '';
+          let seen = 0;
+          child.stdout.on('data', (chunk: Buffer) => {
+            buffered += chunk.toString('utf8');
+            const lines = buffered.split('\n');
+            buffered = lines.pop() ?? '';
+            for (const line of lines) {
+              const [verb, userId, activityId] = line.split(' ');
+              if ((verb !== 'lock' && verb !== 'unlock') || !userId || !activityId) continue;
+              touched.add(userId);
+              activityIds.push(activityId);
+              if (++seen === want) {
+                child.kill('SIGKILL');
+                resolve();
+              }
+            }
+          });
+          child.once('exit', (code, signal) => {
+            if (signal !== 'SIGKILL') reject(new Error(`hammer exited on its own (${code}): ${stderr}`));
+          });
+        });
+        await killHard(child);
+
+        const store = await LowdbStore.open({ dataDir: dir, checkpointIntervalMs: 3_600_000 });
+        try {
+          const tenant = (await store.listTenants())[0];
+          assert.ok(tenant, `round ${round}: the tenant is gone`);
+          const activities = await store.listActivities({ tenantId: tenant.id, limit: 1_000_000 });
+          const kept = new Set(activities.map((a) => a.id));
+          assert.deepEqual(activityIds.filter((id) => !kept.has(id)), [], `round ${round}: activities of acknowledged locks lost`);
+          // A change cut by the kill may be on disk or not, but never the user's state without its activity:
+          // each user is as the newest activity about it says.
+          for (const userId of touched) {
+            const newest = activities.find((a) => a.userId === userId);
+            const user = await store.getUser(tenant.id, userId);
+            assert.equal(user?.lock !== null && user?.accountEnabled === false, newest?.kind === 'lock', `round ${round}: ${userId} disagrees with its newest activity`);
+          }
+          const seqs = activities.map((a) => a.seq);
+          assert.equal(new Set(seqs).size, seqs.length, `round ${round}: two activities share a number`);
+        } finally {
+          // Closing writes store.json, so each round starts from one that holds what the earlier rounds restored.
+          await store.close();
+        }
+      }
+      assert.ok(activityIds.length > 0);
+    } finally {
+      await cleanup();
+    }
+  });
 });

@@ -199,18 +199,76 @@ describe('LowdbStore: the files', () => {
     }
   });
 
-  it('answers a lock only once the users log on disk says so', async () => {
+  it('answers a lock only once the users log on disk holds the user and its activity, in one write', async () => {
     const tenant = await addTenant();
     await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1')], deltaLink: null });
+    const mainBefore = await readFile(join(dir, MAIN_FILE_NAME), 'utf8');
+    const recordsBefore = (await usersOnDisk(dir, tenant.id)).records.length;
     clock.advance(1_000);
     const { user, activity } = await store.recordUserLocked(tenant.id, 'u1', { by: 'alice', revokedSessions: true });
     assert.equal(user.accountEnabled, false);
-    const onDisk = (await usersOnDisk(dir, tenant.id)).users;
+    const { users: onDisk, records } = await usersOnDisk(dir, tenant.id);
     assert.deepEqual(onDisk.get('u1')?.lock, { by: 'alice', at: clock.now(), revokedSessions: true });
     assert.equal(onDisk.get('u1')?.accountEnabled, false);
-    const main = await readJson<{ activities: Array<{ id: string }> }>(join(dir, MAIN_FILE_NAME));
-    assert.ok(main.activities.some((a) => a.id === activity.id), 'the activity is on disk too');
+    assert.equal(records.length, recordsBefore + 1, 'one record');
+    assert.deepEqual(records.at(-1)?.activities?.map((a) => a.id), [activity.id], 'the activity is in the same record');
+    assert.equal(await readFile(join(dir, MAIN_FILE_NAME), 'utf8'), mainBefore, 'store.json is not rewritten for it');
     assert.equal((await store.getTenant(tenant.id))?.lastManagementActivityAt, clock.now());
+
+    await store.checkpoint();
+    const main = await readJson<{ activities: Array<{ id: string }> }>(join(dir, MAIN_FILE_NAME));
+    assert.ok(main.activities.some((a) => a.id === activity.id), 'store.json takes the activity at the next checkpoint');
+  });
+
+  it('restores the activities of locks and unlocks, and the tenant’s last management activity, from the users log when store.json was not written since', async () => {
+    const tenant = await addTenant();
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1'), observed('u2')], deltaLink: null });
+    clock.advance(1_000);
+    const locked = await store.recordUserLocked(tenant.id, 'u1', { by: 'alice', revokedSessions: false });
+    clock.advance(1_000);
+    const unlocked = await store.recordUserUnlocked(tenant.id, 'u1', 'bob');
+    const other = await store.recordUserLocked(tenant.id, 'u2', { by: 'carol', revokedSessions: true });
+    const crashed = await copyOf(dir);
+    try {
+      const activities = await crashed.store.listActivities({ tenantId: tenant.id, limit: 100 });
+      assert.deepEqual(
+        activities.slice(0, 3).map((a) => [a.id, a.kind, a.actor]),
+        [other.activity, unlocked.activity, locked.activity].map((a) => [a.id, a.kind, a.actor]),
+      );
+      assert.equal((await crashed.store.getTenant(tenant.id))?.lastManagementActivityAt, clock.now());
+      assert.equal((await crashed.store.getUser(tenant.id, 'u1'))?.accountEnabled, true);
+      assert.equal((await crashed.store.getUser(tenant.id, 'u2'))?.lock?.by, 'carol');
+      // Numbering goes on after the restored ones, so the next activity is the newest.
+      const next = await crashed.store.recordActivity({ tenantId: tenant.id, kind: 'refresh', name: 'Refresh', description: 'after', actor: 'dave', management: true });
+      assert.ok(next.activity.seq > other.activity.seq);
+    } finally {
+      await crashed.close();
+    }
+  });
+
+  it('keeps a lock’s activity through a compaction of the users log that comes before store.json is written', async () => {
+    await store.close();
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 3_600_000, usersLogCompactionBytes: 2048 });
+    const tenant = await addTenant();
+    const users = Array.from({ length: 40 }, (_, i) => observed(`u${i}`));
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users, deltaLink: null });
+    clock.advance(1_000);
+    const locked = await store.recordUserLocked(tenant.id, 'u1', { by: 'alice', revokedSessions: false });
+    // Enough changes after it to compact the log the lock went to, more than once.
+    for (let round = 0; round < 6; round++) {
+      clock.advance(1_000);
+      await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: users.filter((u) => u.id !== 'u1').map((u) => ({ ...u, displayName: `${u.id} ${round}` })), deltaLink: null });
+    }
+    const snapshot = await readJson<{ generation: number }>(join(dir, USERS_DIR_NAME, `${tenant.id}.snap.json`));
+    assert.ok(snapshot.generation >= 2, 'the log was compacted');
+    const crashed = await copyOf(dir);
+    try {
+      const activities = await crashed.store.listActivities({ tenantId: tenant.id, limit: 100 });
+      assert.ok(activities.some((a) => a.id === locked.activity.id), 'the activity survived the compaction');
+      assert.equal((await crashed.store.getUser(tenant.id, 'u1'))?.lock?.by, 'alice');
+    } finally {
+      await crashed.close();
+    }
   });
 
   it('appends to the changed tenant’s users log only when one user changes', async () => {
