@@ -87,7 +87,8 @@ async function tenantFilter(caller: ApiCaller, services: DaemonServices): Promis
   };
 }
 
-function eventTenantId(event: DaemonEvent): string | null {
+/** The tenant an event is about, or null for one about none (a pending consent, a daemon-wide log entry). */
+export function eventTenantId(event: DaemonEvent): string | null {
   switch (event.type) {
     case 'tenant':
       return event.tenant.id;

@@ -6,6 +6,8 @@ import type { VaultKey } from '../../vault/vaultKey';
 import type { LocalStoreSnapshot } from '../localStoreSnapshot';
 import type { StoredActivity, StoredTask, StoredUser } from '../storeTypes';
 import { CHANGE_CHANNEL, changeNotice } from './postgresChangeFeed';
+import { PostgresTransaction } from './postgresTransaction';
+import { upsertUsers } from './postgresUsers';
 
 /** What was moved, for the summary the operator is shown. */
 export interface ImportedCounts {
@@ -64,7 +66,7 @@ export async function importLocalStore(pool: pg.Pool, snapshot: LocalStoreSnapsh
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
         [id, tenant.tenantIdOrDomain.toLowerCase(), JSON.stringify(record), deltaLink, counts.total, counts.enabled, counts.disabled, counts.locked],
       );
-      for (let i = 0; i < tenantUsers.length; i += USERS_PER_STATEMENT) await insertUsers(client, id, tenantUsers.slice(i, i + USERS_PER_STATEMENT));
+      for (let i = 0; i < tenantUsers.length; i += USERS_PER_STATEMENT) await upsertUsers(new PostgresTransaction(client), id, tenantUsers.slice(i, i + USERS_PER_STATEMENT));
       users += counts.total;
       lockedUsers += counts.locked;
     }
@@ -178,26 +180,6 @@ function inLocalOrder(tasks: readonly StoredTask[], activities: readonly StoredA
   return [...tasks, ...activities].sort((a, b) => a.seq - b.seq);
 }
 
-async function insertUsers(client: pg.PoolClient, tenantId: string, users: readonly StoredUser[]): Promise<void> {
-  await client.query(
-    `INSERT INTO users (tenant_id, user_id, user_principal_name, display_name, account_enabled, on_premises_sync_enabled,
-                        last_changed_at, last_verified_at, lock_by, lock_at, lock_revoked_sessions)
-     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[], $6::boolean[], $7::bigint[], $8::bigint[], $9::text[], $10::bigint[], $11::boolean[])`,
-    [
-      tenantId,
-      users.map((u) => u.id),
-      users.map((u) => u.userPrincipalName),
-      users.map((u) => u.displayName),
-      users.map((u) => u.accountEnabled),
-      users.map((u) => u.onPremisesSyncEnabled),
-      users.map((u) => u.lastChangedAt),
-      users.map((u) => u.lastVerifiedAt),
-      users.map((u) => u.lock?.by ?? null),
-      users.map((u) => u.lock?.at ?? null),
-      users.map((u) => u.lock?.revokedSessions ?? null),
-    ],
-  );
-}
 
 async function insertTask(client: pg.PoolClient, task: StoredTask): Promise<void> {
   await client.query(

@@ -302,7 +302,7 @@ export class PostgresUsers {
 }
 
 /** Writes whole user rows, as many as given, in one statement. */
-async function upsertUsers(tx: PostgresTransaction, tenantId: string, users: readonly StoredUser[]): Promise<void> {
+export async function upsertUsers(tx: PostgresTransaction, tenantId: string, users: readonly StoredUser[]): Promise<void> {
   await tx.query(
     `INSERT INTO users (tenant_id, user_id, user_principal_name, display_name, account_enabled, on_premises_sync_enabled,
                         last_changed_at, last_verified_at, lock_by, lock_at, lock_revoked_sessions)

@@ -1,31 +1,13 @@
 import assert from 'node:assert/strict';
 import { fetch } from 'undici';
 import type { DaemonEvent, TenantView, UserPage } from '../../../protocol/daemonApi';
+import { eventTenantId } from '../../../daemon/server/routes/eventRoutes';
 import { DaemonHarness } from '../../support/daemonHarness';
 import { readSseMessages } from '../../support/sseMessages';
 
 /** The simulator's delta pages hold 200 users, as Graph's do by default. */
 const USERS = 2_000;
 const PAGES = USERS / 200;
-
-function tenantOf(event: DaemonEvent): string | null {
-  switch (event.type) {
-    case 'tenant':
-      return event.tenant.id;
-    case 'tenant-removed':
-    case 'users':
-    case 'users-reloaded':
-      return event.tenantId;
-    case 'activity':
-      return event.activity.tenantId;
-    case 'task':
-      return event.task.tenantId;
-    case 'log':
-      return event.entry.tenantId;
-    case 'consent':
-      return event.consent.tenantId;
-  }
-}
 
 describe('services: a tenant\'s first sync goes page by page (the real poller, sync and file store, simulator over HTTPS)', function () {
   this.timeout(120_000);
@@ -72,7 +54,7 @@ describe('services: a tenant\'s first sync goes page by page (the real poller, s
       assert.equal(synced.counts.total, USERS);
 
       await harness.until(() => events.some((event) => event.type === 'tenant' && event.tenant.id === id && event.tenant.asOf !== null), 10_000, 'the tenant event of the synced tenant');
-      const ofTenant = events.filter((event) => tenantOf(event) === id);
+      const ofTenant = events.filter((event) => eventTenantId(event) === id);
       const reloaded = ofTenant.filter((event) => event.type === 'users-reloaded').length;
       assert.ok(reloaded >= PAGES - 1 && reloaded <= PAGES + 1, `one users-reloaded per page of ${PAGES}, got ${reloaded}`);
       assert.equal(ofTenant.filter((event) => event.type === 'users').length, 0, 'no event carries the users themselves');
