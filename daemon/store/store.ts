@@ -173,7 +173,8 @@ export interface Store {
   renewTenantLeases(leaseMs: number): Promise<ReadonlySet<string>>;
   /**
    * Starts the oldest PENDING task whose tenant is not in `busyTenantIds` (nor running a queued task on
-   * another daemon): each PENDING task is started by exactly one daemon. Undefined when there is none.
+   * another daemon, nor leased by another live daemon): each PENDING task is started by exactly one
+   * daemon, the tenant's holder while it lives. Undefined when there is none.
    */
   claimNextTask(busyTenantIds: readonly string[]): Promise<StoredTask | undefined>;
   /**

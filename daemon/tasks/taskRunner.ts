@@ -134,7 +134,12 @@ export class TaskRunner {
     this.#recoveryTimer = this.#clock.setTimeout(() => {
       this.recoverTasksOfGoneDaemons()
         .catch((error: unknown) => this.#logger.error('Could not look for tasks of daemons that are gone', { error }))
-        .finally(() => this.#scheduleRecovery());
+        .finally(() => {
+          // A tenant whose lease this daemon has taken over may have tasks queued while another held it,
+          // which no event will announce again.
+          this.#scheduleDrain();
+          this.#scheduleRecovery();
+        });
     }, this.#recoveryIntervalMs);
   }
 

@@ -193,8 +193,10 @@ export class PostgresTasks {
 
   /**
    * Starts the oldest PENDING task this daemon may run: not of a tenant in `busyTenantIds` (its own
-   * running ones), nor of a tenant another daemon is running a queued task of. `SKIP LOCKED` lets daemons
-   * claim at once without waiting on each other's choice; each task goes to exactly one of them.
+   * running ones), nor of a tenant another daemon is running a queued task of, nor of a tenant another
+   * live daemon holds the lease of (its holder runs it, so a refresh's resync never overlaps the holder's
+   * poll; once that lease expires, any daemon may). `SKIP LOCKED` lets daemons claim at once without
+   * waiting on each other's choice; each task goes to exactly one of them.
    */
   async claimNextTask(busyTenantIds: readonly string[]): Promise<StoredTask | undefined> {
     const skipped = [...busyTenantIds];
@@ -216,8 +218,9 @@ export class PostgresTasks {
         `SELECT t.id, t.tenant_id FROM tasks t
           WHERE t.status = 'PENDING' AND (t.tenant_id IS NULL OR NOT (t.tenant_id = ANY($1)))
             AND NOT EXISTS (SELECT 1 FROM tasks r WHERE r.tenant_id = t.tenant_id AND r.status = 'IN_PROGRESS' AND r.origin <> 'poller')
+            AND NOT EXISTS (SELECT 1 FROM tenant_leases l WHERE l.tenant_id = t.tenant_id AND l.daemon_id <> $2 AND l.expires_at > $3)
           ORDER BY t.seq LIMIT 1 FOR UPDATE SKIP LOCKED`,
-        [busyTenantIds],
+        [busyTenantIds, this.#options.daemonId, this.#context.clock.now()],
       );
       const candidate = candidates[0];
       if (!candidate) return undefined;

@@ -104,6 +104,22 @@ describe('PostgresStore: work shared by three daemons on one database', function
     assert.equal((await store(1).listActivities({ tenantId: tenant?.id, limit: 1_000 })).filter((a) => a.kind === 'refresh').length, 200);
   });
 
+  it('gives a tenant’s queued task to the daemon holding its lease, and to another only once that lease has expired', async () => {
+    const [tenant] = await addTenants(1);
+    const tenantId = (tenant as StoredTenant).id;
+    assert.ok((await store(0).renewTenantLeases(LEASE_MS)).has(tenantId));
+    await store(1).queueTask({ tenantId, kind: 'update-ad-cache', name: 'update-ad-cache', description: '', origin: 'refresh', automated: true });
+    assert.equal(await store(1).claimNextTask([]), undefined, 'not by a daemon that does not hold the tenant');
+    assert.equal(await store(2).claimNextTask([]), undefined, 'nor by the third');
+    const claimed = await store(0).claimNextTask([]);
+    assert.equal(claimed?.tenantId, tenantId, 'by its holder');
+    await store(0).completeTask((claimed as StoredTask).id);
+
+    await store(1).queueTask({ tenantId, kind: 'update-ad-cache', name: 'update-ad-cache', description: '', origin: 'refresh', automated: true });
+    clock.advance(LEASE_MS + 1);
+    assert.equal((await store(1).claimNextTask([]))?.tenantId, tenantId, 'by another once the holder has stopped renewing');
+  });
+
   it('gives each PENDING task to exactly one daemon, and never two tasks of one tenant at once', async () => {
     const tenants = await addTenants(10);
     for (const tenant of tenants) {
