@@ -82,10 +82,11 @@ export class Poller {
     });
     await this.renewLeases();
     this.tickStatuses();
+    // The first round starts at once: until it has run, every tenant shows as of before the restart.
     for (const tenant of await this.options.store.listTenants()) {
       if (!this.known.has(tenant.id) && !this.stopped) {
         this.firstRoundLeft.add(tenant.id);
-        this.schedule(tenant.id, this.jitter(1_000));
+        this.schedule(tenant.id, 0);
       }
     }
     this.endOfFirstRun();

@@ -93,7 +93,7 @@ describe('services: a quiet delta round (the real poller, sync and file store, s
     }
     poller = new Poller({ store: counted, sync, status, clock, sinks, maxConcurrent: 2, jitterRatio: 0, statusTickMs: 24 * 60 * 60_000 });
     await poller.start();
-    await clock.advanceAsync(1_000); // the first, full rounds
+    await clock.advanceAsync(0); // the first, full rounds start at once
     await poller.whenIdle();
     for (const { tenant, users } of tenants) assert.equal((await store.countUsers(tenant.id)).total, users);
     await store.checkpoint();
