@@ -134,18 +134,17 @@ export class PostgresTasks {
   }
 
   queueTask(input: NewTask): Promise<StoredTask> {
-    return this.#context.transaction(async (tx) => {
-      if (input.tenantId !== null) await this.#requireTenant(tx, input.tenantId);
-      const task = await this.insertTask(tx, input, null, 'PENDING');
-      tx.publish({ type: 'task', task });
-      return task;
-    });
+    return this.#addTask(input, 'PENDING');
   }
 
   beginTask(input: NewTask): Promise<StoredTask> {
+    return this.#addTask(input, 'IN_PROGRESS');
+  }
+
+  #addTask(input: NewTask, status: 'PENDING' | 'IN_PROGRESS'): Promise<StoredTask> {
     return this.#context.transaction(async (tx) => {
       if (input.tenantId !== null) await this.#requireTenant(tx, input.tenantId);
-      const task = await this.insertTask(tx, input, null, 'IN_PROGRESS');
+      const task = await this.insertTask(tx, input, null, status);
       tx.publish({ type: 'task', task });
       return task;
     });

@@ -18,8 +18,8 @@ import { DaemonHarness, type SimTenant } from '../../support/daemonHarness';
 import { ManualClock } from '../../support/manualClock';
 import type { CreatedTenant } from '../../support/simHarness';
 import { readSseMessages } from '../../support/sseMessages';
+import { productRoles } from '../../support/productRoles';
 
-const neededRoles = ['User.Read.All', 'User.EnableDisableAccount.All', 'User.RevokeSessions.All', 'AuditLog.Read.All'];
 const gdapRole = 'DelegatedAdminRelationship.Read.All';
 /** What the README tells operators to register on the app: Microsoft accepts any port on a loopback one. */
 const registeredRedirectUri = 'http://localhost/consent';
@@ -37,7 +37,7 @@ describe('daemon API: onboarding many customers through one multi-tenant app', f
       domain: 'contoso-msp.onmicrosoft.com',
       displayName: 'Contoso MSP',
       users: 2,
-      app: { multiTenant: true, redirectUris: [registeredRedirectUri], roles: [...neededRoles, gdapRole] },
+      app: { multiTenant: true, redirectUris: [registeredRedirectUri], roles: [...productRoles, gdapRole] },
     });
     const added = await harness.api<AppProfileView>('POST', '/v1/app-profiles', {
       name: 'Contoso MSP app',
@@ -338,7 +338,7 @@ describe('daemon API: onboarding many customers through one multi-tenant app', f
     });
 
     it('names the missing permission when the app may not read GDAP customers', async () => {
-      const withoutGdap = await harness.sim.createTenant({ users: 1, app: { multiTenant: true, roles: neededRoles } });
+      const withoutGdap = await harness.sim.createTenant({ users: 1, app: { multiTenant: true, roles: productRoles } });
       const noGdap = await harness.api<AppProfileView>('POST', '/v1/app-profiles', {
         name: 'No GDAP',
         partnerTenant: withoutGdap.id,
@@ -393,7 +393,7 @@ describe('daemon API: onboarding many customers through one multi-tenant app', f
 
     it("refuses a tenant's own rotation and the profile's removal while tenants use it, naming them; removes it once they are gone", async () => {
       const customer = await newCustomer({ consented: true, users: 2 });
-      const spare = await harness.sim.createTenant({ users: 1, app: { multiTenant: true, roles: neededRoles } });
+      const spare = await harness.sim.createTenant({ users: 1, app: { multiTenant: true, roles: productRoles } });
       const other = await harness.api<AppProfileView>('POST', '/v1/app-profiles', {
         name: 'Removable',
         partnerTenant: spare.id,
@@ -421,7 +421,7 @@ describe('daemon API: onboarding many customers through one multi-tenant app', f
     });
 
     it('keeps profiles and their tenants signing in across a restart, and warns once per expiring profile, not once per tenant', async () => {
-      const soon = await harness.sim.createTenant({ users: 1, app: { multiTenant: true, roles: neededRoles } });
+      const soon = await harness.sim.createTenant({ users: 1, app: { multiTenant: true, roles: productRoles } });
       const expiring = await harness.api<AppProfileView>('POST', '/v1/app-profiles', {
         name: 'Expiring',
         partnerTenant: soon.id,
@@ -466,7 +466,7 @@ describe('daemon API: a consent link expires', function () {
   after(async () => harness.stop());
 
   it('ignores an answer that comes after 15 minutes, registers nothing, and reports the link as expired', async () => {
-    const partner = await harness.sim.createTenant({ users: 1, app: { multiTenant: true, redirectUris: [registeredRedirectUri], roles: neededRoles } });
+    const partner = await harness.sim.createTenant({ users: 1, app: { multiTenant: true, redirectUris: [registeredRedirectUri], roles: productRoles } });
     const customer = await harness.sim.control<CreatedTenant>('POST', '/tenants', { domain: 'late-admin.onmicrosoft.com', users: 2 });
     const profile = await harness.api<AppProfileView>('POST', '/v1/app-profiles', {
       name: 'Partner',

@@ -3,8 +3,8 @@ import type { AppProfileView, ConsentLinkView, ConsentView, CustomerListView, Te
 import { adminConsentBrowser } from '../../support/adminConsentBrowser';
 import { DaemonHarness, type SimTenant } from '../../support/daemonHarness';
 import type { CreatedTenant } from '../../support/simHarness';
+import { productRoles } from '../../support/productRoles';
 
-const neededRoles = ['User.Read.All', 'User.EnableDisableAccount.All', 'User.RevokeSessions.All', 'AuditLog.Read.All'];
 const gdapRole = 'DelegatedAdminRelationship.Read.All';
 
 // A tenant is one tenant whether it was given by its domain or by its directory id: discovery lists
@@ -22,7 +22,7 @@ describe('daemon API: a customer added by domain is the same customer listed by 
       domain: 'fourthcoffee-msp.onmicrosoft.com',
       displayName: 'Fourth Coffee MSP',
       users: 2,
-      app: { multiTenant: true, redirectUris: ['http://localhost/consent'], roles: [...neededRoles, gdapRole] },
+      app: { multiTenant: true, redirectUris: ['http://localhost/consent'], roles: [...productRoles, gdapRole] },
     });
     const added = await harness.api<AppProfileView>('POST', '/v1/app-profiles', {
       name: 'Fourth Coffee MSP app',

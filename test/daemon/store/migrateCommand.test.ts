@@ -15,10 +15,10 @@ import { DaemonHarness } from '../../support/daemonHarness';
 import { startPostgres, type PostgresServer } from '../../support/postgresServer';
 import type { CreatedTenant } from '../../support/simHarness';
 import { tempDataDir } from '../../support/tempDataDir';
+import { productRoles } from '../../support/productRoles';
 
 const quiet = createLogger({ write: () => undefined });
 const noUserMix = { privilegedShare: 0, onPremisesShare: 0, disabledShare: 0 };
-const neededRoles = ['User.Read.All', 'User.EnableDisableAccount.All', 'User.RevokeSessions.All', 'AuditLog.Read.All'];
 
 interface Ran {
   code: number;
@@ -75,7 +75,7 @@ describe('m365-status migrate --to postgres://…: a local store moved into a sh
     tenantA = { id: a.id, simId: a.sim.id };
     tenantB = { id: b.id, simId: b.sim.id };
     // And a customer that signs in through the partner's multi-tenant app: an app profile and its one credential.
-    const partner = await local.sim.createTenant({ users: 1, app: { multiTenant: true, redirectUris: ['http://localhost/consent'], roles: neededRoles } });
+    const partner = await local.sim.createTenant({ users: 1, app: { multiTenant: true, redirectUris: ['http://localhost/consent'], roles: productRoles } });
     const added = await local.api<AppProfileView>('POST', '/v1/app-profiles', {
       name: 'Partner app',
       partnerTenant: partner.domain,

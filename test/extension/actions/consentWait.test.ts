@@ -11,8 +11,8 @@ import { adminConsentBrowser } from '../../support/adminConsentBrowser';
 import type { SimTenant } from '../../support/daemonHarness';
 import { DaemonHarness } from '../../support/daemonHarness';
 import type { CreatedTenant } from '../../support/simHarness';
+import { productRoles } from '../../support/productRoles';
 
-const neededRoles = ['User.Read.All', 'User.EnableDisableAccount.All', 'User.RevokeSessions.All', 'AuditLog.Read.All'];
 
 /** The daemon's client, counting how often it is asked where a consent stands. */
 class CountingClient extends DaemonClient {
@@ -59,7 +59,7 @@ describe('extension actions: waiting for a consent follows the event stream', fu
       domain: 'wingtip-msp.onmicrosoft.com',
       displayName: 'Wingtip MSP',
       users: 1,
-      app: { multiTenant: true, redirectUris: ['http://localhost/consent'], roles: neededRoles },
+      app: { multiTenant: true, redirectUris: ['http://localhost/consent'], roles: productRoles },
     });
     profile = await actions.addAppProfile({ name: 'Wingtip MSP app', partnerTenant: partner.domain, appId: partner.app.appId, credential: { kind: 'secret', clientSecret: partner.app.secret } });
   });

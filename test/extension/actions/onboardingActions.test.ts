@@ -10,8 +10,8 @@ import { adminConsentBrowser } from '../../support/adminConsentBrowser';
 import type { SimTenant } from '../../support/daemonHarness';
 import { DaemonHarness } from '../../support/daemonHarness';
 import type { CreatedTenant } from '../../support/simHarness';
+import { productRoles } from '../../support/productRoles';
 
-const neededRoles = ['User.Read.All', 'User.EnableDisableAccount.All', 'User.RevokeSessions.All', 'AuditLog.Read.All'];
 const gdapRole = 'DelegatedAdminRelationship.Read.All';
 
 /**
@@ -46,7 +46,7 @@ describe('extension actions: onboarding customers through an app profile', funct
       domain: 'fabrikam-msp.onmicrosoft.com',
       displayName: 'Fabrikam MSP',
       users: 1,
-      app: { multiTenant: true, redirectUris: ['http://localhost/consent'], roles: [...neededRoles, gdapRole] },
+      app: { multiTenant: true, redirectUris: ['http://localhost/consent'], roles: [...productRoles, gdapRole] },
     });
     model = new StatusModel({ users: client, pageSize: 200 });
     actions = new StatusActions({ model, client });
