@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ApiError, TenantView } from '../../../protocol/daemonApi';
 import { Vault } from '../../../daemon/vault/vault';
@@ -101,6 +101,33 @@ describe('daemon API: registering a tenant with its own app', function () {
         credential: { kind: 'secret', clientSecret: 'x' },
       });
       assert.equal(unknown.body.credentialHealth?.failure?.code, 'AADSTS90002', 'an unknown tenant is still told apart');
+    });
+  });
+
+  describe('when the vault cannot be written', () => {
+    let harness: DaemonHarness;
+    before(async () => {
+      harness = await DaemonHarness.start({ pollIntervalMs: '5s' });
+    });
+    after(async () => harness.stop());
+
+    it('fails the registration and keeps nothing of the tenant, which can then be registered', async () => {
+      const sim = await harness.sim.createTenant({ users: 2 });
+      const body = { tenant: sim.id, appId: sim.app.appId, credential: { kind: 'secret', clientSecret: sim.app.secret } };
+      // A directory where the vault's temporary file goes makes its write fail.
+      const blocker = join(harness.dataDir, '.vault.json.tmp');
+      await mkdir(blocker);
+      const failed = await harness.api<ApiError>('POST', '/v1/tenants', body);
+      assert.equal(failed.status, 500, JSON.stringify(failed.body));
+      assert.deepEqual((await harness.api<{ tenants: TenantView[] }>('GET', '/v1/tenants')).body.tenants, []);
+      // Not even written yet, or written without the tenant.
+      const text = await readFile(join(harness.dataDir, 'store.json'), 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? '{"tenants":[]}' : Promise.reject(error)));
+      assert.deepEqual((JSON.parse(text) as { tenants: unknown[] }).tenants, [], 'no tenant in store.json');
+
+      await rm(blocker, { recursive: true });
+      const added = await harness.api<TenantView>('POST', '/v1/tenants', body);
+      assert.equal(added.status, 201, JSON.stringify(added.body));
+      assert.equal(added.body.credentialHealth?.canGetToken, true);
     });
   });
 
