@@ -169,7 +169,8 @@ export class Daemon {
       { ...sinks, logger: logger.child({ component: 'credential-health' }) },
       storage.database ? { holds: (tenantId) => poller.holds(tenantId) } : undefined,
     );
-    const registry = new TenantRegistry(store, vault, connections, health, poller, sync, logger);
+    const registeredTenants = new RegisteredTenantLookup(store, new DirectoryIdResolver(endpoints, dispatcher));
+    const registry = new TenantRegistry(store, vault, connections, health, poller, sync, logger, registeredTenants);
     const appProfiles = new AppProfileService(store, vault, connections, health, poller, clock, logger.child({ component: 'app-profiles' }));
     const runner = new TaskRunner({ store, logger, maxConcurrent: config.maxConcurrentTasks, clock });
     runner.register(TASK_KINDS.updateAdCache.kind, updateAdCacheTask(sync));
@@ -179,7 +180,6 @@ export class Daemon {
       ...(options.eventStreamLimits ? { limits: options.eventStreamLimits } : {}),
     });
     const signIn = new AppProfileSignIn(vault, endpoints, dispatcher);
-    const registeredTenants = new RegisteredTenantLookup(store, new DirectoryIdResolver(endpoints, dispatcher));
     const consents = new ConsentService(store, registry, health, events, endpoints.authorityHost, clock, logger.child({ component: 'consent' }), registeredTenants);
     const services: DaemonServices = {
       version: daemonVersion,

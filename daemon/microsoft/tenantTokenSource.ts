@@ -1,6 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { ConfidentialClientApplication, LogLevel, type Configuration } from '@azure/msal-node';
 import { fetch, type Agent } from 'undici';
+import { AuthorityMetadata } from './authorityMetadata';
 import { graphScope, type MicrosoftEndpoints } from './microsoftEndpoints';
 import { MsalNetworkClient } from './msalNetworkClient';
 
@@ -50,7 +51,11 @@ export function rolesOf(accessToken: string): string[] {
  * msal's cache serves every call until the token is near expiry.
  */
 export class TenantTokenSource {
-  private readonly client: ConfidentialClientApplication;
+  /** Made at the first token request, once the authority's metadata is known (see `AuthorityMetadata`). */
+  private client: ConfidentialClientApplication | null = null;
+  private readonly configuration: Configuration;
+  private readonly origin: string;
+  private readonly tenantSegment: string;
   private readonly authority: string;
   /**
    * The last token msal gave, served without asking msal again until msal itself would renew it: each
@@ -61,8 +66,10 @@ export class TenantTokenSource {
 
   constructor(identity: TenantIdentity, endpoints: MicrosoftEndpoints, private readonly dispatcher: Agent) {
     const authorityHost = new URL(endpoints.authorityHost);
-    this.authority = `${authorityHost.origin}/${encodeURIComponent(identity.tenant)}`;
-    const configuration: Configuration = {
+    this.origin = authorityHost.origin;
+    this.tenantSegment = encodeURIComponent(identity.tenant);
+    this.authority = `${this.origin}/${this.tenantSegment}`;
+    this.configuration = {
       auth: {
         clientId: identity.clientId,
         authority: this.authority,
@@ -77,7 +84,16 @@ export class TenantTokenSource {
         loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => undefined },
       },
     };
-    this.client = new ConfidentialClientApplication(configuration);
+  }
+
+  private async application(): Promise<ConfidentialClientApplication> {
+    if (this.client) return this.client;
+    const authorityMetadata = await AuthorityMetadata.of(this.dispatcher).forTenant(this.origin, this.tenantSegment);
+    // Two first requests at once: the one that finished waiting first made the application both use.
+    this.client ??= new ConfidentialClientApplication(
+      authorityMetadata ? { ...this.configuration, auth: { ...this.configuration.auth, authorityMetadata } } : this.configuration,
+    );
+    return this.client;
   }
 
   /** A token from the cache, or a new one; `fresh` skips the cache to see revoked or newly granted access. */
@@ -85,7 +101,8 @@ export class TenantTokenSource {
     if (!options.fresh && this.current && Date.now() < this.current.renewAt) return this.current.token;
     let result: Awaited<ReturnType<ConfidentialClientApplication['acquireTokenByClientCredential']>>;
     try {
-      result = await this.client.acquireTokenByClientCredential({ scopes: [graphScope], skipCache: options.fresh ?? false });
+      const client = await this.application();
+      result = await client.acquireTokenByClientCredential({ scopes: [graphScope], skipCache: options.fresh ?? false });
     } catch (error) {
       if ((error as { errorCode?: unknown }).errorCode === 'endpoints_resolution_error') throw await this.discoveryFailure(error);
       throw error;

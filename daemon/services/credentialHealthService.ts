@@ -6,7 +6,7 @@ import { handleError, type ErrorSinks } from '../errors/handleError';
 import { probeCredentialHealth } from '../microsoft/credentialProbe';
 import type { Store } from '../store/store';
 import type { CredentialHealth, StoredTenant, SyncFailureCategory } from '../store/storeTypes';
-import type { TenantConnections } from './tenantConnections';
+import type { TenantConnection, TenantConnections } from './tenantConnections';
 import type { TenantStatusService } from './tenantStatusService';
 
 const dayMs = 24 * 60 * 60 * 1000;
@@ -45,9 +45,20 @@ export class CredentialHealthService {
 
   async check(tenantId: string, taskId?: string): Promise<CredentialHealth> {
     const tenant = await this.store.requireTenant(tenantId);
+    const health = await this.probe(tenant, () => this.connections.get(tenant));
+    await this.record(tenant, health, taskId);
+    return health;
+  }
+
+  /**
+   * Checks a credential without recording anything: registering checks a tenant's before it is
+   * stored, so that the tenant and its health are written together. `connect` failing (no credential,
+   * an unreadable certificate) is a failed check, not an error.
+   */
+  async probe(tenant: Pick<StoredTenant, 'appId'>, connect: () => TenantConnection): Promise<CredentialHealth> {
     let health: CredentialHealth;
     try {
-      const { tokens, graph, credential } = this.connections.get(tenant);
+      const { tokens, graph, credential } = connect();
       health = await probeCredentialHealth(
         tokens,
         graph,
@@ -65,7 +76,17 @@ export class CredentialHealthService {
         credentialExpiresAt: null,
       };
     }
-    if (!(await this.store.getTenant(tenantId))) return health;
+    return health;
+  }
+
+  /**
+   * Records a check's result, and what it means: a failed connection attempt, a status change, an
+   * expiry warning. Health the tenant already holds (registering stores it with the tenant) is no new
+   * write.
+   */
+  async record(tenant: StoredTenant, health: CredentialHealth, taskId?: string): Promise<void> {
+    const tenantId = tenant.id;
+    if (!(await this.store.getTenant(tenantId))) return;
     await this.store.recordCredentialHealth(tenantId, health);
     const category = failureCategory(health);
     if (category) {
@@ -84,7 +105,6 @@ export class CredentialHealthService {
       });
     }
     await this.status.update(tenantId);
-    return health;
   }
 
   /** The operator's re-check: checks now and answers the tenant as it stands after the check. */

@@ -47,7 +47,14 @@ export class TenantConnections {
           : `No credentials are stored for ${tenant.displayName}: rotate its credentials to add them.`,
       });
     }
-    const credential = this.vault.get(key);
+    return this.connect(tenant, this.vault.get(key));
+  }
+
+  /**
+   * Builds and keeps the connection of a tenant from a credential given here, not read from the vault:
+   * registering checks the credential while the vault is still writing it.
+   */
+  connect(tenant: Pick<StoredTenant, 'id' | 'tenantIdOrDomain' | 'appId'>, credential: TenantCredential): TenantConnection {
     const tokens = new TenantTokenSource(
       { tenant: tenant.tenantIdOrDomain, clientId: tenant.appId, credential },
       this.endpoints,

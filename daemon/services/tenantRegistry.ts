@@ -1,13 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import type { CredentialInput } from '../../protocol/daemonApi';
 import { AppError } from '../errors/AppError';
 import type { Logger } from '../logging/logger';
 import type { Store } from '../store/store';
-import type { StoredTenant } from '../store/storeTypes';
+import type { CredentialHealth, StoredTenant } from '../store/storeTypes';
 import type { CredentialVault } from '../vault/credentialVault';
 import { vaultKeys } from '../vault/vaultKeys';
 import { credentialFromInput } from './credentialFromInput';
 import type { CredentialHealthService } from './credentialHealthService';
 import type { Poller } from './poller';
+import type { RegisteredTenantLookup } from './registeredTenantLookup';
 import type { TenantConnections } from './tenantConnections';
 import type { TenantSync } from './tenantSync';
 
@@ -41,27 +43,60 @@ export class TenantRegistry {
     private readonly poller: Poller,
     private readonly sync: TenantSync,
     private readonly logger: Logger,
+    private readonly registered: RegisteredTenantLookup,
   ) {}
 
+  /**
+   * Registers a tenant with its own app. The credential is checked while the vault writes it, and the
+   * tenant is written once, with the check's result, after the credential is durable: a crash in between
+   * leaves only a credential of no tenant, which `reconcile` drops at the next start. Anything failing
+   * before the tenant is written leaves nothing behind. The first sync starts once the tenant is stored.
+   */
   async register(request: RegisterTenant): Promise<StoredTenant> {
     const { credential } = credentialFromInput(request.credential);
-    const tenant = await this.store.addTenant({
-      tenantIdOrDomain: request.tenant,
-      appId: request.appId,
-      credentialKind: credential.kind,
-      ...(request.displayName ? { displayName: request.displayName } : {}),
-      ...(request.pollIntervalMs ? { pollIntervalMs: request.pollIntervalMs } : {}),
-      by: request.by,
-    });
+    await this.refuseIfRegistered(request.tenant);
+    const tenantId = randomUUID();
+    const identity = { id: tenantId, tenantIdOrDomain: request.tenant, appId: request.appId };
+    let tenant: StoredTenant;
+    let health: CredentialHealth;
     try {
-      await this.vault.put(tenant.id, credential);
+      const durable = this.vault.put(tenantId, credential);
+      // Settled before the check can end, so a failed write is never left unhandled while it runs.
+      durable.catch(() => undefined);
+      health = await this.health.probe(identity, () => this.connections.connect(identity, credential));
+      await durable;
+      tenant = await this.store.addTenant({
+        id: tenantId,
+        tenantIdOrDomain: request.tenant,
+        appId: request.appId,
+        credentialKind: credential.kind,
+        credentialHealth: health,
+        ...(request.displayName ? { displayName: request.displayName } : {}),
+        ...(request.pollIntervalMs ? { pollIntervalMs: request.pollIntervalMs } : {}),
+        by: request.by,
+      });
     } catch (error) {
-      await this.store.removeTenant(tenant.id, request.by);
+      this.connections.forget(tenantId);
+      await this.vault.remove(tenantId).catch((removal: unknown) => {
+        // Dropped at the next start by reconcile, as a credential of no tenant.
+        this.logger.error('could not take back the credential of a tenant whose registration failed', { tenantId, error: removal });
+      });
       throw error;
     }
-    await this.health.check(tenant.id);
+    await this.health.record(tenant, health);
     this.poller.syncSoon(tenant.id);
     return this.store.requireTenant(tenant.id);
+  }
+
+  /**
+   * A tenant is registered once, whether given by domain or by directory id: the text as registered is
+   * compared first, then directory ids (a domain resolved through Microsoft).
+   */
+  private async refuseIfRegistered(tenantIdOrDomain: string): Promise<void> {
+    const present = await this.registered.find(tenantIdOrDomain);
+    if (!present) return;
+    const as = present.tenantIdOrDomain.toLowerCase() === tenantIdOrDomain.trim().toLowerCase() ? '' : ` (registered as ${present.tenantIdOrDomain})`;
+    throw AppError.conflict('TENANT_EXISTS', `${tenantIdOrDomain} is already registered as "${present.displayName}"${as}.`, { tenantId: present.id });
   }
 
   /**

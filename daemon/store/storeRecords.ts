@@ -9,7 +9,7 @@ import type { CredentialKind, NewActivity, NewAppProfile, NewTenant, ObservedUse
 
 export function newTenantRecord(input: NewTenant, at: number): StoredTenant {
   return {
-    id: randomUUID(),
+    id: input.id ?? randomUUID(),
     tenantIdOrDomain: input.tenantIdOrDomain,
     displayName: input.displayName ?? input.tenantIdOrDomain,
     appId: input.appId,
@@ -23,7 +23,7 @@ export function newTenantRecord(input: NewTenant, at: number): StoredTenant {
     lastManagementActivityAt: at,
     status: 'ACTIVE',
     statusChangedAt: at,
-    credentialHealth: null,
+    credentialHealth: input.credentialHealth ? structuredClone(input.credentialHealth) : null,
   };
 }
 

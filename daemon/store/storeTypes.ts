@@ -193,6 +193,10 @@ export interface NewTenant {
   appProfileId?: string | null;
   /** The operator registering it. */
   by: string;
+  /** The id to register it under, when its credential went to the vault under that id first. */
+  id?: string;
+  /** The result of the credential check made before registering, recorded in the same write. */
+  credentialHealth?: CredentialHealth;
 }
 
 export interface NewAppProfile {

@@ -7,6 +7,7 @@ import type { ManualClock } from './manualClock';
 import { loadConfig, type ConfigOverrides } from '../../daemon/config';
 import { Daemon, type DaemonOptions } from '../../daemon/daemon';
 import { createLogger } from '../../daemon/logging/logger';
+import type { SimServerOptions } from '../../sim/simServer';
 import { SimHarness, type CreatedTenant } from './simHarness';
 import { tempDataDir } from './tempDataDir';
 
@@ -39,8 +40,8 @@ export class DaemonHarness {
     private readonly extra: ExtraDaemonOptions,
   ) {}
 
-  static async start(settings: ConfigOverrides = {}, clock?: Clock, extra: ExtraDaemonOptions = {}): Promise<DaemonHarness> {
-    const sim = await SimHarness.start();
+  static async start(settings: ConfigOverrides = {}, clock?: Clock, extra: ExtraDaemonOptions = {}, simOptions: Omit<SimServerOptions, 'port'> = {}): Promise<DaemonHarness> {
+    const sim = await SimHarness.start(simOptions);
     const { dir, cleanup } = await tempDataDir('m365-daemon');
     const caFile = join(dir, 'sim-ca.pem');
     await writeFile(caFile, sim.sim.caPem);
