@@ -46,11 +46,13 @@ export function rolesOf(accessToken: string): string[] {
 }
 
 /**
- * Tokens for one tenant from msal-node's client-credentials flow. One application object per tenant, so
- * msal's cache serves every call until the token is near expiry.
+ * Tokens for one tenant from msal-node's client-credentials flow. The token is kept here until msal
+ * would renew it; msal's application object is made only to ask for a token and dropped after, since
+ * with a thousand tenants their objects and caches held for an hour's single use were a tenth of the
+ * daemon's heap. The cost is one discovery request to the authority with each new token.
  */
 export class TenantTokenSource {
-  private readonly client: ConfidentialClientApplication;
+  private readonly configuration: Configuration;
   private readonly authority: string;
   /**
    * The last token msal gave, served without asking msal again until msal itself would renew it: each
@@ -77,7 +79,7 @@ export class TenantTokenSource {
         loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => undefined },
       },
     };
-    this.client = new ConfidentialClientApplication(configuration);
+    this.configuration = configuration;
   }
 
   /** A token from the cache, or a new one; `fresh` skips the cache to see revoked or newly granted access. */
@@ -85,7 +87,7 @@ export class TenantTokenSource {
     if (!options.fresh && this.current && Date.now() < this.current.renewAt) return this.current.token;
     let result: Awaited<ReturnType<ConfidentialClientApplication['acquireTokenByClientCredential']>>;
     try {
-      result = await this.client.acquireTokenByClientCredential({ scopes: [graphScope], skipCache: options.fresh ?? false });
+      result = await new ConfidentialClientApplication(this.configuration).acquireTokenByClientCredential({ scopes: [graphScope], skipCache: options.fresh ?? false });
     } catch (error) {
       if ((error as { errorCode?: unknown }).errorCode === 'endpoints_resolution_error') throw await this.discoveryFailure(error);
       throw error;
