@@ -48,8 +48,8 @@ export function rolesOf(accessToken: string): string[] {
 /**
  * Tokens for one tenant from msal-node's client-credentials flow. The token is kept here until msal
  * would renew it; msal's application object is made only to ask for a token and dropped after, since
- * with a thousand tenants their objects and caches held for an hour's single use were a tenth of the
- * daemon's heap. The cost is one discovery request to the authority with each new token.
+ * one per tenant, with its cache, held for an hour's single use adds up over a thousand tenants. The
+ * cost is one discovery request to the authority with each new token.
  */
 export class TenantTokenSource {
   private readonly configuration: Configuration;
