@@ -3,6 +3,7 @@ import { daemonContract, dataDirectoryRule } from '../protocol/daemonContract';
 import { CONFIG_SETTINGS, loadConfig } from './config';
 import { parseDaemonArguments } from './daemonArguments';
 import { Daemon, daemonVersion } from './daemon';
+import { limitHeapGrowth } from './heapGrowth';
 import { createDaemonLogger } from './logging/daemonLogger';
 import { isAppError } from './errors/AppError';
 import { migrateCommand } from './store/migrateCommand';
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
     return;
   }
   const config = loadConfig({ overrides });
+  limitHeapGrowth();
   const logger = createDaemonLogger(config);
   const daemon = await Daemon.start({ config, logger });
   process.stdout.write(`m365-status daemon listening on ${daemon.url} (data: ${daemon.dataDir})\n`);

@@ -47,12 +47,13 @@ export function rolesOf(accessToken: string): string[] {
 }
 
 /**
- * Tokens for one tenant from msal-node's client-credentials flow. One application object per tenant, so
- * msal's cache serves every call until the token is near expiry.
+ * Tokens for one tenant from msal-node's client-credentials flow. The token is kept here until msal
+ * would renew it; msal's application object is made only to ask for a token and dropped after, since
+ * one per tenant, with its cache, held for an hour's single use adds up over a thousand tenants. Each
+ * application is given the authority's metadata, fetched once per cloud instance, so a new token costs
+ * the token request alone.
  */
 export class TenantTokenSource {
-  /** Made at the first token request, once the authority's metadata is known (see `AuthorityMetadata`). */
-  private client: ConfidentialClientApplication | null = null;
   private readonly configuration: Configuration;
   private readonly origin: string;
   private readonly tenantSegment: string;
@@ -86,14 +87,12 @@ export class TenantTokenSource {
     };
   }
 
+  /** An application for one token request, given the authority's metadata (see `AuthorityMetadata`). */
   private async application(): Promise<ConfidentialClientApplication> {
-    if (this.client) return this.client;
     const authorityMetadata = await AuthorityMetadata.of(this.dispatcher).forTenant(this.origin, this.tenantSegment);
-    // Two first requests at once: the one that finished waiting first made the application both use.
-    this.client ??= new ConfidentialClientApplication(
+    return new ConfidentialClientApplication(
       authorityMetadata ? { ...this.configuration, auth: { ...this.configuration.auth, authorityMetadata } } : this.configuration,
     );
-    return this.client;
   }
 
   /** A token from the cache, or a new one; `fresh` skips the cache to see revoked or newly granted access. */

@@ -15,9 +15,9 @@ export interface TenantConnection {
 }
 
 /**
- * One msal application and Graph client per tenant, built from its credential in the vault and kept, so
- * msal's token cache serves every call until the token is near expiry. Rotation or removal drops it,
- * here or on another daemon sharing the vault.
+ * One token source and Graph client per tenant, built from its credential in the vault and kept, so its
+ * token serves every call until the token is near expiry. Rotation or removal drops it, here or on
+ * another daemon sharing the vault.
  */
 export class TenantConnections {
   private readonly connections = new Map<string, TenantConnection>();

@@ -1,30 +1,99 @@
 import type { StoredUser, UserCounts, UserLock, UserPage, UserQuery } from './storeTypes';
 
+/** `UserRow.flags`: the account's state in bits, so that it costs one small integer, not three fields. */
+const ENABLED = 1;
+const LOCKED = 2;
+const ON_PREMISES_KNOWN = 4;
+const ON_PREMISES = 8;
+
 /**
- * One user in memory: a fixed shape, so that a tenant of 100,000 users costs one small object each.
- * Rows are never changed in place (but for `lastVerifiedAt`, which does not affect order): a change
- * replaces the row, so the old row still carries the key it was sorted by.
+ * One user in memory: what a users page shows and sorts by, in as few fields as will do, since a
+ * quarter of a million of them are the daemon's largest cost. The times live in the table's columns at
+ * `slot` (a number field would box each in an object of its own), a lock in the table's map of locks
+ * (few users have one), a search's lower-cased names in a weak map (made only by a text search).
+ * Rows are never changed in place: a change replaces the row, so the old row still carries the key it
+ * was sorted by.
  */
 class UserRow {
-  /** Both names lower-cased, made by the first text search that reaches the row. */
-  searchText: string | undefined = undefined;
-
   constructor(
     readonly id: string,
     readonly userPrincipalName: string,
     readonly displayName: string | null,
-    readonly accountEnabled: boolean,
-    readonly onPremisesSyncEnabled: boolean | null,
-    readonly lastChangedAt: number,
-    public lastVerifiedAt: number,
-    readonly lock: UserLock | null,
+    readonly flags: number,
+    /** Where the user's times are in the table's columns; a replaced row passes it on to the new one. */
+    readonly slot: number,
   ) {}
+
+  get accountEnabled(): boolean {
+    return (this.flags & ENABLED) !== 0;
+  }
+
+  get locked(): boolean {
+    return (this.flags & LOCKED) !== 0;
+  }
+
+  get onPremisesSyncEnabled(): boolean | null {
+    return this.flags & ON_PREMISES_KNOWN ? (this.flags & ON_PREMISES) !== 0 : null;
+  }
 
   /** 0: locked by the product, 1: otherwise disabled, 2: enabled; the order of a users page. */
   get rank(): number {
-    return this.lock ? 0 : this.accountEnabled ? 2 : 1;
+    return this.locked ? 0 : this.accountEnabled ? 2 : 1;
   }
 }
+
+function flagsOf(user: StoredUser): number {
+  return (
+    (user.accountEnabled ? ENABLED : 0) |
+    (user.lock ? LOCKED : 0) |
+    (user.onPremisesSyncEnabled === null ? 0 : ON_PREMISES_KNOWN | (user.onPremisesSyncEnabled ? ON_PREMISES : 0))
+  );
+}
+
+/**
+ * Every user's `lastChangedAt` and `lastVerifiedAt`, two numbers per slot in one typed array, with the
+ * slots of removed users handed out again.
+ */
+class TimeColumns {
+  #times = new Float64Array(2 * 16);
+  #used = 0;
+  readonly #free: number[] = [];
+
+  take(): number {
+    const slot = this.#free.pop();
+    if (slot !== undefined) return slot;
+    if (2 * (this.#used + 1) > this.#times.length) {
+      const grown = new Float64Array(this.#times.length * 2);
+      grown.set(this.#times);
+      this.#times = grown;
+    }
+    return this.#used++;
+  }
+
+  release(slot: number): void {
+    this.#free.push(slot);
+  }
+
+  lastChangedAt(slot: number): number {
+    return this.#times[2 * slot] as number;
+  }
+
+  lastVerifiedAt(slot: number): number {
+    return this.#times[2 * slot + 1] as number;
+  }
+
+  set(slot: number, lastChangedAt: number, lastVerifiedAt: number): void {
+    this.#times[2 * slot] = lastChangedAt;
+    this.#times[2 * slot + 1] = lastVerifiedAt;
+  }
+
+  verify(slot: number, at: number): void {
+    this.#times[2 * slot + 1] = at;
+  }
+}
+
+/** Both names lower-cased, made by the first text search that reaches a row and gone with the row. */
+const searchTexts = new WeakMap<UserRow, string>();
 
 // One collator for every comparison: `localeCompare` builds one per call, which is most of a sort's time.
 // Unicode's root collation, not the machine's locale, so that a page reads in the same order on every
@@ -136,6 +205,9 @@ class OrderedRows {
  */
 export class TenantUserTable {
   readonly #rows = new Map<string, UserRow>();
+  readonly #times = new TimeColumns();
+  /** The lock of every user the product locked, by user id. */
+  readonly #locks = new Map<string, UserLock>();
   /**
    * Every row in page order, or null until the first read, which sorts once: loading a tenant from disk
    * sorts once instead of putting each row in place. From then on each change is put in place, so a
@@ -155,27 +227,22 @@ export class TenantUserTable {
   /** A fresh copy of the user, or undefined; `verifiedAsOf` is the tenant's last successful sync. */
   get(userId: string, verifiedAsOf = 0): StoredUser | undefined {
     const row = this.#rows.get(userId);
-    return row ? toStoredUser(row, verifiedAsOf) : undefined;
+    return row ? this.#toStoredUser(row, verifiedAsOf) : undefined;
   }
 
   lastChangedAt(userId: string): number | undefined {
-    return this.#rows.get(userId)?.lastChangedAt;
+    const row = this.#rows.get(userId);
+    return row ? this.#times.lastChangedAt(row.slot) : undefined;
   }
 
   /** Adds the user or replaces what is known of it. */
   set(user: StoredUser): void {
-    const row = new UserRow(
-      user.id,
-      user.userPrincipalName,
-      user.displayName,
-      user.accountEnabled,
-      user.onPremisesSyncEnabled,
-      user.lastChangedAt,
-      user.lastVerifiedAt,
-      user.lock ? { by: user.lock.by, at: user.lock.at, revokedSessions: user.lock.revokedSessions } : null,
-    );
     const previous = this.#rows.get(user.id);
     if (previous) this.#forget(previous);
+    const row = new UserRow(user.id, user.userPrincipalName, user.displayName, flagsOf(user), previous ? previous.slot : this.#times.take());
+    this.#times.set(row.slot, user.lastChangedAt, user.lastVerifiedAt);
+    if (user.lock) this.#locks.set(user.id, { by: user.lock.by, at: user.lock.at, revokedSessions: user.lock.revokedSessions });
+    else this.#locks.delete(user.id);
     this.#rows.set(user.id, row);
     this.#count(row, 1);
     this.#place(row);
@@ -186,14 +253,16 @@ export class TenantUserTable {
     if (!row) return false;
     this.#forget(row);
     this.#rows.delete(userId);
+    this.#locks.delete(userId);
+    this.#times.release(row.slot);
     return true;
   }
 
   /** Moves `lastVerifiedAt` forward: bookkeeping, which changes neither counts nor order. */
   verify(userId: string, at: number): boolean {
     const row = this.#rows.get(userId);
-    if (!row || row.lastVerifiedAt >= at) return false;
-    row.lastVerifiedAt = at;
+    if (!row || this.#times.lastVerifiedAt(row.slot) >= at) return false;
+    this.#times.verify(row.slot, at);
     return true;
   }
 
@@ -203,7 +272,7 @@ export class TenantUserTable {
 
   /** Fresh copies of every user, for a snapshot. */
   all(): StoredUser[] {
-    return Array.from(this.#rows.values(), (row) => toStoredUser(row, 0));
+    return Array.from(this.#rows.values(), (row) => this.#toStoredUser(row, 0));
   }
 
   counts(): UserCounts {
@@ -218,7 +287,7 @@ export class TenantUserTable {
     const text = query.text?.trim().toLowerCase();
     if (text) {
       const matching = ordered.filter((row) => matchesState(row, query) && matchesText(row, text));
-      return { users: matching.slice(offset, offset + limit).map((row) => toStoredUser(row, verifiedAsOf)), total: matching.length };
+      return { users: matching.slice(offset, offset + limit).map((row) => this.#toStoredUser(row, verifiedAsOf)), total: matching.length };
     }
     // The states are the ranks, and the order puts each rank in one run: a page is a slice of it.
     const { locked, disabled } = this.#counts;
@@ -231,8 +300,22 @@ export class TenantUserTable {
           : [locked + disabled, ordered.length];
     const from = Math.min(end, start + offset);
     return {
-      users: ordered.slice(from, Math.min(end, from + limit)).map((row) => toStoredUser(row, verifiedAsOf)),
+      users: ordered.slice(from, Math.min(end, from + limit)).map((row) => this.#toStoredUser(row, verifiedAsOf)),
       total: end - start,
+    };
+  }
+
+  #toStoredUser(row: UserRow, verifiedAsOf: number): StoredUser {
+    const lock = row.locked ? this.#locks.get(row.id) : undefined;
+    return {
+      id: row.id,
+      userPrincipalName: row.userPrincipalName,
+      displayName: row.displayName,
+      accountEnabled: row.accountEnabled,
+      onPremisesSyncEnabled: row.onPremisesSyncEnabled,
+      lastChangedAt: this.#times.lastChangedAt(row.slot),
+      lastVerifiedAt: Math.max(this.#times.lastVerifiedAt(row.slot), verifiedAsOf),
+      lock: lock ? { ...lock } : null,
     };
   }
 
@@ -252,7 +335,7 @@ export class TenantUserTable {
 
   #count(row: UserRow, delta: number): void {
     this.#counts.total += delta;
-    if (row.lock) this.#counts.locked += delta;
+    if (row.locked) this.#counts.locked += delta;
     else if (row.accountEnabled) this.#counts.enabled += delta;
     else this.#counts.disabled += delta;
   }
@@ -272,8 +355,8 @@ function lowerBound(ordered: readonly UserRow[], row: UserRow): number {
 
 function matchesState(row: UserRow, query: UserQuery): boolean {
   // As UserView.state has it: a user the product locked is "locked", not "disabled".
-  if (query.state === 'locked') return row.lock !== null;
-  if (query.state === 'disabled') return !row.accountEnabled && !row.lock;
+  if (query.state === 'locked') return row.locked;
+  if (query.state === 'disabled') return !row.accountEnabled && !row.locked;
   if (query.state === 'enabled') return row.accountEnabled;
   return true;
 }
@@ -281,19 +364,10 @@ function matchesState(row: UserRow, query: UserQuery): boolean {
 function matchesText(row: UserRow, text: string): boolean {
   // A text with the separator in it could match across the two names: it takes the slow way.
   if (text.includes('\n')) return row.userPrincipalName.toLowerCase().includes(text) || (row.displayName ?? '').toLowerCase().includes(text);
-  row.searchText ??= `${row.userPrincipalName.toLowerCase()}\n${(row.displayName ?? '').toLowerCase()}`;
-  return row.searchText.includes(text);
-}
-
-function toStoredUser(row: UserRow, verifiedAsOf: number): StoredUser {
-  return {
-    id: row.id,
-    userPrincipalName: row.userPrincipalName,
-    displayName: row.displayName,
-    accountEnabled: row.accountEnabled,
-    onPremisesSyncEnabled: row.onPremisesSyncEnabled,
-    lastChangedAt: row.lastChangedAt,
-    lastVerifiedAt: Math.max(row.lastVerifiedAt, verifiedAsOf),
-    lock: row.lock ? { ...row.lock } : null,
-  };
+  let searchText = searchTexts.get(row);
+  if (searchText === undefined) {
+    searchText = `${row.userPrincipalName.toLowerCase()}\n${(row.displayName ?? '').toLowerCase()}`;
+    searchTexts.set(row, searchText);
+  }
+  return searchText.includes(text);
 }
