@@ -15,7 +15,7 @@ const noBody = new Set([101, 204, 205, 304]);
 
 /**
  * The Graph client's last middleware: sends the request on our undici pool with `Agent.request` and hands
- * the client a `Response` built from the whole answer. Node's `fetch` (the stock handler) costs about a
+ * the client the whole answer as a `Response`. Node's `fetch` (the stock handler) costs about a
  * quarter of a quiet round's CPU in its WHATWG machinery (request and response objects, abort signals,
  * body streams) around the same one request on the same pool. Anything but a string URL with a plain
  * header object and a string body or none goes to `fetch` as before. Failures are shaped like fetch's
@@ -66,9 +66,76 @@ export class GraphHttpHandler implements Middleware {
     } catch (error) {
       throw new TypeError('fetch failed', { cause: error });
     }
-    const response = new Response(noBody.has(status) || method === 'HEAD' ? null : bytes, { status, headers: answerHeaders });
-    // A Response built here has no URL; the redirect handler compares hosts with it.
-    Object.defineProperty(response, 'url', { value: request });
-    context.response = response;
+    context.response = new BufferedResponse(request, status, answerHeaders, noBody.has(status) || method === 'HEAD' ? null : bytes);
+  }
+}
+
+/**
+ * A whole answer already read, as the `Response` the Graph client reads it from: the client asks for the
+ * status, headers and one of `json()`/`text()`, which here parse the bytes directly instead of through a
+ * body stream (a `Response` built from bytes still makes one, and marks it transferable).
+ */
+class BufferedResponse implements Response {
+  readonly ok: boolean;
+  readonly redirected = false;
+  readonly statusText = '';
+  readonly type: ResponseType = 'basic';
+  #used = false;
+
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    readonly headers: Headers,
+    private readonly content: ArrayBuffer | null,
+  ) {
+    this.ok = status >= 200 && status < 300;
+  }
+
+  get bodyUsed(): boolean {
+    return this.#used;
+  }
+
+  /** Only for a caller that asks for a stream: one is made then. */
+  get body(): ReadableStream<Uint8Array<ArrayBuffer>> | null {
+    return this.#asResponse().body;
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    return this.#take().slice(0);
+  }
+
+  async bytes(): Promise<Uint8Array<ArrayBuffer>> {
+    return new Uint8Array(this.#take().slice(0));
+  }
+
+  async text(): Promise<string> {
+    return Buffer.from(this.#take()).toString('utf8');
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text()) as unknown;
+  }
+
+  async blob(): Promise<Blob> {
+    return new Blob([this.#take()], { type: this.headers.get('content-type') ?? '' });
+  }
+
+  formData(): Promise<FormData> {
+    return this.#asResponse().formData();
+  }
+
+  clone(): Response {
+    if (this.#used) throw new TypeError('Response.clone: the body has already been read');
+    return new BufferedResponse(this.url, this.status, this.headers, this.content);
+  }
+
+  #take(): ArrayBuffer {
+    if (this.#used) throw new TypeError('Body is unusable: the body has already been read');
+    this.#used = true;
+    return this.content ?? new ArrayBuffer(0);
+  }
+
+  #asResponse(): Response {
+    return new Response(this.content === null ? null : this.#take(), { status: this.status, headers: this.headers });
   }
 }
