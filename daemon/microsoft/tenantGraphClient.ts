@@ -1,7 +1,6 @@
 import {
   AuthenticationHandler,
   Client,
-  HTTPMessageHandler,
   RedirectHandler,
   RedirectHandlerOptions,
   RetryHandler,
@@ -9,6 +8,7 @@ import {
   TelemetryHandler,
 } from '@microsoft/microsoft-graph-client';
 import type { Agent } from 'undici';
+import { GraphHttpHandler } from './graphHttpHandler';
 import type { MicrosoftEndpoints } from './microsoftEndpoints';
 import type { TenantTokenSource } from './tenantTokenSource';
 
@@ -34,7 +34,7 @@ export function createTenantGraphClient(
   const retryHandler = new RetryHandler(new RetryHandlerOptions(retry.delaySeconds, retry.maxRetries));
   const redirect = new RedirectHandler(new RedirectHandlerOptions());
   const telemetry = new TelemetryHandler();
-  const http = new HTTPMessageHandler();
+  const http = new GraphHttpHandler(dispatcher);
   authentication.setNext(retryHandler);
   retryHandler.setNext(redirect);
   redirect.setNext(telemetry);
@@ -45,7 +45,8 @@ export function createTenantGraphClient(
     baseUrl: `${graphHost.origin}/`,
     defaultVersion: 'v1.0',
     ...(graphHost.hostname === 'graph.microsoft.com' ? {} : { customHosts: new Set([graphHost.hostname]) }),
-    // Node's fetch takes undici's dispatcher: our pool, our CA, our timeouts.
+    // Node's fetch takes undici's dispatcher: our pool, our CA, our timeouts (for requests the last
+    // middleware hands to fetch; it sends the rest on the same pool itself).
     fetchOptions: { dispatcher } as RequestInit,
   });
 }

@@ -28,6 +28,11 @@ export interface LowdbTasksOptions {
 export class LowdbTasks {
   readonly #context: LowdbContext;
   readonly #options: LowdbTasksOptions;
+  /**
+   * Finished automated tasks by series (tenant and kind), built from the task list when first needed and
+   * kept with it from then on; null when tasks were finished outside `#moveTask` and it must be built again.
+   */
+  #series: Map<string, StoredTask[]> | null = null;
 
   constructor(context: LowdbContext, options: LowdbTasksOptions) {
     this.#context = context;
@@ -120,6 +125,7 @@ export class LowdbTasks {
       task.error = { code: 'INTERRUPTED', message: reason, errorId: null };
     }
     if (interrupted.length === 0) return [];
+    this.#series = null;
     await main.save();
     this.#context.events.emit(...interrupted.map((task): StoreEvent => ({ type: 'task', task: clonePlain(task) })));
     return clonePlain(interrupted);
@@ -138,6 +144,7 @@ export class LowdbTasks {
         failed.push(task);
       }
     }
+    if (failed.length > 0) this.#series = null;
     return failed;
   }
 
@@ -303,19 +310,53 @@ export class LowdbTasks {
 
   // Automated tasks would otherwise grow the main file by one per sync per tenant for ever. A run of
   // rounds that ended alike ("Delta sync: no changes.") is kept as its newest record, so a quiet tenant
-  // holds one record instead of `automatedTaskRetention` copies of the same line.
+  // holds one record instead of `automatedTaskRetention` copies of the same line. The series comes from
+  // its own index, not from a scan of every task: a quiet round then costs the same whatever the task
+  // list holds.
   #pruneAutomated(finished: StoredTask): void {
-    const sameSeries = this.#context.main.data.tasks.filter(
-      (t) => t.automated && FINISHED.has(t.status) && t.tenantId === finished.tenantId && t.kind === finished.kind,
-    );
+    const sameSeries = this.#seriesOf(finished);
     const dropped = new Set<string>();
     const index = sameSeries.indexOf(finished);
     const previous = index > 0 ? sameSeries[index - 1] : undefined;
     if (previous && endedAlike(previous, finished)) dropped.add(previous.id);
     const kept = sameSeries.filter((t) => !dropped.has(t.id));
     for (const task of kept.slice(0, Math.max(0, kept.length - this.#options.automatedTaskRetention))) dropped.add(task.id);
-    if (dropped.size > 0) this.#context.main.removeTasks(dropped);
+    if (dropped.size === 0) return;
+    this.#series?.set(seriesKey(finished), kept.filter((t) => !dropped.has(t.id)));
+    this.#context.main.removeTasks(dropped);
   }
+
+  /** The finished automated tasks of the task's series (tenant and kind), oldest first, the task among them. */
+  #seriesOf(finished: StoredTask): StoredTask[] {
+    if (this.#series === null) {
+      this.#series = new Map();
+      for (const task of this.#context.main.data.tasks) {
+        if (task !== finished && task.automated && FINISHED.has(task.status)) this.#seriesIn(task).push(task);
+      }
+    }
+    const series = this.#seriesIn(finished);
+    if (!series.includes(finished)) {
+      // In creation order, as the task list holds them: a task that finished late goes before newer ones.
+      let at = series.length;
+      while (at > 0 && (series[at - 1] as StoredTask).seq > finished.seq) at--;
+      series.splice(at, 0, finished);
+    }
+    return series;
+  }
+
+  #seriesIn(task: StoredTask): StoredTask[] {
+    const key = seriesKey(task);
+    let series = this.#series?.get(key);
+    if (!series) {
+      series = [];
+      this.#series?.set(key, series);
+    }
+    return series;
+  }
+}
+
+function seriesKey(task: StoredTask): string {
+  return `${task.tenantId ?? ''}\u0000${task.kind}`;
 }
 
 /** Two finished records of the same series that say the same thing: the newer one stands for both. */

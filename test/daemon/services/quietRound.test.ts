@@ -112,14 +112,18 @@ describe('services: a quiet delta round (the real poller, sync and file store, s
     await poller.whenIdle();
   }
 
-  it('does no per-user work and writes nothing to the data directory, and a checkpoint after it writes only sync-state.json', async () => {
+  it('sends one Graph request, does no per-user work and writes nothing to the data directory, and a checkpoint after it writes only sync-state.json', async () => {
     const before = await fileStates(dir);
     const asOf = await Promise.all(tenants.map(async ({ tenant }) => (await store.requireTenant(tenant.id)).lastSyncAt ?? 0));
     Object.assign(work, { usersApplied: 0, userReads: 0, usersEvents: 0 });
+    const graphRequests = async () => Promise.all(tenants.map(async ({ simId }) => (await sim.control<{ graphRequests: number }>('GET', `/tenants/${simId}/counters`)).body.graphRequests));
+    const requestsBefore = await graphRequests();
 
     for (let i = 0; i < 3; i++) await round();
 
     assert.deepEqual(work, { usersApplied: 0, userReads: 0, usersEvents: 0 });
+    const requestsAfter = await graphRequests();
+    assert.deepEqual(requestsAfter.map((after, index) => after - (requestsBefore[index] ?? 0)), tenants.map(() => 3), 'one Graph request per tenant per quiet round');
     for (const [index, { tenant }] of tenants.entries()) {
       assert.equal((await store.requireTenant(tenant.id)).lastSyncAt, (asOf[index] ?? 0) + 3 * 60_000, 'every quiet round moved "as of"');
     }
