@@ -1,4 +1,4 @@
-import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { z } from 'zod';
@@ -7,6 +7,16 @@ import { PRIVATE_FILE_MODE, syncDirectory, writeFileAtomic } from '../files/writ
 import { STORE_SCHEMA_VERSION } from './storeSchema';
 import type { UsersLogHeader, UsersLogRecord, UsersSnapshot } from './usersLogSchema';
 import { usersLogHeaderSchema, usersLogRecordSchema, usersSnapshotSchema } from './usersLogSchema';
+
+/** One log file as read on load. */
+interface LogSegment {
+  generation: number;
+  /** Up to the end of the last whole record: what follows is a torn tail. */
+  validBytes: number;
+  records: UsersLogRecord[];
+  /** Cuts the torn tail off the file, so that appends continue after the last whole record. */
+  dropTornTail(): Promise<void>;
+}
 
 /** What a tenant's files held when they were opened. */
 interface LoadedUsers {
@@ -29,13 +39,19 @@ const SNAPSHOT_USERS_PER_TURN = 2_000;
  * - A final line that is incomplete or fails its CRC is what a crash mid-write leaves: it was never
  *   acknowledged, so it is dropped (and cut off the file). A bad line before the last one is damage, and
  *   the daemon refuses to start rather than lose what follows it.
- * - Compaction writes a snapshot of generation g+1 atomically, then replaces the log with an empty one
- *   whose header says g+1. A crash between the two leaves a log of generation g beside a snapshot of
- *   g+1: that log is already in the snapshot, so it is ignored and replaced.
+ * - Compaction never holds an append back. It takes the users in memory as they are at that moment, and
+ *   from then on appends go to a new segment (`<tenant>.next.log`, whose header says generation g+1)
+ *   while the snapshot of generation g+1 is written from that frozen copy. Once the snapshot is on disk,
+ *   the segment is renamed over the log, which the snapshot has made obsolete.
+ * - A crash before the snapshot is in place leaves snapshot g, log g and segment g+1: all three are read,
+ *   in that order. A crash after it leaves snapshot g+1 beside a log of generation g, which is ignored,
+ *   and the segment, which becomes the log. Replaying a record the snapshot already holds is harmless.
  */
 export class UsersLog {
   readonly snapshotPath: string;
   readonly logPath: string;
+  /** Where appends go while a compaction writes the snapshot that makes `logPath` obsolete. */
+  readonly nextLogPath: string;
   readonly #tenantId: string;
   readonly #directory: string;
   readonly #takeSnapshot: () => UsersSnapshot;
@@ -43,14 +59,25 @@ export class UsersLog {
   readonly #onCompactionFailed: (error: unknown) => void;
   /** After a failed compaction, the next is tried once the log has grown by another `compactionBytes`. */
   #compactAfterBytes = 0;
+  /** The generation of the snapshot on disk; `logPath` continues it. */
   #generation = 0;
   /** Whether `logPath` holds a header for `#generation`, so records can be appended to it. */
   #logReady = false;
   #logBytes = 0;
+  /** Whether appends go to `nextLogPath` (generation `#generation + 1`) rather than to `logPath`. */
+  #onNext = false;
+  /** The generation `nextLogPath`'s header says: the snapshot under way, or written but not yet adopted. */
+  #nextGeneration = 0;
+  /** Whether `nextLogPath` holds its header, so records can be appended to it. */
+  #nextReady = false;
+  #nextBytes = 0;
   #snapshotBytes = 0;
   #pending: string[] = [];
   #pendingDone: Deferred | null = null;
   #writing: Promise<void> | null = null;
+  #compacting: Promise<void> | null = null;
+  /** The snapshot that makes `logPath` obsolete is on disk: the segment takes the log's place before the next append. */
+  #adoptNext = false;
 
   /**
    * `takeSnapshot` answers the tenant's users as they are in memory now, for compaction, which happens
@@ -69,6 +96,7 @@ export class UsersLog {
     this.#tenantId = tenantId;
     this.snapshotPath = join(directory, `${tenantId}.snap.json`);
     this.logPath = join(directory, `${tenantId}.log`);
+    this.nextLogPath = join(directory, `${tenantId}.next.log`);
     this.#takeSnapshot = takeSnapshot;
   }
 
@@ -89,7 +117,7 @@ export class UsersLog {
     }
     this.#generation = snapshot.generation;
     const records = await this.#readLog();
-    return { snapshot, records };
+    return { snapshot, records: [...records, ...(await this.#readNextLog())] };
   }
 
   /** Appends one record; resolves once it is on disk. */
@@ -103,13 +131,13 @@ export class UsersLog {
 
   /** Resolves when nothing is being written. */
   async idle(): Promise<void> {
-    while (this.#writing) await this.#writing;
+    while (this.#writing || this.#compacting) await Promise.all([this.#writing, this.#compacting]);
   }
 
   /** Deletes both files (the tenant is gone). */
   async remove(): Promise<void> {
     await this.idle();
-    for (const path of [this.logPath, this.snapshotPath]) {
+    for (const path of [this.nextLogPath, this.logPath, this.snapshotPath]) {
       await unlink(path).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOENT') throw error;
       });
@@ -119,7 +147,13 @@ export class UsersLog {
 
   async #drain(): Promise<void> {
     try {
-      while (this.#pending.length > 0) {
+      while (this.#pending.length > 0 || this.#adoptNext) {
+        if (this.#adoptNext) {
+          // Between two appends, so that no append opens the segment by its old name after the rename.
+          this.#adoptNext = false;
+          await this.#adoptNextLog().catch((error: unknown) => this.#compactionFailed(error));
+          continue;
+        }
         const lines = this.#pending;
         const done = this.#pendingDone;
         this.#pending = [];
@@ -131,14 +165,8 @@ export class UsersLog {
           done?.reject(error);
           continue;
         }
-        if (this.#logBytes > Math.max(this.#compactionBytes, this.#snapshotBytes, this.#compactAfterBytes)) {
-          // The appends it made wait are already durable in the log: a failed compaction loses nothing, and
-          // is reported rather than thrown at the next writer.
-          await this.#compact().catch((error: unknown) => {
-            this.#compactAfterBytes = this.#logBytes + this.#compactionBytes;
-            this.#onCompactionFailed(error);
-          });
-        }
+        const logBytes = this.#logBytes + this.#nextBytes;
+        if (!this.#compacting && logBytes > Math.max(this.#compactionBytes, this.#snapshotBytes, this.#compactAfterBytes)) this.#startCompaction();
       }
     } finally {
       this.#writing = null;
@@ -146,37 +174,87 @@ export class UsersLog {
   }
 
   async #appendLines(text: string): Promise<void> {
-    if (!this.#logReady) await this.#startLog();
-    const handle = await open(this.logPath, 'a', PRIVATE_FILE_MODE);
+    if (this.#onNext ? !this.#nextReady : !this.#logReady) await this.#startLog();
+    const handle = await open(this.#onNext ? this.nextLogPath : this.logPath, 'a', PRIVATE_FILE_MODE);
     try {
       const bytes = Buffer.from(text, 'utf8');
       await handle.write(bytes);
       await handle.datasync();
-      this.#logBytes += bytes.length;
+      if (this.#onNext) this.#nextBytes += bytes.length;
+      else this.#logBytes += bytes.length;
     } finally {
       await handle.close();
     }
   }
 
   /**
-   * The snapshot taken now holds every change made in memory, including those still waiting to be
-   * appended; they are appended to the new log after it, and replaying them again is harmless.
+   * Freezes the users in memory now, including changes still waiting to be appended (they go to the new
+   * segment after it, and replaying them again is harmless), and writes them as the next snapshot while
+   * appends go on. A failed compaction leaves appends on the segment; the next one writes the same
+   * generation again. The appends that made it start are already durable: a failure loses nothing, and
+   * is reported rather than thrown at the next writer.
    */
-  async #compact(): Promise<void> {
+  #startCompaction(): void {
+    if (this.#onNext && this.#nextGeneration === this.#generation) {
+      // The snapshot is on disk and only the segment's rename failed: try that again, not another snapshot.
+      this.#adoptNext = true;
+      return;
+    }
     const snapshot = this.#takeSnapshot();
     snapshot.generation = this.#generation + 1;
-    await this.#writeSnapshot(snapshot);
-    this.#generation = snapshot.generation;
-    this.#logReady = false;
-    await this.#startLog();
+    if (!this.#onNext) {
+      this.#onNext = true;
+      this.#nextGeneration = snapshot.generation;
+    }
+    this.#compacting = this.#writeSnapshot(snapshot)
+      .then(
+        () => {
+          this.#generation = snapshot.generation;
+          this.#adoptNext = true;
+          this.#writing ??= this.#drain();
+        },
+        (error: unknown) => this.#compactionFailed(error),
+      )
+      .finally(() => {
+        this.#compacting = null;
+      });
   }
 
+  #compactionFailed(error: unknown): void {
+    this.#compactAfterBytes = this.#logBytes + this.#nextBytes + this.#compactionBytes;
+    this.#onCompactionFailed(error);
+  }
+
+  /** The snapshot continued by the segment is on disk: the segment becomes the log. */
+  async #adoptNextLog(): Promise<void> {
+    if (this.#nextReady) {
+      await rename(this.nextLogPath, this.logPath);
+      await syncDirectory(this.#directory);
+      this.#logBytes = this.#nextBytes;
+      this.#logReady = true;
+    } else {
+      // Nothing was appended meanwhile: an empty log replaces the obsolete one, which would only take room.
+      this.#onNext = false;
+      await this.#startLog();
+    }
+    this.#onNext = false;
+    this.#nextReady = false;
+    this.#nextBytes = 0;
+  }
+
+  /** Writes an empty log (or segment) for the generation appends go to. */
   async #startLog(): Promise<void> {
-    const header: UsersLogHeader = { schemaVersion: STORE_SCHEMA_VERSION, tenantId: this.#tenantId, generation: this.#generation };
+    const generation = this.#onNext ? this.#nextGeneration : this.#generation;
+    const header: UsersLogHeader = { schemaVersion: STORE_SCHEMA_VERSION, tenantId: this.#tenantId, generation };
     const line = encodeLine(header);
-    await writeFileAtomic(this.logPath, line);
-    this.#logReady = true;
-    this.#logBytes = Buffer.byteLength(line);
+    await writeFileAtomic(this.#onNext ? this.nextLogPath : this.logPath, line);
+    if (this.#onNext) {
+      this.#nextReady = true;
+      this.#nextBytes = Buffer.byteLength(line);
+    } else {
+      this.#logReady = true;
+      this.#logBytes = Buffer.byteLength(line);
+    }
   }
 
   /**
@@ -211,9 +289,60 @@ export class UsersLog {
   }
 
   async #readLog(): Promise<UsersLogRecord[]> {
+    const segment = await this.#readSegment(this.logPath);
+    if (!segment) {
+      this.#logReady = false;
+      return [];
+    }
+    if (segment.generation !== this.#generation) {
+      if (segment.generation > this.#generation) throw unreadable(this.logPath, `continues generation ${segment.generation}, newer than its snapshot's`);
+      // Already in the snapshot: a crash came between writing the snapshot and starting the new log.
+      this.#logReady = false;
+      return [];
+    }
+    await segment.dropTornTail();
+    this.#logReady = true;
+    this.#logBytes = segment.validBytes;
+    return segment.records;
+  }
+
+  /** The segment a compaction left behind, if a crash came before it took the log's place. */
+  async #readNextLog(): Promise<UsersLogRecord[]> {
+    const segment = await this.#readSegment(this.nextLogPath);
+    if (segment && segment.generation === this.#generation + 1 && this.#logReady) {
+      // The snapshot it waited for never reached the disk: it continues the log, and appends go on there.
+      await segment.dropTornTail();
+      this.#onNext = true;
+      this.#nextGeneration = segment.generation;
+      this.#nextReady = true;
+      this.#nextBytes = segment.validBytes;
+      return segment.records;
+    }
+    if (segment && segment.generation === this.#generation && !this.#logReady) {
+      // The snapshot is in place, and the log beside it obsolete: the segment takes the log's place now.
+      await segment.dropTornTail();
+      await rename(this.nextLogPath, this.logPath);
+      await syncDirectory(this.#directory);
+      this.#logReady = true;
+      this.#logBytes = segment.validBytes;
+      return segment.records;
+    }
+    if (segment && segment.generation > this.#generation) {
+      throw unreadable(this.nextLogPath, `continues generation ${segment.generation}, which neither its snapshot nor its log leads to`);
+    }
+    // Absent, torn before its header was whole, or older than the snapshot: nothing in it is needed.
+    if (await exists(this.nextLogPath)) {
+      await unlink(this.nextLogPath);
+      await syncDirectory(this.#directory);
+    }
+    return [];
+  }
+
+  /** A log or segment's header and records; null when it is absent or holds not even a whole header. */
+  async #readSegment(path: string): Promise<LogSegment | null> {
     // Read as bytes: the CRC is checked on them as they are, and only a record's JSON becomes a string.
-    const bytes = await readBytesIfPresent(this.logPath);
-    if (bytes === null) return [];
+    const bytes = await readBytesIfPresent(path);
+    if (bytes === null) return null;
     const decoded: unknown[] = [];
     let validBytes = 0;
     // After the last '\n' is whatever a crash left of a record that was never acknowledged (or nothing).
@@ -221,36 +350,33 @@ export class UsersLog {
       const value = decodeLine(bytes, start, end);
       if (value === undefined) {
         if (end === bytes.length - 1) break; // a torn final record that ended in a newline
-        throw unreadable(this.logPath, `has a damaged record at line ${index + 1}, before its last one`);
+        throw unreadable(path, `has a damaged record at line ${index + 1}, before its last one`);
       }
       decoded.push(value);
       validBytes = end + 1;
     }
     const [first, ...rest] = decoded;
-    if (first === undefined) {
-      this.#logReady = false;
-      return [];
-    }
-    const header = check(this.logPath, usersLogHeaderSchema, first, 'has no valid header');
-    if (header.generation !== this.#generation) {
-      if (header.generation > this.#generation) throw unreadable(this.logPath, `continues generation ${header.generation}, newer than its snapshot's`);
-      // Already in the snapshot: a crash came between writing the snapshot and starting the new log.
-      this.#logReady = false;
-      return [];
-    }
-    const records = rest.map((value) => check(this.logPath, usersLogRecordSchema, value, 'has a record of the wrong shape'));
-    if (validBytes !== bytes.length) {
-      const handle = await open(this.logPath, 'r+');
-      try {
-        await handle.truncate(validBytes);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    }
-    this.#logReady = true;
-    this.#logBytes = validBytes;
-    return records;
+    if (first === undefined) return null;
+    const header = check(path, usersLogHeaderSchema, first, 'has no valid header');
+    if (header.tenantId !== this.#tenantId) throw unreadable(path, `belongs to tenant ${header.tenantId}`);
+    return {
+      generation: header.generation,
+      validBytes,
+      // Checked only when the segment is used: one a newer snapshot made obsolete is never replayed.
+      get records() {
+        return rest.map((value) => check(path, usersLogRecordSchema, value, 'has a record of the wrong shape'));
+      },
+      dropTornTail: async () => {
+        if (validBytes === bytes.length) return;
+        const handle = await open(path, 'r+');
+        try {
+          await handle.truncate(validBytes);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      },
+    };
   }
 }
 
