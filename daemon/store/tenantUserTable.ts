@@ -1,4 +1,5 @@
 import type { StoredUser, UserCounts, UserLock, UserPage, UserQuery } from './storeTypes';
+import type { FrozenUsers } from './usersLog';
 
 /**
  * One user in memory: a fixed shape, so that a tenant of 100,000 users costs one small object each.
@@ -201,9 +202,14 @@ export class TenantUserTable {
     return this.#rows.keys();
   }
 
-  /** Fresh copies of every user, for a snapshot. */
-  all(): StoredUser[] {
-    return Array.from(this.#rows.values(), (row) => toStoredUser(row, 0));
+  /**
+   * Every user as they are now, copied later a slice at a time, for a snapshot written while changes go
+   * on: `set` replaces a row rather than changing it, so holding the rows freezes them for the cost of one
+   * array. Only `lastVerifiedAt` may move on meanwhile, and a later one is as true.
+   */
+  frozen(): FrozenUsers {
+    const rows = Array.from(this.#rows.values());
+    return { length: rows.length, slice: (start, end) => rows.slice(start, end).map((row) => toStoredUser(row, 0)) };
   }
 
   counts(): UserCounts {

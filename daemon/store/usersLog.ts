@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { AppError } from '../errors/AppError';
 import { PRIVATE_FILE_MODE, syncDirectory, writeFileAtomic } from '../files/writeFileAtomic';
 import { STORE_SCHEMA_VERSION } from './storeSchema';
+import type { StoredUser } from './storeTypes';
 import type { UsersLogHeader, UsersLogRecord, UsersSnapshot } from './usersLogSchema';
 import { usersLogHeaderSchema, usersLogRecordSchema, usersSnapshotSchema } from './usersLogSchema';
 
@@ -18,6 +19,18 @@ interface LogSegment {
   dropTornTail(): Promise<void>;
 }
 
+/**
+ * A tenant's users frozen at one moment, read a slice at a time: freezing 100,000 users must not hold the
+ * event loop as long as copying them all would.
+ */
+export interface FrozenUsers {
+  readonly length: number;
+  slice(start: number, end: number): StoredUser[];
+}
+
+/** A snapshot as compaction takes it: everything but the users as they will be written, and the users frozen. */
+export type SnapshotToWrite = Omit<UsersSnapshot, 'users'> & { users: FrozenUsers };
+
 /** What a tenant's files held when they were opened. */
 interface LoadedUsers {
   snapshot: UsersSnapshot;
@@ -28,7 +41,7 @@ interface LoadedUsers {
 const DEFAULT_COMPACTION_BYTES = 1024 * 1024;
 
 /** Users serialized per turn of the event loop when a snapshot is written, so API requests wait little. */
-const SNAPSHOT_USERS_PER_TURN = 2_000;
+const SNAPSHOT_USERS_PER_TURN = 1_000;
 
 /**
  * One tenant's users on disk, so that a write costs what changed: a snapshot (`<tenant>.snap.json`)
@@ -54,7 +67,7 @@ export class UsersLog {
   readonly nextLogPath: string;
   readonly #tenantId: string;
   readonly #directory: string;
-  readonly #takeSnapshot: () => UsersSnapshot;
+  readonly #takeSnapshot: () => SnapshotToWrite;
   readonly #compactionBytes: number;
   readonly #onCompactionFailed: (error: unknown) => void;
   /** After a failed compaction, the next is tried once the log has grown by another `compactionBytes`. */
@@ -86,7 +99,7 @@ export class UsersLog {
   constructor(
     directory: string,
     tenantId: string,
-    takeSnapshot: () => UsersSnapshot,
+    takeSnapshot: () => SnapshotToWrite,
     compactionBytes = DEFAULT_COMPACTION_BYTES,
     onCompactionFailed: (error: unknown) => void = () => undefined,
   ) {
@@ -112,7 +125,8 @@ export class UsersLog {
       if (migrated) {
         // The migrated snapshot starts a new generation, so that a log left beside the old file is ignored.
         snapshot.generation = 1;
-        await this.#writeSnapshot(snapshot);
+        const users = snapshot.users;
+        await this.#writeSnapshot({ ...snapshot, users: { length: users.length, slice: (start, end) => users.slice(start, end) } });
       }
     }
     this.#generation = snapshot.generation;
@@ -261,7 +275,7 @@ export class UsersLog {
    * The same JSON as `JSON.stringify(snapshot)`, made a slice of users at a time with a turn of the event
    * loop between slices: a 100,000-user tenant's snapshot is tens of megabytes.
    */
-  async #writeSnapshot(snapshot: UsersSnapshot): Promise<void> {
+  async #writeSnapshot(snapshot: SnapshotToWrite): Promise<void> {
     const { users, ...head } = snapshot;
     const pieces = [`${JSON.stringify(head).slice(0, -1)},"users":[`];
     for (let i = 0; i < users.length; i += SNAPSHOT_USERS_PER_TURN) {
