@@ -21,8 +21,8 @@ import type {
   UserQuery,
 } from './storeTypes';
 import { TenantUserTable } from './tenantUserTable';
-import { exists, UsersLog } from './usersLog';
-import type { UsersLogRecord, UsersSnapshot } from './usersLogSchema';
+import { exists, UsersLog, type SnapshotToWrite } from './usersLog';
+import type { UsersLogRecord } from './usersLogSchema';
 import { materiallyDifferent, pickObserved } from './storeRecords';
 
 /** How many tenants' users files are read at once on load. */
@@ -308,7 +308,7 @@ export class LowdbUsers {
       verified: new Map(),
       lazy: false,
       activities: [],
-      log: new UsersLog(this.#usersDir, tenantId, (): UsersSnapshot => {
+      log: new UsersLog(this.#usersDir, tenantId, (): SnapshotToWrite => {
         // The snapshot holds the bookkeeping too: nothing is left to write for it.
         slot.verified.clear();
         slot.writtenDeltaRound = slot.deltaRound;
@@ -321,7 +321,7 @@ export class LowdbUsers {
           generation: 0,
           deltaLink: slot.deltaLink,
           deltaRound: slot.deltaRound,
-          users: slot.table.all(),
+          users: slot.table.frozen(),
           ...(slot.activities.length > 0 ? { activities: slot.activities.map((activity) => structuredClone(activity)) } : {}),
         };
       }, this.#compactionBytes, (error) => this.#context.reportFailure(compactionFailed(tenantId, error), { tenantId, operation: 'compact users log' })),

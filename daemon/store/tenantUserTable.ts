@@ -1,4 +1,5 @@
 import type { StoredUser, UserCounts, UserLock, UserPage, UserQuery } from './storeTypes';
+import type { FrozenUsers } from './usersLog';
 
 /** `UserRow.flags`: the account's state in bits, so that it costs one small integer, not three fields. */
 const ENABLED = 1;
@@ -89,6 +90,14 @@ class TimeColumns {
 
   verify(slot: number, at: number): void {
     this.#times[2 * slot + 1] = at;
+  }
+
+  /** The columns as they are now, apart from later changes. */
+  copy(): TimeColumns {
+    const copy = new TimeColumns();
+    copy.#times = this.#times.slice(0, 2 * this.#used);
+    copy.#used = this.#used;
+    return copy;
   }
 }
 
@@ -270,9 +279,17 @@ export class TenantUserTable {
     return this.#rows.keys();
   }
 
-  /** Fresh copies of every user, for a snapshot. */
-  all(): StoredUser[] {
-    return Array.from(this.#rows.values(), (row) => this.#toStoredUser(row, 0));
+  /**
+   * Every user as they are now, copied later a slice at a time, for a snapshot written while changes go
+   * on: `set` replaces a row rather than changing it, so holding the rows, with a copy of the time columns
+   * and of the locks (a slot or a lock may change or pass to another user meanwhile), freezes them for the
+   * cost of one array, one typed-array copy and the few locks.
+   */
+  frozen(): FrozenUsers {
+    const rows = Array.from(this.#rows.values());
+    const times = this.#times.copy();
+    const locks = new Map(this.#locks);
+    return { length: rows.length, slice: (start, end) => rows.slice(start, end).map((row) => storedUser(row, times, locks, 0)) };
   }
 
   counts(): UserCounts {
@@ -306,17 +323,7 @@ export class TenantUserTable {
   }
 
   #toStoredUser(row: UserRow, verifiedAsOf: number): StoredUser {
-    const lock = row.locked ? this.#locks.get(row.id) : undefined;
-    return {
-      id: row.id,
-      userPrincipalName: row.userPrincipalName,
-      displayName: row.displayName,
-      accountEnabled: row.accountEnabled,
-      onPremisesSyncEnabled: row.onPremisesSyncEnabled,
-      lastChangedAt: this.#times.lastChangedAt(row.slot),
-      lastVerifiedAt: Math.max(this.#times.lastVerifiedAt(row.slot), verifiedAsOf),
-      lock: lock ? { ...lock } : null,
-    };
+    return storedUser(row, this.#times, this.#locks, verifiedAsOf);
   }
 
   #order(): OrderedRows {
@@ -339,6 +346,21 @@ export class TenantUserTable {
     else if (row.accountEnabled) this.#counts.enabled += delta;
     else this.#counts.disabled += delta;
   }
+}
+
+/** A fresh copy of the user a row holds, with its times and lock from the table's (or a frozen copy's). */
+function storedUser(row: UserRow, times: TimeColumns, locks: ReadonlyMap<string, UserLock>, verifiedAsOf: number): StoredUser {
+  const lock = row.locked ? locks.get(row.id) : undefined;
+  return {
+    id: row.id,
+    userPrincipalName: row.userPrincipalName,
+    displayName: row.displayName,
+    accountEnabled: row.accountEnabled,
+    onPremisesSyncEnabled: row.onPremisesSyncEnabled,
+    lastChangedAt: times.lastChangedAt(row.slot),
+    lastVerifiedAt: Math.max(times.lastVerifiedAt(row.slot), verifiedAsOf),
+    lock: lock ? { ...lock } : null,
+  };
 }
 
 function lowerBound(ordered: readonly UserRow[], row: UserRow): number {

@@ -1,12 +1,36 @@
-import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { z } from 'zod';
 import { AppError } from '../errors/AppError';
 import { PRIVATE_FILE_MODE, syncDirectory, writeFileAtomic } from '../files/writeFileAtomic';
 import { STORE_SCHEMA_VERSION } from './storeSchema';
+import type { StoredUser } from './storeTypes';
 import type { UsersLogHeader, UsersLogRecord, UsersSnapshot } from './usersLogSchema';
 import { usersLogHeaderSchema, usersLogRecordSchema, usersSnapshotSchema } from './usersLogSchema';
+
+/** One log file as read on load. */
+interface LogSegment {
+  generation: number;
+  /** Up to the end of the last whole record: what follows is a torn tail. */
+  validBytes: number;
+  records: UsersLogRecord[];
+  /** Cuts the torn tail off the file, so that appends continue after the last whole record. */
+  dropTornTail(): Promise<void>;
+}
+
+/**
+ * A tenant's users frozen at one moment, read a slice at a time: freezing 100,000 users must not hold the
+ * event loop as long as copying them all would.
+ */
+export interface FrozenUsers {
+  readonly length: number;
+  slice(start: number, end: number): StoredUser[];
+}
+
+/** A snapshot as compaction takes it: everything but the users as they will be written, and the users frozen. */
+export type SnapshotToWrite = Omit<UsersSnapshot, 'users'> & { users: FrozenUsers };
 
 /** What a tenant's files held when they were opened. */
 interface LoadedUsers {
@@ -17,8 +41,15 @@ interface LoadedUsers {
 /** By default, the log is compacted once it has grown past this and past the snapshot's size. */
 const DEFAULT_COMPACTION_BYTES = 1024 * 1024;
 
+/** Where the platform has it, a write returns once its data is on disk, which spares an fsync call. */
+const SYNCHRONOUS_WRITES = constants.O_DSYNC !== undefined;
+const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_DSYNC ?? 0);
+
+/** A log with no append for this long is closed. */
+const APPENDER_IDLE_MS = 5_000;
+
 /** Users serialized per turn of the event loop when a snapshot is written, so API requests wait little. */
-const SNAPSHOT_USERS_PER_TURN = 2_000;
+const SNAPSHOT_USERS_PER_TURN = 1_000;
 
 /**
  * One tenant's users on disk, so that a write costs what changed: a snapshot (`<tenant>.snap.json`)
@@ -29,28 +60,46 @@ const SNAPSHOT_USERS_PER_TURN = 2_000;
  * - A final line that is incomplete or fails its CRC is what a crash mid-write leaves: it was never
  *   acknowledged, so it is dropped (and cut off the file). A bad line before the last one is damage, and
  *   the daemon refuses to start rather than lose what follows it.
- * - Compaction writes a snapshot of generation g+1 atomically, then replaces the log with an empty one
- *   whose header says g+1. A crash between the two leaves a log of generation g beside a snapshot of
- *   g+1: that log is already in the snapshot, so it is ignored and replaced.
+ * - Compaction never holds an append back. It takes the users in memory as they are at that moment, and
+ *   from then on appends go to a new segment (`<tenant>.next.log`, whose header says generation g+1)
+ *   while the snapshot of generation g+1 is written from that frozen copy. Once the snapshot is on disk,
+ *   the segment is renamed over the log, which the snapshot has made obsolete.
+ * - A crash before the snapshot is in place leaves snapshot g, log g and segment g+1: all three are read,
+ *   in that order. A crash after it leaves snapshot g+1 beside a log of generation g, which is ignored,
+ *   and the segment, which becomes the log. Replaying a record the snapshot already holds is harmless.
  */
 export class UsersLog {
   readonly snapshotPath: string;
   readonly logPath: string;
+  /** Where appends go while a compaction writes the snapshot that makes `logPath` obsolete. */
+  readonly nextLogPath: string;
   readonly #tenantId: string;
   readonly #directory: string;
-  readonly #takeSnapshot: () => UsersSnapshot;
+  readonly #takeSnapshot: () => SnapshotToWrite;
   readonly #compactionBytes: number;
   readonly #onCompactionFailed: (error: unknown) => void;
   /** After a failed compaction, the next is tried once the log has grown by another `compactionBytes`. */
   #compactAfterBytes = 0;
+  /** The generation of the snapshot on disk; `logPath` continues it. */
   #generation = 0;
   /** Whether `logPath` holds a header for `#generation`, so records can be appended to it. */
   #logReady = false;
   #logBytes = 0;
+  /** Whether appends go to `nextLogPath` (generation `#generation + 1`) rather than to `logPath`. */
+  #onNext = false;
+  /** The generation `nextLogPath`'s header says: the snapshot under way, or written but not yet adopted. */
+  #nextGeneration = 0;
+  /** Whether `nextLogPath` holds its header, so records can be appended to it. */
+  #nextReady = false;
+  #nextBytes = 0;
   #snapshotBytes = 0;
   #pending: string[] = [];
   #pendingDone: Deferred | null = null;
   #writing: Promise<void> | null = null;
+  #compacting: Promise<void> | null = null;
+  #appender: { path: string; handle: FileHandle; closeTimer: NodeJS.Timeout | null } | null = null;
+  /** The snapshot that makes `logPath` obsolete is on disk: the segment takes the log's place before the next append. */
+  #adoptNext = false;
 
   /**
    * `takeSnapshot` answers the tenant's users as they are in memory now, for compaction, which happens
@@ -59,7 +108,7 @@ export class UsersLog {
   constructor(
     directory: string,
     tenantId: string,
-    takeSnapshot: () => UsersSnapshot,
+    takeSnapshot: () => SnapshotToWrite,
     compactionBytes = DEFAULT_COMPACTION_BYTES,
     onCompactionFailed: (error: unknown) => void = () => undefined,
   ) {
@@ -69,6 +118,7 @@ export class UsersLog {
     this.#tenantId = tenantId;
     this.snapshotPath = join(directory, `${tenantId}.snap.json`);
     this.logPath = join(directory, `${tenantId}.log`);
+    this.nextLogPath = join(directory, `${tenantId}.next.log`);
     this.#takeSnapshot = takeSnapshot;
   }
 
@@ -84,12 +134,13 @@ export class UsersLog {
       if (migrated) {
         // The migrated snapshot starts a new generation, so that a log left beside the old file is ignored.
         snapshot.generation = 1;
-        await this.#writeSnapshot(snapshot);
+        const users = snapshot.users;
+        await this.#writeSnapshot({ ...snapshot, users: { length: users.length, slice: (start, end) => users.slice(start, end) } });
       }
     }
     this.#generation = snapshot.generation;
     const records = await this.#readLog();
-    return { snapshot, records };
+    return { snapshot, records: [...records, ...(await this.#readNextLog())] };
   }
 
   /** Appends one record; resolves once it is on disk. */
@@ -101,15 +152,16 @@ export class UsersLog {
     return done;
   }
 
-  /** Resolves when nothing is being written. */
+  /** Resolves when nothing is being written, with the log closed. */
   async idle(): Promise<void> {
-    while (this.#writing) await this.#writing;
+    while (this.#writing || this.#compacting) await Promise.all([this.#writing, this.#compacting]);
+    if (!this.#writing) await this.#closeAppender();
   }
 
   /** Deletes both files (the tenant is gone). */
   async remove(): Promise<void> {
     await this.idle();
-    for (const path of [this.logPath, this.snapshotPath]) {
+    for (const path of [this.nextLogPath, this.logPath, this.snapshotPath]) {
       await unlink(path).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOENT') throw error;
       });
@@ -119,7 +171,13 @@ export class UsersLog {
 
   async #drain(): Promise<void> {
     try {
-      while (this.#pending.length > 0) {
+      while (this.#pending.length > 0 || this.#adoptNext) {
+        if (this.#adoptNext) {
+          // Between two appends, so that no append opens the segment by its old name after the rename.
+          this.#adoptNext = false;
+          await this.#adoptNextLog().catch((error: unknown) => this.#compactionFailed(error));
+          continue;
+        }
         const lines = this.#pending;
         const done = this.#pendingDone;
         this.#pending = [];
@@ -131,59 +189,135 @@ export class UsersLog {
           done?.reject(error);
           continue;
         }
-        if (this.#logBytes > Math.max(this.#compactionBytes, this.#snapshotBytes, this.#compactAfterBytes)) {
-          // The appends it made wait are already durable in the log: a failed compaction loses nothing, and
-          // is reported rather than thrown at the next writer.
-          await this.#compact().catch((error: unknown) => {
-            this.#compactAfterBytes = this.#logBytes + this.#compactionBytes;
-            this.#onCompactionFailed(error);
-          });
-        }
+        const logBytes = this.#logBytes + this.#nextBytes;
+        if (!this.#compacting && logBytes > Math.max(this.#compactionBytes, this.#snapshotBytes, this.#compactAfterBytes)) this.#startCompaction();
       }
     } finally {
       this.#writing = null;
     }
   }
 
+  /**
+   * Appends to a file kept open, opened for synchronous writes where the platform has them: one call to
+   * the disk per append instead of four (open, write, fsync, close), each of which waits for a turn of
+   * the event loop and a thread of the pool while a large sync keeps both busy. It is closed once appends
+   * stop for a while, so a daemon keeping many tenants holds few files open.
+   */
   async #appendLines(text: string): Promise<void> {
-    if (!this.#logReady) await this.#startLog();
-    const handle = await open(this.logPath, 'a', PRIVATE_FILE_MODE);
+    if (this.#onNext ? !this.#nextReady : !this.#logReady) await this.#startLog();
+    const path = this.#onNext ? this.nextLogPath : this.logPath;
+    if (this.#appender?.path !== path) {
+      await this.#closeAppender();
+      this.#appender = { path, handle: await open(path, APPEND_FLAGS, PRIVATE_FILE_MODE), closeTimer: null };
+    }
+    const appender = this.#appender;
+    if (appender.closeTimer) clearTimeout(appender.closeTimer);
+    appender.closeTimer = null;
     try {
       const bytes = Buffer.from(text, 'utf8');
-      await handle.write(bytes);
-      await handle.datasync();
-      this.#logBytes += bytes.length;
-    } finally {
-      await handle.close();
+      await appender.handle.write(bytes);
+      if (!SYNCHRONOUS_WRITES) await appender.handle.datasync();
+      if (this.#onNext) this.#nextBytes += bytes.length;
+      else this.#logBytes += bytes.length;
+    } catch (error) {
+      await this.#closeAppender();
+      throw error;
+    }
+    if (this.#appender === appender) {
+      appender.closeTimer = setTimeout(() => {
+        if (this.#appender === appender && !this.#writing) void this.#closeAppender();
+      }, APPENDER_IDLE_MS);
+      appender.closeTimer.unref();
     }
   }
 
-  /**
-   * The snapshot taken now holds every change made in memory, including those still waiting to be
-   * appended; they are appended to the new log after it, and replaying them again is harmless.
-   */
-  async #compact(): Promise<void> {
-    const snapshot = this.#takeSnapshot();
-    snapshot.generation = this.#generation + 1;
-    await this.#writeSnapshot(snapshot);
-    this.#generation = snapshot.generation;
-    this.#logReady = false;
-    await this.#startLog();
+  async #closeAppender(): Promise<void> {
+    const appender = this.#appender;
+    if (!appender) return;
+    this.#appender = null;
+    if (appender.closeTimer) clearTimeout(appender.closeTimer);
+    await appender.handle.close().catch(() => undefined);
   }
 
+  /**
+   * Freezes the users in memory now, including changes still waiting to be appended (they go to the new
+   * segment after it, and replaying them again is harmless), and writes them as the next snapshot while
+   * appends go on. A failed compaction leaves appends on the segment; the next one writes the same
+   * generation again. The appends that made it start are already durable: a failure loses nothing, and
+   * is reported rather than thrown at the next writer.
+   */
+  #startCompaction(): void {
+    if (this.#onNext && this.#nextGeneration === this.#generation) {
+      // The snapshot is on disk and only the segment's rename failed: try that again, not another snapshot.
+      this.#adoptNext = true;
+      return;
+    }
+    const snapshot = this.#takeSnapshot();
+    snapshot.generation = this.#generation + 1;
+    if (!this.#onNext) {
+      this.#onNext = true;
+      this.#nextGeneration = snapshot.generation;
+    }
+    this.#compacting = this.#writeSnapshot(snapshot)
+      .then(
+        () => {
+          this.#generation = snapshot.generation;
+          this.#adoptNext = true;
+          this.#writing ??= this.#drain();
+        },
+        (error: unknown) => this.#compactionFailed(error),
+      )
+      .finally(() => {
+        this.#compacting = null;
+      });
+  }
+
+  #compactionFailed(error: unknown): void {
+    this.#compactAfterBytes = this.#logBytes + this.#nextBytes + this.#compactionBytes;
+    this.#onCompactionFailed(error);
+  }
+
+  /** The snapshot continued by the segment is on disk: the segment becomes the log. */
+  async #adoptNextLog(): Promise<void> {
+    // Renaming or replacing a file another handle has open fails on Windows.
+    await this.#closeAppender();
+    if (this.#nextReady) {
+      await rename(this.nextLogPath, this.logPath);
+      await syncDirectory(this.#directory);
+      this.#logBytes = this.#nextBytes;
+      this.#logReady = true;
+    } else {
+      // Nothing was appended meanwhile: an empty log replaces the obsolete one, which would only take room.
+      this.#onNext = false;
+      await this.#startLog();
+    }
+    this.#onNext = false;
+    this.#nextReady = false;
+    this.#nextBytes = 0;
+  }
+
+  /** Writes an empty log (or segment) for the generation appends go to. */
   async #startLog(): Promise<void> {
-    const header: UsersLogHeader = { schemaVersion: STORE_SCHEMA_VERSION, tenantId: this.#tenantId, generation: this.#generation };
+    const generation = this.#onNext ? this.#nextGeneration : this.#generation;
+    const header: UsersLogHeader = { schemaVersion: STORE_SCHEMA_VERSION, tenantId: this.#tenantId, generation };
     const line = encodeLine(header);
-    await writeFileAtomic(this.logPath, line);
-    this.#logReady = true;
-    this.#logBytes = Buffer.byteLength(line);
+    // The file is replaced: a handle still open on it would append to the one replaced.
+    await this.#closeAppender();
+    await writeFileAtomic(this.#onNext ? this.nextLogPath : this.logPath, line);
+    if (this.#onNext) {
+      this.#nextReady = true;
+      this.#nextBytes = Buffer.byteLength(line);
+    } else {
+      this.#logReady = true;
+      this.#logBytes = Buffer.byteLength(line);
+    }
   }
 
   /**
    * The same JSON as `JSON.stringify(snapshot)`, made a slice of users at a time with a turn of the event
    * loop between slices: a 100,000-user tenant's snapshot is tens of megabytes.
    */
-  async #writeSnapshot(snapshot: UsersSnapshot): Promise<void> {
+  async #writeSnapshot(snapshot: SnapshotToWrite): Promise<void> {
     const { users, ...head } = snapshot;
     const pieces = [`${JSON.stringify(head).slice(0, -1)},"users":[`];
     for (let i = 0; i < users.length; i += SNAPSHOT_USERS_PER_TURN) {
@@ -211,9 +345,60 @@ export class UsersLog {
   }
 
   async #readLog(): Promise<UsersLogRecord[]> {
+    const segment = await this.#readSegment(this.logPath);
+    if (!segment) {
+      this.#logReady = false;
+      return [];
+    }
+    if (segment.generation !== this.#generation) {
+      if (segment.generation > this.#generation) throw unreadable(this.logPath, `continues generation ${segment.generation}, newer than its snapshot's`);
+      // Already in the snapshot: a crash came between writing the snapshot and starting the new log.
+      this.#logReady = false;
+      return [];
+    }
+    await segment.dropTornTail();
+    this.#logReady = true;
+    this.#logBytes = segment.validBytes;
+    return segment.records;
+  }
+
+  /** The segment a compaction left behind, if a crash came before it took the log's place. */
+  async #readNextLog(): Promise<UsersLogRecord[]> {
+    const segment = await this.#readSegment(this.nextLogPath);
+    if (segment && segment.generation === this.#generation + 1 && this.#logReady) {
+      // The snapshot it waited for never reached the disk: it continues the log, and appends go on there.
+      await segment.dropTornTail();
+      this.#onNext = true;
+      this.#nextGeneration = segment.generation;
+      this.#nextReady = true;
+      this.#nextBytes = segment.validBytes;
+      return segment.records;
+    }
+    if (segment && segment.generation === this.#generation && !this.#logReady) {
+      // The snapshot is in place, and the log beside it obsolete: the segment takes the log's place now.
+      await segment.dropTornTail();
+      await rename(this.nextLogPath, this.logPath);
+      await syncDirectory(this.#directory);
+      this.#logReady = true;
+      this.#logBytes = segment.validBytes;
+      return segment.records;
+    }
+    if (segment && segment.generation > this.#generation) {
+      throw unreadable(this.nextLogPath, `continues generation ${segment.generation}, which neither its snapshot nor its log leads to`);
+    }
+    // Absent, torn before its header was whole, or older than the snapshot: nothing in it is needed.
+    if (await exists(this.nextLogPath)) {
+      await unlink(this.nextLogPath);
+      await syncDirectory(this.#directory);
+    }
+    return [];
+  }
+
+  /** A log or segment's header and records; null when it is absent or holds not even a whole header. */
+  async #readSegment(path: string): Promise<LogSegment | null> {
     // Read as bytes: the CRC is checked on them as they are, and only a record's JSON becomes a string.
-    const bytes = await readBytesIfPresent(this.logPath);
-    if (bytes === null) return [];
+    const bytes = await readBytesIfPresent(path);
+    if (bytes === null) return null;
     const decoded: unknown[] = [];
     let validBytes = 0;
     // After the last '\n' is whatever a crash left of a record that was never acknowledged (or nothing).
@@ -221,36 +406,33 @@ export class UsersLog {
       const value = decodeLine(bytes, start, end);
       if (value === undefined) {
         if (end === bytes.length - 1) break; // a torn final record that ended in a newline
-        throw unreadable(this.logPath, `has a damaged record at line ${index + 1}, before its last one`);
+        throw unreadable(path, `has a damaged record at line ${index + 1}, before its last one`);
       }
       decoded.push(value);
       validBytes = end + 1;
     }
     const [first, ...rest] = decoded;
-    if (first === undefined) {
-      this.#logReady = false;
-      return [];
-    }
-    const header = check(this.logPath, usersLogHeaderSchema, first, 'has no valid header');
-    if (header.generation !== this.#generation) {
-      if (header.generation > this.#generation) throw unreadable(this.logPath, `continues generation ${header.generation}, newer than its snapshot's`);
-      // Already in the snapshot: a crash came between writing the snapshot and starting the new log.
-      this.#logReady = false;
-      return [];
-    }
-    const records = rest.map((value) => check(this.logPath, usersLogRecordSchema, value, 'has a record of the wrong shape'));
-    if (validBytes !== bytes.length) {
-      const handle = await open(this.logPath, 'r+');
-      try {
-        await handle.truncate(validBytes);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    }
-    this.#logReady = true;
-    this.#logBytes = validBytes;
-    return records;
+    if (first === undefined) return null;
+    const header = check(path, usersLogHeaderSchema, first, 'has no valid header');
+    if (header.tenantId !== this.#tenantId) throw unreadable(path, `belongs to tenant ${header.tenantId}`);
+    return {
+      generation: header.generation,
+      validBytes,
+      // Checked only when the segment is used: one a newer snapshot made obsolete is never replayed.
+      get records() {
+        return rest.map((value) => check(path, usersLogRecordSchema, value, 'has a record of the wrong shape'));
+      },
+      dropTornTail: async () => {
+        if (validBytes === bytes.length) return;
+        const handle = await open(path, 'r+');
+        try {
+          await handle.truncate(validBytes);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      },
+    };
   }
 }
 

@@ -156,4 +156,71 @@ describe('store: kill -9 durability (real child processes)', function () {
       await cleanup();
     }
   });
+
+  it('keeps every acknowledged lock and rename through SIGKILL in the middle of a compaction, with appends going on meanwhile', async function () {
+    this.timeout(180_000);
+    const { dir, cleanup } = await tempDataDir();
+    try {
+      const activityIds: string[] = [];
+      const touched = new Set<string>();
+      let lastRound = 0;
+      let killsMidCompaction = 0;
+      for (let kill = 0; kill < 12 && (kill < 4 || killsMidCompaction === 0); kill++) {
+        const child = spawnTypeScript(new URL('./fixtures/compactionHammer.ts', import.meta.url), [dir, String(kill * 100_000)]);
+        const want = 5 + Math.floor(Math.random() * 40);
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+        await new Promise<void>((resolve, reject) => {
+          let buffered = '';
+          let seen = 0;
+          child.stdout.on('data', (chunk: Buffer) => {
+            buffered += chunk.toString('utf8');
+            const lines = buffered.split('\n');
+            buffered = lines.pop() ?? '';
+            for (const line of lines) {
+              const [verb, id, activityId, compacting] = line.split(' ');
+              if (verb === 'round' && id) lastRound = Number(id);
+              if ((verb !== 'lock' && verb !== 'unlock') || !id || !activityId) continue;
+              touched.add(id);
+              activityIds.push(activityId);
+              // Right after an append acknowledged during a compaction, more are in flight and the snapshot is not yet in place.
+              if (++seen >= want && (compacting === 'compacting' || seen >= want + 500) && !child.killed) {
+                child.kill('SIGKILL');
+                resolve();
+              }
+            }
+          });
+          child.once('exit', (code, signal) => {
+            if (signal !== 'SIGKILL') reject(new Error(`hammer exited on its own (${code}): ${stderr}`));
+          });
+        });
+        await killHard(child);
+        // The segment appends go to while a snapshot is written: there only until the compaction finishes.
+        const files = await readdir(join(dir, USERS_DIR_NAME));
+        if (files.some((name) => name.endsWith('.next.log'))) killsMidCompaction++;
+
+        const store = await LowdbStore.open({ dataDir: dir, checkpointIntervalMs: 3_600_000 });
+        try {
+          const tenant = (await store.listTenants())[0];
+          assert.ok(tenant, `kill ${kill}: the tenant is gone`);
+          const activities = await store.listActivities({ tenantId: tenant.id, limit: 1_000_000 });
+          const kept = new Set(activities.map((a) => a.id));
+          assert.deepEqual(activityIds.filter((id) => !kept.has(id)), [], `kill ${kill}: activities of acknowledged locks lost`);
+          for (const userId of touched) {
+            const newest = activities.find((a) => a.userId === userId);
+            const user = await store.getUser(tenant.id, userId);
+            assert.equal(user?.lock !== null && user?.accountEnabled === false, newest?.kind === 'lock', `kill ${kill}: ${userId} disagrees with its newest activity`);
+          }
+          assert.equal((await store.countUsers(tenant.id)).total, 5_000, `kill ${kill}: users lost`);
+          const renamedIn = Number((await store.getUser(tenant.id, 'p4999'))?.displayName?.split(' round ')[1] ?? -1);
+          assert.ok(renamedIn >= lastRound, `kill ${kill}: the last acknowledged rename (round ${lastRound}) was lost (${renamedIn})`);
+        } finally {
+          await store.close();
+        }
+      }
+      assert.ok(killsMidCompaction > 0, 'no kill landed in the middle of a compaction');
+    } finally {
+      await cleanup();
+    }
+  });
 });

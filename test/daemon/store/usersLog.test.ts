@@ -257,6 +257,59 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     assert.equal(await store.getDeltaLink(tenant.id), 'd-new');
   });
 
+  it('answers a lock during the compaction of a 100,000-user tenant without waiting for the snapshot, and keeps it', async () => {
+    const tenant = await addTenant();
+    const users = manyUsers(100_000);
+    const snapshotPath = join(dir, USERS_DIR_NAME, `${tenant.id}.snap.json`);
+    const nextLogPath = join(dir, USERS_DIR_NAME, `${tenant.id}.next.log`);
+    // The first full round's record is larger than the (absent) snapshot: writing it starts a compaction.
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users, deltaLink: 'd-1', fullRound: true });
+    const target = users[77_777];
+    assert.ok(target);
+    await store.recordUserLocked(tenant.id, target.id, { by: 'alice', revokedSessions: false });
+
+    // Answered while the snapshot is still being written: the lock went to the new segment.
+    await assert.rejects(stat(snapshotPath), { code: 'ENOENT' });
+    assert.match(await readFile(nextLogPath, 'utf8'), new RegExp(`"id":"${target.id}".*"kind":"lock"`));
+    await store.checkpoint(); // waits for the compaction
+    const snapshot = JSON.parse(await readFile(snapshotPath, 'utf8')) as { generation: number; users: unknown[] };
+    assert.deepEqual([snapshot.generation, snapshot.users.length], [1, 100_000]);
+    await assert.rejects(stat(nextLogPath), { code: 'ENOENT' }, 'the segment became the log');
+
+    await reopen();
+    assert.equal((await store.getUser(tenant.id, target.id))?.lock?.by, 'alice');
+    assert.equal((await store.countUsers(tenant.id)).total, 100_000);
+  });
+
+  it('loads snapshot, log and the new segment in order when a crash came before the snapshot was in place', async () => {
+    await store.close();
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 2048 });
+    const tenant = await addTenant();
+    const usersDir = join(dir, USERS_DIR_NAME);
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: manyUsers(3), deltaLink: 'd-1' });
+    const snapshotBefore = await readdir(usersDir);
+    // The next round outgrows the threshold: its compaction is interrupted by putting a directory where the snapshot goes.
+    await mkdir(join(usersDir, `${tenant.id}.snap.json`));
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: manyUsers(20), deltaLink: 'd-2' });
+    clock.advance(1_000);
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('after')], deltaLink: 'd-3' });
+    await store.close();
+    assert.ok(!snapshotBefore.some((name) => name.endsWith('.next.log')));
+    assert.ok((await readdir(usersDir)).includes(`${tenant.id}.next.log`), 'the change after the failed compaction went to the segment');
+    await rm(join(usersDir, `${tenant.id}.snap.json`), { recursive: true });
+
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 2048 });
+    assert.equal((await store.countUsers(tenant.id)).total, 21);
+    assert.equal(await store.getDeltaLink(tenant.id), 'd-3');
+    // Appends go on in the segment, and the next compaction folds it into a snapshot and makes it the log.
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: manyUsers(40), deltaLink: 'd-4' });
+    await store.checkpoint();
+    assert.ok(!(await readdir(usersDir)).some((name) => name.endsWith('.next.log')));
+    await reopen();
+    assert.equal((await store.countUsers(tenant.id)).total, 41);
+    assert.equal(await store.getDeltaLink(tenant.id), 'd-4');
+  });
+
   it('loads from the new snapshot and ignores the older log when a crash came between a compaction’s two steps', async () => {
     await store.close();
     store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 2048 });
@@ -403,7 +456,7 @@ describe('LowdbStore: users log through kill -9 (real child processes)', functio
 });
 
 async function usersTenantId(dir: string): Promise<string> {
-  const log = (await readdir(join(dir, USERS_DIR_NAME))).find((name) => name.endsWith('.log'));
+  const log = (await readdir(join(dir, USERS_DIR_NAME))).find((name) => name.endsWith('.log') && !name.endsWith('.next.log'));
   assert.ok(log);
   return log.slice(0, -'.log'.length);
 }
