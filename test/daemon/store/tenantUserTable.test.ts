@@ -93,4 +93,28 @@ describe('store: one tenant\'s users in memory, in page order', () => {
     assert.deepEqual(pageKeys(table, { limit: 3_000 }), expectedOrder(users.values()));
     assert.equal(table.page({ state: 'locked', limit: 3_000 }, 0).users.some((u) => u.id === 'u42'), true);
   });
+  it('freezes every user for a snapshot as they were, whatever changes, removals and additions come after', () => {
+    const table = new TenantUserTable();
+    const at = (id: string, time: number, lock: StoredUser['lock'] = null): StoredUser => ({
+      id,
+      userPrincipalName: `${id}@contoso.example`,
+      displayName: id,
+      accountEnabled: lock === null,
+      onPremisesSyncEnabled: null,
+      lastChangedAt: time,
+      lastVerifiedAt: time,
+      lock,
+    });
+    const before = [at('ada', 10), at('bob', 20, { by: 'alice', at: 20, revokedSessions: true }), at('cy', 30)];
+    for (const u of before) table.set(u);
+    const frozen = table.frozen();
+    // After the freeze: ada locked, bob unlocked, cy removed and dan added (taking cy's place in memory).
+    table.set(at('ada', 40, { by: 'alice', at: 40, revokedSessions: false }));
+    table.set(at('bob', 50));
+    table.delete('cy');
+    table.set(at('dan', 60));
+    table.verify('ada', 70);
+    assert.deepEqual(frozen.slice(0, frozen.length), before);
+    assert.deepEqual(table.get('ada'), { ...at('ada', 40, { by: 'alice', at: 40, revokedSessions: false }), lastVerifiedAt: 70 });
+  });
 });
