@@ -125,7 +125,7 @@ export function reportRows({ fleet, single, many, intervalSeconds, mode, writeBy
     return {
       measured: `${mib(perHour).toFixed(2)} MiB/h`,
       passed: mib(perHour) < 1,
-      note: `source: ${source}, ${count(bytes)} B (wchar ${count(f.quiet.wchar)} B with Graph requests, data directory ${f.quiet.dirGrowth >= 0 ? '+' : ''}${count(f.quiet.dirGrowth)} B) over ${f.quiet.seconds.toFixed(0)} s at a ${intervalSeconds} s interval and ${intervalSeconds * 5} s checkpoints, i.e. ${((f.quiet.seconds * scale) / 60).toFixed(0)} min at the defaults (×${scale}), extrapolated to an hour`,
+      note: `source: ${source}, ${count(bytes)} B (wchar ${count(f.quiet.wchar)} B with Graph requests, data directory ${f.quiet.dirGrowth >= 0 ? '+' : ''}${count(f.quiet.dirGrowth)} B) over ${f.quiet.seconds.toFixed(0)} s at a ${intervalSeconds} s interval and ${intervalSeconds * 5} s checkpoints, from the first checkpoint after the sync on, i.e. ${((f.quiet.seconds * scale) / 60).toFixed(0)} min at the defaults (×${scale}), extrapolated to an hour`,
     };
   });
   fleetRow('100 tenants registered one after another, at 250,000 users', 'flat, under 30 ms each', 250_000, (f) => {
