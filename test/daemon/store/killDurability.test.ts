@@ -15,27 +15,23 @@ interface Acknowledged {
   logs: string[];
 }
 
-/** Runs the hammer until it has acknowledged `count` changes, kills it with SIGKILL, returns its acks. */
-async function hammerAndKill(dataDir: string, firstIndex: number, count: number): Promise<Acknowledged> {
-  const child = spawnTypeScript(new URL('./fixtures/storeHammer.ts', import.meta.url), [dataDir, String(firstIndex)]);
-  const acked: Acknowledged = { users: [], tasks: [], logs: [] };
+/**
+ * Runs a hammer fixture, hands each line it prints (split into words) to `onLine`, and kills it with
+ * SIGKILL the first time `onLine` answers true: mid-stream on purpose, while more writes are in flight.
+ */
+async function runUntilKilled(fixture: string, args: string[], onLine: (words: string[]) => boolean): Promise<void> {
+  const child = spawnTypeScript(new URL(`./fixtures/${fixture}`, import.meta.url), args);
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   await new Promise<void>((resolve, reject) => {
     let buffered = '';
-    let seen = 0;
     child.stdout.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
       const lines = buffered.split('\n');
       buffered = lines.pop() ?? '';
       for (const line of lines) {
-        const [kind, value = ''] = line.split(' ');
-        if (kind === 'user') acked.users.push(value);
-        else if (kind === 'task') acked.tasks.push(value);
-        else if (kind === 'log') acked.logs.push(`log ${value}`);
-        else continue;
-        if (++seen === count) {
-          // Mid-stream on purpose: more writes are in flight at this moment.
+        // Lines already printed were acknowledged before the kill: each is handed on, even after it.
+        if (onLine(line.split(' ')) && !child.killed) {
           child.kill('SIGKILL');
           resolve();
         }
@@ -46,6 +42,19 @@ async function hammerAndKill(dataDir: string, firstIndex: number, count: number)
     });
   });
   await killHard(child);
+}
+
+/** Runs the hammer until it has acknowledged `count` changes, kills it with SIGKILL, returns its acks. */
+async function hammerAndKill(dataDir: string, firstIndex: number, count: number): Promise<Acknowledged> {
+  const acked: Acknowledged = { users: [], tasks: [], logs: [] };
+  let seen = 0;
+  await runUntilKilled('storeHammer.ts', [dataDir, String(firstIndex)], ([kind, value = '']) => {
+    if (kind === 'user') acked.users.push(value);
+    else if (kind === 'task') acked.tasks.push(value);
+    else if (kind === 'log') acked.logs.push(`log ${value}`);
+    else return false;
+    return ++seen === count;
+  });
   return acked;
 }
 
@@ -102,33 +111,14 @@ describe('store: kill -9 durability (real child processes)', function () {
       const activityIds: string[] = [];
       const touched = new Set<string>();
       for (let round = 0; round < ROUNDS; round++) {
-        const child = spawnTypeScript(new URL('./fixtures/lockHammer.ts', import.meta.url), [dir, String(round * 100_000)]);
         const want = 10 + Math.floor(Math.random() * 80);
-        let stderr = '';
-        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-        await new Promise<void>((resolve, reject) => {
-          let buffered = '';
-          let seen = 0;
-          child.stdout.on('data', (chunk: Buffer) => {
-            buffered += chunk.toString('utf8');
-            const lines = buffered.split('\n');
-            buffered = lines.pop() ?? '';
-            for (const line of lines) {
-              const [verb, userId, activityId] = line.split(' ');
-              if ((verb !== 'lock' && verb !== 'unlock') || !userId || !activityId) continue;
-              touched.add(userId);
-              activityIds.push(activityId);
-              if (++seen === want) {
-                child.kill('SIGKILL');
-                resolve();
-              }
-            }
-          });
-          child.once('exit', (code, signal) => {
-            if (signal !== 'SIGKILL') reject(new Error(`hammer exited on its own (${code}): ${stderr}`));
-          });
+        let seen = 0;
+        await runUntilKilled('lockHammer.ts', [dir, String(round * 100_000)], ([verb, userId, activityId]) => {
+          if ((verb !== 'lock' && verb !== 'unlock') || !userId || !activityId) return false;
+          touched.add(userId);
+          activityIds.push(activityId);
+          return ++seen === want;
         });
-        await killHard(child);
 
         const store = await LowdbStore.open({ dataDir: dir, checkpointIntervalMs: 3_600_000 });
         try {
@@ -166,35 +156,16 @@ describe('store: kill -9 durability (real child processes)', function () {
       let lastRound = 0;
       let killsMidCompaction = 0;
       for (let kill = 0; kill < 12 && (kill < 4 || killsMidCompaction === 0); kill++) {
-        const child = spawnTypeScript(new URL('./fixtures/compactionHammer.ts', import.meta.url), [dir, String(kill * 100_000)]);
         const want = 5 + Math.floor(Math.random() * 40);
-        let stderr = '';
-        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-        await new Promise<void>((resolve, reject) => {
-          let buffered = '';
-          let seen = 0;
-          child.stdout.on('data', (chunk: Buffer) => {
-            buffered += chunk.toString('utf8');
-            const lines = buffered.split('\n');
-            buffered = lines.pop() ?? '';
-            for (const line of lines) {
-              const [verb, id, activityId, compacting] = line.split(' ');
-              if (verb === 'round' && id) lastRound = Number(id);
-              if ((verb !== 'lock' && verb !== 'unlock') || !id || !activityId) continue;
-              touched.add(id);
-              activityIds.push(activityId);
-              // Right after an append acknowledged during a compaction, more are in flight and the snapshot is not yet in place.
-              if (++seen >= want && (compacting === 'compacting' || seen >= want + 500) && !child.killed) {
-                child.kill('SIGKILL');
-                resolve();
-              }
-            }
-          });
-          child.once('exit', (code, signal) => {
-            if (signal !== 'SIGKILL') reject(new Error(`hammer exited on its own (${code}): ${stderr}`));
-          });
+        let seen = 0;
+        await runUntilKilled('compactionHammer.ts', [dir, String(kill * 100_000)], ([verb, id, activityId, compacting]) => {
+          if (verb === 'round' && id) lastRound = Number(id);
+          if ((verb !== 'lock' && verb !== 'unlock') || !id || !activityId) return false;
+          touched.add(id);
+          activityIds.push(activityId);
+          // Right after an append acknowledged during a compaction, more are in flight and the snapshot is not yet in place.
+          return ++seen >= want && (compacting === 'compacting' || seen >= want + 500);
         });
-        await killHard(child);
         // The segment appends go to while a snapshot is written: there only until the compaction finishes.
         const files = await readdir(join(dir, USERS_DIR_NAME));
         if (files.some((name) => name.endsWith('.next.log'))) killsMidCompaction++;
