@@ -3,6 +3,7 @@ import { handleError, type ErrorSinks } from '../errors/handleError';
 import { microsoftFailureError } from '../errors/microsoftFailureError';
 import { isDisconnecting } from '../microsoft/microsoftFailure';
 import type { Store } from '../store/store';
+import type { NewTask } from '../store/storeTypes';
 import { TASK_KINDS } from '../tasks/taskKinds';
 import type { TenantStatusService } from './tenantStatusService';
 import type { SyncOutcome, TenantSync } from './tenantSync';
@@ -36,6 +37,18 @@ export interface PollerOptions {
 
 const firstRetryMs = 2_000;
 const defaultLeaseMs = 30_000;
+
+/** The task a scheduled round runs as: automated, so the Tasks view shows it only when asked. */
+export function scheduledSyncTask(tenantId: string): NewTask {
+  return {
+    tenantId,
+    kind: TASK_KINDS.syncUsers.kind,
+    name: TASK_KINDS.syncUsers.name,
+    description: 'Scheduled delta sync of sign-in state.',
+    origin: 'poller',
+    automated: true,
+  };
+}
 
 /**
  * Syncs every tenant on its own schedule (its status decides the interval), at most `maxConcurrent` at
@@ -173,14 +186,7 @@ export class Poller {
 
   private async syncAsTask(tenantId: string): Promise<SyncOutcome> {
     const { store } = this.options;
-    const task = await store.beginTask({
-      tenantId,
-      kind: TASK_KINDS.syncUsers.kind,
-      name: TASK_KINDS.syncUsers.name,
-      description: 'Scheduled delta sync of sign-in state.',
-      origin: 'poller',
-      automated: true,
-    });
+    const task = await store.beginTask(scheduledSyncTask(tenantId));
     const outcome = await this.options.sync.sync(tenantId, { source: 'poller', taskId: task.id });
     if (!(await store.getTenant(tenantId))) return outcome;
     if (outcome.ok) {

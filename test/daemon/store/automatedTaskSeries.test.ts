@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { scheduledSyncTask } from '../../../daemon/services/poller';
 import { DurableJsonFile } from '../../../daemon/store/durableJsonFile';
 import { loadStoreFile } from '../../../daemon/store/loadStoreFile';
 import type { LowdbContext } from '../../../daemon/store/lowdbContext';
@@ -8,19 +9,10 @@ import { LowdbTasks } from '../../../daemon/store/lowdbTasks';
 import { StoreEventEmitter } from '../../../daemon/store/storeEventEmitter';
 import { newTenantRecord } from '../../../daemon/store/storeRecords';
 import { MAIN_FILE_SCHEMA_VERSION, mainFileSchema, type MainFile } from '../../../daemon/store/storeSchema';
-import type { NewTask, StoredTask } from '../../../daemon/store/storeTypes';
+import type { StoredTask } from '../../../daemon/store/storeTypes';
 import { TASK_KINDS } from '../../../daemon/tasks/taskKinds';
 import { ManualClock } from '../../support/manualClock';
 import { tempDataDir } from '../../support/tempDataDir';
-
-const quietRoundTask = (tenantId: string): NewTask => ({
-  tenantId,
-  kind: TASK_KINDS.syncUsers.kind,
-  name: TASK_KINDS.syncUsers.name,
-  description: 'Scheduled delta sync of sign-in state.',
-  origin: 'poller',
-  automated: true,
-});
 
 describe('store: the records of quiet rounds, against a long task list (the real main file and task store)', function () {
   let cleanup: () => Promise<void>;
@@ -71,7 +63,7 @@ describe('store: the records of quiet rounds, against a long task list (the real
 
   async function quietRound(tenantId: string): Promise<void> {
     clock.advance(5_000);
-    const task = await tasks.beginTask(quietRoundTask(tenantId));
+    const task = await tasks.beginTask(scheduledSyncTask(tenantId));
     await tasks.completeTask(task.id, 'Delta sync: no changes.');
   }
 
