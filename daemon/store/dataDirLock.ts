@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, open, readFile, unlink } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../errors/AppError';
 import { PRIVATE_FILE_MODE, syncDirectory } from '../files/writeFileAtomic';
 
 export const LOCK_FILE_NAME = 'daemon.lock';
+
+/** How long a starter waits for another to finish taking over a stale lock. */
+const TAKEOVER_WAIT_MS = 10_000;
 
 interface LockHolder {
   pid: number;
@@ -136,24 +140,45 @@ function isProcessAlive(pid: number): boolean {
   }
 }
 
-// Two starters may both find the same stale lock. Each moves it aside under a private name and checks
-// that what it moved is the stale lock it read; if another starter had already replaced it with a live
-// lock, that lock is put back.
+// Two starters may both find the same stale lock. Removing it is done under a second lock file, the
+// takeover guard, so that reading the lock and removing it are one step to every other starter: under the
+// guard the lock is read again and removed only if it is still the stale one read before. (Moving it aside
+// and putting back a live lock found there instead would leave a moment with no lock, in which a third
+// starter could take it while the first still held it.) Creating a lock needs no guard: it only succeeds
+// where there is none.
 async function removeStale(path: string, stale: LockHolder | 'unreadable'): Promise<void> {
-  const aside = `${path}.stale.${process.pid}.${randomUUID()}`;
+  const guard = `${path}.takeover`;
+  const deadline = Date.now() + TAKEOVER_WAIT_MS;
+  const guardHolder: LockHolder = { pid: process.pid, hostname: hostname(), startedAt: Date.now(), token: randomUUID() };
+  while (!(await tryCreate(guard, JSON.stringify(guardHolder)))) {
+    const other = await readHolder(guard);
+    if (other === 'missing') continue;
+    // A guard left by a starter that died while removing a stale lock.
+    if (other === 'unreadable' || (other.hostname === hostname() && !isProcessAlive(other.pid))) {
+      await unlink(guard).catch(() => undefined);
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new AppError({
+        status: 500,
+        code: 'DATA_DIR_LOCK_CONTENDED',
+        message: `Could not take over the stale lock ${path}: ${guard} has been held by pid ${other.pid} on ${other.hostname} for over ${TAKEOVER_WAIT_MS / 1000} s. Remove it if no daemon is starting.`,
+        details: { path: guard },
+      });
+    }
+    await sleep(5 + Math.random() * 20);
+  }
   try {
-    await rename(path, aside);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
+    const current = await readHolder(path);
+    const stillStale = stale === 'unreadable' ? current === 'unreadable' : current !== 'missing' && current !== 'unreadable' && current.token === stale.token;
+    if (stillStale) {
+      await unlink(path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+    }
+  } finally {
+    await unlink(guard).catch(() => undefined);
   }
-  const moved = await readHolder(aside);
-  const movedTheStaleOne =
-    stale === 'unreadable' ? moved === 'unreadable' : moved !== 'missing' && moved !== 'unreadable' && moved.token === stale.token;
-  if (!movedTheStaleOne) {
-    await link(aside, path).catch(() => undefined);
-  }
-  await unlink(aside).catch(() => undefined);
 }
 
 async function releaseLock(path: string, token: string): Promise<void> {
