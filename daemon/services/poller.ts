@@ -131,6 +131,9 @@ export class Poller {
 
   /** Resolves when no sync is running or waiting for a slot (for tests and shutdown). */
   async whenIdle(): Promise<void> {
+    // A sync asked for "soon" (a tenant just registered, rotated or refreshed) starts on a timer of no
+    // delay: one turn of the real timers first, so that it has started and is waited for too.
+    await new Promise((resolve) => setTimeout(resolve, 0));
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
