@@ -93,7 +93,7 @@ const SETTINGS = {
   // 0 lets the OS choose; the extension reads the actual port from the daemon file in the data directory.
   port: { ...contract.port, schema: integer(0, 65535).default(0) },
   pollIntervalMs: { ...contract.pollInterval, schema: pollInterval().default(60 * SECOND) },
-  /** Each wait is the interval ± this fraction, so tenants registered together drift apart. */
+  /** Each wait is the interval less up to this fraction of it, so tenants registered together drift apart. */
   pollJitterRatio: {
     env: 'M365_STATUS_POLL_JITTER',
     flag: '--poll-jitter',

@@ -16,7 +16,10 @@ export interface PollerOptions {
   /** Where a failure no sync outcome accounts for is reported (the daemon log and the system log). */
   sinks: ErrorSinks;
   maxConcurrent: number;
-  /** Each wait is the interval ± this fraction, so tenants registered together drift apart. */
+  /**
+   * Each wait is shortened by up to this fraction of the interval, so tenants registered together drift
+   * apart while none waits longer than its interval.
+   */
   jitterRatio: number;
   /** A number in [0, 1); injected so tests can pin the jitter. */
   random?: () => number;
@@ -219,9 +222,12 @@ export class Poller {
     return Math.round(backoff / 2 + this.random() * (backoff / 2));
   }
 
+  /**
+   * The interval less a random part of its last `jitterRatio`: the interval is the longest a tenant waits,
+   * which is what lets a change made in Microsoft 365 show within it.
+   */
   private jitter(ms: number): number {
-    const ratio = this.options.jitterRatio;
-    return Math.max(0, Math.round(ms * (1 - ratio + 2 * ratio * this.random())));
+    return Math.max(0, Math.round(ms * (1 - this.options.jitterRatio * this.random())));
   }
 
   private random(): number {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createLogger } from '../../../daemon/logging/logger';
 import { Poller } from '../../../daemon/services/poller';
+import type { TenantSync } from '../../../daemon/services/tenantSync';
 import { ManualClock } from '../../support/manualClock';
 import { SimHarness } from '../../support/simHarness';
 import { RefreshTaskParts } from '../tasks/fixtures/refreshTaskParts';
@@ -45,6 +46,59 @@ describe('services: poller failures', () => {
       assert.equal(firstRoundDone, true);
     } finally {
       await poller.stop();
+      await parts.store.removeTenant(tenant.id, 'test');
+    }
+  });
+
+  it('waits at most the poll interval between rounds, whatever the jitter draws, and spreads the waits over its last tenth', async () => {
+    const simTenant = await sim.createTenant({ users: 1 });
+    const tenant = await parts.addTenant(simTenant.id, simTenant.app.appId, simTenant.app.secret);
+    const interval = (await parts.status.current(tenant.id)).pollIntervalMs;
+    // Rounds seen by each moment after the first round, for draws at either end of the jitter and between.
+    const moments = [Math.round(interval * 0.9) - 1, Math.round(interval * 0.91), interval - 1, interval];
+    const expected = new Map([
+      [0, [1, 1, 1, 2]],
+      [0.5, [1, 1, 2, 2]],
+      [0.999, [1, 2, 2, 2]],
+    ]);
+    try {
+      for (const [draw, roundsByMoment] of expected) {
+        const clock = new ManualClock();
+        let rounds = 0;
+        const counting = Object.create(parts.sync) as TenantSync;
+        counting.sync = (tenantId, request) => {
+          rounds++;
+          return parts.sync.sync(tenantId, request);
+        };
+        const poller = new Poller({
+          store: parts.store,
+          sync: counting,
+          status: parts.status,
+          clock,
+          sinks: { logger: createLogger({ write: () => undefined, clock }) },
+          maxConcurrent: 1,
+          jitterRatio: 0.1,
+          random: () => draw,
+          statusTickMs: 60 * 60_000,
+        });
+        try {
+          await poller.start();
+          await clock.advanceAsync(0);
+          await poller.whenIdle();
+          assert.equal(rounds, 1, `draw ${draw}: the first round`);
+          const firstRoundAt = clock.now();
+          const seen: number[] = [];
+          for (const moment of moments) {
+            await clock.advanceAsync(firstRoundAt + moment - clock.now());
+            await poller.whenIdle();
+            seen.push(rounds);
+          }
+          assert.deepEqual(seen, roundsByMoment, `draw ${draw}: rounds by ${moments.join(', ')} ms`);
+        } finally {
+          await poller.stop();
+        }
+      }
+    } finally {
       await parts.store.removeTenant(tenant.id, 'test');
     }
   });
