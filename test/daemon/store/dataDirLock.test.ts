@@ -71,8 +71,9 @@ describe('store: data directory lock', () => {
   it('lets simultaneous starters on a stale lock end with exactly one holder, every time', async () => {
     // Many times over: the race this guards against (a live lock taken out for a moment by a starter that
     // read the stale one) shows only in some orders of the starters' steps.
+    const pid = deadPid();
     for (let round = 0; round < 40; round++) {
-      await writeFile(join(dir, LOCK_FILE_NAME), JSON.stringify({ pid: deadPid(), hostname: hostname(), startedAt: 1, token: 'old' }));
+      await writeFile(join(dir, LOCK_FILE_NAME), JSON.stringify({ pid, hostname: hostname(), startedAt: 1, token: 'old' }));
       const attempts = await Promise.allSettled(Array.from({ length: 8 }, () => acquireDataDirLock(dir)));
       const winners = attempts.filter((a) => a.status === 'fulfilled');
       assert.equal(winners.length, 1, `round ${round}: ${winners.length} starters hold the lock`);
