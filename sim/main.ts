@@ -1,4 +1,4 @@
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -55,8 +55,11 @@ async function main(): Promise<void> {
   const caPath = join(stateDir, 'ca.pem');
   const statePath = join(stateDir, 'sim.json');
   await writeFile(caPath, sim.caPem);
-  await writeFile(statePath, `${JSON.stringify({ url: sim.url, caPath, pid: process.pid, demoTenants: demos, demoPartner }, null, 2)}\n`, { mode: 0o600 });
-  await chmod(statePath, 0o600);
+  // Written aside and renamed into place: whoever waits for this file to appear never reads half of it.
+  const writingPath = `${statePath}.${process.pid}.tmp`;
+  await writeFile(writingPath, `${JSON.stringify({ url: sim.url, caPath, pid: process.pid, demoTenants: demos, demoPartner }, null, 2)}\n`, { mode: 0o600 });
+  await chmod(writingPath, 0o600);
+  await rename(writingPath, statePath);
 
   const lines = [
     `m365-status simulator listening on ${sim.url}`,
