@@ -170,7 +170,7 @@ export class Poller {
   private async run(tenantId: string): Promise<void> {
     await this.acquire();
     try {
-      if (this.stopped || !(await this.options.store.getTenant(tenantId))) return;
+      if (this.stopped || !(await this.options.store.readTenant(tenantId))) return;
       if (!this.held.has(tenantId) && this.newSinceRenewal.has(tenantId)) await this.renewLeases();
       if (!this.held.has(tenantId)) {
         // Another daemon syncs it; this one looks again at the tenant's pace, in case the lease moves.
@@ -178,12 +178,12 @@ export class Poller {
         return;
       }
       const outcome = await this.syncAsTask(tenantId);
-      if (!this.stopped && (await this.options.store.getTenant(tenantId)) && !this.timers.has(tenantId)) {
+      if (!this.stopped && (await this.options.store.readTenant(tenantId)) && !this.timers.has(tenantId)) {
         this.schedule(tenantId, await this.nextDelay(tenantId, outcome));
       }
     } catch (error) {
       handleError(error, { source: 'poller', tenantId, operation: 'poll' }, this.options.sinks);
-      if (!this.stopped && (await this.options.store.getTenant(tenantId))) this.schedule(tenantId, this.jitter((await this.options.status.current(tenantId)).pollIntervalMs));
+      if (!this.stopped && (await this.options.store.readTenant(tenantId))) this.schedule(tenantId, this.jitter((await this.options.status.current(tenantId)).pollIntervalMs));
     } finally {
       this.release();
       this.endOfFirstRun(tenantId);
@@ -194,7 +194,7 @@ export class Poller {
     const { store } = this.options;
     const task = await store.beginTask(scheduledSyncTask(tenantId));
     const outcome = await this.options.sync.sync(tenantId, { source: 'poller', taskId: task.id });
-    if (!(await store.getTenant(tenantId))) return outcome;
+    if (!(await store.readTenant(tenantId))) return outcome;
     if (outcome.ok) {
       const { changes: summary } = outcome;
       const changes = summary.added + summary.changed + summary.removed;

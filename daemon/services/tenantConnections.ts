@@ -33,7 +33,7 @@ export class TenantConnections {
     vault.onCredentialChanged((tenantId) => this.forget(tenantId));
   }
 
-  get(tenant: StoredTenant): TenantConnection {
+  get(tenant: Readonly<StoredTenant>): TenantConnection {
     const existing = this.connections.get(tenant.id);
     if (existing) return existing;
     // A tenant on an app profile signs in with the profile's app (its appId) and the profile's credential.

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock';
+import { AppError } from '../errors/AppError';
 import type { TenantStatusPolicy } from '../status/tenantStatus';
 import { tenantStatus, type TenantStatusResult } from '../status/tenantStatus';
 import type { Store } from '../store/store';
@@ -15,12 +16,15 @@ export class TenantStatusService {
     private readonly clock: Clock,
   ) {}
 
+  // Both read the tenant without a copy: they run several times in every poll round.
   async current(tenantId: string): Promise<TenantStatusResult> {
-    return tenantStatus(await this.store.requireTenant(tenantId), this.policy, this.clock.now());
+    const tenant = await this.store.readTenant(tenantId);
+    if (!tenant) throw AppError.notFound('TENANT_NOT_FOUND', `No tenant with id ${tenantId}.`, { tenantId });
+    return tenantStatus(tenant, this.policy, this.clock.now());
   }
 
   async update(tenantId: string): Promise<TenantStatusResult | undefined> {
-    const tenant = await this.store.getTenant(tenantId);
+    const tenant = await this.store.readTenant(tenantId);
     if (!tenant) return undefined;
     const derived = tenantStatus(tenant, this.policy, this.clock.now());
     if (derived.status !== tenant.status) await this.store.recordTenantStatus(tenantId, derived.status, derived.reason);
@@ -29,6 +33,6 @@ export class TenantStatusService {
 
   /** Every tenant, or those `only` answers true for (with a shared store: the tenants this daemon holds). */
   async updateAll(only?: (tenantId: string) => boolean): Promise<void> {
-    for (const tenant of await this.store.listTenants()) if (!only || only(tenant.id)) await this.update(tenant.id);
+    for (const tenant of await this.store.readTenants()) if (!only || only(tenant.id)) await this.update(tenant.id);
   }
 }

@@ -52,7 +52,7 @@ export class TenantSync {
   }
 
   private async run(tenantId: string, request: SyncRequest): Promise<SyncOutcome> {
-    const tenant = await this.store.getTenant(tenantId);
+    const tenant = await this.store.readTenant(tenantId);
     if (!tenant) return { ok: false, failure: classifyMicrosoftFailure(new Error('the tenant was removed')) };
     await this.store.recordSyncAttempt(tenantId);
     const observedAt = this.clock.now();
@@ -73,10 +73,10 @@ export class TenantSync {
       return { ok: true, changes: round.changes, fullRound: summary.fullRound, users: round.users };
     } catch (error) {
       const failure = error instanceof AppError ? appFailure(error) : classifyMicrosoftFailure(error);
-      const previous = (await this.store.getTenant(tenantId))?.lastError;
+      const previousCode = (await this.store.readTenant(tenantId))?.lastError?.code;
       await this.store.recordSyncFailure(tenantId, { category: failure.category, code: failure.code, message: failure.message });
       // The same failure every poll would flood the system log: record it when it starts or changes.
-      if (previous?.code !== failure.code || request.taskId) {
+      if (previousCode !== failure.code || request.taskId) {
         handleError(
           microsoftFailureError(failure, `Sync of ${tenant.displayName} failed`),
           { source: request.source, tenantId, ...(request.taskId ? { taskId: request.taskId } : {}), operation: 'sync users' },
@@ -92,7 +92,7 @@ export class TenantSync {
   private async recordOutsideChanges(tenantId: string, changes: SyncChanges): Promise<void> {
     for (const { user, before } of changes.locksCleared) {
       const lockedAt = before?.lock?.at ?? user.lastChangedAt;
-      const tenant = await this.store.getTenant(tenantId);
+      const tenant = await this.store.readTenant(tenantId);
       let actor = 'unknown';
       let how = '';
       if (tenant) {

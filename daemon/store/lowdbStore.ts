@@ -232,8 +232,16 @@ export class LowdbStore implements Store {
     return this.#tenants.requireTenant(tenantId);
   }
 
+  readTenant(tenantId: string): Promise<Readonly<StoredTenant> | undefined> {
+    return this.#tenants.readTenant(tenantId);
+  }
+
   listTenants(): Promise<StoredTenant[]> {
     return this.#tenants.listTenants();
+  }
+
+  readTenants(): Promise<ReadonlyArray<Readonly<StoredTenant>>> {
+    return this.#tenants.readTenants();
   }
 
   removeTenant(tenantId: string, by: string): Promise<StoredActivity> {

@@ -43,12 +43,20 @@ export class LowdbTenants {
     return tenant ? clonePlain(tenant) : undefined;
   }
 
+  async readTenant(tenantId: string): Promise<Readonly<StoredTenant> | undefined> {
+    return this.#context.main.findTenant(tenantId);
+  }
+
   async requireTenant(tenantId: string): Promise<StoredTenant> {
     return clonePlain(this.#context.main.requireTenant(tenantId));
   }
 
   async listTenants(): Promise<StoredTenant[]> {
     return clonePlain(this.#context.main.data.tenants);
+  }
+
+  async readTenants(): Promise<ReadonlyArray<Readonly<StoredTenant>>> {
+    return [...this.#context.main.data.tenants];
   }
 
   async removeTenant(tenantId: string, by: string): Promise<StoredActivity> {

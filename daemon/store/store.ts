@@ -61,7 +61,15 @@ export interface Store {
   getTenant(tenantId: string): Promise<StoredTenant | undefined>;
   /** Like getTenant, but a missing tenant is the caller's error (404). */
   requireTenant(tenantId: string): Promise<StoredTenant>;
+  /**
+   * The tenant as the store holds it now, for a read that needs no copy of its own (whether it is still
+   * there, its status): not to be changed, nor kept, since a later change may show through it. A poll
+   * round reads its tenant several times, and a copy each time was most of what a quiet round allocated.
+   */
+  readTenant(tenantId: string): Promise<Readonly<StoredTenant> | undefined>;
   listTenants(): Promise<StoredTenant[]>;
+  /** Every tenant as the store holds it now, in a list of its own: read-only like `readTenant`. */
+  readTenants(): Promise<ReadonlyArray<Readonly<StoredTenant>>>;
   /** Forgets the tenant and its users; its history (tasks, activities) stays. Pending tasks are failed. */
   removeTenant(tenantId: string, by: string): Promise<StoredActivity>;
   recordCredentialsRotated(tenantId: string, credentialKind: CredentialKind, by: string): Promise<StoredActivity>;

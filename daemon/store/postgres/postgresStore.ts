@@ -151,7 +151,16 @@ export class PostgresStore implements Store {
     return this.#tenants.requireTenant(tenantId);
   }
 
+  // Every read is a query of its own here, so a read-only one costs the same as a copy.
+  readTenant(tenantId: string): Promise<Readonly<StoredTenant> | undefined> {
+    return this.#tenants.getTenant(tenantId);
+  }
+
   listTenants(): Promise<StoredTenant[]> {
+    return this.#tenants.listTenants();
+  }
+
+  readTenants(): Promise<ReadonlyArray<Readonly<StoredTenant>>> {
     return this.#tenants.listTenants();
   }
 

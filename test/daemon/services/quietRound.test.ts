@@ -45,7 +45,10 @@ interface PerUserWork {
   usersEvents: number;
 }
 
-function counting(store: LowdbStore, work: PerUserWork): Store {
+/** Reads that answer a copy of a tenant of the caller's own (a read-only `readTenant` is no copy). */
+const tenantCopyingReads = new Set<PropertyKey>(['getTenant', 'requireTenant', 'listTenants']);
+
+function counting(store: LowdbStore, work: PerUserWork, copies: { tenants: number }): Store {
   return new Proxy(store, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
@@ -53,6 +56,7 @@ function counting(store: LowdbStore, work: PerUserWork): Store {
       return (...args: unknown[]) => {
         if (property === 'applyUserChanges') work.usersApplied += (args[1] as UserChangeBatch).users.length + ((args[1] as UserChangeBatch).removedUserIds?.length ?? 0);
         if (property === 'getUser' || property === 'listUsers') work.userReads++;
+        if (tenantCopyingReads.has(property)) copies.tenants++;
         return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
     },
@@ -68,6 +72,7 @@ describe('services: a quiet delta round (the real poller, sync and file store, s
   let poller: Poller;
   let clock: ManualClock;
   const work: PerUserWork = { usersApplied: 0, userReads: 0, usersEvents: 0 };
+  const copies = { tenants: 0 };
   const tenants: Array<{ tenant: StoredTenant; simId: string; users: number }> = [];
 
   before(async () => {
@@ -81,7 +86,7 @@ describe('services: a quiet delta round (the real poller, sync and file store, s
     });
     const vault = await Vault.open(dir);
     const sinks: ErrorSinks = { logger: createLogger({ write: () => undefined }), systemLog: store };
-    const counted = counting(store, work);
+    const counted = counting(store, work, copies);
     const status = new TenantStatusService(counted, loadConfig({ env: {} }), clock);
     const sync = new TenantSync(counted, new TenantConnections(vault, sim.endpoints, sim.dispatcher, 0), status, clock, sinks);
     for (const users of [20, 2_000]) {
@@ -137,6 +142,12 @@ describe('services: a quiet delta round (the real poller, sync and file store, s
     for (const { tenant, users } of tenants) {
       assert.deepEqual((await store.listTasks({ tenantId: tenant.id, includeAutomated: true })).map((task) => task.description), ['Delta sync: no changes.', `Full sync: ${users} changes.`]);
     }
+  });
+
+  it('reads its tenant without a copy: the poller, the sync and the status ask the store for no copy of a tenant', async () => {
+    copies.tenants = 0;
+    for (let i = 0; i < 3; i++) await round();
+    assert.equal(copies.tenants, 0, `${copies.tenants} tenant copies over 3 quiet rounds of ${tenants.length} tenants`);
   });
 
   it('appends under 4 KB for one user changed in Microsoft 365, whatever the tenant size, and reads no other user', async () => {

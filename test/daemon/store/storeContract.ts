@@ -108,6 +108,20 @@ export function describeStoreContract(name: string, storage: () => Promise<Store
         }
       });
 
+      it('reads a tenant and the tenant list read-only as they are now, and reads no tenant that is gone or never was', async () => {
+        const tenant = await addTenant();
+        const other = await addTenant('fabrikam.example');
+        clock.advance(1_000);
+        await store.recordSyncSuccess(tenant.id);
+        assert.deepEqual(await store.readTenant(tenant.id), await store.getTenant(tenant.id));
+        assert.equal((await store.readTenant(tenant.id))?.lastSyncAt, clock.now());
+        assert.deepEqual(await store.readTenants(), await store.listTenants());
+        for (const id of ['no-such-tenant', ...INHERITED_NAMES]) assert.equal(await store.readTenant(id), undefined, id);
+        await store.removeTenant(other.id, 'alice');
+        assert.equal(await store.readTenant(other.id), undefined);
+        assert.deepEqual((await store.readTenants()).map((t) => t.id), [tenant.id]);
+      });
+
       it('removes a tenant with its users, failing its pending tasks and keeping its history', async () => {
         const tenant = await addTenant();
         await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1')], deltaLink: null });
