@@ -19,6 +19,8 @@ import { ManualClock } from '../../support/manualClock';
 import type { CreatedTenant } from '../../support/simHarness';
 import { readSseMessages } from '../../support/sseMessages';
 import { productRoles } from '../../support/productRoles';
+import { Vault } from '../../../daemon/vault/vault';
+import { vaultFilesText } from '../../support/vaultFilesText';
 
 const gdapRole = 'DelegatedAdminRelationship.Read.All';
 /** What the README tells operators to register on the app: Microsoft accepts any port on a loopback one. */
@@ -102,7 +104,7 @@ describe('daemon API: onboarding many customers through one multi-tenant app', f
       const listed = await harness.api<{ appProfiles: AppProfileView[] }>('GET', '/v1/app-profiles');
       assert.deepEqual(listed.body.appProfiles.map((p) => p.id), [profile.id]);
       assert.equal((await harness.api<AppProfileView>('GET', `/v1/app-profiles/${profile.id}`)).body.name, 'Contoso MSP app');
-      for (const text of [JSON.stringify(listed.body), await readFile(join(harness.dataDir, 'store.json'), 'utf8'), await readFile(join(harness.dataDir, 'vault.json'), 'utf8')]) {
+      for (const text of [JSON.stringify(listed.body), await readFile(join(harness.dataDir, 'store.json'), 'utf8'), await vaultFilesText(harness.dataDir)]) {
         assert.equal(text.includes(partner.app.secret), false);
       }
       assert.ok(harness.logLines.every((line) => !line.includes(partner.app.secret)), 'nor in the log');
@@ -388,7 +390,7 @@ describe('daemon API: onboarding many customers through one multi-tenant app', f
       assert.equal(activities.length, 1, 'one activity for the whole rotation');
       assert.equal(activities[0]?.activity.tenantId, null);
       assert.match(activities[0]?.activity.description ?? '', new RegExp(`app profile "Contoso MSP app", used by ${onProfile.length} tenants`));
-      assert.ok(!(await readFile(join(harness.dataDir, 'vault.json'), 'utf8')).includes(rotated.body.secret));
+      assert.ok(!(await vaultFilesText(harness.dataDir)).includes(rotated.body.secret));
     });
 
     it("refuses a tenant's own rotation and the profile's removal while tenants use it, naming them; removes it once they are gone", async () => {
@@ -415,9 +417,9 @@ describe('daemon API: onboarding many customers through one multi-tenant app', f
       assert.equal((await harness.api('DELETE', `/v1/tenants/${result.tenantView.id}`)).status, 204);
       assert.equal((await harness.api('DELETE', `/v1/app-profiles/${other.body.id}`)).status, 204);
       assert.equal((await harness.api('GET', `/v1/app-profiles/${other.body.id}`)).status, 404);
-      const vault = JSON.parse(await readFile(join(harness.dataDir, 'vault.json'), 'utf8')) as { entries: Record<string, unknown> };
-      assert.equal(`app-profile:${other.body.id}` in vault.entries, false, 'its credential left the vault');
-      assert.equal(`app-profile:${profile.id}` in vault.entries, true);
+      const stored = await Vault.storedTenantIds(harness.dataDir);
+      assert.equal(stored.includes(`app-profile:${other.body.id}`), false, 'its credential left the vault');
+      assert.equal(stored.includes(`app-profile:${profile.id}`), true);
     });
 
     it('keeps profiles and their tenants signing in across a restart, and warns once per expiring profile, not once per tenant', async () => {

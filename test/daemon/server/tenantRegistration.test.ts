@@ -1,11 +1,24 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import type { ApiError, TenantView } from '../../../protocol/daemonApi';
 import { Vault } from '../../../daemon/vault/vault';
 import { DaemonHarness } from '../../support/daemonHarness';
 
+const execFileAsync = promisify(execFile);
 const openidConfiguration = /\/v2\.0\/\.well-known\/openid-configuration$/;
+
+/** Runs `action` with this process's soft limit on the size of files it writes set to `bytes`. */
+async function withFileSizeLimit<T>(bytes: number, action: () => Promise<T>): Promise<T> {
+  await execFileAsync('prlimit', ['--pid', String(process.pid), `--fsize=${bytes}:`]);
+  try {
+    return await action();
+  } finally {
+    await execFileAsync('prlimit', ['--pid', String(process.pid), '--fsize=unlimited:']);
+  }
+}
 
 describe('daemon API: registering a tenant with its own app', function () {
   this.timeout(60_000);
@@ -25,9 +38,7 @@ describe('daemon API: registering a tenant with its own app', function () {
         credential: { kind: 'secret', clientSecret: app.secret },
       });
 
-    async function vaultEntries(): Promise<string[]> {
-      return Object.keys((JSON.parse(await readFile(join(harness.dataDir, 'vault.json'), 'utf8')) as { entries: Record<string, unknown> }).entries);
-    }
+    const vaultEntries = (): Promise<string[]> => Vault.storedTenantIds(harness.dataDir);
 
     it('refuses a tenant registered by its domain when it is added again by its directory id, naming the tenant registered', async () => {
       const sim = await harness.sim.createTenant({ users: 2, domain: 'northwind-reg.onmicrosoft.com' });
@@ -114,17 +125,16 @@ describe('daemon API: registering a tenant with its own app', function () {
     it('fails the registration and keeps nothing of the tenant, which can then be registered', async () => {
       const sim = await harness.sim.createTenant({ users: 2 });
       const body = { tenant: sim.id, appId: sim.app.appId, credential: { kind: 'secret', clientSecret: sim.app.secret } };
-      // A directory where the vault's temporary file goes makes its write fail.
-      const blocker = join(harness.dataDir, '.vault.json.tmp');
-      await mkdir(blocker);
-      const failed = await harness.api<ApiError>('POST', '/v1/tenants', body);
+      // The vault appends to a file it holds open: a file-size limit of one byte on this process (where the
+      // daemon runs) makes the append fail as a full disk would, and every other write with it.
+      const failed = await withFileSizeLimit(1, () => harness.api<ApiError>('POST', '/v1/tenants', body));
       assert.equal(failed.status, 500, JSON.stringify(failed.body));
       assert.deepEqual((await harness.api<{ tenants: TenantView[] }>('GET', '/v1/tenants')).body.tenants, []);
       // Not even written yet, or written without the tenant.
       const text = await readFile(join(harness.dataDir, 'store.json'), 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? '{"tenants":[]}' : Promise.reject(error)));
       assert.deepEqual((JSON.parse(text) as { tenants: unknown[] }).tenants, [], 'no tenant in store.json');
 
-      await rm(blocker, { recursive: true });
+      assert.deepEqual(await Vault.storedTenantIds(harness.dataDir), [], 'no credential kept on disk');
       const added = await harness.api<TenantView>('POST', '/v1/tenants', body);
       assert.equal(added.status, 201, JSON.stringify(added.body));
       assert.equal(added.body.credentialHealth?.canGetToken, true);
@@ -149,8 +159,7 @@ describe('daemon API: registering a tenant with its own app', function () {
       await harness.restart();
       const tenants = (await harness.api<{ tenants: TenantView[] }>('GET', '/v1/tenants')).body.tenants;
       assert.deepEqual(tenants.map((tenant) => tenant.id), [id]);
-      const entries = Object.keys((JSON.parse(await readFile(join(harness.dataDir, 'vault.json'), 'utf8')) as { entries: Record<string, unknown> }).entries);
-      assert.deepEqual(entries, [id]);
+      assert.deepEqual(await Vault.storedTenantIds(harness.dataDir), [id]);
     });
   });
 });
