@@ -1,24 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { join } from 'node:path';
 import type { ApiError, TenantView } from '../../../protocol/daemonApi';
 import { Vault } from '../../../daemon/vault/vault';
 import { DaemonHarness } from '../../support/daemonHarness';
+import { withFileSizeLimit } from '../../support/withFileSizeLimit';
 
-const execFileAsync = promisify(execFile);
 const openidConfiguration = /\/v2\.0\/\.well-known\/openid-configuration$/;
-
-/** Runs `action` with this process's soft limit on the size of files it writes set to `bytes`. */
-async function withFileSizeLimit<T>(bytes: number, action: () => Promise<T>): Promise<T> {
-  await execFileAsync('prlimit', ['--pid', String(process.pid), `--fsize=${bytes}:`]);
-  try {
-    return await action();
-  } finally {
-    await execFileAsync('prlimit', ['--pid', String(process.pid), '--fsize=unlimited:']);
-  }
-}
 
 describe('daemon API: registering a tenant with its own app', function () {
   this.timeout(60_000);
@@ -125,8 +113,7 @@ describe('daemon API: registering a tenant with its own app', function () {
     it('fails the registration and keeps nothing of the tenant, which can then be registered', async () => {
       const sim = await harness.sim.createTenant({ users: 2 });
       const body = { tenant: sim.id, appId: sim.app.appId, credential: { kind: 'secret', clientSecret: sim.app.secret } };
-      // The vault appends to a file it holds open: a file-size limit of one byte on this process (where the
-      // daemon runs) makes the append fail as a full disk would, and every other write with it.
+      // The vault appends to a file it holds open: a one-byte file-size limit makes the append fail.
       const failed = await withFileSizeLimit(1, () => harness.api<ApiError>('POST', '/v1/tenants', body));
       assert.equal(failed.status, 500, JSON.stringify(failed.body));
       assert.deepEqual((await harness.api<{ tenants: TenantView[] }>('GET', '/v1/tenants')).body.tenants, []);
