@@ -3,14 +3,14 @@ import type { CredentialInput } from '../../protocol/daemonApi';
 import { AppError } from '../errors/AppError';
 import type { Logger } from '../logging/logger';
 import type { Store } from '../store/store';
-import type { CredentialHealth, StoredTenant } from '../store/storeTypes';
+import type { CredentialHealth, CredentialKind, StoredTenant } from '../store/storeTypes';
 import type { CredentialVault } from '../vault/credentialVault';
 import { vaultKeys } from '../vault/vaultKeys';
 import { credentialFromInput } from './credentialFromInput';
 import type { CredentialHealthService } from './credentialHealthService';
 import type { Poller } from './poller';
 import type { RegisteredTenantLookup } from './registeredTenantLookup';
-import type { TenantConnections } from './tenantConnections';
+import type { TenantConnection, TenantConnections } from './tenantConnections';
 import type { TenantSync } from './tenantSync';
 
 export interface RegisterTenant {
@@ -47,45 +47,29 @@ export class TenantRegistry {
   ) {}
 
   /**
-   * Registers a tenant with its own app. The credential is checked while the vault writes it, and the
-   * tenant is written once, with the check's result, after the credential is durable: a crash in between
-   * leaves only a credential of no tenant, which `reconcile` drops at the next start. Anything failing
-   * before the tenant is written leaves nothing behind. The first sync starts once the tenant is stored.
+   * Registers a tenant with its own app. The credential goes to the vault while it is checked; a failure
+   * before the tenant is written takes the credential back (and a crash in between leaves only a
+   * credential of no tenant, which `reconcile` drops at the next start).
    */
   async register(request: RegisterTenant): Promise<StoredTenant> {
     const { credential } = credentialFromInput(request.credential);
     await this.refuseIfRegistered(request.tenant);
     const tenantId = randomUUID();
     const identity = { id: tenantId, tenantIdOrDomain: request.tenant, appId: request.appId };
-    let tenant: StoredTenant;
-    let health: CredentialHealth;
-    try {
-      const durable = this.vault.put(tenantId, credential);
-      // Settled before the check can end, so a failed write is never left unhandled while it runs.
-      durable.catch(() => undefined);
-      health = await this.health.probe(identity, () => this.connections.connect(identity, credential));
-      await durable;
-      tenant = await this.store.addTenant({
-        id: tenantId,
-        tenantIdOrDomain: request.tenant,
-        appId: request.appId,
-        credentialKind: credential.kind,
-        credentialHealth: health,
-        ...(request.displayName ? { displayName: request.displayName } : {}),
-        ...(request.pollIntervalMs ? { pollIntervalMs: request.pollIntervalMs } : {}),
-        by: request.by,
-      });
-    } catch (error) {
-      this.connections.forget(tenantId);
-      await this.vault.remove(tenantId).catch((removal: unknown) => {
-        // Dropped at the next start by reconcile, as a credential of no tenant.
-        this.logger.error('could not take back the credential of a tenant whose registration failed', { tenantId, error: removal });
-      });
-      throw error;
-    }
-    await this.health.record(tenant, health);
-    this.poller.syncSoon(tenant.id);
-    return this.store.requireTenant(tenant.id);
+    const durable = this.vault.put(tenantId, credential);
+    return this.addChecked(
+      { ...identity, credentialKind: credential.kind, request },
+      () => this.connections.connect(identity, credential),
+      durable,
+      () =>
+        this.vault.remove(tenantId).then(
+          () => undefined,
+          (removal: unknown) => {
+            // Dropped at the next start by reconcile, as a credential of no tenant.
+            this.logger.error('could not take back the credential of a tenant whose registration failed', { tenantId, error: removal });
+          },
+        ),
+    );
   }
 
   /**
@@ -100,31 +84,65 @@ export class TenantRegistry {
   }
 
   /**
-   * A tenant that signs in with an app profile's app and credential: nothing goes to the vault. Anything
-   * failing after the tenant is recorded removes it again, so no half-added tenant is left behind.
+   * A tenant that signs in with an app profile's app and credential: nothing goes to the vault, and
+   * nothing is written before its check, so a failure leaves nothing to take back.
    */
   async registerOnProfile(request: RegisterTenantOnProfile): Promise<StoredTenant> {
     const profile = await this.store.requireAppProfile(request.appProfileId);
-    const tenant = await this.store.addTenant({
-      tenantIdOrDomain: request.tenant,
-      appId: profile.appId,
-      credentialKind: profile.credentialKind,
-      appProfileId: profile.id,
-      ...(request.displayName ? { displayName: request.displayName } : {}),
-      ...(request.pollIntervalMs ? { pollIntervalMs: request.pollIntervalMs } : {}),
-      by: request.by,
-    });
+    const identity = { id: randomUUID(), tenantIdOrDomain: request.tenant, appId: profile.appId };
+    return this.addChecked(
+      { ...identity, credentialKind: profile.credentialKind, appProfileId: profile.id, request },
+      () => this.connections.connect(identity, this.vault.get(vaultKeys.appProfile(profile.id))),
+      Promise.resolve(),
+      () => Promise.resolve(),
+    );
+  }
+
+  /**
+   * Every registration's path: the credential checked while `durable` (its own write, if any) lands,
+   * then the tenant written once, with the check's result, only after that write is durable; the first
+   * sync starts once the tenant is stored. Anything failing before the tenant is written runs `undo`
+   * and leaves no tenant.
+   */
+  private async addChecked(
+    tenant: { id: string; tenantIdOrDomain: string; appId: string; credentialKind: CredentialKind; appProfileId?: string; request: Omit<RegisterTenantOnProfile, 'appProfileId'> },
+    connect: () => TenantConnection,
+    durable: Promise<void>,
+    undo: () => Promise<void>,
+  ): Promise<StoredTenant> {
+    const { request } = tenant;
+    // Settled before the check can end, so a failed write is never left unhandled while it runs.
+    durable.catch(() => undefined);
+    let stored: StoredTenant;
+    let health: CredentialHealth;
     try {
-      await this.health.check(tenant.id);
-      this.poller.syncSoon(tenant.id);
-      return await this.store.requireTenant(tenant.id);
+      health = await this.health.probe(tenant, connect);
+      await durable;
+      stored = await this.store.addTenant({
+        id: tenant.id,
+        tenantIdOrDomain: tenant.tenantIdOrDomain,
+        appId: tenant.appId,
+        credentialKind: tenant.credentialKind,
+        credentialHealth: health,
+        ...(tenant.appProfileId ? { appProfileId: tenant.appProfileId } : {}),
+        ...(request.displayName ? { displayName: request.displayName } : {}),
+        ...(request.pollIntervalMs ? { pollIntervalMs: request.pollIntervalMs } : {}),
+        by: request.by,
+      });
     } catch (error) {
       this.connections.forget(tenant.id);
-      await this.store.removeTenant(tenant.id, request.by).catch((removal: unknown) => {
-        this.logger.error('could not take back a tenant whose registration failed', { tenantId: tenant.id, error: removal });
-      });
+      // A store write that failed may still have left the tenant in memory, to reach the disk with the next.
+      if (await this.store.getTenant(tenant.id)) {
+        await this.store.removeTenant(tenant.id, request.by).catch((removal: unknown) => {
+          this.logger.error('could not take back a tenant whose registration failed', { tenantId: tenant.id, error: removal });
+        });
+      }
+      await undo();
       throw error;
     }
+    await this.health.record(stored, health);
+    this.poller.syncSoon(stored.id);
+    return this.store.requireTenant(stored.id);
   }
 
   async rotate(tenantId: string, input: CredentialInput, by: string): Promise<StoredTenant> {

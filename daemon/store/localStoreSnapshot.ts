@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { AppError } from '../errors/AppError';
 import type { TenantCredential } from '../microsoft/tenantTokenSource';
 import { Vault, VAULT_FILE_NAME } from '../vault/vault';
+import { VAULT_JOURNAL_FILE_NAME } from '../vault/vaultJournal';
 import { vaultKeys } from '../vault/vaultKeys';
 import { LowdbStore, MAIN_FILE_NAME } from './lowdbStore';
 import type { StoredActivity, StoredAppProfile, StoredTask, StoredTenant, StoredUser, SystemLogEntry } from './storeTypes';
@@ -75,7 +76,8 @@ export async function readLocalStore(dataDir: string): Promise<LocalStoreSnapsho
 async function readCredentials(dataDir: string, entries: readonly string[]): Promise<Map<string, TenantCredential>> {
   const credentials = new Map<string, TenantCredential>();
   // Opening a vault that does not exist would create its key file: a store without one has no credentials.
-  if (entries.length === 0 || !(await exists(join(dataDir, VAULT_FILE_NAME)))) return credentials;
+  const stored = (await exists(join(dataDir, VAULT_FILE_NAME))) || (await exists(join(dataDir, VAULT_JOURNAL_FILE_NAME)));
+  if (entries.length === 0 || !stored) return credentials;
   const vault = await Vault.open(dataDir);
   try {
     for (const entry of entries) if (vault.has(entry)) credentials.set(entry, vault.get(entry));

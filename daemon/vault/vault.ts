@@ -8,21 +8,16 @@ import type { TenantCredential } from '../microsoft/tenantTokenSource';
 import type { CredentialVault } from './credentialVault';
 import { rememberCredential } from './rememberCredential';
 import { tenantCredentialSchema } from './tenantCredentialSchema';
+import { vaultEntrySchema as entrySchema, type VaultEntry } from './vaultEntry';
+import { readVaultJournal, replayVaultJournal, VAULT_JOURNAL_FILE_NAME, VaultJournal, type VaultJournalRecord } from './vaultJournal';
 
 export const VAULT_FILE_NAME = 'vault.json';
 export const VAULT_KEY_FILE_NAME = 'vault.key';
 const VAULT_SCHEMA_VERSION = 1;
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
-
-
-const entrySchema = z.object({
-  iv: z.base64(),
-  tag: z.base64(),
-  ciphertext: z.base64(),
-  updatedAt: z.number().int().nonnegative(),
-});
-type VaultEntry = z.infer<typeof entrySchema>;
+/** Journal records after which `vault.json` is written whole again, so the journal stays short to read. */
+const COMPACT_AFTER_RECORDS = 1000;
 
 const vaultFileSchema = z.object({
   schemaVersion: z.literal(VAULT_SCHEMA_VERSION),
@@ -39,26 +34,40 @@ type VaultFile = z.infer<typeof vaultFileSchema>;
  * tenant id). It does not protect against anyone who can read files as this user: the key sits next to
  * the vault. That would need an OS keychain.
  *
- * Opened after the store, whose lock on the data directory also guards these two files.
+ * A change is appended to `vault.journal` (see `VaultJournal`) rather than rewriting `vault.json`, so
+ * storing a credential costs one small append whatever the number of tenants; `vault.json` is written
+ * whole, with the journal folded in, on open, on close and every thousand changes. A `vault.json` without
+ * a journal, as older versions wrote it, is read as it is.
+ *
+ * Opened after the store, whose lock on the data directory also guards these files.
  */
 export class Vault implements CredentialVault {
   readonly #path: string;
   readonly #key: Buffer;
   readonly #data: VaultFile;
   readonly #now: () => number;
+  readonly #journal: VaultJournal;
+  // After an append that failed part-way the journal may end in a torn line: the next change rewrites
+  // vault.json whole and empties the journal instead of appending after it.
+  #journalSound = true;
   #writing: Promise<void> = Promise.resolve();
 
-  private constructor(path: string, key: Buffer, data: VaultFile, now: () => number) {
+  private constructor(path: string, key: Buffer, data: VaultFile, journal: VaultJournal, now: () => number) {
     this.#path = path;
     this.#key = key;
     this.#data = data;
+    this.#journal = journal;
     this.#now = now;
   }
 
   static async open(dataDir: string, options: { now?: () => number } = {}): Promise<Vault> {
     const path = join(dataDir, VAULT_FILE_NAME);
     const keyPath = join(dataDir, VAULT_KEY_FILE_NAME);
+    const journalPath = join(dataDir, VAULT_JOURNAL_FILE_NAME);
     const data = await readVaultFile(path);
+    const journaled = await readVaultJournal(journalPath);
+    if (!journaled.empty) await refuseIfExposed(journalPath);
+    replayVaultJournal(data.entries, journaled.records);
     let key = await readKey(keyPath);
     if (!key) {
       if (Object.keys(data.entries).length > 0) {
@@ -72,7 +81,21 @@ export class Vault implements CredentialVault {
       key = randomBytes(KEY_BYTES);
       await writeFileAtomic(keyPath, key);
     }
-    return new Vault(path, key, data, options.now ?? Date.now);
+    const journal = await VaultJournal.open(journalPath, journaled.records.length);
+    const vault = new Vault(path, key, data, journal, options.now ?? Date.now);
+    // Folded in at once, so a crash-torn last line is gone before anything is appended after it.
+    if (!journaled.empty) await vault.#compact();
+    return vault;
+  }
+
+  /**
+   * The tenant ids `vault.json` and its journal hold on disk, read without opening the vault (which
+   * would write): what is there for another process to look at while the daemon runs.
+   */
+  static async storedTenantIds(dataDir: string): Promise<string[]> {
+    const data = await readVaultFile(join(dataDir, VAULT_FILE_NAME));
+    replayVaultJournal(data.entries, (await readVaultJournal(join(dataDir, VAULT_JOURNAL_FILE_NAME))).records);
+    return Object.keys(data.entries);
   }
 
   has(tenantId: string): boolean {
@@ -97,9 +120,10 @@ export class Vault implements CredentialVault {
   /** Stores a tenant's credential, replacing any earlier one; resolves once it is on disk. */
   async put(tenantId: string, credential: TenantCredential): Promise<void> {
     const parsed = tenantCredentialSchema.parse(credential);
-    this.#data.entries[tenantId] = this.#encrypt(tenantId, parsed);
+    const entry = this.#encrypt(tenantId, parsed);
+    this.#data.entries[tenantId] = entry;
     rememberCredential(parsed);
-    await this.#save();
+    await this.#record([{ put: tenantId, entry }]);
   }
 
   /** Replaces the credential of a tenant that has one. */
@@ -114,7 +138,7 @@ export class Vault implements CredentialVault {
   async remove(tenantId: string): Promise<boolean> {
     if (!this.has(tenantId)) return false;
     delete this.#data.entries[tenantId];
-    await this.#save();
+    await this.#record([{ remove: tenantId }]);
     return true;
   }
 
@@ -126,7 +150,7 @@ export class Vault implements CredentialVault {
     const keep = new Set(tenantIds);
     const dropped = Object.keys(this.#data.entries).filter((id) => !keep.has(id));
     for (const id of dropped) delete this.#data.entries[id];
-    if (dropped.length > 0) await this.#save();
+    await this.#record(dropped.map((id) => ({ remove: id })));
     return dropped;
   }
 
@@ -135,8 +159,11 @@ export class Vault implements CredentialVault {
     return () => undefined;
   }
 
+  /** Waits for the last write, and leaves everything in `vault.json` with the journal empty. */
   async close(): Promise<void> {
     await this.#writing.catch(() => undefined);
+    if (this.#journal.records > 0 || !this.#journalSound) await this.#compact().catch(() => undefined);
+    await this.#journal.close();
   }
 
   #encrypt(tenantId: string, credential: TenantCredential): VaultEntry {
@@ -171,11 +198,35 @@ export class Vault implements CredentialVault {
     }
   }
 
-  // Writes are chained so that each one carries every change made before it.
-  #save(): Promise<void> {
-    const write = this.#writing.catch(() => undefined).then(() => writeFileAtomic(this.#path, JSON.stringify(this.#data, null, 1)));
+  // Writes are chained so that they reach the disk in the order the changes were made.
+  #record(records: readonly VaultJournalRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    const write = this.#writing.catch(() => undefined).then(() => (this.#journalSound ? this.#append(records) : this.#compact()));
     this.#writing = write;
+    if (this.#journal.records + records.length >= COMPACT_AFTER_RECORDS) {
+      // After the change is durable and without the caller waiting: one registration does not pay for it.
+      const compaction = write.catch(() => undefined).then(() => this.#compact());
+      compaction.catch(() => undefined);
+      this.#writing = compaction;
+    }
     return write;
+  }
+
+  async #append(records: readonly VaultJournalRecord[]): Promise<void> {
+    try {
+      await this.#journal.append(records);
+    } catch (error) {
+      this.#journalSound = false;
+      throw error;
+    }
+  }
+
+  // vault.json is durable with every change before the journal is emptied: a crash in between replays
+  // changes vault.json already holds, which comes to the same.
+  async #compact(): Promise<void> {
+    await writeFileAtomic(this.#path, JSON.stringify(this.#data, null, 1));
+    await this.#journal.clear();
+    this.#journalSound = true;
   }
 }
 

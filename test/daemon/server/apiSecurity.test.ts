@@ -6,6 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { fetch } from 'undici';
 import type { DaemonEndpointFile, SessionView, TenantView } from '../../../protocol/daemonApi';
 import { DaemonHarness } from '../../support/daemonHarness';
+import { vaultFilesText } from '../../support/vaultFilesText';
 
 /** A raw request, so the Host header can be anything (fetch would not let a test forge it). */
 function rawRequest(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
@@ -118,7 +119,7 @@ describe('daemon API: refusals and secrets', function () {
       for (const name of ['store.json', 'system-log.json', ...(await readdir(join(harness.dataDir, 'users'))).map((f) => join('users', f))]) {
         assert.ok(!(await readFile(join(harness.dataDir, name), 'utf8')).includes(text), `not in ${name}`);
       }
-      assert.ok(!(await readFile(join(harness.dataDir, 'vault.json'), 'utf8')).includes(text), 'not in clear text in the vault');
+      assert.ok(!(await vaultFilesText(harness.dataDir)).includes(text), 'not in clear text in the vault');
     }
     assert.ok(answers.includes('AADSTS7000215'), 'the failure itself is reported');
   });

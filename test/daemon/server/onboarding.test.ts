@@ -19,6 +19,9 @@ import { ManualClock } from '../../support/manualClock';
 import type { CreatedTenant } from '../../support/simHarness';
 import { readSseMessages } from '../../support/sseMessages';
 import { productRoles } from '../../support/productRoles';
+import { Vault } from '../../../daemon/vault/vault';
+import { vaultFilesText } from '../../support/vaultFilesText';
+import { withFileSizeLimit } from '../../support/withFileSizeLimit';
 
 const gdapRole = 'DelegatedAdminRelationship.Read.All';
 /** What the README tells operators to register on the app: Microsoft accepts any port on a loopback one. */
@@ -102,7 +105,7 @@ describe('daemon API: onboarding many customers through one multi-tenant app', f
       const listed = await harness.api<{ appProfiles: AppProfileView[] }>('GET', '/v1/app-profiles');
       assert.deepEqual(listed.body.appProfiles.map((p) => p.id), [profile.id]);
       assert.equal((await harness.api<AppProfileView>('GET', `/v1/app-profiles/${profile.id}`)).body.name, 'Contoso MSP app');
-      for (const text of [JSON.stringify(listed.body), await readFile(join(harness.dataDir, 'store.json'), 'utf8'), await readFile(join(harness.dataDir, 'vault.json'), 'utf8')]) {
+      for (const text of [JSON.stringify(listed.body), await readFile(join(harness.dataDir, 'store.json'), 'utf8'), await vaultFilesText(harness.dataDir)]) {
         assert.equal(text.includes(partner.app.secret), false);
       }
       assert.ok(harness.logLines.every((line) => !line.includes(partner.app.secret)), 'nor in the log');
@@ -175,6 +178,30 @@ describe('daemon API: onboarding many customers through one multi-tenant app', f
 
       const again = await batch([{ tenant: consented.domain, profile: profile.id }]);
       assert.deepEqual(again.body.results[0], { line: 1, tenant: consented.domain, outcome: 'alreadyPresent', tenantId: added.tenantView.id });
+    });
+
+    it('writes a bulk-added tenant once, with its credential check in it, before its first sync', async () => {
+      const customer = await newCustomer({ consented: true, users: 3 });
+      const controller = new AbortController();
+      const seen: TenantView[] = [];
+      const stream = await fetch(`${harness.daemon.url}/v1/events`, { headers: { authorization: `Bearer ${harness.daemon.token}` }, signal: controller.signal });
+      void readSseMessages(stream.body as AsyncIterable<Uint8Array>, (m) => {
+        const event = m.event === 'message' ? (JSON.parse(m.data) as DaemonEvent) : undefined;
+        if (event?.type === 'tenant' && event.tenant.tenant === customer.domain) seen.push(event.tenant);
+      }).catch(() => undefined);
+      try {
+        const answer = await batch([{ tenant: customer.domain, profile: profile.id }]);
+        const result = answer.body.results[0];
+        assert.ok(result?.outcome === 'added', JSON.stringify(answer.body));
+        await synced(result.tenantView.id, 3);
+        await harness.until(() => seen.some((t) => t.counts.total === 3) || undefined, 5_000, 'the synced tenant event');
+      } finally {
+        controller.abort();
+      }
+      const first = seen[0];
+      assert.ok(first, 'a tenant event');
+      assert.equal(first.credentialHealth?.canGetToken, true, 'the first the stream shows of it already carries its check');
+      assert.equal(first.asOf, null, 'and comes before its first sync');
     });
 
     it('takes a CSV file with a header line, numbering answers by line, and refuses one without the needed columns', async () => {
@@ -388,7 +415,7 @@ describe('daemon API: onboarding many customers through one multi-tenant app', f
       assert.equal(activities.length, 1, 'one activity for the whole rotation');
       assert.equal(activities[0]?.activity.tenantId, null);
       assert.match(activities[0]?.activity.description ?? '', new RegExp(`app profile "Contoso MSP app", used by ${onProfile.length} tenants`));
-      assert.ok(!(await readFile(join(harness.dataDir, 'vault.json'), 'utf8')).includes(rotated.body.secret));
+      assert.ok(!(await vaultFilesText(harness.dataDir)).includes(rotated.body.secret));
     });
 
     it("refuses a tenant's own rotation and the profile's removal while tenants use it, naming them; removes it once they are gone", async () => {
@@ -415,9 +442,9 @@ describe('daemon API: onboarding many customers through one multi-tenant app', f
       assert.equal((await harness.api('DELETE', `/v1/tenants/${result.tenantView.id}`)).status, 204);
       assert.equal((await harness.api('DELETE', `/v1/app-profiles/${other.body.id}`)).status, 204);
       assert.equal((await harness.api('GET', `/v1/app-profiles/${other.body.id}`)).status, 404);
-      const vault = JSON.parse(await readFile(join(harness.dataDir, 'vault.json'), 'utf8')) as { entries: Record<string, unknown> };
-      assert.equal(`app-profile:${other.body.id}` in vault.entries, false, 'its credential left the vault');
-      assert.equal(`app-profile:${profile.id}` in vault.entries, true);
+      const stored = await Vault.storedTenantIds(harness.dataDir);
+      assert.equal(stored.includes(`app-profile:${other.body.id}`), false, 'its credential left the vault');
+      assert.equal(stored.includes(`app-profile:${profile.id}`), true);
     });
 
     it('keeps profiles and their tenants signing in across a restart, and warns once per expiring profile, not once per tenant', async () => {
@@ -500,5 +527,39 @@ describe('daemon API: a consent link expires', function () {
     assert.equal(outcome.status, 'failed');
     assert.equal(outcome.error?.code, 'expired');
     assert.deepEqual((await harness.api<{ tenants: TenantView[] }>('GET', '/v1/tenants')).body.tenants, []);
+  });
+});
+
+describe('daemon API: bulk add when the store cannot be written', function () {
+  this.timeout(60_000);
+  let harness: DaemonHarness;
+  before(async () => {
+    harness = await DaemonHarness.start({ pollIntervalMs: '5s' });
+  });
+  after(async () => harness.stop());
+
+  it('answers the entry as not added and keeps nothing of it, which can then be added', async () => {
+    const partner = await harness.sim.createTenant({ users: 1, app: { multiTenant: true, roles: productRoles } });
+    const profile = await harness.api<AppProfileView>('POST', '/v1/app-profiles', {
+      name: 'Partner',
+      partnerTenant: partner.id,
+      appId: partner.app.appId,
+      credential: { kind: 'secret', clientSecret: partner.app.secret },
+    });
+    const customer = await harness.sim.control<CreatedTenant>('POST', '/tenants', { domain: 'full-disk.onmicrosoft.com', users: 2 });
+    assert.equal((await harness.sim.control('POST', `/tenants/${customer.body.id}/servicePrincipals`, { appId: partner.app.appId })).status, 201);
+    const entry = { tenant: customer.body.domain, profile: profile.body.id };
+
+    // store.json is rewritten whole through a new temporary file: a one-byte file-size limit fails that write.
+    const failed = await withFileSizeLimit(1, () => harness.api<TenantBatchView>('POST', '/v1/tenants:batch', { tenants: [entry] }));
+    assert.equal(failed.body.results[0]?.outcome, 'invalid', JSON.stringify(failed.body));
+    assert.deepEqual((await harness.api<{ tenants: TenantView[] }>('GET', '/v1/tenants')).body.tenants, [], 'no tenant listed');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.ok(!(await readFile(join(harness.dataDir, 'store.json'), 'utf8')).includes(customer.body.domain), 'nor written by a later write');
+
+    const added = await harness.api<TenantBatchView>('POST', '/v1/tenants:batch', { tenants: [entry] });
+    const result = added.body.results[0];
+    assert.ok(result?.outcome === 'added', JSON.stringify(added.body));
+    assert.equal(result.tenantView.credentialHealth?.canGetToken, true);
   });
 });

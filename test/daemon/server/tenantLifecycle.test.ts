@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import type { TenantView } from '../../../protocol/daemonApi';
 import { createAppCertificate } from '../../support/appCertificate';
 import { DaemonHarness } from '../../support/daemonHarness';
+import { Vault } from '../../../daemon/vault/vault';
+import { vaultFilesText } from '../../support/vaultFilesText';
 
 describe('daemon API: tenants with certificates, rotation to a certificate, removal', function () {
   this.timeout(30_000);
@@ -31,7 +33,7 @@ describe('daemon API: tenants with certificates, rotation to a certificate, remo
       return view.counts.total === 12 ? view : undefined;
     });
     assert.equal(synced.status, 'ACTIVE');
-    const vault = await readFile(join(harness.dataDir, 'vault.json'), 'utf8');
+    const vault = await vaultFilesText(harness.dataDir);
     const keyBody = certificate.privateKeyPem.split('\n')[1] ?? '';
     assert.ok(keyBody.length > 20 && !vault.includes(keyBody), 'the private key is encrypted in the vault');
     assert.ok(!(await readFile(join(harness.dataDir, 'store.json'), 'utf8')).includes(keyBody));
@@ -54,8 +56,7 @@ describe('daemon API: tenants with certificates, rotation to a certificate, remo
     assert.equal(removed.status, 204);
     assert.equal((await harness.api('GET', `/v1/tenants/${id}`)).status, 404);
     for (const name of [`${id}.json`, `${id}.snap.json`, `${id}.log`]) await assert.rejects(access(join(harness.dataDir, 'users', name)));
-    const vault = JSON.parse(await readFile(join(harness.dataDir, 'vault.json'), 'utf8')) as { entries: Record<string, unknown> };
-    assert.equal(id in vault.entries, false);
+    assert.equal((await Vault.storedTenantIds(harness.dataDir)).includes(id), false);
     await harness.sim.control('DELETE', `/tenants/${sim.id}/counters`);
     await new Promise((resolve) => setTimeout(resolve, 6_000));
     const counters = await harness.sim.control<{ graphRequests: number; tokenRequests: number }>('GET', `/tenants/${sim.id}/counters`);

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ApiError, TenantView } from '../../../protocol/daemonApi';
 import { Vault } from '../../../daemon/vault/vault';
 import { DaemonHarness } from '../../support/daemonHarness';
+import { withFileSizeLimit } from '../../support/withFileSizeLimit';
 
 const openidConfiguration = /\/v2\.0\/\.well-known\/openid-configuration$/;
 
@@ -25,9 +26,7 @@ describe('daemon API: registering a tenant with its own app', function () {
         credential: { kind: 'secret', clientSecret: app.secret },
       });
 
-    async function vaultEntries(): Promise<string[]> {
-      return Object.keys((JSON.parse(await readFile(join(harness.dataDir, 'vault.json'), 'utf8')) as { entries: Record<string, unknown> }).entries);
-    }
+    const vaultEntries = (): Promise<string[]> => Vault.storedTenantIds(harness.dataDir);
 
     it('refuses a tenant registered by its domain when it is added again by its directory id, naming the tenant registered', async () => {
       const sim = await harness.sim.createTenant({ users: 2, domain: 'northwind-reg.onmicrosoft.com' });
@@ -114,17 +113,15 @@ describe('daemon API: registering a tenant with its own app', function () {
     it('fails the registration and keeps nothing of the tenant, which can then be registered', async () => {
       const sim = await harness.sim.createTenant({ users: 2 });
       const body = { tenant: sim.id, appId: sim.app.appId, credential: { kind: 'secret', clientSecret: sim.app.secret } };
-      // A directory where the vault's temporary file goes makes its write fail.
-      const blocker = join(harness.dataDir, '.vault.json.tmp');
-      await mkdir(blocker);
-      const failed = await harness.api<ApiError>('POST', '/v1/tenants', body);
+      // The vault appends to a file it holds open: a one-byte file-size limit makes the append fail.
+      const failed = await withFileSizeLimit(1, () => harness.api<ApiError>('POST', '/v1/tenants', body));
       assert.equal(failed.status, 500, JSON.stringify(failed.body));
       assert.deepEqual((await harness.api<{ tenants: TenantView[] }>('GET', '/v1/tenants')).body.tenants, []);
       // Not even written yet, or written without the tenant.
       const text = await readFile(join(harness.dataDir, 'store.json'), 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? '{"tenants":[]}' : Promise.reject(error)));
       assert.deepEqual((JSON.parse(text) as { tenants: unknown[] }).tenants, [], 'no tenant in store.json');
 
-      await rm(blocker, { recursive: true });
+      assert.deepEqual(await Vault.storedTenantIds(harness.dataDir), [], 'no credential kept on disk');
       const added = await harness.api<TenantView>('POST', '/v1/tenants', body);
       assert.equal(added.status, 201, JSON.stringify(added.body));
       assert.equal(added.body.credentialHealth?.canGetToken, true);
@@ -149,8 +146,7 @@ describe('daemon API: registering a tenant with its own app', function () {
       await harness.restart();
       const tenants = (await harness.api<{ tenants: TenantView[] }>('GET', '/v1/tenants')).body.tenants;
       assert.deepEqual(tenants.map((tenant) => tenant.id), [id]);
-      const entries = Object.keys((JSON.parse(await readFile(join(harness.dataDir, 'vault.json'), 'utf8')) as { entries: Record<string, unknown> }).entries);
-      assert.deepEqual(entries, [id]);
+      assert.deepEqual(await Vault.storedTenantIds(harness.dataDir), [id]);
     });
   });
 });

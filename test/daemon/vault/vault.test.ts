@@ -5,6 +5,7 @@ import type { AppError } from '../../../daemon/errors/AppError';
 import { createLogger } from '../../../daemon/logging/logger';
 import { LowdbStore } from '../../../daemon/store/lowdbStore';
 import { Vault, VAULT_FILE_NAME, VAULT_KEY_FILE_NAME } from '../../../daemon/vault/vault';
+import { VAULT_JOURNAL_FILE_NAME } from '../../../daemon/vault/vaultJournal';
 import { tempDataDir } from '../../support/tempDataDir';
 
 const SECRET = 'Zk8Q~s3cr3t-Value.For_Contoso-0001';
@@ -50,13 +51,12 @@ describe('vault', () => {
       'MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQDtestkeymaterial',
       'PRIVATE KEY',
     ];
-    const files = [VAULT_FILE_NAME, 'store.json', 'system-log.json', ...(await readdir(join(dir, 'users'))).map((f) => join('users', f))];
+    const files = [VAULT_JOURNAL_FILE_NAME, 'store.json', 'system-log.json', ...(await readdir(join(dir, 'users'))).map((f) => join('users', f))];
     for (const file of files) {
       const raw = await readFile(join(dir, file), 'utf8');
       for (const text of forbidden) assert.ok(!raw.includes(text), `${file} contains ${text.slice(0, 12)}…`);
     }
-    const vaultFile = JSON.parse(await readFile(join(dir, VAULT_FILE_NAME), 'utf8')) as { entries: Record<string, { ciphertext: string }> };
-    assert.equal(Object.keys(vaultFile.entries).length, 2);
+    assert.equal((await Vault.storedTenantIds(dir)).length, 2);
   });
 
   it('writes the vault and its key 0600 even under a permissive umask', async () => {
@@ -64,10 +64,11 @@ describe('vault', () => {
     try {
       const vault = await Vault.open(dir);
       await vault.put('t1', { kind: 'secret', clientSecret: SECRET });
+      await vault.close();
     } finally {
       process.umask(umask);
     }
-    for (const file of [VAULT_FILE_NAME, VAULT_KEY_FILE_NAME]) {
+    for (const file of [VAULT_FILE_NAME, VAULT_JOURNAL_FILE_NAME, VAULT_KEY_FILE_NAME]) {
       assert.equal(((await stat(join(dir, file))).mode & 0o777).toString(8), '600', file);
     }
     assert.equal((await stat(join(dir, VAULT_KEY_FILE_NAME))).size, 32);
@@ -82,6 +83,8 @@ describe('vault', () => {
     assert.equal(await vault.remove('t1'), true);
     assert.equal(await vault.remove('t1'), false);
     assert.throws(() => vault.get('t1'), (error: AppError) => error.code === 'CREDENTIALS_MISSING');
+    assert.deepEqual(await Vault.storedTenantIds(dir), []);
+    await vault.close();
     assert.doesNotMatch(await readFile(join(dir, VAULT_FILE_NAME), 'utf8'), /"t1"/);
   });
 
@@ -97,6 +100,7 @@ describe('vault', () => {
     const vault = await Vault.open(dir);
     await vault.put('t1', { kind: 'secret', clientSecret: SECRET });
     await vault.put('t2', { kind: 'secret', clientSecret: `${SECRET}-other` });
+    await vault.close();
     const path = join(dir, VAULT_FILE_NAME);
     const data = JSON.parse(await readFile(path, 'utf8')) as { entries: Record<string, unknown> };
     data.entries['t2'] = data.entries['t1'];
@@ -121,6 +125,64 @@ describe('vault', () => {
     await assert.rejects(Vault.open(dir), (error: AppError) => error.code === 'VAULT_FILE_EXPOSED' && /chmod 600/.test(error.message));
     await rm(keyPath);
     await assert.rejects(Vault.open(dir), (error: AppError) => error.code === 'VAULT_KEY_MISSING');
+  });
+
+  it('stores a credential with one append to its journal, leaving vault.json as it was, and folds the journal in on close', async () => {
+    const vault = await Vault.open(dir);
+    await vault.put('t1', { kind: 'secret', clientSecret: SECRET });
+    await vault.close();
+    const before = await readFile(join(dir, VAULT_FILE_NAME), 'utf8');
+
+    const reopened = await Vault.open(dir);
+    await reopened.put('t2', { kind: 'secret', clientSecret: `${SECRET}-2` });
+    await reopened.remove('t1');
+    assert.equal(await readFile(join(dir, VAULT_FILE_NAME), 'utf8'), before, 'vault.json not rewritten');
+    const journal = (await readFile(join(dir, VAULT_JOURNAL_FILE_NAME), 'utf8')).trim().split('\n');
+    assert.deepEqual(journal.map((line) => Object.keys(JSON.parse(line) as object)[0]), ['put', 'remove']);
+    assert.deepEqual(await Vault.storedTenantIds(dir), ['t2']);
+
+    await reopened.close();
+    assert.deepEqual(Object.keys((JSON.parse(await readFile(join(dir, VAULT_FILE_NAME), 'utf8')) as { entries: object }).entries), ['t2']);
+    assert.equal((await stat(join(dir, VAULT_JOURNAL_FILE_NAME))).size, 0);
+    assert.equal((await Vault.open(dir)).get('t2').kind, 'secret');
+  });
+
+  it('keeps what a crash left in the journal, and leaves out a last line the crash cut short', async () => {
+    const vault = await Vault.open(dir);
+    await vault.put('t1', { kind: 'secret', clientSecret: SECRET });
+    // Not closed, as after a crash; then an append the crash cut off half-way.
+    const journalPath = join(dir, VAULT_JOURNAL_FILE_NAME);
+    const whole = await readFile(journalPath, 'utf8');
+    await writeFile(journalPath, `${whole}${whole.slice(0, 40).replace('t1', 't9')}`);
+
+    const reopened = await Vault.open(dir);
+    assert.deepEqual(reopened.tenantIds(), ['t1']);
+    assert.deepEqual(reopened.get('t1'), { kind: 'secret', clientSecret: SECRET });
+    // Folded into vault.json at once, so the next append does not follow the torn line.
+    assert.equal((await stat(journalPath)).size, 0);
+    await reopened.put('t2', { kind: 'secret', clientSecret: `${SECRET}-2` });
+    assert.deepEqual((await Vault.open(dir)).tenantIds().sort(), ['t1', 't2']);
+  });
+
+  it('refuses a journal damaged before its last line, naming the file', async () => {
+    const vault = await Vault.open(dir);
+    await vault.put('t1', { kind: 'secret', clientSecret: SECRET });
+    await vault.put('t2', { kind: 'secret', clientSecret: `${SECRET}-2` });
+    const journalPath = join(dir, VAULT_JOURNAL_FILE_NAME);
+    const lines = (await readFile(journalPath, 'utf8')).split('\n');
+    await writeFile(journalPath, [lines[0]?.slice(0, 30), lines[1], ''].join('\n'));
+    await assert.rejects(Vault.open(dir), (error: AppError) => error.code === 'VAULT_UNREADABLE' && error.message.includes(journalPath) && !error.message.includes(SECRET));
+  });
+
+  it('reads a vault.json written without a journal, as earlier versions wrote it', async () => {
+    const vault = await Vault.open(dir);
+    await vault.put('t1', { kind: 'secret', clientSecret: SECRET });
+    await vault.close();
+    await rm(join(dir, VAULT_JOURNAL_FILE_NAME));
+    const reopened = await Vault.open(dir);
+    assert.deepEqual(reopened.get('t1'), { kind: 'secret', clientSecret: SECRET });
+    await reopened.put('t2', { kind: 'secret', clientSecret: `${SECRET}-2` });
+    assert.deepEqual((await Vault.storedTenantIds(dir)).sort(), ['t1', 't2']);
   });
 
   it('scrubs a credential it has handed out from any later log line', async () => {
