@@ -49,7 +49,7 @@ const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT
 const APPENDER_IDLE_MS = 5_000;
 
 /** Users serialized per turn of the event loop when a snapshot is written, so API requests wait little. */
-const SNAPSHOT_USERS_PER_TURN = 1_000;
+const SNAPSHOT_USERS_PER_TURN = 250;
 
 /**
  * One tenant's users on disk, so that a write costs what changed: a snapshot (`<tenant>.snap.json`)
