@@ -17,14 +17,14 @@ export function tempPathFor(path: string): string {
  * mode 0600 whatever the umask: steno's `writeFile` + `rename` gives the final file the umask's mode
  * (usually 0644) and a crash can leave a renamed file whose data never reached the disk.
  */
-export async function writeFileAtomic(path: string, content: string | Uint8Array | readonly string[]): Promise<void> {
+export async function writeFileAtomic(path: string, content: string | Uint8Array | ReadonlyArray<string | Uint8Array>): Promise<void> {
   const temp = tempPathFor(path);
   const handle = await open(temp, 'w', PRIVATE_FILE_MODE);
   try {
     // The temp file may survive from a crashed run with another mode; open() only applies the mode on creation.
     await handle.chmod(PRIVATE_FILE_MODE);
     if (typeof content === 'string' || content instanceof Uint8Array) await handle.writeFile(content);
-    else for (const piece of content) await handle.write(piece);
+    else for (const piece of content) await (typeof piece === 'string' ? handle.write(piece) : handle.write(piece));
     await handle.sync();
   } catch (error) {
     await handle.close().catch(() => undefined);

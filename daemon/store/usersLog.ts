@@ -49,7 +49,7 @@ const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT
 const APPENDER_IDLE_MS = 5_000;
 
 /** Users serialized per turn of the event loop when a snapshot is written, so API requests wait little. */
-const SNAPSHOT_USERS_PER_TURN = 1_000;
+const SNAPSHOT_USERS_PER_TURN = 250;
 
 /**
  * One tenant's users on disk, so that a write costs what changed: a snapshot (`<tenant>.snap.json`)
@@ -319,10 +319,14 @@ export class UsersLog {
    */
   async #writeSnapshot(snapshot: SnapshotToWrite): Promise<void> {
     const { users, ...head } = snapshot;
-    const pieces = [`${JSON.stringify(head).slice(0, -1)},"users":[`];
+    const pieces: Array<string | Buffer> = [`${JSON.stringify(head).slice(0, -1)},"users":[`];
     for (let i = 0; i < users.length; i += SNAPSHOT_USERS_PER_TURN) {
       if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      pieces.push(`${i > 0 ? ',' : ''}${JSON.stringify(users.slice(i, i + SNAPSHOT_USERS_PER_TURN)).slice(1, -1)}`);
+      // As bytes, with the array's brackets cut off by a view rather than a copy of the string: a large
+      // tenant's first sync compacts its log several times, and those copies were a fifth of its garbage.
+      const json = Buffer.from(JSON.stringify(users.slice(i, i + SNAPSHOT_USERS_PER_TURN)));
+      if (i > 0) json[0] = COMMA;
+      pieces.push(json.subarray(i > 0 ? 0 : 1, json.length - 1));
     }
     pieces.push(']}');
     await writeFileAtomic(this.snapshotPath, pieces);
@@ -454,6 +458,7 @@ function encodeLine(value: unknown): string {
 
 const NEWLINE = 0x0a;
 const SPACE = 0x20;
+const COMMA = 0x2c;
 
 /** The value of the line in `bytes[start, end)`, or undefined when it is incomplete or damaged. */
 function decodeLine(bytes: Buffer, start: number, end: number): unknown {

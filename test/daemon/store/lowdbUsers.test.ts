@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { ManualClock } from '../../support/manualClock';
+import { tempDataDir } from '../../support/tempDataDir';
+import { LowdbStore } from '../../../daemon/store/lowdbStore';
+import { APPLY_USERS_PER_TURN } from '../../../daemon/store/lowdbUsers';
+import type { ObservedUser } from '../../../daemon/store/storeTypes';
+import { observed } from './storeContract';
+
+/** Graph's largest page of `/users/delta`. */
+const DELTA_PAGE_USERS = 200;
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function users(count: number, change: Partial<ObservedUser> = {}, from = 0): ObservedUser[] {
+  return Array.from({ length: count }, (_, i) => observed(`u${from + i}`, change));
+}
+
+describe('LowdbStore: a sync page applied a slice per turn', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let clock: ManualClock;
+  let store: LowdbStore;
+
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDataDir());
+    clock = new ManualClock();
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000 });
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await cleanup();
+  });
+
+  async function addTenant(name: string) {
+    return store.addTenant({ tenantIdOrDomain: name, appId: 'app-1', credentialKind: 'secret', by: 'alice' });
+  }
+
+  it(`answers reads between slices of ${APPLY_USERS_PER_TURN} users while a ${DELTA_PAGE_USERS}-user page is applied`, async () => {
+    const tenant = await addTenant('contoso.example');
+    const other = await addTenant('fabrikam.example');
+    await store.applyUserChanges(other.id, { observedAt: clock.now(), users: users(3), deltaLink: 'd-other' });
+    let applied = false;
+    const page = store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: users(DELTA_PAGE_USERS), fullRound: true }).then((summary) => {
+      applied = true;
+      return summary;
+    });
+    // What a users page of this tenant and another tenant's list answer, one turn after another.
+    const seen: number[] = [];
+    while (!applied) {
+      await nextTurn();
+      const [own, beside] = await Promise.all([store.countUsers(tenant.id), store.listUsers(other.id)]);
+      assert.equal(beside.total, 3);
+      if (!applied) seen.push(own.total);
+    }
+    assert.equal((await page).added.length, DELTA_PAGE_USERS);
+    const partway = seen.filter((total) => total > 0 && total < DELTA_PAGE_USERS);
+    assert.ok(new Set(partway).size >= 2, `reads answered partway: ${seen.join(', ')}`);
+    for (let i = 1; i < seen.length; i++) assert.ok((seen[i] as number) - (seen[i - 1] as number) <= APPLY_USERS_PER_TURN, `more than a slice in one turn: ${seen.join(', ')}`);
+    assert.equal((await store.countUsers(tenant.id)).total, DELTA_PAGE_USERS);
+  });
+
+  it('keeps on disk a lock recorded between two slices of a page that holds the user', async () => {
+    const tenant = await addTenant('contoso.example');
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: users(DELTA_PAGE_USERS), deltaLink: 'd-1', fullRound: true });
+    // Graph read the page before the locks below: it still says every user is enabled, under a new name.
+    const observedAt = clock.now();
+    clock.advance(1_000);
+    const page = store.applyUserChanges(tenant.id, { observedAt, users: users(DELTA_PAGE_USERS, { displayName: 'Renamed' }), deltaLink: 'd-2' });
+    await nextTurn();
+    // u10 is in the slice applied already, u150 in one still to come.
+    assert.equal((await store.getUser(tenant.id, 'u10'))?.displayName, 'Renamed');
+    assert.equal((await store.getUser(tenant.id, 'u150'))?.displayName, 'User u150');
+    await Promise.all([
+      store.recordUserLocked(tenant.id, 'u10', { by: 'alice', revokedSessions: false }),
+      store.recordUserLocked(tenant.id, 'u150', { by: 'alice', revokedSessions: false }),
+    ]);
+    const summary = await page;
+    assert.equal(summary.changed.length, DELTA_PAGE_USERS);
+
+    await store.close();
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000 });
+    for (const id of ['u10', 'u150']) {
+      const user = await store.getUser(tenant.id, id);
+      assert.equal(user?.displayName, 'Renamed', id);
+      assert.equal(user?.accountEnabled, false, id);
+      assert.equal(user?.lock?.by, 'alice', id);
+    }
+    assert.equal((await store.getUser(tenant.id, 'u11'))?.accountEnabled, true);
+    assert.equal((await store.countUsers(tenant.id)).locked, 2);
+    assert.equal(await store.getDeltaLink(tenant.id), 'd-2');
+  });
+
+  it('removes every user a full round no longer lists, looking through a large tenant over several turns', async () => {
+    const tenant = await addTenant('contoso.example');
+    const large = 12_000;
+    for (let from = 0; from < large; from += DELTA_PAGE_USERS) {
+      await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: users(DELTA_PAGE_USERS, {}, from), ...(from + DELTA_PAGE_USERS >= large ? { deltaLink: 'd-1' } : {}) });
+    }
+    assert.equal((await store.countUsers(tenant.id)).total, large);
+    // A full round again, in two pages: the first lists u0..u4, the last u5 and u6.
+    clock.advance(1_000);
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: users(5), fullRound: true });
+    const last = await store.applyUserChanges(tenant.id, {
+      observedAt: clock.now(),
+      users: users(2, {}, 5),
+      deltaLink: 'd-2',
+      fullRound: true,
+      earlierUserIds: new Set(['u0', 'u1', 'u2', 'u3', 'u4']),
+    });
+    assert.equal(last.removed.length, large - 7);
+    assert.deepEqual((await store.listUsers(tenant.id)).users.map((user) => user.id).sort(), ['u0', 'u1', 'u2', 'u3', 'u4', 'u5', 'u6']);
+
+    await store.close();
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000 });
+    assert.equal((await store.countUsers(tenant.id)).total, 7);
+  });
+
+  it('applies the pages of one tenant one after another, even when both are asked for at once', async () => {
+    const tenant = await addTenant('contoso.example');
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: users(DELTA_PAGE_USERS), deltaLink: 'd-1', fullRound: true });
+    clock.advance(1_000);
+    const first = store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: users(DELTA_PAGE_USERS, { accountEnabled: false }), deltaLink: 'd-2' });
+    // A later round that enables the last slice's users again, asked for while the first is partway.
+    clock.advance(1_000);
+    const tail = DELTA_PAGE_USERS - APPLY_USERS_PER_TURN;
+    const second = store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: users(APPLY_USERS_PER_TURN, { accountEnabled: true }, tail), deltaLink: 'd-3' });
+    const [one, two] = await Promise.all([first, second]);
+    assert.equal(one.changed.length, DELTA_PAGE_USERS);
+    assert.equal(two.changed.length, APPLY_USERS_PER_TURN);
+    assert.ok(two.changed.every((change) => change.before.accountEnabled === false && change.after.accountEnabled));
+    assert.equal((await store.countUsers(tenant.id)).enabled, APPLY_USERS_PER_TURN);
+    assert.equal((await store.getUser(tenant.id, `u${tail}`))?.accountEnabled, true);
+    assert.equal(await store.getDeltaLink(tenant.id), 'd-3');
+  });
+});
