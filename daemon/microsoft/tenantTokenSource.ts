@@ -117,7 +117,9 @@ export class TenantTokenSource {
     if (!options.fresh && this.prefetched) {
       const prefetched = this.prefetched;
       this.prefetched = null;
-      return prefetched;
+      const token = await prefetched;
+      // Asked for long enough ago that msal would renew it by now: ask again.
+      if (this.current && Date.now() < this.current.renewAt) return token;
     }
     if (!options.fresh && this.current && Date.now() < this.current.renewAt) return this.current.token;
     this.acquiring++;
