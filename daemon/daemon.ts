@@ -145,6 +145,16 @@ export class Daemon {
     const sinks: ErrorSinks = { logger, systemLog: store };
     const views = new ApiViews(store, config, () => clock.now());
     const connections = new TenantConnections(vault, endpoints, dispatcher, config.graphMaxRetries);
+    // Every tenant's first round needs a token: asked for while the users load, the identity platform's
+    // answers come in that time instead of after it. A shared store loads no users, and its daemons
+    // sync only the tenants they come to hold.
+    if (!storage.database) void connections.prefetchTokens(await store.listTenants(), config.maxConcurrentTenantSyncs, storage.usersLoaded);
+    try {
+      await storage.usersLoaded;
+    } catch (error) {
+      await dispatcher.destroy().catch(() => undefined);
+      throw error;
+    }
     const status = new TenantStatusService(store, config, clock);
     const sync = new TenantSync(store, connections, status, clock, sinks);
     const poller = new Poller({

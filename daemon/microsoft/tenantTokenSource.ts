@@ -64,6 +64,10 @@ export class TenantTokenSource {
    * quiet round (asked once by the sync and once per Graph request).
    */
   private current: { token: AccessToken; renewAt: number } | null = null;
+  /** A request made ahead of time (`prefetch`), for the next `acquire` to take, whatever its outcome. */
+  private prefetched: Promise<AccessToken> | null = null;
+  /** Requests under way, so that a prefetch never asks a second time. */
+  private acquiring = 0;
 
   constructor(identity: TenantIdentity, endpoints: MicrosoftEndpoints, private readonly dispatcher: Agent) {
     const authorityHost = new URL(endpoints.authorityHost);
@@ -95,9 +99,38 @@ export class TenantTokenSource {
     );
   }
 
+  /**
+   * Asks for a token now, unless one is held or being asked for, so that the next `acquire` takes its
+   * answer instead of waiting for one: a restart asks while the store is still loading. A failure is
+   * kept for that `acquire` too, so that it is reported as it would have been, and asked for once.
+   */
+  prefetch(): Promise<unknown> {
+    if (this.prefetched) return this.prefetched.catch(() => undefined);
+    if (this.acquiring > 0 || (this.current && Date.now() < this.current.renewAt)) return Promise.resolve();
+    const prefetched = this.acquire();
+    this.prefetched = prefetched;
+    return prefetched.catch(() => undefined);
+  }
+
   /** A token from the cache, or a new one; `fresh` skips the cache to see revoked or newly granted access. */
   async acquire(options: { fresh?: boolean } = {}): Promise<AccessToken> {
+    if (!options.fresh && this.prefetched) {
+      const prefetched = this.prefetched;
+      this.prefetched = null;
+      const token = await prefetched;
+      // Asked for long enough ago that msal would renew it by now: ask again.
+      if (this.current && Date.now() < this.current.renewAt) return token;
+    }
     if (!options.fresh && this.current && Date.now() < this.current.renewAt) return this.current.token;
+    this.acquiring++;
+    try {
+      return await this.request(options);
+    } finally {
+      this.acquiring--;
+    }
+  }
+
+  private async request(options: { fresh?: boolean }): Promise<AccessToken> {
     let result: Awaited<ReturnType<ConfidentialClientApplication['acquireTokenByClientCredential']>>;
     try {
       const client = await this.application();

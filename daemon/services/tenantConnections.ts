@@ -67,6 +67,33 @@ export class TenantConnections {
     return connection;
   }
 
+  /**
+   * Asks for the tenants' tokens ahead of their first rounds, `concurrency` at a time and in the order
+   * given, until `until` settles: after a restart, while the users are still loading, so that the
+   * identity platform answers during the load rather than after it. A tenant without credentials is
+   * left to its round, which reports it.
+   */
+  async prefetchTokens(tenants: readonly StoredTenant[], concurrency: number, until: Promise<unknown>): Promise<void> {
+    let done = false;
+    void until.then(
+      () => (done = true),
+      () => (done = true),
+    );
+    const queue = [...tenants];
+    const worker = async (): Promise<void> => {
+      for (let tenant = queue.shift(); tenant !== undefined && !done; tenant = queue.shift()) {
+        let connection: TenantConnection;
+        try {
+          connection = this.get(tenant);
+        } catch {
+          continue;
+        }
+        await connection.tokens.prefetch();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, queue.length)) }, worker));
+  }
+
   forget(tenantId: string): void {
     this.connections.delete(tenantId);
   }

@@ -114,6 +114,8 @@ export class LowdbStore implements Store {
   readonly #checkpointIntervalMs: number;
   #checkpointTimer: Timer | null = null;
   #closed = false;
+  /** Settles once the users have loaded, or failed to. */
+  #usersLoading: Promise<void> = Promise.resolve();
 
   private constructor(init: {
     options: LowdbStoreOptions;
@@ -169,6 +171,17 @@ export class LowdbStore implements Store {
 
   /** Takes the data directory's lock (refusing if another daemon holds it) and loads every file. */
   static async open(options: LowdbStoreOptions): Promise<LowdbStore> {
+    const { store, usersLoaded } = await LowdbStore.opening(options);
+    await usersLoaded;
+    return store;
+  }
+
+  /**
+   * As `open`, but answers once `store.json` is loaded, with the users still loading: until `usersLoaded`
+   * resolves, only the tenants may be read. If it rejects (a users file that cannot be read), the store is
+   * closed already and the lock released.
+   */
+  static async opening(options: LowdbStoreOptions): Promise<{ store: LowdbStore; usersLoaded: Promise<void> }> {
     const clock = options.clock ?? systemClock;
     const usersDir = join(options.dataDir, USERS_DIR_NAME);
     await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
@@ -184,8 +197,15 @@ export class LowdbStore implements Store {
       for (const tenant of main.data.tenants) syncState.applyTo(tenant);
       const log = await loadStoreFile(logFile, systemLogFileSchema, emptyLog);
       const store = new LowdbStore({ options, clock, lock, main, syncState, systemLog: { db: log, file: logFile } });
-      await store.#users.load(new Set(main.data.tenants.map((t) => t.id)), syncState);
-      return store;
+      const usersLoaded = store.#users.load(new Set(main.data.tenants.map((t) => t.id)), syncState).catch(async (error: unknown) => {
+        store.#closed = true;
+        await lock.release();
+        throw error;
+      });
+      store.#usersLoading = usersLoaded.catch(() => undefined);
+      // Whoever opens it hears of a failure through `usersLoaded`; this keeps it from going unhandled meanwhile.
+      usersLoaded.catch(() => undefined);
+      return { store, usersLoaded };
     } catch (error) {
       await lock.release();
       throw error;
@@ -193,6 +213,8 @@ export class LowdbStore implements Store {
   }
 
   async close(): Promise<void> {
+    // A load still reading files would otherwise go on after the lock is released.
+    await this.#usersLoading;
     if (this.#closed) return;
     try {
       await this.#flush(true);

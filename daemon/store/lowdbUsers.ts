@@ -498,8 +498,9 @@ function compactionFailed(tenantId: string, cause: unknown): AppError {
 /** Applies one log record on load. Records are whole states, so one already in the snapshot changes nothing. */
 function replay(slot: TenantUsers, record: UsersLogRecord): void {
   for (const user of record.set ?? []) {
-    const known = slot.table.get(user.id);
-    slot.table.set({ ...user, lastVerifiedAt: Math.max(user.lastVerifiedAt, known?.lastVerifiedAt ?? 0) });
+    // Most records set users the table does not hold yet: only a later `lastVerifiedAt` makes a copy.
+    const known = slot.table.lastVerifiedAt(user.id) ?? 0;
+    slot.table.set(known > user.lastVerifiedAt ? { ...user, lastVerifiedAt: known } : user);
   }
   for (const id of record.removed ?? []) slot.table.delete(id);
   if (record.deltaLink !== undefined) {

@@ -12,6 +12,11 @@ export interface DaemonStore {
   readonly store: Store;
   /** The shared database in shared mode (for every part kept in it), null in local mode. */
   readonly database: SharedDatabase | null;
+  /**
+   * Resolves once every tenant's users are in memory; until then only the tenants may be read. Rejects
+   * if a users file cannot be read, with the store closed.
+   */
+  readonly usersLoaded: Promise<void>;
   /** Closes the store, then what it was opened on. */
   close(): Promise<void>;
 }
@@ -27,14 +32,14 @@ export async function openDaemonStore(
 ): Promise<DaemonStore> {
   const { clock, logger } = options;
   if (storeMode(config) === 'local' || config.store === undefined) {
-    const store = await LowdbStore.open({
+    const { store, usersLoaded } = await LowdbStore.opening({
       dataDir: config.dataDir,
       clock,
       logger,
       systemLogMaxEntries: config.systemLogMaxEntries,
       checkpointIntervalMs: config.checkpointIntervalMs,
     });
-    return { store, database: null, close: () => store.close() };
+    return { store, database: null, usersLoaded, close: () => store.close() };
   }
   const lock: DataDirLock = await acquireDataDirLock(config.dataDir, clock.now());
   let database: SharedDatabase | null = null;
@@ -51,6 +56,7 @@ export async function openDaemonStore(
     return {
       store,
       database: opened,
+      usersLoaded: Promise.resolve(),
       async close() {
         try {
           await store.close();

@@ -244,6 +244,11 @@ export class TenantUserTable {
     return row ? this.#times.lastChangedAt(row.slot) : undefined;
   }
 
+  lastVerifiedAt(userId: string): number | undefined {
+    const row = this.#rows.get(userId);
+    return row ? this.#times.lastVerifiedAt(row.slot) : undefined;
+  }
+
   /** Adds the user or replaces what is known of it. */
   set(user: StoredUser): void {
     const previous = this.#rows.get(user.id);

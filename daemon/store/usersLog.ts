@@ -9,6 +9,7 @@ import { STORE_SCHEMA_VERSION } from './storeSchema';
 import type { StoredUser } from './storeTypes';
 import type { UsersLogHeader, UsersLogRecord, UsersSnapshot } from './usersLogSchema';
 import { usersLogHeaderSchema, usersLogRecordSchema, usersSnapshotSchema } from './usersLogSchema';
+import { usersLogShapes } from './usersLogShapes';
 
 /** One log file as read on load. */
 interface LogSegment {
@@ -343,7 +344,7 @@ export class UsersLog {
     } catch (error) {
       throw unreadable(this.snapshotPath, 'is not valid JSON', error);
     }
-    const snapshot = check(this.snapshotPath, usersSnapshotSchema, raw, 'does not have the expected shape');
+    const snapshot = usersLogShapes.isSnapshot(raw) ? raw : check(this.snapshotPath, usersSnapshotSchema, raw, 'does not have the expected shape');
     if (snapshot.tenantId !== this.#tenantId) throw unreadable(this.snapshotPath, `belongs to tenant ${snapshot.tenantId}`);
     return snapshot;
   }
@@ -424,7 +425,7 @@ export class UsersLog {
       validBytes,
       // Checked only when the segment is used: one a newer snapshot made obsolete is never replayed.
       get records() {
-        return rest.map((value) => check(path, usersLogRecordSchema, value, 'has a record of the wrong shape'));
+        return rest.map((value) => (usersLogShapes.isRecord(value) ? value : check(path, usersLogRecordSchema, value, 'has a record of the wrong shape')));
       },
       dropTornTail: async () => {
         if (validBytes === bytes.length) return;

@@ -1,0 +1,84 @@
+import type { StoredUser } from './storeTypes';
+import { STORE_SCHEMA_VERSION } from './storeSchema';
+import type { UsersLogRecord, UsersSnapshot } from './usersLogSchema';
+
+/**
+ * Checks of the users files' common shapes that accept nothing `usersLogSchema` would refuse, made on the
+ * parsed values as they are: zod builds a copy of every user it checks, and on a restart with a quarter
+ * of a million users those copies were most of the load's collections. A value these do not accept (one
+ * carrying activities, or any doubt) goes through the schema, which also names what is wrong.
+ */
+export const usersLogShapes = {
+  /** A log record of users set, users removed, the delta link and `lastVerifiedAt` moves. */
+  isRecord(value: unknown): value is UsersLogRecord {
+    if (!isObject(value) || value.activities !== undefined) return false;
+    const { set, removed, deltaLink, deltaRound, verified } = value;
+    return (
+      (set === undefined || isUserList(set)) &&
+      (removed === undefined || isStringList(removed)) &&
+      (deltaLink === undefined || deltaLink === null || typeof deltaLink === 'string') &&
+      (deltaRound === undefined || isTime(deltaRound)) &&
+      (verified === undefined || isVerifiedList(verified))
+    );
+  },
+
+  /** A snapshot without activities. */
+  isSnapshot(value: unknown): value is UsersSnapshot {
+    if (!isObject(value) || value.activities !== undefined) return false;
+    const { schemaVersion, tenantId, generation, deltaLink, deltaRound, users } = value;
+    return (
+      schemaVersion === STORE_SCHEMA_VERSION &&
+      typeof tenantId === 'string' &&
+      tenantId.length > 0 &&
+      isTime(generation) &&
+      (deltaLink === null || typeof deltaLink === 'string') &&
+      (deltaRound === undefined || isTime(deltaRound)) &&
+      isUserList(users)
+    );
+  },
+};
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A non-negative whole number, as the schema's times, generations and rounds are. */
+function isTime(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isStringList(value: unknown): value is string[] {
+  if (!Array.isArray(value)) return false;
+  for (const item of value) if (typeof item !== 'string') return false;
+  return true;
+}
+
+function isVerifiedList(value: unknown): value is Array<[number, string[]]> {
+  if (!Array.isArray(value)) return false;
+  for (const item of value) {
+    if (!Array.isArray(item) || item.length !== 2 || typeof item[0] !== 'number' || !Number.isFinite(item[0]) || !isStringList(item[1])) return false;
+  }
+  return true;
+}
+
+function isUserList(value: unknown): value is StoredUser[] {
+  if (!Array.isArray(value)) return false;
+  for (const user of value) if (!isUser(user)) return false;
+  return true;
+}
+
+function isUser(value: unknown): value is StoredUser {
+  if (!isObject(value)) return false;
+  const { id, userPrincipalName, displayName, accountEnabled, onPremisesSyncEnabled, lastChangedAt, lastVerifiedAt, lock } = value;
+  return (
+    typeof id === 'string' &&
+    id.length > 0 &&
+    typeof userPrincipalName === 'string' &&
+    (displayName === null || typeof displayName === 'string') &&
+    typeof accountEnabled === 'boolean' &&
+    (onPremisesSyncEnabled === null || typeof onPremisesSyncEnabled === 'boolean') &&
+    isTime(lastChangedAt) &&
+    isTime(lastVerifiedAt) &&
+    (lock === null || (isObject(lock) && typeof lock.by === 'string' && isTime(lock.at) && typeof lock.revokedSessions === 'boolean'))
+  );
+}
