@@ -3,6 +3,7 @@ import { ManualClock } from '../../support/manualClock';
 import { tempDataDir } from '../../support/tempDataDir';
 import { LowdbStore } from '../../../daemon/store/lowdbStore';
 import { APPLY_USERS_PER_TURN } from '../../../daemon/store/lowdbUsers';
+import { SEARCH_ROWS_PER_TURN } from '../../../daemon/store/tenantUserTable';
 import type { ObservedUser } from '../../../daemon/store/storeTypes';
 import { observed } from './storeContract';
 
@@ -17,7 +18,7 @@ function users(count: number, change: Partial<ObservedUser> = {}, from = 0): Obs
   return Array.from({ length: count }, (_, i) => observed(`u${from + i}`, change));
 }
 
-describe('LowdbStore: a sync page applied a slice per turn', () => {
+describe('LowdbStore: a sync page and a text search, a slice per turn', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   let clock: ManualClock;
@@ -134,5 +135,37 @@ describe('LowdbStore: a sync page applied a slice per turn', () => {
     assert.equal((await store.countUsers(tenant.id)).enabled, APPLY_USERS_PER_TURN);
     assert.equal((await store.getUser(tenant.id, `u${tail}`))?.accountEnabled, true);
     assert.equal(await store.getDeltaLink(tenant.id), 'd-3');
+  });
+
+  it(`searches a tenant of more than ${SEARCH_ROWS_PER_TURN} users a slice per turn, finding what it holds as the search ends`, async () => {
+    const tenant = await addTenant('contoso.example');
+    const all = users(SEARCH_ROWS_PER_TURN * 3 + 17);
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: all, deltaLink: 'd-1', fullRound: true });
+    const text = 'u1';
+    const expected = all.filter((user) => `${user.userPrincipalName}\n${user.displayName}`.toLowerCase().includes(text)).length;
+
+    let done = false;
+    const searching = store.listUsers(tenant.id, { text, limit: 20 }).then((page) => {
+      done = true;
+      return page;
+    });
+    // Locked after the search started: one in the slice it has looked at, one in a slice still to come.
+    const locking = Promise.all(['u1', 'u19999'].map((id) => store.recordUserLocked(tenant.id, id, { by: 'alice', revokedSessions: false })));
+    let turnsBetween = 0;
+    while (!done) {
+      await nextTurn();
+      if (!done) turnsBetween++;
+    }
+    const page = await searching;
+    await locking;
+    assert.ok(turnsBetween >= 2, `other work ran in ${turnsBetween} turns during the search`);
+    assert.equal(page.total, expected);
+    assert.equal(page.users.length, 20);
+    assert.ok(page.users.every((user) => user.userPrincipalName.includes(text)));
+    assert.equal(page.users.find((user) => user.id === 'u1')?.lock?.by, 'alice', 'the lock made during the search shows');
+    // Once the search is done, it reads as a search made at once does: locked users first.
+    const after = await store.listUsers(tenant.id, { text, limit: 2 });
+    assert.deepEqual(after.users.map((user) => user.id).sort(), ['u1', 'u19999']);
+    assert.equal(after.total, expected);
   });
 });
