@@ -344,7 +344,7 @@ export class LowdbUsers {
   }
 
   async listUsers(tenantId: string, query: UserQuery = {}): Promise<UserPage> {
-    return this.#require(tenantId).table.page(query, this.#verifiedAsOf(tenantId));
+    return this.#require(tenantId).table.search(query, this.#verifiedAsOf(tenantId), nextTurn);
   }
 
   async countUsers(tenantId: string): Promise<UserCounts> {

@@ -101,6 +101,9 @@ class TimeColumns {
   }
 }
 
+/** Rows a text search of a large tenant looks at per turn of the event loop (see `TenantUserTable.search`). */
+export const SEARCH_ROWS_PER_TURN = 10_000;
+
 /** Both names lower-cased, made by the first text search that reaches a row and gone with the row. */
 const searchTexts = new WeakMap<UserRow, string>();
 
@@ -325,6 +328,40 @@ export class TenantUserTable {
       users: ordered.slice(from, Math.min(end, from + limit)).map((row) => this.#toStoredUser(row, verifiedAsOf)),
       total: end - start,
     };
+  }
+
+  /**
+   * Like `page`, but a text search of a tenant larger than `SEARCH_ROWS_PER_TURN` looks at its rows a slice
+   * per turn (`nextTurn` between slices): the first search of a large tenant lower-cases every name, about
+   * 300 ms at 100,000 users, which would otherwise hold every other request and Graph answer behind it. The
+   * rows looked at are those the tenant holds when the search starts; one changed meanwhile is looked at
+   * again as it is at the end, and one removed is left out.
+   */
+  async search(query: UserQuery, verifiedAsOf: number, nextTurn: () => Promise<void>): Promise<UserPage> {
+    const text = query.text?.trim().toLowerCase();
+    if (!text || this.#rows.size <= SEARCH_ROWS_PER_TURN) return this.page(query, verifiedAsOf);
+    // Without the page order at hand (as after a load), only the users found are put in order, at the end.
+    const ordered = this.#ordered;
+    const rows = ordered ? ordered.slice(0, ordered.length) : Array.from(this.#rows.values());
+    const found: UserRow[] = [];
+    for (let start = 0; start < rows.length; start += SEARCH_ROWS_PER_TURN) {
+      if (start > 0) await nextTurn();
+      const end = Math.min(rows.length, start + SEARCH_ROWS_PER_TURN);
+      for (let i = start; i < end; i++) {
+        const row = rows[i] as UserRow;
+        if (matchesState(row, query) && matchesText(row, text)) found.push(row);
+      }
+    }
+    // From here on nothing waits: each row is checked against the table as it is now.
+    const matching: UserRow[] = [];
+    for (const row of found) {
+      const current = this.#rows.get(row.id);
+      if (current === row || (current && matchesState(current, query) && matchesText(current, text))) matching.push(current);
+    }
+    if (!ordered) matching.sort(compareRows);
+    const offset = Math.max(0, query.offset ?? 0);
+    const limit = Math.max(0, query.limit ?? 100);
+    return { users: matching.slice(offset, offset + limit).map((row) => this.#toStoredUser(row, verifiedAsOf)), total: matching.length };
   }
 
   #toStoredUser(row: UserRow, verifiedAsOf: number): StoredUser {

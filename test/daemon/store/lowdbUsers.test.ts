@@ -3,6 +3,7 @@ import { ManualClock } from '../../support/manualClock';
 import { tempDataDir } from '../../support/tempDataDir';
 import { LowdbStore } from '../../../daemon/store/lowdbStore';
 import { APPLY_USERS_PER_TURN } from '../../../daemon/store/lowdbUsers';
+import { SEARCH_ROWS_PER_TURN } from '../../../daemon/store/tenantUserTable';
 import type { ObservedUser } from '../../../daemon/store/storeTypes';
 import { observed } from './storeContract';
 
@@ -17,7 +18,7 @@ function users(count: number, change: Partial<ObservedUser> = {}, from = 0): Obs
   return Array.from({ length: count }, (_, i) => observed(`u${from + i}`, change));
 }
 
-describe('LowdbStore: a sync page applied a slice per turn', () => {
+describe('LowdbStore: a sync page and a text search, a slice per turn', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   let clock: ManualClock;
@@ -134,5 +135,45 @@ describe('LowdbStore: a sync page applied a slice per turn', () => {
     assert.equal((await store.countUsers(tenant.id)).enabled, APPLY_USERS_PER_TURN);
     assert.equal((await store.getUser(tenant.id, `u${tail}`))?.accountEnabled, true);
     assert.equal(await store.getDeltaLink(tenant.id), 'd-3');
+  });
+
+  it(`searches a tenant of more than ${SEARCH_ROWS_PER_TURN} users a slice per turn, finding what it holds as the search ends`, async () => {
+    const tenant = await addTenant('contoso.example');
+    const all = users(SEARCH_ROWS_PER_TURN * 3 + 17);
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: all, deltaLink: 'd-1', fullRound: true });
+    const text = 'u1';
+    const expected = all.filter((user) => `${user.userPrincipalName}\n${user.displayName}`.toLowerCase().includes(text)).length;
+    /** A search, and how many turns other work had while it ran. */
+    async function search(limit: number, meanwhile: () => Promise<unknown> = async () => undefined) {
+      let done = false;
+      const searching = store.listUsers(tenant.id, { text, limit }).then((page) => {
+        done = true;
+        return page;
+      });
+      const other = meanwhile();
+      let turns = 0;
+      while (!done) {
+        await nextTurn();
+        if (!done) turns++;
+      }
+      await other;
+      return { page: await searching, turns };
+    }
+
+    // Before any users page has put the tenant in order (as after a load); locked once the search has
+    // started, one user in the slice it has looked at and one in a slice still to come.
+    const first = await search(20, () => Promise.all(['u1', 'u19999'].map((id) => store.recordUserLocked(tenant.id, id, { by: 'alice', revokedSessions: false }))));
+    assert.ok(first.turns >= 2, `other work ran in ${first.turns} turns during the search`);
+    assert.equal(first.page.total, expected);
+    assert.equal(first.page.users.length, 20);
+    assert.ok(first.page.users.every((user) => user.userPrincipalName.includes(text)));
+    assert.deepEqual(first.page.users.slice(0, 2).map((user) => [user.id, user.lock?.by]), [['u1', 'alice'], ['u19999', 'alice']], 'locked first, as they are when it ends');
+
+    // With the page order kept (a users page made it), the same a slice per turn.
+    await store.listUsers(tenant.id, { limit: 1 });
+    const second = await search(2);
+    assert.ok(second.turns >= 2, `other work ran in ${second.turns} turns during the search`);
+    assert.equal(second.page.total, expected);
+    assert.deepEqual(second.page.users.map((user) => user.id), ['u1', 'u19999']);
   });
 });
