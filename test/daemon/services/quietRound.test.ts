@@ -69,6 +69,7 @@ describe('services: a quiet delta round (the real poller, sync and file store, s
   let dir: string;
   let cleanup: () => Promise<void>;
   let store: LowdbStore;
+  let vault: Vault;
   let poller: Poller;
   let clock: ManualClock;
   const work: PerUserWork = { usersApplied: 0, userReads: 0, usersEvents: 0 };
@@ -84,7 +85,7 @@ describe('services: a quiet delta round (the real poller, sync and file store, s
     store.onDidChange((event) => {
       if (event.type === 'users') work.usersEvents++;
     });
-    const vault = await Vault.open(dir);
+    vault = await Vault.open(dir);
     const sinks: ErrorSinks = { logger: createLogger({ write: () => undefined }), systemLog: store };
     const counted = counting(store, work, copies);
     const status = new TenantStatusService(counted, loadConfig({ env: {} }), clock);
@@ -107,6 +108,7 @@ describe('services: a quiet delta round (the real poller, sync and file store, s
   after(async () => {
     await poller.stop();
     await store.close();
+    await vault.close();
     await cleanup();
     await sim.stop();
   });
