@@ -1,8 +1,8 @@
 import type { Clock } from '../clock';
-import { AppError } from '../errors/AppError';
 import type { TenantStatusPolicy } from '../status/tenantStatus';
 import { tenantStatus, type TenantStatusResult } from '../status/tenantStatus';
 import type { Store } from '../store/store';
+import { tenantNotFound } from '../errors/tenantNotFound';
 
 /**
  * Keeps each tenant's recorded status equal to its derived one; every change is recorded as an
@@ -19,7 +19,7 @@ export class TenantStatusService {
   // Both read the tenant without a copy: they run several times in every poll round.
   async current(tenantId: string): Promise<TenantStatusResult> {
     const tenant = await this.store.readTenant(tenantId);
-    if (!tenant) throw AppError.notFound('TENANT_NOT_FOUND', `No tenant with id ${tenantId}.`, { tenantId });
+    if (!tenant) throw tenantNotFound(tenantId);
     return tenantStatus(tenant, this.policy, this.clock.now());
   }
 

@@ -1,8 +1,8 @@
 import type { Low } from 'lowdb';
-import { AppError } from '../errors/AppError';
 import type { DurableJsonFile } from './durableJsonFile';
 import type { MainFile } from './storeSchema';
 import type { StoredTask, StoredTenant } from './storeTypes';
+import { tenantNotFound } from '../errors/tenantNotFound';
 
 /**
  * `store.json` in memory: tenants, tasks and activities, with indexes by id. Ids come from outside (a
@@ -75,7 +75,7 @@ export class LowdbMainFile {
 
   requireTenant(tenantId: string): StoredTenant {
     const tenant = this.#tenants.get(tenantId);
-    if (!tenant) throw AppError.notFound('TENANT_NOT_FOUND', `No tenant with id ${tenantId}.`, { tenantId });
+    if (!tenant) throw tenantNotFound(tenantId);
     return tenant;
   }
 

@@ -24,6 +24,7 @@ import { TenantUserTable } from './tenantUserTable';
 import { exists, UsersLog, type SnapshotToWrite } from './usersLog';
 import type { UsersLogRecord } from './usersLogSchema';
 import { materiallyDifferent, pickObserved } from './storeRecords';
+import { tenantNotFound } from '../errors/tenantNotFound';
 
 /** How many tenants' users files are read at once on load. */
 const LOAD_CONCURRENCY = 8;
@@ -298,7 +299,7 @@ export class LowdbUsers {
     this.#context.assertOpen();
     this.#context.main.requireTenant(tenantId);
     const current = this.#require(tenantId);
-    if (current !== slot) throw AppError.notFound('TENANT_NOT_FOUND', `No tenant with id ${tenantId}.`, { tenantId });
+    if (current !== slot) throw tenantNotFound(tenantId);
     return current;
   }
 
@@ -447,7 +448,7 @@ export class LowdbUsers {
 
   #require(tenantId: string): TenantUsers {
     const slot = this.#tenants.get(tenantId);
-    if (!slot) throw AppError.notFound('TENANT_NOT_FOUND', `No tenant with id ${tenantId}.`, { tenantId });
+    if (!slot) throw tenantNotFound(tenantId);
     return slot;
   }
 

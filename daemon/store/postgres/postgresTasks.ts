@@ -14,8 +14,9 @@ import type {
   TaskStatus,
 } from '../storeTypes';
 import type { PostgresContext } from './postgresContext';
-import { lockTenantRow, TENANT_COLUMNS, tenantFromRow, tenantNotFound, type TenantRow } from './postgresTenantRow';
+import { lockTenantRow, TENANT_COLUMNS, tenantFromRow, type TenantRow } from './postgresTenantRow';
 import { isUniqueViolation, type PostgresTransaction } from './postgresTransaction';
+import { tenantNotFound } from '../../errors/tenantNotFound';
 
 interface TaskRow {
   id: string;

@@ -1,6 +1,6 @@
-import { AppError } from '../../errors/AppError';
 import type { StoredTenant, UserCounts } from '../storeTypes';
 import type { PostgresTransaction } from './postgresTransaction';
+import { tenantNotFound } from '../../errors/tenantNotFound';
 
 /** A row of `tenants`: the record holds every field of the tenant but its id. */
 export interface TenantRow {
@@ -22,10 +22,6 @@ export function tenantFromRow(row: TenantRow): StoredTenant {
 
 export function countsFromRow(row: TenantRow): UserCounts {
   return { total: row.users_total, enabled: row.users_enabled, disabled: row.users_disabled, locked: row.users_locked };
-}
-
-export function tenantNotFound(tenantId: string): AppError {
-  return AppError.notFound('TENANT_NOT_FOUND', `No tenant with id ${tenantId}.`, { tenantId });
 }
 
 /**

@@ -4,8 +4,9 @@ import type { CredentialHealth, CredentialKind, NewTenant, StoredActivity, Store
 import type { PostgresAppProfiles } from './postgresAppProfiles';
 import type { PostgresContext } from './postgresContext';
 import type { PostgresTasks } from './postgresTasks';
-import { lockTenantRow, TENANT_COLUMNS, tenantFromRow, tenantNotFound, type TenantRow, writeTenantRecord } from './postgresTenantRow';
+import { lockTenantRow, TENANT_COLUMNS, tenantFromRow, type TenantRow, writeTenantRecord } from './postgresTenantRow';
 import { isUniqueViolation } from './postgresTransaction';
+import { tenantNotFound } from '../../errors/tenantNotFound';
 
 /** Tenants, one row each; their users are `PostgresUsers`'s. */
 export class PostgresTenants {

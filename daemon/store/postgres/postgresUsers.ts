@@ -12,9 +12,10 @@ import type {
 import { AppError } from '../../errors/AppError';
 import type { PostgresContext } from './postgresContext';
 import type { PostgresTasks } from './postgresTasks';
-import { countsFromRow, lockTenantRow, TENANT_COLUMNS, tenantNotFound, type TenantRow } from './postgresTenantRow';
+import { countsFromRow, lockTenantRow, TENANT_COLUMNS, type TenantRow } from './postgresTenantRow';
 import type { PostgresTransaction } from './postgresTransaction';
 import { materiallyDifferent, pickObserved } from '../storeRecords';
+import { tenantNotFound } from '../../errors/tenantNotFound';
 
 interface UserRow {
   user_id: string;
