@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import { AppError } from '../errors/AppError';
 import { LIMITS } from '../../protocol/daemonApi';
 import { errorMiddleware } from '../errors/errorMiddleware';
+import { foregroundRequests } from '../foregroundRequests';
 import type { ErrorSinks } from '../errors/handleError';
 import type { ApiAuthentication } from './apiAuthentication';
 import { apiAuthorization } from './apiAuthorization';
@@ -32,6 +33,15 @@ export function createDaemonApp(options: DaemonAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use((request, response, next) => {
+    // An event stream stays open for as long as its client: it would hold every sync at its bound.
+    if (request.path !== '/v1/events') {
+      const end = foregroundRequests.begin();
+      response.once('finish', end);
+      response.once('close', end);
+    }
+    next();
+  });
   app.use(apiSecurity({ hosts: options.hosts, authentication: options.authentication, openPaths: ['/v1/health'] }));
   app.use(apiAuthorization({ sinks, findTenant: (id) => services.tenants.get(id) }));
   app.use(requestShape({ operatorHeader: options.authentication.mode === 'local' }));

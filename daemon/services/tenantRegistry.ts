@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CredentialInput } from '../../protocol/daemonApi';
 import { AppError } from '../errors/AppError';
+import { foregroundRequests } from '../foregroundRequests';
 import type { Logger } from '../logging/logger';
 import type { Store } from '../store/store';
 import type { CredentialHealth, CredentialKind, StoredTenant } from '../store/storeTypes';
@@ -160,7 +161,7 @@ export class TenantRegistry {
     await this.store.recordCredentialsRotated(tenant.id, credential.kind, by);
     const health = await this.health.check(tenant.id);
     // New credentials that work: sync now, so the answer already says whether the tenant is back.
-    if (health.canGetToken) await this.sync.sync(tenant.id, { source: 'task' });
+    if (health.canGetToken) await foregroundRequests.whileWaitingOn(this.sync.sync(tenant.id, { source: 'task' }));
     else this.poller.syncSoon(tenant.id);
     return this.store.requireTenant(tenant.id);
   }

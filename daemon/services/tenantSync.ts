@@ -2,6 +2,7 @@ import type { Clock } from '../clock';
 import { AppError } from '../errors/AppError';
 import { handleError, type ErrorSinks } from '../errors/handleError';
 import { microsoftFailureError } from '../errors/microsoftFailureError';
+import { foregroundRequests } from '../foregroundRequests';
 import { attributeAccountChange } from '../microsoft/auditAttribution';
 import { classifyMicrosoftFailure, type MicrosoftFailure } from '../microsoft/microsoftFailure';
 import { followUserChanges, type UserDeltaPage } from '../microsoft/userDelta';
@@ -63,9 +64,9 @@ export class TenantSync {
       const round = new RoundInProgress();
       const summary = await followUserChanges(graph, request.full ? null : await this.store.getDeltaLink(tenantId), async (page) => {
         round.apply(page, await this.store.applyUserChanges(tenantId, round.batch(page, observedAt)));
-        // Each page is applied on its own turn of the event loop: API requests that came in while it was
-        // fetched and applied are answered before the next page is parsed.
-        if (page.deltaLink === undefined) await new Promise<void>((resolve) => setImmediate(resolve));
+        // Each page is applied on its own turn of the event loop, and after the API requests being
+        // answered (within a bound): they come before the next page of a sync.
+        if (page.deltaLink === undefined) await foregroundRequests.backgroundTurn();
       });
       await this.store.recordSyncSuccess(tenantId, observedAt);
       await this.recordOutsideChanges(tenantId, round.changes);

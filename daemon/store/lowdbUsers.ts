@@ -2,6 +2,7 @@ import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../errors/AppError';
 import { syncDirectory } from '../files/writeFileAtomic';
+import { foregroundRequests } from '../foregroundRequests';
 import type { LowdbContext } from './lowdbContext';
 import type { DurableDeltaLink, LowdbSyncState } from './lowdbSyncState';
 import type { LowdbTasks } from './lowdbTasks';
@@ -42,6 +43,11 @@ const REMOVAL_CHECKS_PER_TURN = 5_000;
 /** A turn of the event loop: I/O waiting (API requests, Graph answers) is served before what follows. */
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A sync's next slice: after the API requests being answered, within a bound. */
+function backgroundTurn(): Promise<void> {
+  return foregroundRequests.backgroundTurn();
 }
 
 /** One tenant's users in memory, and what of them is not yet on disk. */
@@ -195,7 +201,7 @@ export class LowdbUsers {
 
     for (let i = 0; i < batch.users.length; i++) {
       if (i > 0 && i % APPLY_USERS_PER_TURN === 0) {
-        await nextTurn();
+        await backgroundTurn();
         this.#stillApplyingTo(tenantId, slot);
       }
       const observed = batch.users[i] as UserChangeBatch['users'][number];
@@ -236,7 +242,7 @@ export class LowdbUsers {
       for (const id of table.ids()) {
         if (!seen.has(id) && !earlier?.has(id)) removedIds.add(id);
         if (++looked % REMOVAL_CHECKS_PER_TURN === 0) {
-          await nextTurn();
+          await backgroundTurn();
           this.#stillApplyingTo(tenantId, slot);
         }
       }
@@ -248,7 +254,7 @@ export class LowdbUsers {
       removed.push(id);
       summary.removed.push(user);
       if (removed.length % APPLY_USERS_PER_TURN === 0) {
-        await nextTurn();
+        await backgroundTurn();
         this.#stillApplyingTo(tenantId, slot);
       }
     }

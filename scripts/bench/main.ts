@@ -3,7 +3,7 @@
 // writes Markdown and JSON to bench-results/ and prints the Markdown; it asserts nothing. `--only
 // single-tenant` (or fleet, baseline, many-tenants, shared; repeat or comma-separate) runs just those phases, and
 // the rows of the others say they were not measured; `--fleet-users N` (repeatable) replaces the fleet's
-// points. `--cpu-prof-dir DIR` has each daemon it starts write a CPU profile there (`node --cpu-prof`), to
+// points, and `--single-tenant-users N` (repeatable) the one large tenant's. `--cpu-prof-dir DIR` has each daemon it starts write a CPU profile there (`node --cpu-prof`), to
 // open in Chrome DevTools.
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -66,7 +66,7 @@ function onlyPhases(only: string[] | undefined): ReadonlySet<Phase> {
 const intervalSeconds = 5;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { full: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string', multiple: true }, 'fleet-users': { type: 'string', multiple: true }, 'cpu-prof-dir': { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ options: { full: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string', multiple: true }, 'fleet-users': { type: 'string', multiple: true }, 'single-tenant-users': { type: 'string', multiple: true }, 'cpu-prof-dir': { type: 'string' } }, strict: true });
   if (values['cpu-prof-dir']) benchProfiling.cpuProfileDir = resolve(values['cpu-prof-dir']);
   if (values.full && values.quick) throw new Error('choose one of --quick and --full');
   const only = onlyPhases(values.only);
@@ -76,11 +76,16 @@ async function main(): Promise<void> {
     if (!Number.isInteger(users) || users < fleetTenants || users % fleetTenants !== 0) throw new Error(`--fleet-users takes a multiple of ${fleetTenants}, not "${text}"`);
     return users;
   });
+  const singleTenantUsers = (values['single-tenant-users'] ?? []).map((text) => {
+    const users = Number(text);
+    if (!Number.isInteger(users) || users < 1) throw new Error(`--single-tenant-users takes a whole number of users, not "${text}"`);
+    return users;
+  });
   const base = plans[mode];
   const plan: Plan = {
     ...base,
     fleetUsers: !only.has('fleet') ? [] : fleetUsers.length > 0 ? fleetUsers : base.fleetUsers,
-    singleTenantUsers: only.has('single-tenant') ? base.singleTenantUsers : [],
+    singleTenantUsers: !only.has('single-tenant') ? [] : singleTenantUsers.length > 0 ? singleTenantUsers : base.singleTenantUsers,
     manyTenants: only.has('many-tenants') && (base.manyTenants || values.only !== undefined),
   };
   const log = (line: string) => process.stderr.write(`${line}\n`);

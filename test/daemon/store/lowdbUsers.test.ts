@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../support/manualClock';
 import { tempDataDir } from '../../support/tempDataDir';
+import { foregroundRequests } from '../../../daemon/foregroundRequests';
 import { LowdbStore } from '../../../daemon/store/lowdbStore';
 import { APPLY_USERS_PER_TURN } from '../../../daemon/store/lowdbUsers';
 import { SEARCH_ROWS_PER_TURN } from '../../../daemon/store/tenantUserTable';
@@ -60,6 +61,24 @@ describe('LowdbStore: a sync page and a text search, a slice per turn', () => {
     const partway = seen.filter((total) => total > 0 && total < DELTA_PAGE_USERS);
     assert.ok(new Set(partway).size >= 2, `reads answered partway: ${seen.join(', ')}`);
     for (let i = 1; i < seen.length; i++) assert.ok((seen[i] as number) - (seen[i - 1] as number) <= APPLY_USERS_PER_TURN, `more than a slice in one turn: ${seen.join(', ')}`);
+    assert.equal((await store.countUsers(tenant.id)).total, DELTA_PAGE_USERS);
+  });
+
+  it('applies no further slice of a page while an API request is in flight, and the rest once it ends', async () => {
+    const tenant = await addTenant('contoso.example');
+    const end = foregroundRequests.begin();
+    try {
+      const page = store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: users(DELTA_PAGE_USERS), fullRound: true });
+      // Far fewer turns than the bound lasts: the request is what holds the page.
+      for (let i = 0; i < 20; i++) {
+        await nextTurn();
+        assert.equal((await store.countUsers(tenant.id)).total, APPLY_USERS_PER_TURN, `turn ${i}: only the slice before the first wait`);
+      }
+      end();
+      assert.equal((await page).added.length, DELTA_PAGE_USERS);
+    } finally {
+      end();
+    }
     assert.equal((await store.countUsers(tenant.id)).total, DELTA_PAGE_USERS);
   });
 

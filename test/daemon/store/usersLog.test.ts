@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { appendFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import type { AppError } from '../../../daemon/errors/AppError';
 import { createLogger } from '../../../daemon/logging/logger';
 import { LowdbStore, MAIN_FILE_NAME, SYNC_STATE_FILE_NAME, USERS_DIR_NAME } from '../../../daemon/store/lowdbStore';
@@ -192,6 +193,29 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u4')], deltaLink: 'd-3' });
     await reopen();
     assert.deepEqual((await store.listUsers(tenant.id)).users.map((u) => u.id), ['u1', 'u2', 'u4']);
+  });
+
+  it('writes each record as one line of UTF-8 under the CRC-32 of its bytes, names beyond ASCII included, and reads them back', async () => {
+    const tenant = await addTenant();
+    const names = ['Zoë Ångström', '李小龙', 'Émile 🚀 Noël'];
+    // Appended at once, so the records go out together in one write.
+    await Promise.all(
+      names.map((displayName, i) => store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed(`u${i}`, { displayName })], deltaLink: `d-${i}` })),
+    );
+    await store.close();
+    const bytes = await readFile(join(dir, USERS_DIR_NAME, `${tenant.id}.log`));
+    const lines: Buffer[] = [];
+    for (let start = 0, end = bytes.indexOf(0x0a); end >= 0; start = end + 1, end = bytes.indexOf(0x0a, start)) lines.push(bytes.subarray(start, end));
+    assert.equal(bytes.at(-1), 0x0a, 'the log ends with a whole line');
+    const records = lines.slice(1).map((line) => {
+      const json = line.subarray(9);
+      assert.equal(line.toString('latin1', 0, 9), `${crc32(json).toString(16).padStart(8, '0')} `);
+      return JSON.parse(json.toString('utf8')) as { set?: StoredUser[] };
+    });
+    assert.deepEqual(records.flatMap((record) => (record.set ?? []).map((user) => user.displayName)), names);
+    await reopen();
+    assert.deepEqual((await store.listUsers(tenant.id)).users.map((u) => u.displayName).sort(), [...names].sort());
+    assert.equal(await store.getDeltaLink(tenant.id), 'd-2');
   });
 
   it('drops a final record whose checksum fails, as a crash can leave it', async () => {

@@ -1,0 +1,89 @@
+/**
+ * How long a slice of background work waits at most for the API requests in flight. A lock waits on
+ * Graph and on the disk several times; each wait would otherwise end behind every sync's next slice.
+ */
+export const FOREGROUND_MAX_WAIT_MS = 50;
+
+/**
+ * The API requests being answered, so that background work (a sync's next slice of a page, its next
+ * page) lets them finish first: each time a request's Graph call or disk write comes back, it runs at
+ * once instead of behind a turn of every sync under way. The wait is bounded, so a request that takes
+ * long (Graph slow to answer a lock) slows a sync down but never stops it.
+ */
+export class ForegroundRequests {
+  readonly maxWaitMs: number;
+  #inFlight = 0;
+  #waiting = new Set<() => void>();
+
+  constructor(maxWaitMs = FOREGROUND_MAX_WAIT_MS) {
+    this.maxWaitMs = maxWaitMs;
+  }
+
+  get inFlight(): number {
+    return Math.max(0, this.#inFlight);
+  }
+
+  /** A request is being answered until the function returned is called (more calls change nothing). */
+  begin(): () => void {
+    this.#inFlight++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.#leave();
+    };
+  }
+
+  /**
+   * A request that waits for background work (a rotation answered once its sync is done) does not count
+   * meanwhile: that sync would otherwise give way to the very request waiting for it.
+   */
+  async whileWaitingOn<T>(work: Promise<T>): Promise<T> {
+    this.#leave();
+    try {
+      return await work;
+    } finally {
+      this.#inFlight++;
+    }
+  }
+
+  /**
+   * Resolves on a later turn of the event loop, once no request is in flight or after `maxWaitMs` at the
+   * latest: where background work gives way between two slices.
+   */
+  backgroundTurn(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      setImmediate(() => {
+        if (this.#inFlight <= 0) {
+          resolve();
+          return;
+        }
+        const done = (): void => {
+          clearTimeout(timer);
+          this.#waiting.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, this.maxWaitMs);
+        this.#waiting.add(done);
+      });
+    });
+  }
+
+  #leave(): void {
+    this.#inFlight--;
+    // Below zero only for a moment: a request that ended while it waited on background work.
+    if (this.#inFlight <= 0) this.#release();
+  }
+
+  #release(): void {
+    const waiting = [...this.#waiting];
+    this.#waiting.clear();
+    // On the next turn, not now: the response that ended the last request is still being handed over.
+    if (waiting.length > 0) setImmediate(() => {
+      for (const done of waiting) done();
+    });
+  }
+}
+
+/** The daemon's one account of requests in flight: the API marks them, syncs give way to them. */
+export const foregroundRequests = new ForegroundRequests();
