@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { z } from 'zod';
 import { AppError } from '../errors/AppError';
+import { asciiJson } from './asciiJson';
 import { PRIVATE_FILE_MODE, syncDirectory, writeFileAtomic } from '../files/writeFileAtomic';
 import { STORE_SCHEMA_VERSION } from './storeSchema';
 import type { StoredUser } from './storeTypes';
@@ -320,12 +321,12 @@ export class UsersLog {
    */
   async #writeSnapshot(snapshot: SnapshotToWrite): Promise<void> {
     const { users, ...head } = snapshot;
-    const pieces: Array<string | Buffer> = [`${JSON.stringify(head).slice(0, -1)},"users":[`];
+    const pieces: Array<string | Buffer> = [`${asciiJson.stringify(head).slice(0, -1)},"users":[`];
     for (let i = 0; i < users.length; i += SNAPSHOT_USERS_PER_TURN) {
       if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       // As bytes, with the array's brackets cut off by a view rather than a copy of the string: a large
       // tenant's first sync compacts its log several times, and those copies were a fifth of its garbage.
-      const json = Buffer.from(JSON.stringify(users.slice(i, i + SNAPSHOT_USERS_PER_TURN)));
+      const json = Buffer.from(asciiJson.stringify(users.slice(i, i + SNAPSHOT_USERS_PER_TURN)), 'latin1');
       if (i > 0) json[0] = COMMA;
       pieces.push(json.subarray(i > 0 ? 0 : 1, json.length - 1));
     }
@@ -335,12 +336,12 @@ export class UsersLog {
   }
 
   async #readSnapshot(): Promise<UsersSnapshot | null> {
-    const text = await readIfPresent(this.snapshotPath);
-    if (text === null) return null;
-    this.#snapshotBytes = Buffer.byteLength(text);
+    const bytes = await readBytesIfPresent(this.snapshotPath);
+    if (bytes === null) return null;
+    this.#snapshotBytes = bytes.length;
     let raw: unknown;
     try {
-      raw = JSON.parse(text);
+      raw = JSON.parse(asciiJson.text(bytes));
     } catch (error) {
       throw unreadable(this.snapshotPath, 'is not valid JSON', error);
     }
@@ -453,7 +454,7 @@ export async function exists(path: string): Promise<boolean> {
 }
 
 function encodeLine(value: unknown): string {
-  const json = JSON.stringify(value);
+  const json = asciiJson.stringify(value);
   return `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
 }
 
@@ -468,7 +469,7 @@ function decodeLine(bytes: Buffer, start: number, end: number): unknown {
   // zlib's crc32 of a string is that of its UTF-8 bytes, which is how encodeLine wrote it.
   if (Number.parseInt(bytes.toString('latin1', start, start + 8), 16) !== crc32(json)) return undefined;
   try {
-    return JSON.parse(json.toString('utf8')) as unknown;
+    return JSON.parse(asciiJson.text(json)) as unknown;
   } catch {
     return undefined;
   }
@@ -477,15 +478,6 @@ function decodeLine(bytes: Buffer, start: number, end: number): unknown {
 async function readBytesIfPresent(path: string): Promise<Buffer | null> {
   try {
     return await readFile(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-}
-
-async function readIfPresent(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
