@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { z } from 'zod';
 import { AppError } from '../errors/AppError';
+import { asciiJson } from './asciiJson';
 import { PRIVATE_FILE_MODE, syncDirectory, writeFileAtomic } from '../files/writeFileAtomic';
 import { STORE_SCHEMA_VERSION } from './storeSchema';
 import type { StoredUser } from './storeTypes';
@@ -320,12 +321,12 @@ export class UsersLog {
    */
   async #writeSnapshot(snapshot: SnapshotToWrite): Promise<void> {
     const { users, ...head } = snapshot;
-    const pieces: Array<string | Buffer> = [`${JSON.stringify(head).slice(0, -1)},"users":[`];
+    const pieces: Array<string | Buffer> = [`${asciiJson.stringify(head).slice(0, -1)},"users":[`];
     for (let i = 0; i < users.length; i += SNAPSHOT_USERS_PER_TURN) {
       if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       // As bytes, with the array's brackets cut off by a view rather than a copy of the string: a large
       // tenant's first sync compacts its log several times, and those copies were a fifth of its garbage.
-      const json = Buffer.from(JSON.stringify(users.slice(i, i + SNAPSHOT_USERS_PER_TURN)));
+      const json = Buffer.from(asciiJson.stringify(users.slice(i, i + SNAPSHOT_USERS_PER_TURN)), 'latin1');
       if (i > 0) json[0] = COMMA;
       pieces.push(json.subarray(i > 0 ? 0 : 1, json.length - 1));
     }
@@ -335,12 +336,12 @@ export class UsersLog {
   }
 
   async #readSnapshot(): Promise<UsersSnapshot | null> {
-    const text = await readIfPresent(this.snapshotPath);
-    if (text === null) return null;
-    this.#snapshotBytes = Buffer.byteLength(text);
+    const bytes = await readBytesIfPresent(this.snapshotPath);
+    if (bytes === null) return null;
+    this.#snapshotBytes = bytes.length;
     let raw: unknown;
     try {
-      raw = JSON.parse(text);
+      raw = JSON.parse(asciiJson.text(bytes));
     } catch (error) {
       throw unreadable(this.snapshotPath, 'is not valid JSON', error);
     }
@@ -458,10 +459,11 @@ export async function exists(path: string): Promise<boolean> {
  * own, the line's, the bytes for the disk) were a large share of a sync's garbage.
  */
 function encodeLine(value: unknown): Buffer {
-  const json = JSON.stringify(value);
-  const jsonBytes = Buffer.byteLength(json);
+  // ASCII alone (see asciiJson), so a character is a byte.
+  const json = asciiJson.stringify(value);
+  const jsonBytes = json.length;
   const line = Buffer.allocUnsafe(CRC_PREFIX_BYTES + jsonBytes + 1);
-  line.write(json, CRC_PREFIX_BYTES, 'utf8');
+  line.write(json, CRC_PREFIX_BYTES, 'latin1');
   line.write(crc32(line.subarray(CRC_PREFIX_BYTES, CRC_PREFIX_BYTES + jsonBytes)).toString(16).padStart(8, '0'), 0, 'latin1');
   line[CRC_PREFIX_BYTES - 1] = SPACE;
   line[line.length - 1] = NEWLINE;
@@ -478,10 +480,10 @@ const CRC_PREFIX_BYTES = 9;
 function decodeLine(bytes: Buffer, start: number, end: number): unknown {
   if (end - start < 10 || bytes[start + 8] !== SPACE) return undefined;
   const json = bytes.subarray(start + 9, end);
-  // zlib's crc32 of a string is that of its UTF-8 bytes, which is how encodeLine wrote it.
+  // The CRC of the line's bytes, as encodeLine makes it (earlier versions wrote UTF-8: the same rule).
   if (Number.parseInt(bytes.toString('latin1', start, start + 8), 16) !== crc32(json)) return undefined;
   try {
-    return JSON.parse(json.toString('utf8')) as unknown;
+    return JSON.parse(asciiJson.text(json)) as unknown;
   } catch {
     return undefined;
   }
@@ -490,15 +492,6 @@ function decodeLine(bytes: Buffer, start: number, end: number): unknown {
 async function readBytesIfPresent(path: string): Promise<Buffer | null> {
   try {
     return await readFile(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-}
-
-async function readIfPresent(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;

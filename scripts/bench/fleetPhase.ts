@@ -103,8 +103,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     daemon = restarted;
     const restarting = Date.now();
     await restarted.start();
-    await restarted.untilSynced(expected, restarting);
-    const restartSeconds = (Date.now() - restarting) / 1000;
+    const restartSeconds = ((await restarted.whenSynced(expected, restarting)) - restarting) / 1000;
 
     const simTarget = simTenants[Math.floor(ids.length / 2)]?.simId ?? '';
     const change = await measureChangeCost(restarted, sim, { id: target, simId: simTarget }, intervalSeconds * 2 + 1);

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { isAscii } from 'node:buffer';
 import { appendFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { AppError } from '../../../daemon/errors/AppError';
 import { createLogger } from '../../../daemon/logging/logger';
 import { LowdbStore, MAIN_FILE_NAME, SYNC_STATE_FILE_NAME, USERS_DIR_NAME } from '../../../daemon/store/lowdbStore';
+import { STORE_SCHEMA_VERSION } from '../../../daemon/store/storeSchema';
 import type { ObservedUser, StoredUser, StoreEvent } from '../../../daemon/store/storeTypes';
 import { killHard, spawnTypeScript } from '../../support/childProcess';
 import { ManualClock } from '../../support/manualClock';
@@ -195,7 +197,7 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     assert.deepEqual((await store.listUsers(tenant.id)).users.map((u) => u.id), ['u1', 'u2', 'u4']);
   });
 
-  it('writes each record as one line of UTF-8 under the CRC-32 of its bytes, names beyond ASCII included, and reads them back', async () => {
+  it('writes each record as one line under the CRC-32 of its bytes, names beyond ASCII included, and reads them back', async () => {
     const tenant = await addTenant();
     const names = ['Zoë Ångström', '李小龙', 'Émile 🚀 Noël'];
     // Appended at once, so the records go out together in one write.
@@ -251,6 +253,65 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     await writeFile(logPath, text);
     store = await LowdbStore.open({ dataDir: dir, clock });
     assert.equal((await store.countUsers(tenant.id)).total, 3);
+  });
+
+  it('writes names outside ASCII as escapes in the log and the snapshot, and reads them back as they were', async () => {
+    await store.close();
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 2_000 });
+    const tenant = await addTenant();
+    const names = ['Zoë Ångström', '山田 太郎', 'Emoji 😀 Person', 'Plain Name'];
+    for (const [i, displayName] of names.entries()) {
+      await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed(`u${i}`, { displayName, userPrincipalName: `ü${i}@contoso.example` })], deltaLink: `d-${i}` });
+    }
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: manyUsers(20), deltaLink: 'd-many' });
+    await store.close();
+    const usersDir = join(dir, USERS_DIR_NAME);
+    const files = await readdir(usersDir);
+    assert.ok(files.includes(`${tenant.id}.snap.json`), `a compaction wrote a snapshot: ${files.join(', ')}`);
+    for (const name of files) {
+      const bytes = await readFile(join(usersDir, name));
+      assert.ok(isAscii(bytes), `${name} is ASCII`);
+    }
+    const snapshot = await readFile(join(usersDir, `${tenant.id}.snap.json`), 'latin1');
+    assert.ok(snapshot.includes('Zo\\u00eb'), 'ë is written as its escape');
+
+    await reopen();
+    const byId = new Map((await store.listUsers(tenant.id, { limit: 100 })).users.map((u) => [u.id, u]));
+    for (const [i, displayName] of names.entries()) {
+      assert.equal(byId.get(`u${i}`)?.displayName, displayName);
+      assert.equal(byId.get(`u${i}`)?.userPrincipalName, `ü${i}@contoso.example`);
+    }
+    assert.equal(byId.size, names.length + 20);
+  });
+
+  it('reads a log and a snapshot written in UTF-8, as earlier versions wrote them', async () => {
+    const tenant = await addTenant();
+    await store.close();
+    const user = (id: string, displayName: string): StoredUser => ({
+      id,
+      userPrincipalName: `${id}@contoso.example`,
+      displayName,
+      accountEnabled: true,
+      onPremisesSyncEnabled: null,
+      lastChangedAt: 5,
+      lastVerifiedAt: 7,
+      lock: null,
+    });
+    const line = (value: unknown): string => {
+      const json = JSON.stringify(value);
+      return `${crc32(Buffer.from(json, 'utf8')).toString(16).padStart(8, '0')} ${json}\n`;
+    };
+    const usersDir = join(dir, USERS_DIR_NAME);
+    const snapshot = { schemaVersion: STORE_SCHEMA_VERSION, tenantId: tenant.id, generation: 1, deltaLink: 'd-1', users: [user('u1', 'Zoë Ångström')] };
+    await writeFile(join(usersDir, `${tenant.id}.snap.json`), JSON.stringify(snapshot), 'utf8');
+    const header = { schemaVersion: STORE_SCHEMA_VERSION, tenantId: tenant.id, generation: 1 };
+    await writeFile(join(usersDir, `${tenant.id}.log`), line(header) + line({ set: [user('u2', '山田 太郎 😀')], deltaLink: 'd-2' }), 'utf8');
+    assert.ok(!isAscii(await readFile(join(usersDir, `${tenant.id}.log`))), 'the log holds UTF-8 beyond ASCII');
+
+    await reopen();
+    const names = new Map((await store.listUsers(tenant.id)).users.map((u) => [u.id, u.displayName]));
+    assert.deepEqual(names, new Map([['u1', 'Zoë Ångström'], ['u2', '山田 太郎 😀']]));
+    assert.equal(await store.getDeltaLink(tenant.id), 'd-2');
   });
 
   it('loads a users file of the earlier one-file format and moves it to a snapshot', async () => {
