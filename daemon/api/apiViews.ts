@@ -1,12 +1,16 @@
 import type { ActivityView, SystemLogEntryView, TaskView, TenantView, UserView } from '../../protocol/daemonApi';
 import { AppError } from '../errors/AppError';
-import type { TenantStatusPolicy } from '../status/tenantStatus';
+import type { TenantStatusPolicy, TenantStatusResult } from '../status/tenantStatus';
 import { tenantStatus } from '../status/tenantStatus';
 import type { Store } from '../store/store';
 import type { StoredActivity, StoredTask, StoredTenant, StoredUser, SystemLogEntry, UserCounts } from '../store/storeTypes';
+import { TenantViewJson } from './tenantViewJson';
 
 /** How stored records are shown through the API: derived values computed, bookkeeping left out. */
 export class ApiViews {
+  /** The tenant list's views as kept JSON text; see `tenantsJson`. */
+  readonly tenantViewJson = new TenantViewJson();
+
   constructor(
     private readonly store: Store,
     private readonly policy: TenantStatusPolicy,
@@ -14,7 +18,7 @@ export class ApiViews {
   ) {}
 
   async tenant(tenant: Readonly<StoredTenant>): Promise<TenantView> {
-    return this.#tenantView(tenant, await this.store.countUsers(tenant.id), this.now());
+    return this.#tenantView(tenant, await this.store.countUsers(tenant.id), tenantStatus(tenant, this.policy, this.now()));
   }
 
   /** A list of tenants; one removed between listing and counting its users is left out, not an error. */
@@ -25,13 +29,30 @@ export class ApiViews {
     const views: TenantView[] = [];
     for (const [index, tenant] of tenants.entries()) {
       const tenantCounts = counts[index];
-      if (tenantCounts) views.push(this.#tenantView(tenant, tenantCounts, now));
+      if (tenantCounts) views.push(this.#tenantView(tenant, tenantCounts, tenantStatus(tenant, this.policy, now)));
     }
     return views;
   }
 
-  #tenantView(tenant: Readonly<StoredTenant>, counts: UserCounts, now: number): TenantView {
-    const derived = tenantStatus(tenant, this.policy, now);
+  /**
+   * `{"tenants": [...]}` as `tenants` would answer it, as JSON text: the list is asked for often, and each
+   * view is serialized again only when something it shows changed.
+   */
+  async tenantsJson(tenants: ReadonlyArray<Readonly<StoredTenant>>): Promise<string> {
+    const counts = await Promise.all(tenants.map((tenant) => this.store.countUsers(tenant.id).catch(unlessRemoved)));
+    const now = this.now();
+    const texts: string[] = [];
+    this.tenantViewJson.startList();
+    for (const [index, tenant] of tenants.entries()) {
+      const tenantCounts = counts[index];
+      if (!tenantCounts) continue;
+      const derived = tenantStatus(tenant, this.policy, now);
+      texts.push(this.tenantViewJson.text(tenant, tenantCounts, derived, () => this.#tenantView(tenant, tenantCounts, derived)));
+    }
+    return `{"tenants":[${texts.join(',')}]}`;
+  }
+
+  #tenantView(tenant: Readonly<StoredTenant>, counts: UserCounts, derived: TenantStatusResult): TenantView {
     return {
       id: tenant.id,
       tenant: tenant.tenantIdOrDomain,
