@@ -35,21 +35,23 @@ export class ApiViews {
   }
 
   /**
-   * `{"tenants": [...]}` as `tenants` would answer it, as JSON text: the list is asked for often, and each
+   * `{"tenants": [...]}` as `tenants` would answer it, as UTF-8 JSON: the list is asked for often, and each
    * view is serialized again only when something it shows changed.
    */
-  async tenantsJson(tenants: ReadonlyArray<Readonly<StoredTenant>>): Promise<string> {
+  async tenantsJson(tenants: ReadonlyArray<Readonly<StoredTenant>>): Promise<Buffer> {
     const counts = await Promise.all(tenants.map((tenant) => this.store.countUsers(tenant.id).catch(unlessRemoved)));
     const now = this.now();
-    const texts: string[] = [];
+    const pieces: Buffer[] = [LIST_START];
     this.tenantViewJson.startList();
     for (const [index, tenant] of tenants.entries()) {
       const tenantCounts = counts[index];
       if (!tenantCounts) continue;
       const derived = tenantStatus(tenant, this.policy, now);
-      texts.push(this.tenantViewJson.text(tenant, tenantCounts, derived, () => this.#tenantView(tenant, tenantCounts, derived)));
+      if (pieces.length > 1) pieces.push(COMMA);
+      pieces.push(this.tenantViewJson.bytes(tenant, tenantCounts, derived, () => this.#tenantView(tenant, tenantCounts, derived)));
     }
-    return `{"tenants":[${texts.join(',')}]}`;
+    pieces.push(LIST_END);
+    return Buffer.concat(pieces);
   }
 
   #tenantView(tenant: Readonly<StoredTenant>, counts: UserCounts, derived: TenantStatusResult): TenantView {
@@ -118,6 +120,10 @@ export class ApiViews {
     };
   }
 }
+
+const LIST_START = Buffer.from('{"tenants":[');
+const COMMA = Buffer.from(',');
+const LIST_END = Buffer.from(']}');
 
 function unlessRemoved(error: unknown): null {
   if (error instanceof AppError && error.code === 'TENANT_NOT_FOUND') return null;

@@ -9,7 +9,7 @@ interface Entry {
   status: TenantStatusResult['status'];
   reason: string;
   pollIntervalMs: number;
-  json: string;
+  json: Buffer;
   /** The list this entry was last used in, so that entries of removed tenants are dropped. */
   usedInList: number;
 }
@@ -31,9 +31,10 @@ type TenantInputs = Pick<
 const SWEEP_EVERY_LISTS = 64;
 
 /**
- * Each tenant's view as JSON text, made again only when something it shows changed, so that the tenant
- * list is a join of texts kept from the last list. Serializing every view on every list was most of the
- * list's time, and its garbage the scavenges a list met right after a large sync.
+ * Each tenant's view as JSON, made again only when something it shows changed, so that the tenant list
+ * is a join of views kept from the last list. Serializing every view on every list was most of the
+ * list's time, and its garbage the scavenges a list met right after a large sync. They are kept as UTF-8
+ * bytes: joined as text, the whole answer was encoded again on every list.
  *
  * Whether a view changed is decided by comparing what it is made from, field by field, rather than by
  * events: the file store changes a tenant in place (some moves, such as a sync attempt, raise no event),
@@ -58,14 +59,14 @@ export class TenantViewJson {
     for (const [id, entry] of this.#entries) if (this.#lists - entry.usedInList >= SWEEP_EVERY_LISTS) this.#entries.delete(id);
   }
 
-  /** The view's JSON: the text kept for it when nothing it shows changed, else `make()` serialized. */
-  text(tenant: Readonly<StoredTenant>, counts: UserCounts, derived: TenantStatusResult, make: () => TenantView): string {
+  /** The view's JSON: the bytes kept for it when nothing it shows changed, else `make()` serialized. */
+  bytes(tenant: Readonly<StoredTenant>, counts: UserCounts, derived: TenantStatusResult, make: () => TenantView): Buffer {
     const entry = this.#entries.get(tenant.id);
     if (entry && sameInputs(entry, tenant, counts, derived)) {
       entry.usedInList = this.#lists;
       return entry.json;
     }
-    const json = JSON.stringify(make());
+    const json = Buffer.from(JSON.stringify(make()));
     this.#made++;
     this.#entries.set(tenant.id, {
       tenant: {

@@ -35,7 +35,9 @@ describe('api: the tenant list as GET /v1/tenants answers it (the real file stor
     ({ dir, cleanup } = await tempDataDir('m365-tenant-list'));
     store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 24 * 60 * 60_000 });
     for (let i = 0; i < 25; i++) {
-      await store.addTenant({ tenantIdOrDomain: `tenant${i}.example`, appId: '00000000-0000-0000-0000-000000000001', credentialKind: 'secret', by: 'alice' });
+      // Names outside ASCII too: the kept views are UTF-8 bytes, joined without being decoded.
+      const displayName = i % 5 === 0 ? `Zürich Äpfel ${i} 株式会社` : undefined;
+      await store.addTenant({ tenantIdOrDomain: `tenant${i}.example`, appId: '00000000-0000-0000-0000-000000000001', credentialKind: 'secret', by: 'alice', ...(displayName ? { displayName } : {}) });
     }
     const counted = counting(store, calls);
     queries = new TenantQueries(counted);
@@ -62,7 +64,7 @@ describe('api: the tenant list as GET /v1/tenants answers it (the real file stor
     const tenants = await store.listTenants();
     const [synced, attempted, failing, checked, populated] = tenants.map((tenant) => tenant.id) as [string, string, string, string, string];
     const same = async (what: string): Promise<void> => {
-      const text = await views.tenantsJson(await queries.list());
+      const text = (await views.tenantsJson(await queries.list())).toString('utf8');
       assert.equal(text, JSON.stringify({ tenants: await views.tenants(await queries.list()) }), what);
     };
     await same('as registered');
