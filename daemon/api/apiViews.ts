@@ -8,8 +8,10 @@ import { TenantViewJson } from './tenantViewJson';
 
 /** How stored records are shown through the API: derived values computed, bookkeeping left out. */
 export class ApiViews {
-  /** The tenant list's views as kept JSON text; see `tenantsJson`. */
+  /** The tenant list's views as kept JSON; see `tenantsJson`. */
   readonly tenantViewJson = new TenantViewJson();
+  /** The last list answered and the views it joined: asked again with none changed, it is answered again. */
+  #lastList: { pieces: Buffer[]; json: Buffer } | null = null;
 
   constructor(
     private readonly store: Store,
@@ -51,7 +53,12 @@ export class ApiViews {
       pieces.push(this.tenantViewJson.bytes(tenant, tenantCounts, derived, () => this.#tenantView(tenant, tenantCounts, derived)));
     }
     pieces.push(LIST_END);
-    return Buffer.concat(pieces);
+    const last = this.#lastList;
+    // Reused only when it joined these very views, so a list of other tenants (a restricted engineer's) is not.
+    if (last && last.pieces.length === pieces.length && last.pieces.every((piece, index) => piece === pieces[index])) return last.json;
+    const json = Buffer.concat(pieces);
+    this.#lastList = { pieces, json };
+    return json;
   }
 
   #tenantView(tenant: Readonly<StoredTenant>, counts: UserCounts, derived: TenantStatusResult): TenantView {
