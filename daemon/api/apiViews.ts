@@ -1,12 +1,18 @@
 import type { ActivityView, SystemLogEntryView, TaskView, TenantView, UserView } from '../../protocol/daemonApi';
 import { AppError } from '../errors/AppError';
-import type { TenantStatusPolicy } from '../status/tenantStatus';
+import type { TenantStatusPolicy, TenantStatusResult } from '../status/tenantStatus';
 import { tenantStatus } from '../status/tenantStatus';
 import type { Store } from '../store/store';
 import type { StoredActivity, StoredTask, StoredTenant, StoredUser, SystemLogEntry, UserCounts } from '../store/storeTypes';
+import { TenantViewJson } from './tenantViewJson';
 
 /** How stored records are shown through the API: derived values computed, bookkeeping left out. */
 export class ApiViews {
+  /** The tenant list's views as kept JSON; see `tenantsJson`. */
+  readonly tenantViewJson = new TenantViewJson();
+  /** The last list answered and the views it joined: asked again with none changed, it is answered again. */
+  #lastList: { pieces: Buffer[]; json: Buffer } | null = null;
+
   constructor(
     private readonly store: Store,
     private readonly policy: TenantStatusPolicy,
@@ -14,7 +20,7 @@ export class ApiViews {
   ) {}
 
   async tenant(tenant: Readonly<StoredTenant>): Promise<TenantView> {
-    return this.#tenantView(tenant, await this.store.countUsers(tenant.id), this.now());
+    return this.#tenantView(tenant, await this.store.countUsers(tenant.id), tenantStatus(tenant, this.policy, this.now()));
   }
 
   /** A list of tenants; one removed between listing and counting its users is left out, not an error. */
@@ -25,13 +31,37 @@ export class ApiViews {
     const views: TenantView[] = [];
     for (const [index, tenant] of tenants.entries()) {
       const tenantCounts = counts[index];
-      if (tenantCounts) views.push(this.#tenantView(tenant, tenantCounts, now));
+      if (tenantCounts) views.push(this.#tenantView(tenant, tenantCounts, tenantStatus(tenant, this.policy, now)));
     }
     return views;
   }
 
-  #tenantView(tenant: Readonly<StoredTenant>, counts: UserCounts, now: number): TenantView {
-    const derived = tenantStatus(tenant, this.policy, now);
+  /**
+   * `{"tenants": [...]}` as `tenants` would answer it, as UTF-8 JSON: the list is asked for often, and each
+   * view is serialized again only when something it shows changed.
+   */
+  async tenantsJson(tenants: ReadonlyArray<Readonly<StoredTenant>>): Promise<Buffer> {
+    const counts = await Promise.all(tenants.map((tenant) => this.store.countUsers(tenant.id).catch(unlessRemoved)));
+    const now = this.now();
+    const pieces: Buffer[] = [LIST_START];
+    this.tenantViewJson.startList();
+    for (const [index, tenant] of tenants.entries()) {
+      const tenantCounts = counts[index];
+      if (!tenantCounts) continue;
+      const derived = tenantStatus(tenant, this.policy, now);
+      if (pieces.length > 1) pieces.push(COMMA);
+      pieces.push(this.tenantViewJson.bytes(tenant, tenantCounts, derived, () => this.#tenantView(tenant, tenantCounts, derived)));
+    }
+    pieces.push(LIST_END);
+    const last = this.#lastList;
+    // Reused only when it joined these very views, so a list of other tenants (a restricted engineer's) is not.
+    if (last && last.pieces.length === pieces.length && last.pieces.every((piece, index) => piece === pieces[index])) return last.json;
+    const json = Buffer.concat(pieces);
+    this.#lastList = { pieces, json };
+    return json;
+  }
+
+  #tenantView(tenant: Readonly<StoredTenant>, counts: UserCounts, derived: TenantStatusResult): TenantView {
     return {
       id: tenant.id,
       tenant: tenant.tenantIdOrDomain,
@@ -97,6 +127,10 @@ export class ApiViews {
     };
   }
 }
+
+const LIST_START = Buffer.from('{"tenants":[');
+const COMMA = Buffer.from(',');
+const LIST_END = Buffer.from(']}');
 
 function unlessRemoved(error: unknown): null {
   if (error instanceof AppError && error.code === 'TENANT_NOT_FOUND') return null;

@@ -23,7 +23,8 @@ export function tenantRoutes(services: DaemonServices): Router {
   router.get('/tenants', async (request, response) => {
     const caller = callerOf(request);
     const tenants = (await services.tenants.list()).filter((tenant) => mayReachTenant(caller, tenant));
-    response.json({ tenants: await views.tenants(tenants) });
+    // The same answer as response.json({ tenants: await views.tenants(tenants) }), made from kept views.
+    response.type('json').send(await views.tenantsJson(tenants));
   });
 
   router.post('/tenants', async (request, response) => {

@@ -37,4 +37,15 @@ describe('daemon API: listing tenants while tenants are registered and removed',
     }
     assert.equal((await harness.api<{ tenants: TenantView[] }>('GET', '/v1/tenants')).body.tenants.length, 6);
   });
+
+  it('answers GET /v1/tenants as UTF-8 JSON with an ETag', async () => {
+    const url = `${harness.daemon.url}/v1/tenants`;
+    const authorization = `Bearer ${harness.daemon.token}`;
+    const answer = await fetch(url, { headers: { authorization } });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers.get('content-type'), 'application/json; charset=utf-8');
+    const body = (await answer.json()) as { tenants: TenantView[] };
+    assert.equal(body.tenants.length, 6);
+    assert.match(answer.headers.get('etag') ?? '', /^W\/"/);
+  });
 });
