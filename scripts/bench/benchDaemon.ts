@@ -40,6 +40,8 @@ export class BenchDaemon {
       pollInterval: options.pollInterval,
       extraArgs: ['--checkpoint-interval', options.checkpointInterval ?? '5m', '--max-concurrent-syncs', '8'],
       nodeArgs: benchProfiling.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', benchProfiling.cpuProfileDir] : [],
+      // As the extension asks: its client keeps its connections to the daemon open.
+      keepAlive: true,
     });
   }
 

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DaemonEndpointFile } from '../../protocol/daemonApi';
@@ -32,6 +32,11 @@ export interface DaemonProcessOptions {
   extraArgs?: readonly string[];
   /** Node's own flags for the daemon process (`--cpu-prof`), before the script. */
   nodeArgs?: readonly string[];
+  /**
+   * Keep connections open between requests, as the extension's client does; off by default, so that each
+   * hostile request of the soak goes out on a connection of its own.
+   */
+  keepAlive?: boolean;
 }
 
 /**
@@ -44,7 +49,11 @@ export class DaemonProcess {
   /** What the daemon wrote to stderr, for a report when it misbehaves. */
   stderr = '';
 
-  constructor(private readonly options: DaemonProcessOptions) {}
+  private readonly agent: HttpAgent | false;
+
+  constructor(private readonly options: DaemonProcessOptions) {
+    this.agent = options.keepAlive ? new HttpAgent({ keepAlive: true }) : false;
+  }
 
   get pid(): number | undefined {
     return this.child?.pid;
@@ -108,6 +117,7 @@ export class DaemonProcess {
   async kill9(): Promise<void> {
     const child = this.child;
     this.child = undefined;
+    this.#dropConnections();
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGKILL');
@@ -117,12 +127,18 @@ export class DaemonProcess {
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
+    this.#dropConnections();
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGTERM');
     const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
     await gone;
     clearTimeout(force);
+  }
+
+  /** Connections kept open belong to the process that ends: the next one is spoken to afresh. */
+  #dropConnections(): void {
+    if (this.agent) this.agent.destroy();
   }
 
   /** Resident memory of the daemon process now, from /proc (Linux); undefined elsewhere. */
@@ -155,7 +171,7 @@ export class DaemonProcess {
           port: url.port,
           method: spec.method,
           path: spec.path,
-          agent: false,
+          agent: this.agent,
           headers: {
             ...(spec.anonymous ? {} : { authorization: `Bearer ${endpoint.token}` }),
             ...(body === undefined ? {} : { 'content-length': String(body.length) }),
