@@ -121,26 +121,9 @@ export class BenchDaemon {
         req.on('error', reject);
         req.end();
       });
-      res.setEncoding('utf8');
-      let buffered = '';
-      res.on('data', (chunk: string) => {
-        const at = Date.now();
-        buffered += chunk;
-        let end: number;
-        while ((end = buffered.indexOf('\n\n')) >= 0) {
-          const frame = buffered.slice(0, end);
-          buffered = buffered.slice(end + 2);
-          const data = frame
-            .split('\n')
-            .filter((line) => line.startsWith('data:'))
-            .map((line) => line.slice(5).trimStart())
-            .join('\n');
-          if (!data) continue;
-          const event = JSON.parse(data) as DaemonEvent;
-          if (event.type === 'tenant') seen([event.tenant], at);
-        }
+      onDaemonEvents(res, (event, at) => {
+        if (event.type === 'tenant') seen([event.tenant], at);
       });
-      res.on('error', () => undefined);
       // Rounds that ended before the stream was open: the list shows them.
       const listed = await this.tenants();
       seen(listed, Date.now());
@@ -165,25 +148,7 @@ export class BenchDaemon {
       const req = httpRequest(
         { host: url.hostname, port: url.port, path: '/v1/events', headers: { authorization: `Bearer ${this.process.token()}` } },
         (res) => {
-          res.setEncoding('utf8');
-          let buffered = '';
-          res.on('data', (chunk: string) => {
-            const at = Date.now();
-            buffered += chunk;
-            let end: number;
-            while ((end = buffered.indexOf('\n\n')) >= 0) {
-              const frame = buffered.slice(0, end);
-              buffered = buffered.slice(end + 2);
-              if (frame.startsWith('event:')) continue;
-              const data = frame
-                .split('\n')
-                .filter((line) => line.startsWith('data:'))
-                .map((line) => line.slice(5).trimStart())
-                .join('\n');
-              if (data) this.record(JSON.parse(data) as DaemonEvent, at);
-            }
-          });
-          res.on('error', () => undefined);
+          onDaemonEvents(res, (event, at) => this.record(event, at));
           resolve();
         },
       );
@@ -207,4 +172,30 @@ export class BenchDaemon {
   detectedAt(tenantId: string, userId: string, accountEnabled: boolean, from: number): number | undefined {
     return this.seen.get(`${tenantId}/${userId}`)?.find((s) => s.at >= from && s.accountEnabled === accountEnabled)?.at;
   }
+}
+
+/**
+ * Hands each data event of a `GET /v1/events` answer to `onEvent` with the time its frame arrived; named
+ * events (`hello`, `reload`, `overflow`) are the stream's own and are left out.
+ */
+function onDaemonEvents(res: IncomingMessage, onEvent: (event: DaemonEvent, at: number) => void): void {
+  res.setEncoding('utf8');
+  let buffered = '';
+  res.on('data', (chunk: string) => {
+    const at = Date.now();
+    buffered += chunk;
+    let end: number;
+    while ((end = buffered.indexOf('\n\n')) >= 0) {
+      const frame = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      if (frame.startsWith('event:')) continue;
+      const data = frame
+        .split('\n')
+        .filter((line) => line.startsWith('data:'))
+        .map((line) => line.slice(5).trimStart())
+        .join('\n');
+      if (data) onEvent(JSON.parse(data) as DaemonEvent, at);
+    }
+  });
+  res.on('error', () => undefined);
 }
