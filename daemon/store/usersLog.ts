@@ -216,8 +216,17 @@ export class UsersLog {
     if (appender.closeTimer) clearTimeout(appender.closeTimer);
     appender.closeTimer = null;
     try {
+      const before = this.#onNext ? this.#nextBytes : this.#logBytes;
+      const length = lines.reduce((sum, line) => sum + line.length, 0);
       // The records as they were encoded, in one call: no copy of them is joined first.
       const { bytesWritten } = lines.length === 1 ? await appender.handle.write(lines[0] as Buffer) : await appender.handle.writev(lines);
+      if (bytesWritten < length) {
+        // A full disk took part of a record. Cut it off again: appends after a torn record would leave a
+        // damaged one before the last, which refuses to start.
+        await appender.handle.truncate(before);
+        await appender.handle.datasync();
+        throw new Error(`the disk took ${bytesWritten} of ${length} bytes appended to ${path} (is it full?)`);
+      }
       if (!SYNCHRONOUS_WRITES) await appender.handle.datasync();
       if (this.#onNext) this.#nextBytes += bytesWritten;
       else this.#logBytes += bytesWritten;

@@ -11,6 +11,7 @@ import type { ObservedUser, StoredUser, StoreEvent } from '../../../daemon/store
 import { killHard, spawnTypeScript } from '../../support/childProcess';
 import { ManualClock } from '../../support/manualClock';
 import { tempDataDir } from '../../support/tempDataDir';
+import { withFileSizeLimit } from '../../support/withFileSizeLimit';
 import { observed } from './storeContract';
 
 /** What the data directory holds, in bytes: what it grew by is what a change cost on disk. */
@@ -218,6 +219,25 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     await reopen();
     assert.deepEqual((await store.listUsers(tenant.id)).users.map((u) => u.displayName).sort(), [...names].sort());
     assert.equal(await store.getDeltaLink(tenant.id), 'd-2');
+  });
+
+  it('fails an append the disk took only part of, cutting it off again so that the next append and a restart find a whole log', async () => {
+    const tenant = await addTenant();
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1')], deltaLink: 'd-1' });
+    const logPath = join(dir, USERS_DIR_NAME, `${tenant.id}.log`);
+    const before = (await stat(logPath)).size;
+    // Room for 40 more bytes, as on a nearly full disk: the next record is longer, so the disk takes part of it.
+    await withFileSizeLimit(before + 40, () =>
+      assert.rejects(
+        store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u2', { displayName: 'A name longer than the room left' })], deltaLink: 'd-2' }),
+        (error: Error) => error.message.includes(`40 of `) && error.message.includes(logPath),
+      ),
+    );
+    assert.equal((await stat(logPath)).size, before, 'the part written was cut off again');
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u3')], deltaLink: 'd-3' });
+    await reopen();
+    assert.deepEqual((await store.listUsers(tenant.id)).users.map((u) => u.id), ['u1', 'u3']);
+    assert.equal(await store.getDeltaLink(tenant.id), 'd-3');
   });
 
   it('drops a final record whose checksum fails, as a crash can leave it', async () => {
