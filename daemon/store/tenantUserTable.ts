@@ -307,13 +307,10 @@ export class TenantUserTable {
   /** A page in the order of `Store.listUsers`; `verifiedAsOf` is the tenant's last successful sync. */
   page(query: UserQuery, verifiedAsOf: number): UserPage {
     const ordered = this.#order();
+    const text = query.text?.trim().toLowerCase();
+    if (text) return this.#pageOf(ordered.filter((row) => matchesState(row, query) && matchesText(row, text)), query, verifiedAsOf);
     const offset = Math.max(0, query.offset ?? 0);
     const limit = Math.max(0, query.limit ?? 100);
-    const text = query.text?.trim().toLowerCase();
-    if (text) {
-      const matching = ordered.filter((row) => matchesState(row, query) && matchesText(row, text));
-      return { users: matching.slice(offset, offset + limit).map((row) => this.#toStoredUser(row, verifiedAsOf)), total: matching.length };
-    }
     // The states are the ranks, and the order puts each rank in one run: a page is a slice of it.
     const { locked, disabled } = this.#counts;
     const [start, end] = !query.state
@@ -359,6 +356,11 @@ export class TenantUserTable {
       if (current === row || (current && matchesState(current, query) && matchesText(current, text))) matching.push(current);
     }
     if (!ordered) matching.sort(compareRows);
+    return this.#pageOf(matching, query, verifiedAsOf);
+  }
+
+  /** The query's page of the users a text search found, in page order. */
+  #pageOf(matching: UserRow[], query: UserQuery, verifiedAsOf: number): UserPage {
     const offset = Math.max(0, query.offset ?? 0);
     const limit = Math.max(0, query.limit ?? 100);
     return { users: matching.slice(offset, offset + limit).map((row) => this.#toStoredUser(row, verifiedAsOf)), total: matching.length };
