@@ -23,22 +23,11 @@ export class ApiViews {
     return this.#tenantView(tenant, await this.store.countUsers(tenant.id), tenantStatus(tenant, this.policy, this.now()));
   }
 
-  /** A list of tenants; one removed between listing and counting its users is left out, not an error. */
-  async tenants(tenants: ReadonlyArray<Readonly<StoredTenant>>): Promise<TenantView[]> {
-    // The counts first, then every view in one synchronous pass: an async step per tenant cost more than the views.
-    const counts = await Promise.all(tenants.map((tenant) => this.store.countUsers(tenant.id).catch(unlessRemoved)));
-    const now = this.now();
-    const views: TenantView[] = [];
-    for (const [index, tenant] of tenants.entries()) {
-      const tenantCounts = counts[index];
-      if (tenantCounts) views.push(this.#tenantView(tenant, tenantCounts, tenantStatus(tenant, this.policy, now)));
-    }
-    return views;
-  }
-
   /**
-   * `{"tenants": [...]}` as `tenants` would answer it, as UTF-8 JSON: the list is asked for often, and each
-   * view is serialized again only when something it shows changed.
+   * `{"tenants": [...]}`, each a tenant's view, as UTF-8 JSON: the list is asked for often, and each view is
+   * serialized again only when something it shows changed. A tenant removed between listing and counting
+   * its users is left out, not an error. The counts come first, then every view in one synchronous pass:
+   * an async step per tenant cost more than the views.
    */
   async tenantsJson(tenants: ReadonlyArray<Readonly<StoredTenant>>): Promise<Buffer> {
     const counts = await Promise.all(tenants.map((tenant) => this.store.countUsers(tenant.id).catch(unlessRemoved)));

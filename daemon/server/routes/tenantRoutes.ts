@@ -23,7 +23,7 @@ export function tenantRoutes(services: DaemonServices): Router {
   router.get('/tenants', async (request, response) => {
     const caller = callerOf(request);
     const tenants = (await services.tenants.list()).filter((tenant) => mayReachTenant(caller, tenant));
-    // The same answer as response.json({ tenants: await views.tenants(tenants) }), made from kept views.
+    // `{tenants: [...]}` as response.json would send it, joined from kept views.
     response.type('json').send(await views.tenantsJson(tenants));
   });
 
