@@ -3,8 +3,8 @@
 // writes Markdown and JSON to bench-results/ and prints the Markdown; it asserts nothing. `--only
 // single-tenant` (or fleet, baseline, many-tenants, shared; repeat or comma-separate) runs just those phases, and
 // the rows of the others say they were not measured; `--fleet-users N` (repeatable) replaces the fleet's
-// points, and `--single-tenant-users N` (repeatable) the one large tenant's. `--cpu-prof-dir DIR` has each daemon it starts write a CPU profile there (`node --cpu-prof`), to
-// open in Chrome DevTools.
+// points, and `--single-tenant-users N` (repeatable) the one large tenant's. `--cpu-prof-dir DIR` has each
+// daemon it starts write a CPU profile there (`node --cpu-prof`), to open in Chrome DevTools.
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
