@@ -22,6 +22,7 @@ import type {
   UserQuery,
 } from './storeTypes';
 import { TenantUserTable } from './tenantUserTable';
+import { ReusedReadBuffer } from './reusedReadBuffer';
 import { exists, UsersLog, type SnapshotToWrite } from './usersLog';
 import type { UsersLogRecord } from './usersLogSchema';
 import { materiallyDifferent, pickObserved } from './storeRecords';
@@ -99,7 +100,9 @@ export class LowdbUsers {
     // A few tenants at a time, so that reading one tenant's files overlaps parsing another's.
     const queue = [...tenantIds];
     const opener = async (): Promise<void> => {
-      for (let tenantId = queue.shift(); tenantId !== undefined; tenantId = queue.shift()) await this.#open(tenantId, syncState);
+      // One buffer per opener for all the files it reads, let go once the users are loaded.
+      const reader = new ReusedReadBuffer();
+      for (let tenantId = queue.shift(); tenantId !== undefined; tenantId = queue.shift()) await this.#open(tenantId, syncState, reader);
     };
     await Promise.all(Array.from({ length: Math.min(LOAD_CONCURRENCY, queue.length) }, opener));
     const restored = [...this.#tenants.values()].flatMap((slot) => slot.activities);
@@ -358,14 +361,14 @@ export class LowdbUsers {
     return this.#require(tenantId).table.counts();
   }
 
-  async #open(tenantId: string, syncState: LowdbSyncState): Promise<void> {
+  async #open(tenantId: string, syncState: LowdbSyncState, reader: ReusedReadBuffer): Promise<void> {
     const slot = this.#slot(tenantId);
     const legacyPath = join(this.#usersDir, `${tenantId}.json`);
     const { snapshot, records } = await slot.log.load(async () => {
       if (!(await exists(legacyPath))) return null;
       const { data } = await loadStoreFile(new DurableJsonFile<UsersFile>(legacyPath), usersFileSchema, () => emptyUsers(tenantId));
       return { schemaVersion: STORE_SCHEMA_VERSION, tenantId, deltaLink: data.deltaLink, users: Object.values(data.users) };
-    });
+    }, reader);
     // Once a snapshot exists the one-file format is no longer read: the snapshot has everything it held.
     if (await exists(legacyPath)) {
       await unlink(legacyPath);

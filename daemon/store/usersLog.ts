@@ -1,11 +1,12 @@
 import { constants } from 'node:fs';
-import { open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { z } from 'zod';
 import { AppError } from '../errors/AppError';
 import { asciiJson } from './asciiJson';
 import { PRIVATE_FILE_MODE, syncDirectory, writeFileAtomic } from '../files/writeFileAtomic';
+import { ReusedReadBuffer } from './reusedReadBuffer';
 import { STORE_SCHEMA_VERSION } from './storeSchema';
 import type { StoredUser } from './storeTypes';
 import type { UsersLogHeader, UsersLogRecord, UsersSnapshot } from './usersLogSchema';
@@ -128,8 +129,8 @@ export class UsersLog {
    * Reads the snapshot and the records that continue it. Without a snapshot, `legacy` (the users file of
    * the earlier one-file format, if any) becomes generation 0's snapshot and is written as one at once.
    */
-  async load(legacy: () => Promise<Omit<UsersSnapshot, 'generation'> | null>): Promise<LoadedUsers> {
-    let snapshot = await this.#readSnapshot();
+  async load(legacy: () => Promise<Omit<UsersSnapshot, 'generation'> | null>, reader = new ReusedReadBuffer()): Promise<LoadedUsers> {
+    let snapshot = await this.#readSnapshot(reader);
     if (!snapshot) {
       const migrated = await legacy();
       snapshot = { schemaVersion: STORE_SCHEMA_VERSION, tenantId: this.#tenantId, generation: 0, deltaLink: null, users: [], ...migrated };
@@ -141,8 +142,8 @@ export class UsersLog {
       }
     }
     this.#generation = snapshot.generation;
-    const records = await this.#readLog();
-    return { snapshot, records: [...records, ...(await this.#readNextLog())] };
+    const records = await this.#readLog(reader);
+    return { snapshot, records: [...records, ...(await this.#readNextLog(reader))] };
   }
 
   /** Appends one record; resolves once it is on disk. */
@@ -344,8 +345,8 @@ export class UsersLog {
     this.#snapshotBytes = pieces.reduce((sum, piece) => sum + Buffer.byteLength(piece), 0);
   }
 
-  async #readSnapshot(): Promise<UsersSnapshot | null> {
-    const bytes = await readBytesIfPresent(this.snapshotPath);
+  async #readSnapshot(reader: ReusedReadBuffer): Promise<UsersSnapshot | null> {
+    const bytes = await reader.read(this.snapshotPath);
     if (bytes === null) return null;
     this.#snapshotBytes = bytes.length;
     let raw: unknown;
@@ -359,8 +360,8 @@ export class UsersLog {
     return snapshot;
   }
 
-  async #readLog(): Promise<UsersLogRecord[]> {
-    const segment = await this.#readSegment(this.logPath);
+  async #readLog(reader: ReusedReadBuffer): Promise<UsersLogRecord[]> {
+    const segment = await this.#readSegment(this.logPath, reader);
     if (!segment) {
       this.#logReady = false;
       return [];
@@ -378,8 +379,8 @@ export class UsersLog {
   }
 
   /** The segment a compaction left behind, if a crash came before it took the log's place. */
-  async #readNextLog(): Promise<UsersLogRecord[]> {
-    const segment = await this.#readSegment(this.nextLogPath);
+  async #readNextLog(reader: ReusedReadBuffer): Promise<UsersLogRecord[]> {
+    const segment = await this.#readSegment(this.nextLogPath, reader);
     if (segment && segment.generation === this.#generation + 1 && this.#logReady) {
       // The snapshot it waited for never reached the disk: it continues the log, and appends go on there.
       await segment.dropTornTail();
@@ -410,10 +411,12 @@ export class UsersLog {
   }
 
   /** A log or segment's header and records; null when it is absent or holds not even a whole header. */
-  async #readSegment(path: string): Promise<LogSegment | null> {
+  async #readSegment(path: string, reader: ReusedReadBuffer): Promise<LogSegment | null> {
     // Read as bytes: the CRC is checked on them as they are, and only a record's JSON becomes a string.
-    const bytes = await readBytesIfPresent(path);
+    // Every line is decoded before this returns: the bytes are the reader's, and its next read reuses them.
+    const bytes = await reader.read(path);
     if (bytes === null) return null;
+    const fileBytes = bytes.length;
     const decoded: unknown[] = [];
     let validBytes = 0;
     // After the last '\n' is whatever a crash left of a record that was never acknowledged (or nothing).
@@ -438,7 +441,7 @@ export class UsersLog {
         return rest.map((value) => (usersLogShapes.isRecord(value) ? value : check(path, usersLogRecordSchema, value, 'has a record of the wrong shape')));
       },
       dropTornTail: async () => {
-        if (validBytes === bytes.length) return;
+        if (validBytes === fileBytes) return;
         const handle = await open(path, 'r+');
         try {
           await handle.truncate(validBytes);
@@ -495,15 +498,6 @@ function decodeLine(bytes: Buffer, start: number, end: number): unknown {
     return JSON.parse(asciiJson.text(json)) as unknown;
   } catch {
     return undefined;
-  }
-}
-
-async function readBytesIfPresent(path: string): Promise<Buffer | null> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
   }
 }
 
