@@ -99,6 +99,7 @@ export class Daemon {
       logger: Logger;
       shutdownTimeoutMs: number;
       streams: Set<() => void>;
+      stopping: AbortController;
     },
   ) {}
 
@@ -142,7 +143,8 @@ export class Daemon {
       requestTimeoutMs: config.graphTimeoutMs,
     };
     const dispatcher = createHttpDispatcher(endpoints);
-    const sinks: ErrorSinks = { logger, systemLog: store };
+    const stopping = new AbortController();
+    const sinks: ErrorSinks = { logger, systemLog: store, stopping: stopping.signal };
     const views = new ApiViews(store, config, () => clock.now());
     const connections = new TenantConnections(vault, endpoints, dispatcher, config.graphMaxRetries);
     // Every tenant's first round needs a token: asked for while the users load, the identity platform's
@@ -268,6 +270,7 @@ export class Daemon {
       logger,
       shutdownTimeoutMs: config.shutdownTimeoutMs,
       streams,
+      stopping,
     });
   }
 
@@ -279,7 +282,8 @@ export class Daemon {
 
   /**
    * In order: stop scheduling, stop taking tasks and let running ones finish (or record them as
-   * interrupted), end event streams and close the server, wait for the last store write.
+   * interrupted), let the credential-health check end after the tenant it is checking, end event streams
+   * and close the server, wait for the last store write.
    */
   stop(): Promise<void> {
     this.stopping ??= this.shutdown();
@@ -287,11 +291,15 @@ export class Daemon {
   }
 
   private async shutdown(): Promise<void> {
-    const { storage, server, consentListener, poller, health, runner, events, vault, dispatcher, logger, shutdownTimeoutMs, streams } = this.parts;
+    const { storage, server, consentListener, poller, health, runner, events, vault, dispatcher, logger, shutdownTimeoutMs, streams, stopping } = this.parts;
     logger.info('daemon stopping');
-    health.stop();
+    stopping.abort();
+    // Stopped first, so that the poller's first round ending as it stops does not start the check; waited
+    // for alongside the poller and the tasks, within the same bound.
+    const checking = health.stop(shutdownTimeoutMs);
     await poller.stop();
     await runner.stop(shutdownTimeoutMs);
+    await checking;
     for (const close of streams) close();
     await consentListener.stop();
     const closed = once(server, 'close');

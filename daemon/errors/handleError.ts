@@ -4,7 +4,7 @@ import type { ErrorCode } from '../../protocol/errorCodes';
 import type { Logger } from '../logging/logger';
 import { redactSecrets, redactText } from '../logging/redactSecrets';
 import type { AppErrorDetails } from './AppError';
-import { AppError } from './AppError';
+import { AppError, isAppError } from './AppError';
 
 /** Where the error surfaced; the poller's and the task runner's errors never pass through Express. */
 export type ErrorSource = 'http' | 'poller' | 'task' | 'action' | 'credential-health' | 'startup' | 'shutdown' | 'store';
@@ -36,6 +36,12 @@ export interface SystemLogSink {
 export interface ErrorSinks {
   logger: Logger;
   systemLog?: SystemLogSink;
+  /**
+   * Aborted once the daemon has begun to stop. Work still running then may find the store closed under
+   * it: that is how such work ends, not a failure, so it is kept out of the error log and the system log.
+   * Without it (or before it is aborted) a closed store is reported like any other error.
+   */
+  stopping?: AbortSignal;
 }
 
 /** What a caller may show: an AppError's own words, or a generic 500 pointing at the log line. */
@@ -94,6 +100,10 @@ function record(error: unknown, result: HandledError, context: ErrorContext, sin
     // The stack and the original message stay in the daemon's own log, never in a response.
     ...(result.expected ? {} : { error }),
   };
+  if (result.code === 'STORE_CLOSED' && sinks.stopping?.aborted) {
+    sinks.logger.debug('work ended by the daemon stopping', fields);
+    return;
+  }
   const level = result.status >= 500 ? 'error' : 'warn';
   sinks.logger[level](result.expected ? result.message : 'Unexpected error', fields);
 
@@ -110,7 +120,9 @@ function record(error: unknown, result: HandledError, context: ErrorContext, sin
     ...(result.details ? { details: result.details } : {}),
   };
   sinks.systemLog.appendSystemLog(entry).catch((writeError: unknown) => {
-    sinks.logger.error('Could not write to the system log', { errorId: result.errorId, error: writeError });
+    // The error itself is in the daemon's log already; the store closing for the stop only keeps its copy.
+    const stopped = isAppError(writeError) && writeError.code === 'STORE_CLOSED' && sinks.stopping?.aborted === true;
+    sinks.logger[stopped ? 'debug' : 'error']('Could not write to the system log', { errorId: result.errorId, error: writeError });
   });
 }
 

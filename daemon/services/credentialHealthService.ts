@@ -33,6 +33,10 @@ export interface TenantShare {
 export class CredentialHealthService {
   private dailyTimer: Timer | null = null;
   private stopped = true;
+  /** Set by `stop`: a check running then ends before its next tenant (a check never started stays allowed). */
+  private stopRequested = false;
+  /** The check `start` or the daily timer began, while it runs: stopping waits for it. */
+  private scheduled: Promise<void> | null = null;
 
   constructor(
     private readonly store: Store,
@@ -128,6 +132,8 @@ export class CredentialHealthService {
     const tenants = await this.store.listTenants();
     const checked = new Set<string>();
     for (const tenant of tenants) {
+      // Stopping: the store closes once this check ends, so the tenant being checked is the last one.
+      if (this.stopRequested) return;
       if (this.share && !this.share.holds(tenant.id)) continue;
       if (!wanted(tenant)) continue;
       // Removed while earlier tenants were checked: nothing to check, nothing to report.
@@ -174,25 +180,43 @@ export class CredentialHealthService {
    */
   start(after: Promise<unknown> = Promise.resolve()): void {
     this.stopped = false;
-    void after.finally(() => {
-      if (!this.stopped) void this.checkAll().finally(() => this.scheduleDaily());
-    });
+    this.stopRequested = false;
+    const first = (): void => this.runScheduled(() => this.checkAll());
+    void after.then(first, first);
   }
 
-  stop(): void {
+  /**
+   * Schedules no more checks and ends the one running after the tenant it is checking, waiting up to
+   * `timeoutMs` for that tenant's check (its requests to Microsoft may hang): the daemon closes the
+   * store next, and a check still writing then ends on the closed store.
+   */
+  async stop(timeoutMs: number): Promise<void> {
     this.stopped = true;
+    this.stopRequested = true;
     this.dailyTimer?.cancel();
     this.dailyTimer = null;
+    const running = this.scheduled;
+    if (!running) return;
+    let bound: Timer | undefined;
+    await Promise.race([running, new Promise<void>((resolve) => (bound = this.clock.setTimeout(resolve, timeoutMs)))]);
+    bound?.cancel();
+  }
+
+  private runScheduled(check: () => Promise<void>): void {
+    if (this.stopped) return;
+    const run = check()
+      // Each tenant's failure is handled where it is checked; this is the list or the profiles failing.
+      .catch((error: unknown) => void handleError(error, { source: 'credential-health', operation: 'check credential health' }, this.sinks))
+      .finally(() => {
+        if (this.scheduled === run) this.scheduled = null;
+        this.scheduleDaily();
+      });
+    this.scheduled = run;
   }
 
   private scheduleDaily(): void {
     if (this.stopped) return;
-    this.dailyTimer = this.clock.setTimeout(
-      () => {
-        void (this.share ? this.checkDue() : this.checkAll()).finally(() => this.scheduleDaily());
-      },
-      this.share ? hourMs : dayMs,
-    );
+    this.dailyTimer = this.clock.setTimeout(() => this.runScheduled(() => (this.share ? this.checkDue() : this.checkAll())), this.share ? hourMs : dayMs);
   }
 }
 

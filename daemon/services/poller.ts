@@ -67,6 +67,8 @@ export class Poller {
   private readonly failures = new Map<string, number>();
   private readonly waiting: Array<() => void> = [];
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Status ticks and lease renewals running: stopping waits for them too, as the store closes next. */
+  private readonly upkeep = new Set<Promise<void>>();
   private running = 0;
   private statusTimer: Timer | null = null;
   private stopped = true;
@@ -129,7 +131,7 @@ export class Poller {
     for (const release of this.waiting.splice(0)) release();
     this.firstRoundLeft.clear();
     this.endOfFirstRun();
-    await Promise.allSettled([...this.inFlight]);
+    await Promise.allSettled([...this.inFlight, ...this.upkeep]);
   }
 
   /** Resolves when no sync is running or waiting for a slot (for tests and shutdown). */
@@ -250,21 +252,29 @@ export class Poller {
     } finally {
       // Renewals may overlap (a new tenant's first run renews at once): one timer stays.
       this.leaseTimer?.cancel();
-      if (!this.stopped) this.leaseTimer = this.options.clock.setTimeout(() => void this.renewLeases(), Math.max(1, Math.floor(leaseMs / 3)));
+      if (!this.stopped) this.leaseTimer = this.options.clock.setTimeout(() => this.keepUp(this.renewLeases()), Math.max(1, Math.floor(leaseMs / 3)));
     }
   }
 
   private tickStatuses(): void {
     if (this.stopped) return;
     this.statusTimer = this.options.clock.setTimeout(() => {
-      this.options.status.updateAll(this.options.sharedStore ? (tenantId) => this.held.has(tenantId) : undefined).then(
-        () => this.tickStatuses(),
-        (error: unknown) => {
-          handleError(error, { source: 'poller', operation: 'update tenant statuses' }, this.options.sinks);
-          this.tickStatuses();
-        },
+      this.keepUp(
+        this.options.status.updateAll(this.options.sharedStore ? (tenantId) => this.held.has(tenantId) : undefined).then(
+          () => this.tickStatuses(),
+          (error: unknown) => {
+            handleError(error, { source: 'poller', operation: 'update tenant statuses' }, this.options.sinks);
+            this.tickStatuses();
+          },
+        ),
       );
     }, this.options.statusTickMs ?? 15_000);
+  }
+
+  /** Tracks work of the poller's own timers (it handles its own failures) until it ends. */
+  private keepUp(work: Promise<void>): void {
+    this.upkeep.add(work);
+    void work.finally(() => this.upkeep.delete(work));
   }
 
   private acquire(): Promise<void> {

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { z } from 'zod';
+import { systemClock } from '../../../daemon/clock';
 import { AppError } from '../../../daemon/errors/AppError';
 import type { SystemLogRecord } from '../../../daemon/errors/handleError';
 import { handleError } from '../../../daemon/errors/handleError';
 import { createLogger } from '../../../daemon/logging/logger';
 import { rememberSecret } from '../../../daemon/logging/redactSecrets';
+import { LowdbStore } from '../../../daemon/store/lowdbStore';
+import { tempDataDir } from '../../support/tempDataDir';
 
 function capture() {
   const lines: string[] = [];
@@ -95,5 +98,82 @@ describe('errors: handleError', () => {
     assert.equal(handled.code, 'VALIDATION_FAILED');
     assert.deepEqual(handled.details, { field: 'tenant.appId' });
     assert.match(handled.message, /"tenant\.appId"/);
+  });
+});
+
+describe('errors: handleError while the daemon stops', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let closed: LowdbStore;
+  let tenantId: string;
+  /** What a closed store answers a write with, as work still running at a stop meets it (a new one each time). */
+  const storeClosed = (): Promise<unknown> =>
+    closed.recordSyncAttempt(tenantId).then(
+      () => assert.fail('a closed store took a write'),
+      (error: unknown) => error,
+    );
+
+  before(async () => {
+    ({ dir, cleanup } = await tempDataDir('m365-handle-error-stopping'));
+    closed = await LowdbStore.open({ dataDir: dir, clock: systemClock });
+    tenantId = (await closed.addTenant({ tenantIdOrDomain: 'contoso.example', appId: 'app-1', credentialKind: 'secret', by: 'alice' })).id;
+    await closed.close();
+    assert.equal(((await storeClosed()) as AppError).code, 'STORE_CLOSED');
+  });
+  after(async () => {
+    await cleanup();
+  });
+
+  /** Resolves once the system-log write `handleError` starts (and does not wait for) has settled. */
+  const settled = () => new Promise((resolve) => setTimeout(resolve, 50));
+
+  it('logs a closed store met once the daemon is stopping at debug, and writes nothing to the system log', async () => {
+    const out = capture();
+    const stopping = new AbortController();
+    stopping.abort();
+    const handled = handleError(await storeClosed(), { source: 'credential-health', tenantId: 't1', operation: 'check credential health' }, { ...out.sinks, stopping: stopping.signal });
+    assert.equal(handled.code, 'STORE_CLOSED');
+    assert.deepEqual(
+      out.parsed().map((line) => [line['level'], line['code'], line['source'], line['tenantId']]),
+      [['debug', 'STORE_CLOSED', 'credential-health', 't1']],
+    );
+    assert.equal(out.records.length, 0);
+  });
+
+  it('reports a closed store met while the daemon is not stopping as an error, in the log and the system log', async () => {
+    const out = capture();
+    const handled = handleError(await storeClosed(), { source: 'credential-health', tenantId: 't1', operation: 'check credential health' }, { ...out.sinks, stopping: new AbortController().signal });
+    assert.deepEqual(out.parsed().map((line) => [line['level'], line['code'], line['errorId']]), [['error', 'STORE_CLOSED', handled.errorId]]);
+    assert.deepEqual(out.records.map((record) => [record.level, record.code, record.errorId]), [['error', 'STORE_CLOSED', handled.errorId]]);
+  });
+
+  it('still reports any other failure while the daemon stops, its system-log copy lost to the closed store at debug', async () => {
+    const out = capture();
+    const stopping = new AbortController();
+    stopping.abort();
+    const failure = new AppError({ status: 502, code: 'GRAPH_UNAVAILABLE', message: 'Graph answered 503.' });
+    const handled = handleError(failure, { source: 'poller', tenantId: 't1', operation: 'poll' }, { logger: out.sinks.logger, systemLog: closed, stopping: stopping.signal });
+    await settled();
+    assert.deepEqual(
+      out.parsed().map((line) => [line['level'], line['msg'], line['errorId']]),
+      [
+        ['error', 'Graph answered 503.', handled.errorId],
+        ['debug', 'Could not write to the system log', handled.errorId],
+      ],
+    );
+  });
+
+  it('reports a system-log copy lost to a closed store as an error while the daemon is not stopping', async () => {
+    const out = capture();
+    const failure = new AppError({ status: 502, code: 'GRAPH_UNAVAILABLE', message: 'Graph answered 503.' });
+    const handled = handleError(failure, { source: 'poller', tenantId: 't1', operation: 'poll' }, { logger: out.sinks.logger, systemLog: closed, stopping: new AbortController().signal });
+    await settled();
+    assert.deepEqual(
+      out.parsed().map((line) => [line['level'], line['msg'], line['errorId']]),
+      [
+        ['error', 'Graph answered 503.', handled.errorId],
+        ['error', 'Could not write to the system log', handled.errorId],
+      ],
+    );
   });
 });
