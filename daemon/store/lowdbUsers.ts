@@ -281,6 +281,8 @@ export class LowdbUsers {
       slot.deltaRound++;
     }
 
+    // Until a full round's last page (the one with the link), its pages need no compaction: see holdCompaction.
+    slot.log.holdCompaction(batch.fullRound === true && batch.deltaLink === undefined);
     if (set.length > 0 || removed.length > 0) {
       // The delta link goes with the users it brought, in the same record: the two never disagree on disk.
       await slot.log.append({ ...(set.length > 0 ? { set } : {}), ...(removed.length > 0 ? { removed } : {}), ...this.#bookkeeping(slot) });

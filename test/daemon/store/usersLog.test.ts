@@ -386,6 +386,35 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     assert.equal((await store.countUsers(tenant.id)).total, 100_000);
   });
 
+  it('compacts a full round once, after its last page, not page by page, and a lock meanwhile starts none', async () => {
+    await store.close();
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 2048 });
+    const tenant = await addTenant();
+    const usersDir = join(dir, USERS_DIR_NAME);
+    const logPath = join(usersDir, `${tenant.id}.log`);
+    const snapshotPath = join(usersDir, `${tenant.id}.snap.json`);
+    const users = manyUsers(300);
+    const listed = new Set<string>();
+    for (let page = 0; page < 5; page++) {
+      const slice = users.slice(page * 50, page * 50 + 50);
+      await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: slice, fullRound: true });
+      for (const user of slice) listed.add(user.id);
+      if (page === 2) await store.recordUserLocked(tenant.id, users[10]?.id ?? '', { by: 'alice', revokedSessions: false });
+      await store.checkpoint();
+      assert.ok((await stat(logPath)).size > 2048 * (page + 1), 'the log is past the size that asks for a compaction');
+      await assert.rejects(stat(snapshotPath), { code: 'ENOENT' }, `no compaction after page ${page + 1} of the round`);
+    }
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: users.slice(250), deltaLink: 'd-1', fullRound: true, earlierUserIds: listed });
+    await store.checkpoint(); // waits for the compaction the last page let go
+    const snapshot = JSON.parse(await readFile(snapshotPath, 'utf8')) as { generation: number; users: unknown[]; deltaLink: string };
+    assert.deepEqual([snapshot.generation, snapshot.users.length, snapshot.deltaLink], [1, 300, 'd-1']);
+
+    await reopen();
+    assert.equal((await store.countUsers(tenant.id)).total, 300);
+    assert.equal((await store.getUser(tenant.id, users[10]?.id ?? ''))?.lock?.by, 'alice');
+    assert.equal(await store.getDeltaLink(tenant.id), 'd-1');
+  });
+
   it('loads snapshot, log and the new segment in order when a crash came before the snapshot was in place', async () => {
     await store.close();
     store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 2048 });
