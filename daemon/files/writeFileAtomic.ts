@@ -1,4 +1,4 @@
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Every file the daemon writes holds tenant data or secrets: readable by the user only. */
@@ -35,7 +35,9 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
       let unflushed = 0;
       for (const piece of content) {
         const bytes = typeof piece === 'string' ? Buffer.from(piece) : piece;
-        await writeWhole(handle, bytes, temp);
+        // writeFile, not write: it goes on until every byte is out (a lone write may be short, as on a full
+        // disk, and a piece cut short would leave the file missing its middle once renamed into place).
+        await handle.writeFile(bytes);
         unflushed += bytes.length;
         if (unflushed >= FLUSH_EVERY_BYTES) {
           await handle.datasync();
@@ -52,18 +54,6 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
   await handle.close();
   await renameWithRetry(temp, path);
   await syncDirectory(dirname(path));
-}
-
-/**
- * All of `bytes`: a write may take fewer bytes than it was given (a file size limit, a full disk), and a
- * piece cut short would leave the file missing its middle once renamed into place.
- */
-async function writeWhole(handle: FileHandle, bytes: Uint8Array, path: string): Promise<void> {
-  for (let offset = 0; offset < bytes.length; ) {
-    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
-    if (bytesWritten === 0) throw new Error(`could not write ${path}: the disk took none of the ${bytes.length - offset} bytes left`);
-    offset += bytesWritten;
-  }
 }
 
 // On Windows a reader holding the target open makes rename fail for a moment (EPERM/EBUSY/EACCES).
