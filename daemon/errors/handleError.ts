@@ -100,7 +100,7 @@ function record(error: unknown, result: HandledError, context: ErrorContext, sin
     // The stack and the original message stay in the daemon's own log, never in a response.
     ...(result.expected ? {} : { error }),
   };
-  if (result.code === 'STORE_CLOSED' && sinks.stopping?.aborted) {
+  if (endedByStop(result.code, sinks)) {
     sinks.logger.debug('work ended by the daemon stopping', fields);
     return;
   }
@@ -121,7 +121,7 @@ function record(error: unknown, result: HandledError, context: ErrorContext, sin
   };
   sinks.systemLog.appendSystemLog(entry).catch((writeError: unknown) => {
     // The error itself is in the daemon's log already; the store closing for the stop only keeps its copy.
-    const stopped = isAppError(writeError) && writeError.code === 'STORE_CLOSED' && sinks.stopping?.aborted === true;
+    const stopped = endedByStop(isAppError(writeError) ? writeError.code : undefined, sinks);
     sinks.logger[stopped ? 'debug' : 'error']('Could not write to the system log', { errorId: result.errorId, error: writeError });
   });
 }
@@ -187,4 +187,9 @@ function fromHttpError(error: HttpError): AppError {
         ? 'The request body is not valid JSON.'
         : error.message;
   return new AppError({ status: error.status, code, message, cause: error });
+}
+
+/** A closed store once the daemon has begun to stop: how work still running then ends (see `ErrorSinks.stopping`). */
+function endedByStop(code: string | undefined, sinks: ErrorSinks): boolean {
+  return code === 'STORE_CLOSED' && sinks.stopping?.aborted === true;
 }
