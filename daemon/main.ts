@@ -16,7 +16,7 @@ function usage(): string {
   return [
     `m365-status daemon ${daemonVersion}: keeps Microsoft 365 sign-in state of your tenants, serves it on 127.0.0.1.`,
     '',
-    'Usage: node dist/daemon.js [options]         (or m365-status [options])',
+    'Usage: node dist/daemon.cjs [options]         (or m365-status [options])',
     '       m365-status users add|list|revoke|role|token …   engineers of a shared deployment (users --help)',
     '       m365-status migrate --to postgres://…             move a local store into a shared database (migrate --help)',
     '',

@@ -49,7 +49,7 @@ export class M365Extension extends DisposableBase {
     const daemon = new DaemonController({
       settings,
       process: new DaemonProcess({ logger: this.#logger, timers }),
-      daemonScript: vscode.Uri.joinPath(context.extensionUri, 'dist', 'daemon.js').fsPath,
+      daemonScript: vscode.Uri.joinPath(context.extensionUri, 'dist', 'daemon.cjs').fsPath,
       logger: this.#logger,
     });
     this.#model = this.register(

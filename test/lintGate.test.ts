@@ -66,7 +66,7 @@ describe('lint gate: ESLint runs in the test scripts and covers the code', () =>
     const ignored: string[] = [];
     for (const file of linted) if (await eslint.isPathIgnored(file)) ignored.push(file);
     assert.deepEqual(ignored, []);
-    for (const file of ['dist/daemon.js', 'node_modules/zod/index.js', '.vscode-test/x.js', 'test-output/x.mjs']) {
+    for (const file of ['dist/daemon.cjs', 'node_modules/zod/index.js', '.vscode-test/x.js', 'test-output/x.mjs']) {
       assert.equal(await eslint.isPathIgnored(join(root, file)), true, file);
     }
   });

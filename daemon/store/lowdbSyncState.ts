@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DurableJsonFile } from './durableJsonFile';
 import { loadStoreFile } from './loadStoreFile';
 import { STORE_SCHEMA_VERSION } from './storeSchema';

@@ -1,5 +1,5 @@
 import { readdir, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { AppError } from '../errors/AppError';
 import { syncDirectory } from '../files/writeFileAtomic';
 import { foregroundRequests } from '../foregroundRequests';
@@ -23,7 +23,7 @@ import type {
 } from './storeTypes';
 import { TenantUserTable } from './tenantUserTable';
 import { ReusedReadBuffer } from './reusedReadBuffer';
-import { exists, UsersLog, type SnapshotToWrite } from './usersLog';
+import { exists, UsersLog, type MayExist, type SnapshotToWrite } from './usersLog';
 import type { UsersLogRecord } from './usersLogSchema';
 import { materiallyDifferent, pickObserved } from './storeRecords';
 import { tenantNotFound } from '../errors/tenantNotFound';
@@ -97,12 +97,16 @@ export class LowdbUsers {
 
   /** Loads the users of every known tenant and drops files that belong to no tenant. */
   async load(tenantIds: ReadonlySet<string>, syncState: LowdbSyncState): Promise<void> {
+    // Listed once: a tenant's files that are not listed are not looked for (see MayExist). Nothing else
+    // writes here while the store loads.
+    const listed = new Set(await readdir(this.#usersDir));
+    const mayExist = (path: string) => listed.has(basename(path));
     // A few tenants at a time, so that reading one tenant's files overlaps parsing another's.
     const queue = [...tenantIds];
     const opener = async (): Promise<void> => {
       // One buffer per opener for all the files it reads, let go once the users are loaded.
       const reader = new ReusedReadBuffer();
-      for (let tenantId = queue.shift(); tenantId !== undefined; tenantId = queue.shift()) await this.#open(tenantId, syncState, reader);
+      for (let tenantId = queue.shift(); tenantId !== undefined; tenantId = queue.shift()) await this.#open(tenantId, syncState, { reader, mayExist });
     };
     await Promise.all(Array.from({ length: Math.min(LOAD_CONCURRENCY, queue.length) }, opener));
     const restored = [...this.#tenants.values()].flatMap((slot) => slot.activities);
@@ -112,7 +116,7 @@ export class LowdbUsers {
     }
     // A tenant removed just before a crash can leave its users behind: they belong to no one now.
     let removed = false;
-    for (const name of await readdir(this.#usersDir)) {
+    for (const name of listed) {
       const id = name.startsWith('.') ? null : name.split('.')[0];
       if (id && !tenantIds.has(id)) removed = (await unlink(join(this.#usersDir, name)).then(() => true, () => false)) || removed;
     }
@@ -363,16 +367,21 @@ export class LowdbUsers {
     return this.#require(tenantId).table.counts();
   }
 
-  async #open(tenantId: string, syncState: LowdbSyncState, reader: ReusedReadBuffer): Promise<void> {
+  async #open(tenantId: string, syncState: LowdbSyncState, files: { reader: ReusedReadBuffer; mayExist: MayExist }): Promise<void> {
     const slot = this.#slot(tenantId);
     const legacyPath = join(this.#usersDir, `${tenantId}.json`);
-    const { snapshot, records } = await slot.log.load(async () => {
-      if (!(await exists(legacyPath))) return null;
-      const { data } = await loadStoreFile(new DurableJsonFile<UsersFile>(legacyPath), usersFileSchema, () => emptyUsers(tenantId));
-      return { schemaVersion: STORE_SCHEMA_VERSION, tenantId, deltaLink: data.deltaLink, users: Object.values(data.users) };
-    }, reader);
+    const legacyMayExist = files.mayExist(legacyPath);
+    const { snapshot, records } = await slot.log.load(
+      async () => {
+        if (!legacyMayExist || !(await exists(legacyPath))) return null;
+        const { data } = await loadStoreFile(new DurableJsonFile<UsersFile>(legacyPath), usersFileSchema, () => emptyUsers(tenantId));
+        return { schemaVersion: STORE_SCHEMA_VERSION, tenantId, deltaLink: data.deltaLink, users: Object.values(data.users) };
+      },
+      files.reader,
+      files.mayExist,
+    );
     // Once a snapshot exists the one-file format is no longer read: the snapshot has everything it held.
-    if (await exists(legacyPath)) {
+    if (legacyMayExist && (await exists(legacyPath))) {
       await unlink(legacyPath);
       await syncDirectory(this.#usersDir);
     }

@@ -131,8 +131,12 @@ export class UsersLog {
    * Reads the snapshot and the records that continue it. Without a snapshot, `legacy` (the users file of
    * the earlier one-file format, if any) becomes generation 0's snapshot and is written as one at once.
    */
-  async load(legacy: () => Promise<Omit<UsersSnapshot, 'generation'> | null>, reader = new ReusedReadBuffer()): Promise<LoadedUsers> {
-    let snapshot = await this.#readSnapshot(reader);
+  async load(
+    legacy: () => Promise<Omit<UsersSnapshot, 'generation'> | null>,
+    reader = new ReusedReadBuffer(),
+    mayExist: MayExist = () => true,
+  ): Promise<LoadedUsers> {
+    let snapshot = await this.#readSnapshot(reader, mayExist);
     if (!snapshot) {
       const migrated = await legacy();
       snapshot = { schemaVersion: STORE_SCHEMA_VERSION, tenantId: this.#tenantId, generation: 0, deltaLink: null, users: [], ...migrated };
@@ -144,8 +148,8 @@ export class UsersLog {
       }
     }
     this.#generation = snapshot.generation;
-    const records = await this.#readLog(reader);
-    return { snapshot, records: [...records, ...(await this.#readNextLog(reader))] };
+    const records = await this.#readLog(reader, mayExist);
+    return { snapshot, records: [...records, ...(await this.#readNextLog(reader, mayExist))] };
   }
 
   /** Appends one record; resolves once it is on disk. */
@@ -365,8 +369,8 @@ export class UsersLog {
     this.#snapshotBytes = pieces.reduce((sum, piece) => sum + Buffer.byteLength(piece), 0);
   }
 
-  async #readSnapshot(reader: ReusedReadBuffer): Promise<UsersSnapshot | null> {
-    const bytes = await reader.read(this.snapshotPath);
+  async #readSnapshot(reader: ReusedReadBuffer, mayExist: MayExist): Promise<UsersSnapshot | null> {
+    const bytes = mayExist(this.snapshotPath) ? await reader.read(this.snapshotPath) : null;
     if (bytes === null) return null;
     this.#snapshotBytes = bytes.length;
     let raw: unknown;
@@ -380,8 +384,8 @@ export class UsersLog {
     return snapshot;
   }
 
-  async #readLog(reader: ReusedReadBuffer): Promise<UsersLogRecord[]> {
-    const segment = await this.#readSegment(this.logPath, reader);
+  async #readLog(reader: ReusedReadBuffer, mayExist: MayExist): Promise<UsersLogRecord[]> {
+    const segment = await this.#readSegment(this.logPath, reader, mayExist);
     if (!segment) {
       this.#logReady = false;
       return [];
@@ -399,8 +403,8 @@ export class UsersLog {
   }
 
   /** The segment a compaction left behind, if a crash came before it took the log's place. */
-  async #readNextLog(reader: ReusedReadBuffer): Promise<UsersLogRecord[]> {
-    const segment = await this.#readSegment(this.nextLogPath, reader);
+  async #readNextLog(reader: ReusedReadBuffer, mayExist: MayExist): Promise<UsersLogRecord[]> {
+    const segment = await this.#readSegment(this.nextLogPath, reader, mayExist);
     if (segment && segment.generation === this.#generation + 1 && this.#logReady) {
       // The snapshot it waited for never reached the disk: it continues the log, and appends go on there.
       await segment.dropTornTail();
@@ -423,7 +427,7 @@ export class UsersLog {
       throw unreadable(this.nextLogPath, `continues generation ${segment.generation}, which neither its snapshot nor its log leads to`);
     }
     // Absent, torn before its header was whole, or older than the snapshot: nothing in it is needed.
-    if (await exists(this.nextLogPath)) {
+    if (mayExist(this.nextLogPath) && (await exists(this.nextLogPath))) {
       await unlink(this.nextLogPath);
       await syncDirectory(this.#directory);
     }
@@ -431,10 +435,10 @@ export class UsersLog {
   }
 
   /** A log or segment's header and records; null when it is absent or holds not even a whole header. */
-  async #readSegment(path: string, reader: ReusedReadBuffer): Promise<LogSegment | null> {
+  async #readSegment(path: string, reader: ReusedReadBuffer, mayExist: MayExist): Promise<LogSegment | null> {
     // Read as bytes: the CRC is checked on them as they are, and only a record's JSON becomes a string.
     // Every line is decoded before this returns: the bytes are the reader's, and its next read reuses them.
-    const bytes = await reader.read(path);
+    const bytes = mayExist(path) ? await reader.read(path) : null;
     if (bytes === null) return null;
     const fileBytes = bytes.length;
     const decoded: unknown[] = [];
@@ -473,6 +477,14 @@ export class UsersLog {
     };
   }
 }
+
+/**
+ * False only for a file known to be absent; true means "look". A load of every tenant passes what one
+ * listing of the users directory showed: asking the disk for each tenant's absent files (most tenants have
+ * no snapshot yet, or no log beside it) cost an error object and its stack trace apiece, about 60 ms of a
+ * restart at 100 tenants.
+ */
+export type MayExist = (path: string) => boolean;
 
 /** Whether the file is there (any other failure to look is an error). */
 export async function exists(path: string): Promise<boolean> {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { activitySchema, STORE_SCHEMA_VERSION, userSchema } from './storeSchema';
 
 /**

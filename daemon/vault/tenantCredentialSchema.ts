@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A tenant credential as every vault stores it: checked before it is encrypted and after it is decrypted. */
 export const tenantCredentialSchema = z.discriminatedUnion('kind', [

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AppError } from '../errors/AppError';
 import { writeFileAtomic } from '../files/writeFileAtomic';
 import type { TenantCredential } from '../microsoft/tenantTokenSource';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** One credential as `vault.json` and its journal hold it: AES-256-GCM ciphertext bound to the tenant id. */
 export const vaultEntrySchema = z.object({

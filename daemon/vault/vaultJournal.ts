@@ -1,6 +1,6 @@
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AppError } from '../errors/AppError';
 import { PRIVATE_FILE_MODE, syncDirectory } from '../files/writeFileAtomic';
 import { vaultEntrySchema, type VaultEntry } from './vaultEntry';

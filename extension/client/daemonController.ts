@@ -11,7 +11,7 @@ import { answersHealth } from './daemonProcess';
 export interface DaemonControllerOptions {
   settings: () => ExtensionSettings;
   process: DaemonProcess;
-  /** dist/daemon.js inside the installed extension. */
+  /** dist/daemon.cjs inside the installed extension. */
   daemonScript: string;
   execPath?: string;
   env?: Readonly<Record<string, string | undefined>>;

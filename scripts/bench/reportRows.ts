@@ -98,7 +98,7 @@ export function reportRows({ fleet, single, many, intervalSeconds, mode, writeBy
   fleetRow('restart until the first round completes, 250,000 users', 'under 2 s', 250_000, (f) => ({
     measured: `${f.restartSeconds.toFixed(1)} s`,
     passed: f.restartSeconds < 2,
-    note: 'SIGTERM, then from spawning dist/daemon.js on the same data directory until every tenant has a newer "as of"',
+    note: 'SIGTERM, then from spawning dist/daemon.cjs on the same data directory until every tenant has a newer "as of"',
   }));
   fleetRow('a lock, API to answer', 'p50 under 10 ms', 0, (f) => {
     const p50 = percentile(f.lockMs, 50);

@@ -67,7 +67,7 @@ export interface SharedResult {
 const registrationWidth = 8;
 
 /**
- * A fleet of small tenants kept true by a shared deployment — `daemons` processes of `dist/daemon.js` on
+ * A fleet of small tenants kept true by a shared deployment — `daemons` processes of `dist/daemon.cjs` on
  * one PostgreSQL started for the run — and then, on the same simulated fleet, by one local daemon: each
  * side's first sync, then a window of quiet rounds with its rounds per second (from the simulator's
  * counters), its CPU and memory per daemon (/proc) and its store's size.

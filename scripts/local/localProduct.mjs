@@ -1,6 +1,6 @@
 // The product on this machine with the simulator in place of Microsoft 365: the simulator with its demo
 // tenants, the daemon pointed at it, the demo tenants registered. Used by `npm start`, `npm run demo`
-// and the end-to-end tests. Needs `dist/sim.js` and `dist/daemon.js` (npm run build).
+// and the end-to-end tests. Needs `dist/sim.js` and `dist/daemon.cjs` (npm run build).
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -57,7 +57,7 @@ export async function startLocalProduct({ dataDir, pollInterval = '15s', simPort
   try {
     const sim = await waitForJson(join(simDir, 'sim.json'), 'the simulator', simProcess);
     const daemonArgs = [
-      'dist/daemon.js',
+      'dist/daemon.cjs',
       '--data-dir', daemonDir,
       '--authority-host', sim.url,
       '--graph-base-url', `${sim.url}/v1.0`,

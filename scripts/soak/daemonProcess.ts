@@ -40,7 +40,7 @@ export interface DaemonProcessOptions {
 }
 
 /**
- * The built daemon (`dist/daemon.js`) as a real child process on a data directory, as an operator runs
+ * The built daemon (`dist/daemon.cjs`) as a real child process on a data directory, as an operator runs
  * it: started, spoken to over its API on loopback, killed with SIGKILL, started again on the same files.
  */
 export class DaemonProcess {
@@ -75,7 +75,7 @@ export class DaemonProcess {
       process.execPath,
       [
         ...(this.options.nodeArgs ?? []),
-        join(repoRoot, 'dist', 'daemon.js'),
+        join(repoRoot, 'dist', 'daemon.cjs'),
         '--data-dir', this.options.dataDir,
         '--authority-host', this.options.simUrl,
         '--graph-base-url', `${this.options.simUrl}/v1.0`,

@@ -12,6 +12,6 @@ describe('packaging (.vscodeignore, as vsce sees it)', function () {
   it('puts the bundled extension, daemon and webview in the .vsix, and no source, test or simulator', async () => {
     const { stdout } = await run(process.execPath, ['node_modules/@vscode/vsce/vsce', 'ls', '--no-dependencies'], { cwd: repoRoot });
     const files = stdout.split('\n').map((line) => line.trim()).filter(Boolean).sort();
-    assert.deepEqual(files, ['LICENSE', 'README.md', 'dist/daemon.js', 'dist/extension.cjs', 'dist/webview/credentialHealth.js', 'package.json']);
+    assert.deepEqual(files, ['LICENSE', 'README.md', 'dist/daemon.cjs', 'dist/extension.cjs', 'dist/webview/credentialHealth.js', 'package.json']);
   });
 });

@@ -15,7 +15,7 @@ import { daemonContract, dataDirectoryRule, resolveDataDirectoryPath } from '../
 const SECOND = 1000;
 const DAY = 86_400_000;
 const HOME = '/home/op';
-const DAEMON_SCRIPT = '/ext/dist/daemon.js';
+const DAEMON_SCRIPT = '/ext/dist/daemon.cjs';
 
 interface SettingSchema {
   type: string;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { runSoak, type SoakReport } from '../../scripts/soak/runSoak';
 import { formatSoakReport } from '../../scripts/soak/formatSoakReport';
 
-const daemonBuild = fileURLToPath(new URL('../../dist/daemon.js', import.meta.url));
+const daemonBuild = fileURLToPath(new URL('../../dist/daemon.cjs', import.meta.url));
 
 // The soak's short form: the built daemon as a real process, a few kill -9 rounds, a short chaos phase,
 // misbehaving event-stream clients and every hostile input. `npm run soak` is the long form.
@@ -14,7 +14,7 @@ describe('soak (short form): the daemon process through kill -9, Graph chaos and
 
   before(async function () {
     await access(daemonBuild).catch(() => {
-      throw new Error('dist/daemon.js is missing: run `node scripts/build.mjs daemon` (npm run test:unit builds it)');
+      throw new Error('dist/daemon.cjs is missing: run `node scripts/build.mjs daemon` (npm run test:unit builds it)');
     });
     report = await runSoak({
       kills: 3,

@@ -6,7 +6,7 @@ import { fetch } from 'undici';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 /** The built daemon, as an operator runs it on each host of a shared deployment. */
-export const BUILT_DAEMON = join(repoRoot, 'dist', 'daemon.js');
+export const BUILT_DAEMON = join(repoRoot, 'dist', 'daemon.cjs');
 
 export interface SharedDaemonOptions {
   dataDir: string;
@@ -28,7 +28,7 @@ export interface SharedAnswer<T> {
 }
 
 /**
- * One daemon of a shared deployment as a real child process of `dist/daemon.js`: started on its own data
+ * One daemon of a shared deployment as a real child process of `dist/daemon.cjs`: started on its own data
  * directory, asked over its API with an engineer's token, killed with SIGKILL or stopped with SIGTERM.
  * Its address comes from the line it prints once listening, not from its data directory.
  */
@@ -41,7 +41,7 @@ export class SharedDaemonProcess {
 
   static async start(options: SharedDaemonOptions): Promise<SharedDaemonProcess> {
     await access(BUILT_DAEMON).catch(() => {
-      throw new Error('dist/daemon.js is missing: run `node scripts/build.mjs daemon` (npm run test:unit builds it)');
+      throw new Error('dist/daemon.cjs is missing: run `node scripts/build.mjs daemon` (npm run test:unit builds it)');
     });
     const child = spawn(
       process.execPath,

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { isAscii } from 'node:buffer';
 import { appendFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { AppError } from '../../../daemon/errors/AppError';
 import { createLogger } from '../../../daemon/logging/logger';
 import { LowdbStore, MAIN_FILE_NAME, SYNC_STATE_FILE_NAME, USERS_DIR_NAME } from '../../../daemon/store/lowdbStore';
 import { STORE_SCHEMA_VERSION } from '../../../daemon/store/storeSchema';
+import { UsersLog, type SnapshotToWrite } from '../../../daemon/store/usersLog';
 import type { ObservedUser, StoredUser, StoreEvent } from '../../../daemon/store/storeTypes';
 import { killHard, spawnTypeScript } from '../../support/childProcess';
 import { ManualClock } from '../../support/manualClock';
@@ -523,6 +524,43 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     const before = await state();
     await reopen();
     assert.deepEqual(await state(), before);
+  });
+});
+
+describe('UsersLog: a load given a listing of the users directory', function () {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDataDir());
+  });
+
+  afterEach(async () => {
+    await cleanup();
+  });
+
+  const noCompaction = (): SnapshotToWrite => {
+    throw new Error('no compaction in this test');
+  };
+
+  it('looks only for the files the listing showed, reads those as before, and takes an unlisted file as absent', async () => {
+    const user: StoredUser = { ...observed('u1'), lastChangedAt: 1, lastVerifiedAt: 1, lock: null };
+    const written = new UsersLog(dir, 't1', noCompaction);
+    await written.load(async () => null);
+    await written.append({ set: [user] });
+    const listed = new Set(await readdir(dir));
+    assert.deepEqual([...listed], ['t1.log'], 'a log and no snapshot: the common case after a first sync');
+
+    const asked: string[] = [];
+    const loaded = await new UsersLog(dir, 't1', noCompaction).load(async () => null, undefined, (path) => {
+      asked.push(basename(path));
+      return listed.has(basename(path));
+    });
+    assert.deepEqual(loaded.records.map((record) => record.set), [[user]]);
+    assert.deepEqual([...new Set(asked)].sort(), ['t1.log', 't1.next.log', 't1.snap.json'], 'the listing answers for the tenant\'s three files');
+
+    const unlisted = await new UsersLog(dir, 't1', noCompaction).load(async () => null, undefined, () => false);
+    assert.deepEqual(unlisted.records, [], 'not listed means not there: the disk is not asked');
   });
 });
 

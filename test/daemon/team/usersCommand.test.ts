@@ -15,7 +15,7 @@ interface Run {
   stderr: string;
 }
 
-const bin = fileURLToPath(new URL('../../../dist/daemon.js', import.meta.url));
+const bin = fileURLToPath(new URL('../../../dist/daemon.cjs', import.meta.url));
 
 /** The built command line (the package's `m365-status` bin), in its own process, as an admin runs it. */
 function m365Status(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
@@ -41,7 +41,7 @@ describe('m365-status users: engineers managed from the command line', function 
   let directory: EngineerDirectory;
 
   before(async () => {
-    if (!existsSync(bin)) throw new Error('dist/daemon.js is missing: run `node scripts/build.mjs daemon` (npm run test:unit builds it)');
+    if (!existsSync(bin)) throw new Error('dist/daemon.cjs is missing: run `node scripts/build.mjs daemon` (npm run test:unit builds it)');
     server = await startPostgres();
     url = await server.createDatabase();
     // The command migrates an empty database itself; this pool only checks what it did.

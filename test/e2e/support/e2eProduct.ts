@@ -198,7 +198,7 @@ export function buildOnce(): Promise<void> {
  */
 export async function startE2eProduct(suite: string, options: E2eProductOptions = {}): Promise<E2eProduct> {
   if (!process.env.M365_E2E_SKIP_BUILD) await buildOnce();
-  for (const built of ['dist/sim.js', 'dist/daemon.js', 'dist/extension.cjs', 'dist/webview/credentialHealth.js']) {
+  for (const built of ['dist/sim.js', 'dist/daemon.cjs', 'dist/extension.cjs', 'dist/webview/credentialHealth.js']) {
     if (!existsSync(join(repoRoot, built))) throw new Error(`${built} is missing: run npm run build first`);
   }
   if (!existsSync(join(repoRoot, '.vscode-test/node_modules/code-server/out/node/entry.js'))) {

@@ -54,7 +54,7 @@ export interface SharedDeployment {
 /**
  * A shared deployment as an admin sets one up, for real: a PostgreSQL server of its own, the vault key
  * made by `m365-status vault new-key`, engineers added by `m365-status users add`, the simulator with its
- * demo tenants, and the bundled daemon (`dist/daemon.js`, built beforehand) started once per port with
+ * demo tenants, and the bundled daemon (`dist/daemon.cjs`, built beforehand) started once per port with
  * `--store`, `--vault-key-file` and `--listen`, each with its own data directory.
  */
 export async function startSharedDeployment(options: SharedDeploymentOptions): Promise<SharedDeployment> {
@@ -107,10 +107,10 @@ export async function startSharedDeployment(options: SharedDeploymentOptions): P
     return child;
   };
 
-  /** `node dist/daemon.js <command…>` to its end; answers what it printed. */
+  /** `node dist/daemon.cjs <command…>` to its end; answers what it printed. */
   const command = async (args: readonly string[]): Promise<string> => {
     try {
-      const { stdout, stderr } = await run(process.execPath, ['dist/daemon.js', ...args], { cwd: repoRoot, timeout: 30_000 });
+      const { stdout, stderr } = await run(process.execPath, ['dist/daemon.cjs', ...args], { cwd: repoRoot, timeout: 30_000 });
       if (stderr.trim()) onLine(`m365-status ${args[0] ?? ''}`, stderr.trim());
       return stdout;
     } catch (error) {
@@ -146,7 +146,7 @@ export async function startSharedDeployment(options: SharedDeploymentOptions): P
         const name = String.fromCharCode('a'.charCodeAt(0) + index);
         const dataDir = join(base, `daemon-${name}`);
         const child = start(`daemon ${name}`, [
-          'dist/daemon.js',
+          'dist/daemon.cjs',
           '--store', store,
           '--vault-key-file', vaultKeyFile,
           '--listen', `127.0.0.1:${port}`,

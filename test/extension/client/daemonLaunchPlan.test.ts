@@ -8,11 +8,11 @@ describe('extension client: how the bundled daemon is started', () => {
       settings: { ...defaultSettings, polling: { intervalSeconds: 30, staleAfterPolls: 4, inactiveAfterDays: 10, dormantAfterDays: 5 } },
       dataDirectory: '/home/op/.m365-status',
       execPath: '/usr/bin/node',
-      daemonScript: '/ext/dist/daemon.js',
+      daemonScript: '/ext/dist/daemon.cjs',
       baseEnv: { PATH: '/usr/bin', M365_STATUS_DATA_DIR: '/elsewhere', UNDEFINED: undefined },
     });
     assert.equal(plan.command, '/usr/bin/node');
-    assert.deepEqual(plan.args, ['/ext/dist/daemon.js', '--data-dir', '/home/op/.m365-status', '--port', '0']);
+    assert.deepEqual(plan.args, ['/ext/dist/daemon.cjs', '--data-dir', '/home/op/.m365-status', '--port', '0']);
     assert.equal(plan.env.M365_STATUS_POLL_INTERVAL, '30s');
     assert.equal(plan.env.M365_STATUS_STALE_AFTER_POLLS, '4');
     assert.equal(plan.env.M365_STATUS_INACTIVE_AFTER, '10d');
