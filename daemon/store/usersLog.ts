@@ -130,6 +130,7 @@ export class UsersLog {
   /**
    * Reads the snapshot and the records that continue it. Without a snapshot, `legacy` (the users file of
    * the earlier one-file format, if any) becomes generation 0's snapshot and is written as one at once.
+   * A file `mayExist` rules out is not looked for.
    */
   async load(
     legacy: () => Promise<Omit<UsersSnapshot, 'generation'> | null>,
