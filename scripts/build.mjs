@@ -12,8 +12,9 @@ const esmBanner = {
 const targets = {
   sim: { ...node, format: 'esm', entryPoints: ['sim/main.ts'], outfile: 'dist/sim.js', banner: esmBanner },
   // Loading the daemon is part of every restart's wait: CommonJS skips the ES module loader's linking, and
-  // a bundle without whitespace and comments is a third smaller to read and compile (the source map keeps
-  // its positions readable). About 100 ms less CPU before the daemon's first line runs.
+  // a bundle without whitespace and comments is a quarter smaller to read and compile (the source map keeps
+  // its positions readable). With zod's locales left out, about 100 ms less CPU before its first line runs.
+  // "type": "module" makes a .js file an ES module, hence .cjs.
   daemon: { ...node, format: 'cjs', minifyWhitespace: true, entryPoints: ['daemon/main.ts'], outfile: 'dist/daemon.cjs' },
   // VS Code loads extensions with require(); the package is "type": "module", hence .cjs.
   extension: { ...node, format: 'cjs', entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.cjs', external: ['vscode'] },
