@@ -1,4 +1,5 @@
-import { fetch, type Agent } from 'undici';
+import type { Agent } from 'undici';
+import { identityRequest } from './identityRequest';
 
 /** The endpoints msal-node reads from a tenant's OpenID configuration, with `{tenant}` for the tenant. */
 interface MetadataTemplate {
@@ -59,12 +60,9 @@ export class AuthorityMetadata {
 
   private async fetchTemplate(origin: string, tenantSegment: string): Promise<MetadataTemplate | null> {
     try {
-      const response = await fetch(`${origin}/${tenantSegment}/v2.0/.well-known/openid-configuration`, { dispatcher: this.dispatcher });
-      if (!response.ok) {
-        await response.body?.cancel();
-        return null;
-      }
-      const document = (await response.json()) as Record<string, unknown>;
+      const answer = await identityRequest(this.dispatcher, `${origin}/${tenantSegment}/v2.0/.well-known/openid-configuration`);
+      if (answer.status !== 200) return null;
+      const document = JSON.parse(answer.text) as Record<string, unknown>;
       // The document names the tenant by its directory id, the first path segment of each endpoint.
       const tokenEndpoint = document.token_endpoint;
       if (typeof tokenEndpoint !== 'string') return null;

@@ -1,4 +1,5 @@
-import { fetch, type Agent } from 'undici';
+import type { Agent } from 'undici';
+import { identityRequest } from './identityRequest';
 import type { MicrosoftEndpoints } from './microsoftEndpoints';
 
 const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -41,12 +42,9 @@ export class DirectoryIdResolver {
   private async lookUp(domain: string): Promise<string | null> {
     try {
       const origin = new URL(this.endpoints.authorityHost).origin;
-      const response = await fetch(`${origin}/${encodeURIComponent(domain)}/v2.0/.well-known/openid-configuration`, { dispatcher: this.dispatcher });
-      if (!response.ok) {
-        await response.body?.cancel();
-        return null;
-      }
-      const { issuer } = (await response.json()) as { issuer?: unknown };
+      const answer = await identityRequest(this.dispatcher, `${origin}/${encodeURIComponent(domain)}/v2.0/.well-known/openid-configuration`);
+      if (answer.status !== 200) return null;
+      const { issuer } = JSON.parse(answer.text) as { issuer?: unknown };
       if (typeof issuer !== 'string') return null;
       return issuerTenantPattern.exec(new URL(issuer).pathname)?.[1]?.toLowerCase() ?? null;
     } catch {

@@ -2,6 +2,7 @@ import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
 import type { Agent, Dispatcher } from 'undici';
+import { networkCode } from './microsoftFailure';
 
 const decoders: Record<string, (body: Buffer) => Promise<Buffer>> = {
   gzip: promisify(gunzip),
@@ -18,8 +19,8 @@ const noBody = new Set([101, 204, 205, 304]);
  * the client the whole answer as a `Response`. Node's `fetch` (the stock handler) costs about a
  * quarter of a quiet round's CPU in its WHATWG machinery (request and response objects, abort signals,
  * body streams) around the same one request on the same pool. Anything but a string URL with a plain
- * header object and a string body or none goes to `fetch` as before. Failures are shaped like fetch's
- * (`fetch failed`, the network error as its cause), so they are classified as before.
+ * header object and a string body or none goes to `fetch` as before. A request that gets no answer
+ * throws a `GraphTransportError`, on either way.
  */
 export class GraphHttpHandler implements Middleware {
   constructor(private readonly dispatcher: Agent) {}
@@ -32,7 +33,11 @@ export class GraphHttpHandler implements Middleware {
     const plainHeaders = headers === undefined || (typeof headers === 'object' && !Array.isArray(headers) && !(headers instanceof Headers));
     if (typeof request !== 'string' || !plainHeaders || (body !== undefined && body !== null && typeof body !== 'string') || options.signal) {
       // The stock handler's way; the client's fetchOptions carry our pool.
-      context.response = await fetch(request, options);
+      try {
+        context.response = await fetch(request, options);
+      } catch (error) {
+        throw new GraphTransportError(error);
+      }
       return;
     }
     const url = new URL(request);
@@ -64,9 +69,24 @@ export class GraphHttpHandler implements Middleware {
         answerHeaders.delete('content-length');
       }
     } catch (error) {
-      throw new TypeError('fetch failed', { cause: error });
+      throw new GraphTransportError(error);
     }
     context.response = new BufferedResponse(request, status, answerHeaders, noBody.has(status) || method === 'HEAD' ? null : bytes);
+  }
+}
+
+/**
+ * A Graph request that got no answer (refused, reset, timed out). The Graph client turns what its last
+ * middleware throws into a `GraphError` that keeps only the name (as its `code`) and the message, not the
+ * cause: so the network error's code is the name, and a timeout is still told from a refused connection
+ * when the failure is classified.
+ */
+export class GraphTransportError extends Error {
+  constructor(cause: unknown) {
+    const code = networkCode(cause) ?? 'NETWORK';
+    // Not `code: detail`, which is how a token failure wrapped by the client reads.
+    super(`No answer from Microsoft Graph (${code}: ${cause instanceof Error ? cause.message : String(cause)})`, { cause });
+    this.name = code;
   }
 }
 

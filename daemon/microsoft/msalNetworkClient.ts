@@ -1,5 +1,6 @@
 import { AuthError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
-import { fetch, type Agent } from 'undici';
+import type { Agent } from 'undici';
+import { identityRequest, type IdentityAnswer } from './identityRequest';
 import { networkCode } from './microsoftFailure';
 
 /**
@@ -17,33 +18,27 @@ export class MsalNetworkClient implements INetworkModule {
     return this.send<T>(url, 'POST', options);
   }
 
-  private async send<T>(url: string, method: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
-    let response: Awaited<ReturnType<typeof fetch>>;
+  private async send<T>(url: string, method: 'GET' | 'POST', options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
+    let answer: IdentityAnswer;
     try {
-      response = await fetch(url, {
+      answer = await identityRequest(this.dispatcher, url, {
         method,
         headers: options?.headers ?? {},
         ...(method === 'POST' ? { body: options?.body ?? '' } : {}),
-        dispatcher: this.dispatcher,
-        ...(timeout ? { signal: AbortSignal.timeout(timeout) } : {}),
+        ...(timeout ? { timeoutMs: timeout } : {}),
       });
     } catch (error) {
       // msal replaces anything but its own errors with a bare "network_error": keep the cause.
       throw new IdentityNetworkError(networkCode(error) ?? (error as Error).name, (error as Error).message);
     }
-    const headers: Record<string, string> = {};
-    response.headers.forEach((value, key) => {
-      headers[key] = value;
-    });
-    const text = await response.text();
     let body: T;
     try {
-      body = JSON.parse(text) as T;
+      body = JSON.parse(answer.text) as T;
     } catch {
       // msal reads `error` from the body; a non-JSON answer (a proxy's HTML page) becomes one it can read.
-      body = { error: 'invalid_response', error_description: `HTTP ${response.status} with a body that is not JSON` } as T;
+      body = { error: 'invalid_response', error_description: `HTTP ${answer.status} with a body that is not JSON` } as T;
     }
-    return { headers, body, status: response.status };
+    return { headers: answer.headers, body, status: answer.status };
   }
 }
 

@@ -1,7 +1,8 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { ConfidentialClientApplication, LogLevel, type Configuration } from '@azure/msal-node';
-import { fetch, type Agent } from 'undici';
+import type { Agent } from 'undici';
 import { AuthorityMetadata } from './authorityMetadata';
+import { identityRequest } from './identityRequest';
 import { graphScope, type MicrosoftEndpoints } from './microsoftEndpoints';
 import { MsalNetworkClient } from './msalNetworkClient';
 
@@ -153,8 +154,8 @@ export class TenantTokenSource {
    */
   private async discoveryFailure(original: unknown): Promise<unknown> {
     try {
-      const response = await fetch(`${this.authority}/v2.0/.well-known/openid-configuration`, { dispatcher: this.dispatcher });
-      const body = (await response.json()) as { error?: string; error_description?: string };
+      const answer = await identityRequest(this.dispatcher, `${this.authority}/v2.0/.well-known/openid-configuration`);
+      const body = JSON.parse(answer.text) as { error?: string; error_description?: string };
       if (body.error) return new IdentityPlatformError(body.error, body.error_description ?? body.error);
       return original;
     } catch (networkError) {

@@ -61,6 +61,8 @@ export class TaskRunner {
   #drainChain: Promise<void> = Promise.resolve();
   readonly #recoveryIntervalMs: number;
   #recoveryTimer: Timer | null = null;
+  /** The look for tasks of daemons that are gone, while it runs: stopping waits for it, not the store. */
+  #recovering: Promise<void> | null = null;
 
   constructor(options: TaskRunnerOptions) {
     this.#store = options.store;
@@ -132,9 +134,13 @@ export class TaskRunner {
   #scheduleRecovery(): void {
     if (!this.#accepting) return;
     this.#recoveryTimer = this.#clock.setTimeout(() => {
-      this.recoverTasksOfGoneDaemons()
-        .catch((error: unknown) => this.#logger.error('Could not look for tasks of daemons that are gone', { error }))
+      this.#recovering = this.recoverTasksOfGoneDaemons()
+        .then(
+          () => undefined,
+          (error: unknown) => this.#logger.error('Could not look for tasks of daemons that are gone', { error }),
+        )
         .finally(() => {
+          this.#recovering = null;
           // A tenant whose lease this daemon has taken over may have tasks queued while another held it,
           // which no event will announce again.
           this.#scheduleDrain();
@@ -153,6 +159,8 @@ export class TaskRunner {
     this.#unsubscribe = null;
     this.#recoveryTimer?.cancel();
     this.#recoveryTimer = null;
+    // A look under way finishes first: the store closes after the runner stops, and would cut it short.
+    await this.#recovering;
     await this.#drainChain;
     if (this.#running.size === 0) return;
     const finished = Promise.all([...this.#running.values()].map((r) => r.done)).then(() => true);

@@ -47,6 +47,7 @@ describe('sim: Graph batching, throttling, faults and app details', () => {
     const statuses: number[] = [];
     let throttled: Awaited<ReturnType<typeof fetch>> | undefined;
     let nearLimit: string | null = null;
+    const started = Date.now();
     for (let i = 0; i < 30 && !throttled; i++) {
       const response = await fetch(`${harness.sim.url}/v1.0/users?$select=id`, { dispatcher: harness.dispatcher, headers: { authorization: `Bearer ${token}` } });
       statuses.push(response.status);
@@ -56,7 +57,11 @@ describe('sim: Graph batching, throttling, faults and app details', () => {
       else await response.arrayBuffer();
     }
     assert.ok(throttled, 'a 429 came');
-    assert.equal(statuses.filter((s) => s === 200).length, 20, 'exactly the budget went through');
+    // The bucket refills continuously (20 units in 10 s): on a slow machine a unit may come back while the
+    // budget is being spent, and not more than the time taken allows.
+    const refilled = Math.floor(((Date.now() - started) / 10_000) * 20);
+    const through = statuses.filter((s) => s === 200).length;
+    assert.ok(through >= 20 && through <= 20 + refilled, `${through} requests went through, the budget 20 plus ${refilled} refilled`);
     assert.ok(nearLimit && Number(nearLimit) >= 0.8, 'the limit percentage was announced past 80%');
     assert.match(throttled.headers.get('retry-after') ?? '', /^\d+\.\d{3}$/);
     assert.equal(throttled.headers.get('x-ms-throttle-information'), 'ResourceUnitLimitExceeded');

@@ -159,6 +159,33 @@ describe('daemon/microsoft: Graph and identity gateway against the simulator', (
       await harness.control('PUT', `/tenants/${tenant.id}/faults`, { latencyMs: 0 });
       await slow.close();
     });
+
+    it('keeps the network error of a Graph call: a refused connection is network, a hung one a timeout, each with its code', async () => {
+      const tenant = await harness.createTenant({ users: 1 });
+      const tokens = harness.tokens(tenant.id, tenant.app.appId, { kind: 'secret', clientSecret: tenant.app.secret });
+      await tokens.acquire();
+      const closedPort = await new Promise<number>((resolve) => {
+        const probe = createServer().listen(0, '127.0.0.1', () => {
+          const { port } = probe.address() as AddressInfo;
+          probe.close(() => resolve(port));
+        });
+      });
+      const deadEndpoints = { ...harness.endpoints, graphHost: `https://127.0.0.1:${closedPort}` };
+      const dead = createHttpDispatcher(deadEndpoints);
+      const refused = classifyMicrosoftFailure(await thrown(createTenantGraphClient(tokens, deadEndpoints, dead, { maxRetries: 0, delaySeconds: 1 }).api('/organization').get()));
+      assert.deepEqual([refused.category, refused.code], ['network', 'ECONNREFUSED']);
+      await dead.close();
+
+      // The token is held, so only the Graph call meets the latency.
+      await harness.control('PUT', `/tenants/${tenant.id}/faults`, { latencyMs: 1500 });
+      const slowEndpoints = { ...harness.endpoints, requestTimeoutMs: 500 };
+      const slow = createHttpDispatcher(slowEndpoints);
+      const timedOut = classifyMicrosoftFailure(await thrown(createTenantGraphClient(tokens, slowEndpoints, slow, { maxRetries: 0, delaySeconds: 1 }).api('/organization').get()));
+      assert.equal(timedOut.category, 'timeout', `${timedOut.category} ${timedOut.code}`);
+      assert.match(timedOut.code, /^UND_ERR_\w*TIMEOUT$/);
+      await harness.control('PUT', `/tenants/${tenant.id}/faults`, { latencyMs: 0 });
+      await slow.close();
+    });
   });
 
   describe('attributeAccountChange', () => {

@@ -196,6 +196,33 @@ describe('tasks: TaskRunner', () => {
     assert.deepEqual([after?.status, after?.error?.message], ['ERROR', INTERRUPTED_BY_SHUTDOWN]);
   });
 
+  it('at shutdown, lets a look for tasks of daemons that are gone finish before the store closes', async () => {
+    const looking = gate();
+    const release = gate();
+    let looked = false;
+    const look = store.failTasksOfGoneDaemons.bind(store);
+    store.failTasksOfGoneDaemons = async () => {
+      looking.open();
+      await release.opened;
+      const failed = await look();
+      looked = true;
+      return failed;
+    };
+    runner = new TaskRunner({ store, logger, maxConcurrent: 1, clock, recoveryIntervalMs: 1_000 });
+    runner.start();
+    clock.advance(1_000);
+    await looking.opened;
+    let stopped = false;
+    const stopping = runner.stop(1_000).then(() => (stopped = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(stopped, false, 'stop waits for the look under way');
+    release.open();
+    await stopping;
+    assert.equal(looked, true);
+    assert.equal(clock.pendingTimers, 0, 'no further look is scheduled');
+    assert.deepEqual(logLines.filter((line) => line.includes('daemons that are gone')), []);
+  });
+
   it('stops taking new tasks once stopped', async () => {
     runner = new TaskRunner({ store, logger, maxConcurrent: 1 });
     let ran = 0;
