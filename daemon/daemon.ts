@@ -11,6 +11,7 @@ import type { Config } from './config';
 import type { ErrorSinks } from './errors/handleError';
 import { describeTightened, secureDataDir } from './files/dataDirPermissions';
 import { writeFileAtomic } from './files/writeFileAtomic';
+import { ForegroundRequests } from './foregroundRequests';
 import { createDaemonLogger } from './logging/daemonLogger';
 import type { Logger } from './logging/logger';
 import { DirectoryIdResolver } from './microsoft/directoryIdResolver';
@@ -86,6 +87,8 @@ export class Daemon {
     readonly token: string,
     readonly dataDir: string,
     readonly store: Store,
+    /** This daemon's API requests in flight, which its syncs give way to. */
+    readonly foregroundRequests: ForegroundRequests,
     private readonly parts: {
       storage: DaemonStore;
       server: ApiServer;
@@ -113,27 +116,37 @@ export class Daemon {
     } else {
       logger.info('the data directory is private to its owner', { dataDir: config.dataDir, created: permissions.created });
     }
-    const storage = await openDaemonStore(config, { clock, logger });
+    // This daemon's own, shared by its API, its syncs and its store: a request answered by another daemon
+    // in the same process must not hold back this one's syncs.
+    const foregroundRequests = new ForegroundRequests();
+    const storage = await openDaemonStore(config, { clock, logger, foregroundRequests });
     try {
-      return await Daemon.assemble(options, storage, clock, logger);
+      return await Daemon.assemble(options, storage, foregroundRequests, clock, logger);
     } catch (error) {
       await storage.close();
       throw error;
     }
   }
 
-  private static async assemble(options: DaemonOptions, storage: DaemonStore, clock: Clock, logger: Logger): Promise<Daemon> {
+  private static async assemble(options: DaemonOptions, storage: DaemonStore, foregroundRequests: ForegroundRequests, clock: Clock, logger: Logger): Promise<Daemon> {
     const { config } = options;
     const vault = await openVault(config, storage.database ?? undefined, { logger, now: () => clock.now() });
     try {
-      return await Daemon.build(options, storage, vault, clock, logger);
+      return await Daemon.build(options, storage, vault, foregroundRequests, clock, logger);
     } catch (error) {
       await vault.close();
       throw error;
     }
   }
 
-  private static async build(options: DaemonOptions, storage: DaemonStore, vault: CredentialVault, clock: Clock, logger: Logger): Promise<Daemon> {
+  private static async build(
+    options: DaemonOptions,
+    storage: DaemonStore,
+    vault: CredentialVault,
+    foregroundRequests: ForegroundRequests,
+    clock: Clock,
+    logger: Logger,
+  ): Promise<Daemon> {
     const { config } = options;
     const { store } = storage;
     const endpoints: MicrosoftEndpoints = {
@@ -158,7 +171,7 @@ export class Daemon {
       throw error;
     }
     const status = new TenantStatusService(store, config, clock);
-    const sync = new TenantSync(store, connections, status, clock, sinks);
+    const sync = new TenantSync(store, connections, status, clock, sinks, foregroundRequests);
     const poller = new Poller({
       store,
       sync,
@@ -182,7 +195,7 @@ export class Daemon {
       storage.database ? { holds: (tenantId) => poller.holds(tenantId) } : undefined,
     );
     const registeredTenants = new RegisteredTenantLookup(store, new DirectoryIdResolver(endpoints, dispatcher));
-    const registry = new TenantRegistry(store, vault, connections, health, poller, sync, logger, registeredTenants);
+    const registry = new TenantRegistry(store, vault, connections, health, poller, sync, foregroundRequests, logger, registeredTenants);
     const appProfiles = new AppProfileService(store, vault, connections, health, poller, clock, logger.child({ component: 'app-profiles' }));
     const runner = new TaskRunner({ store, logger, maxConcurrent: config.maxConcurrentTasks, clock });
     runner.register(TASK_KINDS.updateAdCache.kind, updateAdCacheTask(sync));
@@ -235,6 +248,7 @@ export class Daemon {
         streams.add(close);
         return () => streams.delete(close);
       },
+      foregroundRequests,
     });
     let listening: Awaited<ReturnType<typeof listenApi>>;
     try {
@@ -257,7 +271,7 @@ export class Daemon {
     health.start(poller.firstRound);
     await status.updateAll(storage.database ? (tenantId) => poller.holds(tenantId) : undefined);
     logger.info('daemon started', { url, dataDir: config.dataDir, tenants: (await store.listTenants()).length, pid: process.pid });
-    return new Daemon(url, port, token, config.dataDir, store, {
+    return new Daemon(url, port, token, config.dataDir, store, foregroundRequests, {
       storage,
       server,
       consentListener,

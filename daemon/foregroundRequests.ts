@@ -9,6 +9,9 @@ export const FOREGROUND_MAX_WAIT_MS = 50;
  * page) lets them finish first: each time a request's Graph call or disk write comes back, it runs at
  * once instead of behind a turn of every sync under way. The wait is bounded, so a request that takes
  * long (Graph slow to answer a lock) slows a sync down but never stops it.
+ *
+ * One per daemon, made where the daemon is put together and given to its API, its syncs and its store:
+ * daemons in one process would otherwise hold back each other's syncs with their own requests.
  */
 export class ForegroundRequests {
   readonly maxWaitMs: number;
@@ -84,6 +87,3 @@ export class ForegroundRequests {
     });
   }
 }
-
-/** The daemon's one account of requests in flight: the API marks them, syncs give way to them. */
-export const foregroundRequests = new ForegroundRequests();

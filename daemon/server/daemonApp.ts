@@ -2,8 +2,8 @@ import express, { type Express } from 'express';
 import { AppError } from '../errors/AppError';
 import { LIMITS } from '../../protocol/daemonApi';
 import { errorMiddleware } from '../errors/errorMiddleware';
-import { foregroundRequests } from '../foregroundRequests';
 import type { ErrorSinks } from '../errors/handleError';
+import type { ForegroundRequests } from '../foregroundRequests';
 import type { ApiAuthentication } from './apiAuthentication';
 import { apiAuthorization } from './apiAuthorization';
 import { apiSecurity, type HostRule } from './apiSecurity';
@@ -25,11 +25,13 @@ export interface DaemonAppOptions {
   hosts: HostRule;
   /** Keeps open event streams so shutdown can end them. */
   trackStream: (close: () => void) => () => void;
+  /** Where each request is marked in flight while it is answered: this daemon's syncs give way to them. */
+  foregroundRequests: ForegroundRequests;
 }
 
 /** The Express app, apart from `listen()` so tests and the daemon build it the same way. */
 export function createDaemonApp(options: DaemonAppOptions): Express {
-  const { services, sinks } = options;
+  const { services, sinks, foregroundRequests } = options;
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');

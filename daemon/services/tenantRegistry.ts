@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CredentialInput } from '../../protocol/daemonApi';
 import { AppError } from '../errors/AppError';
-import { foregroundRequests } from '../foregroundRequests';
+import type { ForegroundRequests } from '../foregroundRequests';
 import type { Logger } from '../logging/logger';
 import type { Store } from '../store/store';
 import type { CredentialHealth, CredentialKind, StoredTenant } from '../store/storeTypes';
@@ -43,6 +43,7 @@ export class TenantRegistry {
     private readonly health: CredentialHealthService,
     private readonly poller: Poller,
     private readonly sync: TenantSync,
+    private readonly foregroundRequests: ForegroundRequests,
     private readonly logger: Logger,
     private readonly registered: RegisteredTenantLookup,
   ) {}
@@ -161,7 +162,7 @@ export class TenantRegistry {
     await this.store.recordCredentialsRotated(tenant.id, credential.kind, by);
     const health = await this.health.check(tenant.id);
     // New credentials that work: sync now, so the answer already says whether the tenant is back.
-    if (health.canGetToken) await foregroundRequests.whileWaitingOn(this.sync.sync(tenant.id, { source: 'task' }));
+    if (health.canGetToken) await this.foregroundRequests.whileWaitingOn(this.sync.sync(tenant.id, { source: 'task' }));
     else this.poller.syncSoon(tenant.id);
     return this.store.requireTenant(tenant.id);
   }

@@ -2,7 +2,7 @@ import type { Clock } from '../clock';
 import { AppError } from '../errors/AppError';
 import { handleError, type ErrorSinks } from '../errors/handleError';
 import { microsoftFailureError } from '../errors/microsoftFailureError';
-import { foregroundRequests } from '../foregroundRequests';
+import type { ForegroundRequests } from '../foregroundRequests';
 import { attributeAccountChange } from '../microsoft/auditAttribution';
 import { classifyMicrosoftFailure, type MicrosoftFailure } from '../microsoft/microsoftFailure';
 import { followUserChanges, type UserDeltaPage } from '../microsoft/userDelta';
@@ -46,6 +46,7 @@ export class TenantSync {
     private readonly status: TenantStatusService,
     private readonly clock: Clock,
     private readonly sinks: ErrorSinks,
+    private readonly foregroundRequests: ForegroundRequests,
   ) {}
 
   sync(tenantId: string, request: SyncRequest): Promise<SyncOutcome> {
@@ -66,7 +67,7 @@ export class TenantSync {
         round.apply(page, await this.store.applyUserChanges(tenantId, round.batch(page, observedAt)));
         // Each page is applied on its own turn of the event loop, and after the API requests being
         // answered (within a bound): they come before the next page of a sync.
-        if (page.deltaLink === undefined) await foregroundRequests.backgroundTurn();
+        if (page.deltaLink === undefined) await this.foregroundRequests.backgroundTurn();
       });
       await this.store.recordSyncSuccess(tenantId, observedAt);
       await this.recordOutsideChanges(tenantId, round.changes);

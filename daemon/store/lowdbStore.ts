@@ -4,6 +4,7 @@ import type { Clock, Timer } from '../clock';
 import { systemClock } from '../clock';
 import { AppError } from '../errors/AppError';
 import { handleError } from '../errors/handleError';
+import { ForegroundRequests } from '../foregroundRequests';
 import { createLogger, type Logger } from '../logging/logger';
 import type { DataDirLock } from './dataDirLock';
 import { acquireDataDirLock } from './dataDirLock';
@@ -69,6 +70,11 @@ export interface LowdbStoreOptions {
   activityRetention?: number;
   /** A tenant's users log is compacted into a new snapshot once larger than this and than the snapshot. */
   usersLogCompactionBytes?: number;
+  /**
+   * The daemon's API requests, which a sync's slices of a page give way to. Without a daemon (migration,
+   * tests) none are ever in flight, and each slice waits one turn of the event loop.
+   */
+  foregroundRequests?: ForegroundRequests;
 }
 
 function emptyMain(): MainFile {
@@ -157,7 +163,13 @@ export class LowdbStore implements Store {
       automatedTaskRetention: options.automatedTaskRetention ?? 50,
       activityRetention: options.activityRetention ?? 10_000,
     });
-    this.#users = new LowdbUsers(context, this.#tasks, join(options.dataDir, USERS_DIR_NAME), options.usersLogCompactionBytes);
+    this.#users = new LowdbUsers(
+      context,
+      this.#tasks,
+      join(options.dataDir, USERS_DIR_NAME),
+      options.foregroundRequests ?? new ForegroundRequests(),
+      options.usersLogCompactionBytes,
+    );
     this.#tenants = new LowdbTenants(context, this.#tasks, this.#users);
     this.#appProfiles = new LowdbAppProfiles(context, this.#tasks);
     this.#systemLog = new LowdbSystemLog({

@@ -2,7 +2,7 @@ import { readdir, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { AppError } from '../errors/AppError';
 import { syncDirectory } from '../files/writeFileAtomic';
-import { foregroundRequests } from '../foregroundRequests';
+import type { ForegroundRequests } from '../foregroundRequests';
 import type { LowdbContext } from './lowdbContext';
 import type { DurableDeltaLink, LowdbSyncState } from './lowdbSyncState';
 import type { LowdbTasks } from './lowdbTasks';
@@ -46,11 +46,6 @@ function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** A sync's next slice: after the API requests being answered, within a bound. */
-function backgroundTurn(): Promise<void> {
-  return foregroundRequests.backgroundTurn();
-}
-
 /** One tenant's users in memory, and what of them is not yet on disk. */
 interface TenantUsers {
   tenantId: string;
@@ -87,11 +82,14 @@ export class LowdbUsers {
   readonly #usersDir: string;
   readonly #tenants = new Map<string, TenantUsers>();
   readonly #compactionBytes: number | undefined;
+  /** The API requests being answered: a sync's next slice of a page comes after them, within a bound. */
+  readonly #foregroundRequests: ForegroundRequests;
 
-  constructor(context: LowdbContext, tasks: LowdbTasks, usersDir: string, compactionBytes?: number) {
+  constructor(context: LowdbContext, tasks: LowdbTasks, usersDir: string, foregroundRequests: ForegroundRequests, compactionBytes?: number) {
     this.#context = context;
     this.#tasks = tasks;
     this.#usersDir = usersDir;
+    this.#foregroundRequests = foregroundRequests;
     this.#compactionBytes = compactionBytes;
   }
 
@@ -208,7 +206,7 @@ export class LowdbUsers {
 
     for (let i = 0; i < batch.users.length; i++) {
       if (i > 0 && i % APPLY_USERS_PER_TURN === 0) {
-        await backgroundTurn();
+        await this.#foregroundRequests.backgroundTurn();
         this.#stillApplyingTo(tenantId, slot);
       }
       const observed = batch.users[i] as UserChangeBatch['users'][number];
@@ -249,7 +247,7 @@ export class LowdbUsers {
       for (const id of table.ids()) {
         if (!seen.has(id) && !earlier?.has(id)) removedIds.add(id);
         if (++looked % REMOVAL_CHECKS_PER_TURN === 0) {
-          await backgroundTurn();
+          await this.#foregroundRequests.backgroundTurn();
           this.#stillApplyingTo(tenantId, slot);
         }
       }
@@ -261,7 +259,7 @@ export class LowdbUsers {
       removed.push(id);
       summary.removed.push(user);
       if (removed.length % APPLY_USERS_PER_TURN === 0) {
-        await backgroundTurn();
+        await this.#foregroundRequests.backgroundTurn();
         this.#stillApplyingTo(tenantId, slot);
       }
     }

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock';
 import { storeMode, type Config } from '../config';
+import type { ForegroundRequests } from '../foregroundRequests';
 import type { Logger } from '../logging/logger';
 import { acquireDataDirLock, type DataDirLock } from './dataDirLock';
 import { LowdbStore } from './lowdbStore';
@@ -28,9 +29,9 @@ export interface DaemonStore {
  */
 export async function openDaemonStore(
   config: Pick<Config, 'store' | 'dataDir' | 'systemLogMaxEntries' | 'checkpointIntervalMs'> & Partial<Pick<Config, 'tenantLeaseMs'>>,
-  options: { clock: Clock; logger: Logger },
+  options: { clock: Clock; logger: Logger; foregroundRequests: ForegroundRequests },
 ): Promise<DaemonStore> {
-  const { clock, logger } = options;
+  const { clock, logger, foregroundRequests } = options;
   if (storeMode(config) === 'local' || config.store === undefined) {
     const { store, usersLoaded } = await LowdbStore.opening({
       dataDir: config.dataDir,
@@ -38,6 +39,7 @@ export async function openDaemonStore(
       logger,
       systemLogMaxEntries: config.systemLogMaxEntries,
       checkpointIntervalMs: config.checkpointIntervalMs,
+      foregroundRequests,
     });
     return { store, database: null, usersLoaded, close: () => store.close() };
   }

@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { LIMITS, type TaskListEntry, type TenantView, type UserPage } from '../../../protocol/daemonApi';
 import { API_ROUTE_SHAPES, type ApiRouteShape } from '../../../daemon/server/apiRouteShapes';
 import { loopbackHostRule } from '../../../daemon/server/apiSecurity';
+import { ForegroundRequests } from '../../../daemon/foregroundRequests';
 import { createDaemonApp } from '../../../daemon/server/daemonApp';
 import { localAuthentication } from '../../../daemon/server/localAuthentication';
 import type { DaemonServices } from '../../../daemon/server/daemonServices';
@@ -86,7 +87,7 @@ describe('daemon API: request shape (content type, bodies, identifiers) on every
 
   it('knows the shape of every route the app serves', () => {
     const services = { version: 'test' } as unknown as DaemonServices;
-    const app = createDaemonApp({ services, sinks: { logger: createLogger({ write: () => undefined }) }, authentication: localAuthentication('t', 'operator'), hosts: loopbackHostRule(() => 0), trackStream: () => () => undefined });
+    const app = createDaemonApp({ services, sinks: { logger: createLogger({ write: () => undefined }) }, authentication: localAuthentication('t', 'operator'), hosts: loopbackHostRule(() => 0), trackStream: () => () => undefined, foregroundRequests: new ForegroundRequests() });
     type Layer = { name: string; route?: { path: string; methods: Record<string, boolean> }; handle: { stack?: Layer[] } };
     const served: string[] = [];
     const walk = (stack: Layer[], prefix: string): void => {

@@ -3,6 +3,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../../../daemon/config';
 import type { ErrorSinks } from '../../../daemon/errors/handleError';
+import { ForegroundRequests } from '../../../daemon/foregroundRequests';
 import { createLogger } from '../../../daemon/logging/logger';
 import { Poller } from '../../../daemon/services/poller';
 import { TenantConnections } from '../../../daemon/services/tenantConnections';
@@ -81,7 +82,8 @@ describe('services: a quiet delta round (the real poller, sync and file store, s
     ({ dir, cleanup } = await tempDataDir('m365-quiet-round'));
     clock = new ManualClock();
     // Checkpoints are taken by hand below.
-    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 24 * 60 * 60_000 });
+    const foregroundRequests = new ForegroundRequests();
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 24 * 60 * 60_000, foregroundRequests });
     store.onDidChange((event) => {
       if (event.type === 'users') work.usersEvents++;
     });
@@ -89,7 +91,7 @@ describe('services: a quiet delta round (the real poller, sync and file store, s
     const sinks: ErrorSinks = { logger: createLogger({ write: () => undefined }), systemLog: store };
     const counted = counting(store, work, copies);
     const status = new TenantStatusService(counted, loadConfig({ env: {} }), clock);
-    const sync = new TenantSync(counted, new TenantConnections(vault, sim.endpoints, sim.dispatcher, 0), status, clock, sinks);
+    const sync = new TenantSync(counted, new TenantConnections(vault, sim.endpoints, sim.dispatcher, 0), status, clock, sinks, foregroundRequests);
     for (const users of [20, 2_000]) {
       const simTenant = await sim.createTenant({ users });
       assert.ok(simTenant.app?.secret);

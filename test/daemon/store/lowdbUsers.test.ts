@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../support/manualClock';
 import { tempDataDir } from '../../support/tempDataDir';
-import { foregroundRequests } from '../../../daemon/foregroundRequests';
+import { ForegroundRequests } from '../../../daemon/foregroundRequests';
 import { LowdbStore } from '../../../daemon/store/lowdbStore';
 import { APPLY_USERS_PER_TURN } from '../../../daemon/store/lowdbUsers';
 import { SEARCH_ROWS_PER_TURN } from '../../../daemon/store/tenantUserTable';
@@ -23,12 +23,19 @@ describe('LowdbStore: a sync page and a text search, a slice per turn', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   let clock: ManualClock;
+  /** The API requests of the daemon this store would run in. */
+  let foregroundRequests: ForegroundRequests;
   let store: LowdbStore;
+
+  function openStore(): Promise<LowdbStore> {
+    return LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, foregroundRequests });
+  }
 
   beforeEach(async () => {
     ({ dir, cleanup } = await tempDataDir());
     clock = new ManualClock();
-    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000 });
+    foregroundRequests = new ForegroundRequests();
+    store = await openStore();
   });
 
   afterEach(async () => {
@@ -82,6 +89,23 @@ describe('LowdbStore: a sync page and a text search, a slice per turn', () => {
     assert.equal((await store.countUsers(tenant.id)).total, DELTA_PAGE_USERS);
   });
 
+  it('gives way only to its own daemon\'s requests: another daemon\'s request in flight holds no slice', async () => {
+    const tenant = await addTenant('contoso.example');
+    const end = new ForegroundRequests(10_000).begin();
+    try {
+      const page = store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: users(DELTA_PAGE_USERS), fullRound: true });
+      const seen: number[] = [];
+      for (let i = 0; i < 20 && seen.at(-1) !== DELTA_PAGE_USERS; i++) {
+        await nextTurn();
+        seen.push((await store.countUsers(tenant.id)).total);
+      }
+      assert.equal(seen.at(-1), DELTA_PAGE_USERS, `every slice within 20 turns: ${seen.join(', ')}`);
+      assert.equal((await page).added.length, DELTA_PAGE_USERS);
+    } finally {
+      end();
+    }
+  });
+
   it('keeps on disk a lock recorded between two slices of a page that holds the user', async () => {
     const tenant = await addTenant('contoso.example');
     await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: users(DELTA_PAGE_USERS), deltaLink: 'd-1', fullRound: true });
@@ -101,7 +125,7 @@ describe('LowdbStore: a sync page and a text search, a slice per turn', () => {
     assert.equal(summary.changed.length, DELTA_PAGE_USERS);
 
     await store.close();
-    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000 });
+    store = await openStore();
     for (const id of ['u10', 'u150']) {
       const user = await store.getUser(tenant.id, id);
       assert.equal(user?.displayName, 'Renamed', id);
@@ -134,7 +158,7 @@ describe('LowdbStore: a sync page and a text search, a slice per turn', () => {
     assert.deepEqual((await store.listUsers(tenant.id)).users.map((user) => user.id).sort(), ['u0', 'u1', 'u2', 'u3', 'u4', 'u5', 'u6']);
 
     await store.close();
-    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000 });
+    store = await openStore();
     assert.equal((await store.countUsers(tenant.id)).total, 7);
   });
 
