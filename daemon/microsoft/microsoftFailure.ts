@@ -91,15 +91,35 @@ function retryAfterMs(headers: Headers | undefined): number | null {
   return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
 }
 
-/** The code of a socket or undici error, wherever it sits in the `cause` chain. */
+/** OpenSSL's codes for a certificate chain that does not verify, as Node gives them. */
+const untrustedCertificatePattern = /^(UNABLE_TO_[A-Z_]+|[A-Z_]*SELF_SIGNED[A-Z_]*|CERT_[A-Z_]+)$/;
+
+/** The code of a socket, TLS or undici error, wherever it sits in the `cause` chain. */
 export function networkCode(error: unknown): string | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^(E[A-Z]+|UND_ERR_[A-Z_]+|ERR_[A-Z_]+)$/.test(code)) return code;
+    if (typeof code === 'string' && (/^(E[A-Z]+|UND_ERR_[A-Z_]+|ERR_[A-Z_]+)$/.test(code) || untrustedCertificatePattern.test(code))) return code;
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/**
+ * Microsoft's certificate chain does not verify with the CAs this machine trusts: most often a proxy that
+ * inspects TLS with its own CA, sometimes a clock far off. Retrying will not help, and the credentials
+ * are not at fault, so the tenant is not disconnected for it.
+ */
+function untrustedCertificate(code: string): MicrosoftFailure {
+  return failure({
+    category: 'network',
+    code,
+    message: `Microsoft's certificate is not trusted on this machine (${code}).`,
+    remedy:
+      code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID'
+        ? "Check this machine's date and time; if a proxy inspects TLS on this network, give the daemon its CA certificate with --ca-file (or M365_STATUS_CA_FILE)."
+        : "If a proxy inspects TLS on this network, give the daemon its CA certificate with --ca-file (or M365_STATUS_CA_FILE), then restart it.",
+  });
 }
 
 /**
@@ -161,6 +181,7 @@ export function classifyMicrosoftFailure(error: unknown): MicrosoftFailure {
     if (errorCode === 'network_timeout' || errorCode === 'network_unreachable') {
       const given = (error as { networkCode?: unknown }).networkCode;
       const code = typeof given === 'string' ? given : errorCode;
+      if (untrustedCertificatePattern.test(code)) return untrustedCertificate(code);
       return errorCode === 'network_timeout'
         ? failure({ category: 'timeout', code, message: 'The Microsoft identity platform did not answer in time.', remedy: 'Nothing to do: the daemon retries with backoff.' })
         : failure({ category: 'network', code, message: 'The connection to the Microsoft identity platform failed.', remedy: "Check this machine's network; the daemon retries with backoff." });
@@ -177,6 +198,7 @@ export function classifyMicrosoftFailure(error: unknown): MicrosoftFailure {
     return failure({ category: 'network', code: errorCode, message: `Getting a token failed (${errorCode}).`, remedy: 'See the system log; the daemon retries.' });
   }
   const network = networkCode(error) ?? (error instanceof GraphError ? networkCode(error.body) : undefined);
+  if (network && untrustedCertificatePattern.test(network)) return untrustedCertificate(network);
   if (network && /TIMEOUT/.test(network)) {
     return failure({ category: 'timeout', code: network, message: 'Microsoft did not answer in time.', remedy: 'Nothing to do: the daemon retries with backoff.' });
   }

@@ -160,6 +160,27 @@ describe('daemon/microsoft: Graph and identity gateway against the simulator', (
       await slow.close();
     });
 
+    it('says Microsoft\'s certificate is not trusted here, with the certificate error and how to give the CA, for a token and for Graph', async () => {
+      const tenant = await harness.createTenant({ users: 1 });
+      // The simulator's certificate is issued by its own CA, as a TLS-inspecting proxy's would be.
+      const untrustedEndpoints = { ...harness.endpoints, caPem: undefined };
+      const untrusted = createHttpDispatcher(untrustedEndpoints);
+      const credential = { kind: 'secret' as const, clientSecret: tenant.app.secret };
+      const tokenFailure = classifyMicrosoftFailure(await thrown(new TenantTokenSource({ tenant: tenant.id, clientId: tenant.app.appId, credential }, untrustedEndpoints, untrusted).acquire()));
+      const trustedTokens = harness.tokens(tenant.id, tenant.app.appId, credential);
+      await trustedTokens.acquire();
+      const graphFailure = classifyMicrosoftFailure(await thrown(createTenantGraphClient(trustedTokens, untrustedEndpoints, untrusted, { maxRetries: 0, delaySeconds: 1 }).api('/organization').get()));
+      for (const failure of [tokenFailure, graphFailure]) {
+        assert.equal(failure.category, 'network', 'not a credentials problem: the tenant is not disconnected for it');
+        assert.match(failure.code, /SELF_SIGNED|UNABLE_TO_(VERIFY|GET)/);
+        assert.match(failure.message, /certificate.*not trusted/i);
+        assert.ok(failure.message.includes(failure.code), failure.message);
+        assert.match(failure.remedy, /--ca-file/);
+        assert.match(failure.remedy, /M365_STATUS_CA_FILE/);
+      }
+      await untrusted.close();
+    });
+
     it('keeps the network error of a Graph call: a refused connection is network, a hung one a timeout, each with its code', async () => {
       const tenant = await harness.createTenant({ users: 1 });
       const tokens = harness.tokens(tenant.id, tenant.app.appId, { kind: 'secret', clientSecret: tenant.app.secret });
