@@ -20,7 +20,7 @@ const noBody = new Set([101, 204, 205, 304]);
  * quarter of a quiet round's CPU in its WHATWG machinery (request and response objects, abort signals,
  * body streams) around the same one request on the same pool. Anything but a string URL with a plain
  * header object and a string body or none goes to `fetch` as before. A request that gets no answer
- * throws a `GraphTransportError`, on either way.
+ * throws a `GraphTransportError`, whichever way it went.
  */
 export class GraphHttpHandler implements Middleware {
   constructor(private readonly dispatcher: Agent) {}
