@@ -123,6 +123,28 @@ function untrustedCertificate(code: string): MicrosoftFailure {
 }
 
 /**
+ * The certificate that answered is valid but issued to another host: DNS or a proxy sent the daemon
+ * somewhere other than the host it asked for, or --authority-host / --graph-base-url name a host that
+ * serves someone else's certificate. Like an untrusted chain, neither a retry nor new credentials help.
+ */
+function certificateForAnotherHost(code: string): MicrosoftFailure {
+  return failure({
+    category: 'network',
+    code,
+    message: `The certificate that answered for Microsoft is issued to another host (${code}).`,
+    remedy:
+      "Check --authority-host and --graph-base-url (or M365_STATUS_AUTHORITY_HOST and M365_STATUS_GRAPH_BASE_URL), and this machine's DNS and proxy settings: the certificate must name the host the daemon connects to.",
+  });
+}
+
+/** A TLS failure that is the certificate's, not the network's, as the operator needs to hear it. */
+function certificateFailure(code: string): MicrosoftFailure | undefined {
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return certificateForAnotherHost(code);
+  if (untrustedCertificatePattern.test(code)) return untrustedCertificate(code);
+  return undefined;
+}
+
+/**
  * Classifies what msal-node, the Graph client or the network threw. Credentials, consent and permission
  * failures mean the tenant cannot be reached at all (DISCONNECTED); the others are passing.
  */
@@ -181,7 +203,8 @@ export function classifyMicrosoftFailure(error: unknown): MicrosoftFailure {
     if (errorCode === 'network_timeout' || errorCode === 'network_unreachable') {
       const given = (error as { networkCode?: unknown }).networkCode;
       const code = typeof given === 'string' ? given : errorCode;
-      if (untrustedCertificatePattern.test(code)) return untrustedCertificate(code);
+      const certificate = certificateFailure(code);
+      if (certificate) return certificate;
       return errorCode === 'network_timeout'
         ? failure({ category: 'timeout', code, message: 'The Microsoft identity platform did not answer in time.', remedy: 'Nothing to do: the daemon retries with backoff.' })
         : failure({ category: 'network', code, message: 'The connection to the Microsoft identity platform failed.', remedy: "Check this machine's network; the daemon retries with backoff." });
@@ -198,7 +221,8 @@ export function classifyMicrosoftFailure(error: unknown): MicrosoftFailure {
     return failure({ category: 'network', code: errorCode, message: `Getting a token failed (${errorCode}).`, remedy: 'See the system log; the daemon retries.' });
   }
   const network = networkCode(error) ?? (error instanceof GraphError ? networkCode(error.body) : undefined);
-  if (network && untrustedCertificatePattern.test(network)) return untrustedCertificate(network);
+  const certificate = network === undefined ? undefined : certificateFailure(network);
+  if (certificate) return certificate;
   if (network && /TIMEOUT/.test(network)) {
     return failure({ category: 'timeout', code: network, message: 'Microsoft did not answer in time.', remedy: 'Nothing to do: the daemon retries with backoff.' });
   }

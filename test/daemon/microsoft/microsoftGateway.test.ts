@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo } from 'node:net';
+import type { LookupAddress, LookupAllOptions } from 'node:dns';
+import { createServer, type AddressInfo, type LookupFunction } from 'node:net';
+import { Agent } from 'undici';
 import { attributeAccountChange } from '../../../daemon/microsoft/auditAttribution';
 import { probeCredentialHealth } from '../../../daemon/microsoft/credentialProbe';
 import { createHttpDispatcher } from '../../../daemon/microsoft/httpDispatcher';
@@ -179,6 +181,32 @@ describe('daemon/microsoft: Graph and identity gateway against the simulator', (
         assert.match(failure.remedy, /M365_STATUS_CA_FILE/);
       }
       await untrusted.close();
+    });
+
+    it('says the certificate is issued to another host when DNS sends Microsoft\'s names elsewhere, for a token and for Graph', async () => {
+      const tenant = await harness.createTenant({ users: 1 });
+      const port = new URL(harness.endpoints.authorityHost).port;
+      // Microsoft's host names, resolved to the simulator: its certificate (trusted here) names 127.0.0.1
+      // and localhost, as a hijacking resolver's or a misdirected proxy's names somebody else.
+      const misdirected = { ...harness.endpoints, authorityHost: `https://login.microsoftonline.com:${port}`, graphHost: `https://graph.microsoft.com:${port}` };
+      const toSimulator: LookupFunction = (_hostname, options, callback) => {
+        if ((options as LookupAllOptions).all) (callback as (error: null, addresses: LookupAddress[]) => void)(null, [{ address: '127.0.0.1', family: 4 }]);
+        else (callback as (error: null, address: string, family: number) => void)(null, '127.0.0.1', 4);
+      };
+      const dispatcher = new Agent({ connect: { ca: harness.sim.caPem, lookup: toSimulator } });
+      const credential = { kind: 'secret' as const, clientSecret: tenant.app.secret };
+      const tokenFailure = classifyMicrosoftFailure(await thrown(new TenantTokenSource({ tenant: tenant.id, clientId: tenant.app.appId, credential }, misdirected, dispatcher).acquire()));
+      const trustedTokens = harness.tokens(tenant.id, tenant.app.appId, credential);
+      await trustedTokens.acquire();
+      const graphFailure = classifyMicrosoftFailure(await thrown(createTenantGraphClient(trustedTokens, misdirected, dispatcher, { maxRetries: 0, delaySeconds: 1 }).api('/organization').get()));
+      for (const failure of [tokenFailure, graphFailure]) {
+        assert.equal(failure.category, 'network', 'not a credentials problem: the tenant is not disconnected for it');
+        assert.equal(failure.code, 'ERR_TLS_CERT_ALTNAME_INVALID');
+        assert.match(failure.message, /certificate .* issued to another host \(ERR_TLS_CERT_ALTNAME_INVALID\)/);
+        assert.match(failure.remedy, /--authority-host/);
+        assert.match(failure.remedy, /DNS/);
+      }
+      await dispatcher.close();
     });
 
     it('keeps the network error of a Graph call: a refused connection is network, a hung one a timeout, each with its code', async () => {
