@@ -1,7 +1,8 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { AppError } from '../errors/AppError';
 import type { Logger } from '../logging/logger';
 import type { TenantCredential } from '../microsoft/tenantTokenSource';
+import { postgresDriver } from '../store/postgres/postgresDriver';
 import type { CredentialVault } from './credentialVault';
 import { rememberCredential } from './rememberCredential';
 import { seal, unseal } from './sharedVaultCipher';
@@ -178,7 +179,8 @@ export class PostgresVault implements CredentialVault {
 
   async #listen(): Promise<void> {
     // Named, so that a DBA looking at pg_stat_activity sees what holds this connection open.
-    const client = new pg.Client({ ...this.#pool.options, application_name: 'm365-status vault notices' });
+    const { Client } = await postgresDriver();
+    const client = new Client({ ...this.#pool.options, application_name: 'm365-status vault notices' });
     client.on('error', (error) => this.#lost(client, error));
     client.on('end', () => this.#lost(client, undefined));
     client.on('notification', (notice) => {

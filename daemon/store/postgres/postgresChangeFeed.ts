@@ -1,7 +1,8 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { Clock, Timer } from '../../clock';
 import type { Logger } from '../../logging/logger';
 import type { StoreEvent } from '../storeTypes';
+import { postgresDriver } from './postgresDriver';
 import type { PostgresTransaction } from './postgresTransaction';
 
 /** The channel every daemon of one database listens on. */
@@ -74,7 +75,8 @@ export class PostgresChangeFeed {
   }
 
   async #connect(): Promise<void> {
-    const client = new pg.Client(this.#options.pool.options);
+    const { Client } = await postgresDriver();
+    const client = new Client(this.#options.pool.options);
     client.on('notification', (message) => {
       if (message.channel === CHANGE_CHANNEL && message.payload) this.#receive(message.payload);
     });

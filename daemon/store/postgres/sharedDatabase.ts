@@ -1,9 +1,10 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { withoutPassword } from '../../config';
 import { AppError } from '../../errors/AppError';
 import type { Logger } from '../../logging/logger';
 import { POSTGRES_MIGRATIONS } from './migrationList';
 import { migrate } from './migrations';
+import { postgresDriver } from './postgresDriver';
 
 /** The team's PostgreSQL database, as one daemon holds it: a pool of connections, migrated at open. */
 export interface SharedDatabase {
@@ -25,7 +26,8 @@ export interface SharedDatabaseOptions {
  */
 export async function openSharedDatabase(url: string, options: SharedDatabaseOptions): Promise<SharedDatabase> {
   const label = String(withoutPassword(url));
-  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
+  const { Pool } = await postgresDriver();
+  const pool = new Pool({ connectionString: url, max: options.maxConnections ?? 10 });
   // An idle connection dropped by the server must not crash the daemon; the pool replaces it.
   pool.on('error', (error) => options.logger.warn('a shared database connection failed', { database: label, error: error.message }));
   try {
