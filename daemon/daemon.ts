@@ -73,6 +73,16 @@ export interface DaemonOptions {
   listen?: ListenPlan;
 }
 
+/** What a daemon is put together from, once its data directory is secured and its store open. */
+interface DaemonParts {
+  options: DaemonOptions;
+  storage: DaemonStore;
+  /** This daemon's own: see `ForegroundRequests`. */
+  foregroundRequests: ForegroundRequests;
+  clock: Clock;
+  logger: Logger;
+}
+
 /**
  * The daemon: its parts put together in order, and taken apart in the reverse order. Nothing here
  * decides anything; it wires the store, the vault, the Microsoft clients, the services and the API.
@@ -121,32 +131,26 @@ export class Daemon {
     const foregroundRequests = new ForegroundRequests();
     const storage = await openDaemonStore(config, { clock, logger, foregroundRequests });
     try {
-      return await Daemon.assemble(options, storage, foregroundRequests, clock, logger);
+      return await Daemon.assemble({ options, storage, foregroundRequests, clock, logger });
     } catch (error) {
       await storage.close();
       throw error;
     }
   }
 
-  private static async assemble(options: DaemonOptions, storage: DaemonStore, foregroundRequests: ForegroundRequests, clock: Clock, logger: Logger): Promise<Daemon> {
-    const { config } = options;
-    const vault = await openVault(config, storage.database ?? undefined, { logger, now: () => clock.now() });
+  private static async assemble(parts: DaemonParts): Promise<Daemon> {
+    const { options, storage, clock, logger } = parts;
+    const vault = await openVault(options.config, storage.database ?? undefined, { logger, now: () => clock.now() });
     try {
-      return await Daemon.build(options, storage, vault, foregroundRequests, clock, logger);
+      return await Daemon.build({ ...parts, vault });
     } catch (error) {
       await vault.close();
       throw error;
     }
   }
 
-  private static async build(
-    options: DaemonOptions,
-    storage: DaemonStore,
-    vault: CredentialVault,
-    foregroundRequests: ForegroundRequests,
-    clock: Clock,
-    logger: Logger,
-  ): Promise<Daemon> {
+  private static async build(parts: DaemonParts & { vault: CredentialVault }): Promise<Daemon> {
+    const { options, storage, vault, foregroundRequests, clock, logger } = parts;
     const { config } = options;
     const { store } = storage;
     const endpoints: MicrosoftEndpoints = {
