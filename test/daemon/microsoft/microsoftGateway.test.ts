@@ -5,7 +5,8 @@ import { Agent } from 'undici';
 import { attributeAccountChange } from '../../../daemon/microsoft/auditAttribution';
 import { probeCredentialHealth } from '../../../daemon/microsoft/credentialProbe';
 import { createHttpDispatcher } from '../../../daemon/microsoft/httpDispatcher';
-import { classifyMicrosoftFailure, isDisconnecting } from '../../../daemon/microsoft/microsoftFailure';
+import type { MicrosoftEndpoints } from '../../../daemon/microsoft/microsoftEndpoints';
+import { classifyMicrosoftFailure, isDisconnecting, type MicrosoftFailure } from '../../../daemon/microsoft/microsoftFailure';
 import { createTenantGraphClient } from '../../../daemon/microsoft/tenantGraphClient';
 import { TenantTokenSource } from '../../../daemon/microsoft/tenantTokenSource';
 import { readUserSignInState, revokeSignInSessions, setAccountEnabled } from '../../../daemon/microsoft/userAccount';
@@ -28,6 +29,20 @@ describe('daemon/microsoft: Graph and identity gateway against the simulator', (
     harness = await SimHarness.start();
   });
   after(async () => harness.stop());
+
+  /**
+   * What a token request and a Graph call of a fresh tenant fail with over `dispatcher` to `endpoints`,
+   * classified as the tenant would report them. The Graph call has a good token, so its failure is Graph's.
+   */
+  async function tokenAndGraphFailures(endpoints: MicrosoftEndpoints, dispatcher: Agent): Promise<MicrosoftFailure[]> {
+    const tenant = await harness.createTenant({ users: 1 });
+    const credential = { kind: 'secret' as const, clientSecret: tenant.app.secret };
+    const tokenFailure = classifyMicrosoftFailure(await thrown(new TenantTokenSource({ tenant: tenant.id, clientId: tenant.app.appId, credential }, endpoints, dispatcher).acquire()));
+    const trustedTokens = harness.tokens(tenant.id, tenant.app.appId, credential);
+    await trustedTokens.acquire();
+    const graphFailure = classifyMicrosoftFailure(await thrown(createTenantGraphClient(trustedTokens, endpoints, dispatcher, { maxRetries: 0, delaySeconds: 1 }).api('/organization').get()));
+    return [tokenFailure, graphFailure];
+  }
 
   describe('readUserChanges', () => {
     it('reads every user in a full first round, then only changes and removals', async () => {
@@ -163,16 +178,10 @@ describe('daemon/microsoft: Graph and identity gateway against the simulator', (
     });
 
     it('says Microsoft\'s certificate is not trusted here, with the certificate error and how to give the CA, for a token and for Graph', async () => {
-      const tenant = await harness.createTenant({ users: 1 });
       // The simulator's certificate is issued by its own CA, as a TLS-inspecting proxy's would be.
       const untrustedEndpoints = { ...harness.endpoints, caPem: undefined };
       const untrusted = createHttpDispatcher(untrustedEndpoints);
-      const credential = { kind: 'secret' as const, clientSecret: tenant.app.secret };
-      const tokenFailure = classifyMicrosoftFailure(await thrown(new TenantTokenSource({ tenant: tenant.id, clientId: tenant.app.appId, credential }, untrustedEndpoints, untrusted).acquire()));
-      const trustedTokens = harness.tokens(tenant.id, tenant.app.appId, credential);
-      await trustedTokens.acquire();
-      const graphFailure = classifyMicrosoftFailure(await thrown(createTenantGraphClient(trustedTokens, untrustedEndpoints, untrusted, { maxRetries: 0, delaySeconds: 1 }).api('/organization').get()));
-      for (const failure of [tokenFailure, graphFailure]) {
+      for (const failure of await tokenAndGraphFailures(untrustedEndpoints, untrusted)) {
         assert.equal(failure.category, 'network', 'not a credentials problem: the tenant is not disconnected for it');
         assert.match(failure.code, /SELF_SIGNED|UNABLE_TO_(VERIFY|GET)/);
         assert.match(failure.message, /certificate.*not trusted/i);
@@ -184,7 +193,6 @@ describe('daemon/microsoft: Graph and identity gateway against the simulator', (
     });
 
     it('says the certificate is issued to another host when DNS sends Microsoft\'s names elsewhere, for a token and for Graph', async () => {
-      const tenant = await harness.createTenant({ users: 1 });
       const port = new URL(harness.endpoints.authorityHost).port;
       // Microsoft's host names, resolved to the simulator: its certificate (trusted here) names 127.0.0.1
       // and localhost, as a hijacking resolver's or a misdirected proxy's names somebody else.
@@ -194,12 +202,7 @@ describe('daemon/microsoft: Graph and identity gateway against the simulator', (
         else (callback as (error: null, address: string, family: number) => void)(null, '127.0.0.1', 4);
       };
       const dispatcher = new Agent({ connect: { ca: harness.sim.caPem, lookup: toSimulator } });
-      const credential = { kind: 'secret' as const, clientSecret: tenant.app.secret };
-      const tokenFailure = classifyMicrosoftFailure(await thrown(new TenantTokenSource({ tenant: tenant.id, clientId: tenant.app.appId, credential }, misdirected, dispatcher).acquire()));
-      const trustedTokens = harness.tokens(tenant.id, tenant.app.appId, credential);
-      await trustedTokens.acquire();
-      const graphFailure = classifyMicrosoftFailure(await thrown(createTenantGraphClient(trustedTokens, misdirected, dispatcher, { maxRetries: 0, delaySeconds: 1 }).api('/organization').get()));
-      for (const failure of [tokenFailure, graphFailure]) {
+      for (const failure of await tokenAndGraphFailures(misdirected, dispatcher)) {
         assert.equal(failure.category, 'network', 'not a credentials problem: the tenant is not disconnected for it');
         assert.equal(failure.code, 'ERR_TLS_CERT_ALTNAME_INVALID');
         assert.match(failure.message, /certificate .* issued to another host \(ERR_TLS_CERT_ALTNAME_INVALID\)/);
