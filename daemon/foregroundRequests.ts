@@ -10,13 +10,19 @@ export const FOREGROUND_MAX_WAIT_MS = 50;
  * once instead of behind a turn of every sync under way. The wait is bounded, so a request that takes
  * long (Graph slow to answer a lock) slows a sync down but never stops it.
  *
+ * Background slices run one per turn of the event loop, oldest first, whether or not a request is in
+ * flight: a request that arrives while eight syncs are under way waits for one slice, not eight.
+ *
  * One per daemon, made where the daemon is put together and given to its API, its syncs and its store:
  * daemons in one process would otherwise hold back each other's syncs with their own requests.
  */
 export class ForegroundRequests {
   readonly maxWaitMs: number;
   #inFlight = 0;
-  #waiting = new Set<() => void>();
+  /** Slices waiting for their turn, oldest first, with when they began to wait. */
+  #waiting: Array<{ run: () => void; since: number }> = [];
+  #turnScheduled = false;
+  #boundTimer: NodeJS.Timeout | undefined;
 
   constructor(maxWaitMs = FOREGROUND_MAX_WAIT_MS) {
     this.maxWaitMs = maxWaitMs;
@@ -52,38 +58,46 @@ export class ForegroundRequests {
 
   /**
    * Resolves on a later turn of the event loop, once no request is in flight or after `maxWaitMs` at the
-   * latest: where background work gives way between two slices.
+   * latest, and after every slice that asked before it: where background work gives way between two slices.
    */
   backgroundTurn(): Promise<void> {
     return new Promise<void>((resolve) => {
-      setImmediate(() => {
-        if (this.#inFlight <= 0) {
-          resolve();
-          return;
-        }
-        const done = (): void => {
-          clearTimeout(timer);
-          this.#waiting.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, this.maxWaitMs);
-        this.#waiting.add(done);
-      });
+      this.#waiting.push({ run: resolve, since: performance.now() });
+      this.#scheduleTurn();
     });
   }
+
+  #scheduleTurn(): void {
+    if (this.#turnScheduled) return;
+    this.#turnScheduled = true;
+    setImmediate(this.#turn);
+  }
+
+  /** One slice per turn: the I/O of requests that came meanwhile is handled before the next. */
+  readonly #turn = (): void => {
+    this.#turnScheduled = false;
+    const oldest = this.#waiting[0];
+    if (!oldest) return;
+    const waited = performance.now() - oldest.since;
+    if (this.#inFlight > 0 && waited < this.maxWaitMs) {
+      this.#boundTimer ??= setTimeout(() => {
+        this.#boundTimer = undefined;
+        this.#scheduleTurn();
+      }, this.maxWaitMs - waited);
+      return;
+    }
+    this.#waiting.shift();
+    oldest.run();
+    if (this.#waiting.length > 0) this.#scheduleTurn();
+  };
 
   #leave(): void {
     this.#inFlight--;
     // Below zero only for a moment: a request that ended while it waited on background work.
-    if (this.#inFlight <= 0) this.#release();
-  }
-
-  #release(): void {
-    const waiting = [...this.#waiting];
-    this.#waiting.clear();
+    if (this.#inFlight > 0 || this.#waiting.length === 0) return;
+    clearTimeout(this.#boundTimer);
+    this.#boundTimer = undefined;
     // On the next turn, not now: the response that ended the last request is still being handed over.
-    if (waiting.length > 0) setImmediate(() => {
-      for (const done of waiting) done();
-    });
+    this.#scheduleTurn();
   }
 }

@@ -32,6 +32,21 @@ describe('ForegroundRequests: background work gives way to the API requests in f
     assert.deepEqual(order, [...Array.from({ length: 20 }, (_, i) => `request turn ${i}`), 'background']);
   });
 
+  it('runs one waiting slice per turn, oldest first, so that a request beginning between two holds back the rest', async () => {
+    const requests = new ForegroundRequests(10_000);
+    const ran: number[] = [];
+    const turns = [0, 1, 2].map((n) => requests.backgroundTurn().then(() => ran.push(n)));
+    await nextTurn();
+    assert.deepEqual(ran, [0], 'more than one slice ran in one turn');
+    // A request's socket is read between two turns: the slices still waiting wait for it.
+    const end = requests.begin();
+    for (let i = 0; i < 5; i++) await nextTurn();
+    assert.deepEqual(ran, [0]);
+    end();
+    await Promise.all(turns);
+    assert.deepEqual(ran, [0, 1, 2]);
+  });
+
   it('waits for every request in flight, not only the first to end', async () => {
     const requests = new ForegroundRequests(10_000);
     let ran = false;
