@@ -4,7 +4,7 @@
 // single-tenant` (or fleet, baseline, many-tenants, shared; repeat or comma-separate) runs just those phases, and
 // the rows of the others say they were not measured; `--fleet-users N` (repeatable) replaces the fleet's
 // points, and `--single-tenant-users N` (repeatable) the one large tenant's. `--cpu-prof-dir DIR` has each
-// daemon it starts write a CPU profile there (`node --cpu-prof`), to open in Chrome DevTools.
+// daemon it starts write a CPU profile there (`node --cpu-prof`), to open in Chrome DevTools; `--help` lists them.
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -66,27 +66,52 @@ function onlyPhases(only: string[] | undefined): ReadonlySet<Phase> {
   const chosen = new Set<Phase>();
   for (const name of only.flatMap((value) => value.split(','))) {
     const phase = phases.find((p) => p === name.trim());
-    if (!phase) throw new Error(`--only takes one of ${phases.join(', ')}, not "${name}"`);
+    if (!phase) throw new BenchUsageError(`--only takes one of ${phases.join(', ')}, not "${name}"`);
     chosen.add(phase);
   }
   return chosen;
 }
 const intervalSeconds = 5;
 
+const usage = `Usage: npm run bench [-- options]
+  --quick                  the smaller points, in a few minutes (the default)
+  --full                   every row at its own scale, in under 30 minutes
+  --only PHASE             run only PHASE: ${phases.join(', ')}; repeat or comma-separate
+  --fleet-users N          a fleet point of N users over ${fleetTenants} tenants, in place of the mode's (repeatable)
+  --single-tenant-users N  the one large tenant's size, in place of the mode's (repeatable)
+  --cpu-prof-dir DIR       each daemon started writes a CPU profile to DIR
+  --help                   this text
+It writes Markdown and JSON to bench-results/ and prints the Markdown.`;
+
+/** A command line the bench cannot run: said in one line with the usage, not as a stack trace. */
+class BenchUsageError extends Error {}
+
+function parseBenchArguments(args: string[]) {
+  try {
+    return parseArgs({ args, options: { full: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string', multiple: true }, 'fleet-users': { type: 'string', multiple: true }, 'single-tenant-users': { type: 'string', multiple: true }, 'cpu-prof-dir': { type: 'string' }, help: { type: 'boolean' } }, strict: true }).values;
+  } catch (error) {
+    throw new BenchUsageError((error as Error).message);
+  }
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { full: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string', multiple: true }, 'fleet-users': { type: 'string', multiple: true }, 'single-tenant-users': { type: 'string', multiple: true }, 'cpu-prof-dir': { type: 'string' } }, strict: true });
+  const values = parseBenchArguments(process.argv.slice(2));
+  if (values.help) {
+    console.log(usage);
+    return;
+  }
   if (values['cpu-prof-dir']) benchProfiling.cpuProfileDir = resolve(values['cpu-prof-dir']);
-  if (values.full && values.quick) throw new Error('choose one of --quick and --full');
+  if (values.full && values.quick) throw new BenchUsageError('choose one of --quick and --full');
   const only = onlyPhases(values.only);
   const mode: BenchReport['mode'] = values.full ? 'full' : 'quick';
   const fleetUsers = (values['fleet-users'] ?? []).map((text) => {
     const users = Number(text);
-    if (!Number.isInteger(users) || users < fleetTenants || users % fleetTenants !== 0) throw new Error(`--fleet-users takes a multiple of ${fleetTenants}, not "${text}"`);
+    if (!Number.isInteger(users) || users < fleetTenants || users % fleetTenants !== 0) throw new BenchUsageError(`--fleet-users takes a multiple of ${fleetTenants}, not "${text}"`);
     return users;
   });
   const singleTenantUsers = (values['single-tenant-users'] ?? []).map((text) => {
     const users = Number(text);
-    if (!Number.isInteger(users) || users < 1) throw new Error(`--single-tenant-users takes a whole number of users, not "${text}"`);
+    if (!Number.isInteger(users) || users < 1) throw new BenchUsageError(`--single-tenant-users takes a whole number of users, not "${text}"`);
     return users;
   });
   const base = plans[mode];
@@ -160,6 +185,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof BenchUsageError) {
+    console.error(`m365-status bench: ${error.message}\n\n${usage}`);
+    process.exit(2);
+  }
   console.error(error);
   process.exit(1);
 });
