@@ -58,6 +58,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     const live = new BenchDaemon(daemonOptions);
     daemon = live;
     await live.start();
+    await live.connect();
 
     const ids: string[] = [];
     const registerMs: number[] = [];
