@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { chmod, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { secureDataDir } from '../../../daemon/files/dataDirPermissions';
@@ -38,9 +38,22 @@ describe('daemon data directory: private to its owner', function () {
     await sim.stop();
   });
 
-  function startDaemon(dataDir: string, caFile: string, user?: { uid: number; gid: number }): ChildProcessWithoutNullStreams {
-    const args = ['--import', 'tsx', join(repoRoot, 'daemon/main.ts'), '--data-dir', dataDir, '--authority-host', sim.sim.url, '--graph-base-url', `${sim.sim.url}/v1.0`, '--ca-file', caFile, '--log-level', 'info'];
-    const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: 'pipe', env: { ...process.env, NODE_ENV: 'test' }, ...(user ?? {}) });
+  /**
+   * The daemon from its sources, or, as another user, the built bundle copied into `as.dir`: the checkout
+   * may sit where that user cannot read it (a clone under a private temp directory), the bundle needs
+   * nothing beside it.
+   */
+  async function startDaemon(dataDir: string, caFile: string, as?: { uid: number; gid: number; dir: string }): Promise<ChildProcessWithoutNullStreams> {
+    const options = ['--data-dir', dataDir, '--authority-host', sim.sim.url, '--graph-base-url', `${sim.sim.url}/v1.0`, '--ca-file', caFile, '--log-level', 'info'];
+    let child: ChildProcessWithoutNullStreams;
+    if (as) {
+      const bundle = join(as.dir, 'daemon.cjs');
+      await copyFile(join(repoRoot, 'dist', 'daemon.cjs'), bundle);
+      await chmod(bundle, 0o644);
+      child = spawn(process.execPath, [bundle, ...options], { cwd: as.dir, stdio: 'pipe', env: { ...process.env, NODE_ENV: 'test' }, uid: as.uid, gid: as.gid });
+    } else {
+      child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'daemon/main.ts'), ...options], { cwd: repoRoot, stdio: 'pipe', env: { ...process.env, NODE_ENV: 'test' } });
+    }
     children.push(child);
     return child;
   }
@@ -52,7 +65,7 @@ describe('daemon data directory: private to its owner', function () {
       const caFile = join(parent, 'sim-ca.pem');
       await writeFile(caFile, sim.sim.caPem);
       // A first run leaves the daemon's files; a careless copy or restore then loosens all of them.
-      const first = startDaemon(dataDir, caFile);
+      const first = await startDaemon(dataDir, caFile);
       await waitForLine(first, /listening on/);
       first.kill('SIGKILL');
       await new Promise((resolve) => first.once('exit', resolve));
@@ -61,7 +74,7 @@ describe('daemon data directory: private to its owner', function () {
       await looseDataDir(dataDir);
       assert.ok(kept.length >= 4, kept.join(', '));
 
-      const child = startDaemon(dataDir, caFile);
+      const child = await startDaemon(dataDir, caFile);
       await waitForLine(child, /listening on/);
       assert.equal(await mode(dataDir), 0o700);
       assert.equal(await mode(join(dataDir, 'users')), 0o700);
@@ -95,7 +108,7 @@ describe('daemon data directory: private to its owner', function () {
       await writeFile(caFile, sim.sim.caPem, { mode: 0o644 });
       await chmod(caFile, 0o644);
       // Root owns the directory; the daemon runs as nobody, who may read it but not change its mode.
-      const child = startDaemon(dataDir, caFile, { uid: 65534, gid: 65534 });
+      const child = await startDaemon(dataDir, caFile, { uid: 65534, gid: 65534, dir: parent });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
