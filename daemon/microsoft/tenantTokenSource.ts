@@ -1,8 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { ConfidentialClientApplication, LogLevel, type Configuration } from '@azure/msal-node';
 import type { Agent } from 'undici';
-import { AuthorityMetadata } from './authorityMetadata';
-import { identityRequest } from './identityRequest';
+import { authorityMetadata } from './authorityMetadata';
 import { graphScope, type MicrosoftEndpoints } from './microsoftEndpoints';
 import { MsalNetworkClient } from './msalNetworkClient';
 
@@ -51,14 +50,11 @@ export function rolesOf(accessToken: string): string[] {
  * Tokens for one tenant from msal-node's client-credentials flow. The token is kept here until msal
  * would renew it; msal's application object is made only to ask for a token and dropped after, since
  * one per tenant, with its cache, held for an hour's single use adds up over a thousand tenants. Each
- * application is given the authority's metadata, fetched once per cloud instance, so a new token costs
- * the token request alone.
+ * application is given the tenant's endpoints (`authorityMetadata`), so a new token costs the token
+ * request alone.
  */
 export class TenantTokenSource {
   private readonly configuration: Configuration;
-  private readonly origin: string;
-  private readonly tenantSegment: string;
-  private readonly authority: string;
   /**
    * The last token msal gave, served without asking msal again until msal itself would renew it: each
    * cached msal call rebuilds its authority and searches its cache, which was a seventh of the CPU of a
@@ -70,34 +66,26 @@ export class TenantTokenSource {
   /** Requests under way, so that a prefetch never asks a second time. */
   private acquiring = 0;
 
-  constructor(identity: TenantIdentity, endpoints: MicrosoftEndpoints, private readonly dispatcher: Agent) {
+  constructor(identity: TenantIdentity, endpoints: MicrosoftEndpoints, dispatcher: Agent) {
     const authorityHost = new URL(endpoints.authorityHost);
-    this.origin = authorityHost.origin;
-    this.tenantSegment = encodeURIComponent(identity.tenant);
-    this.authority = `${this.origin}/${this.tenantSegment}`;
+    const tenantSegment = encodeURIComponent(identity.tenant);
     this.configuration = {
       auth: {
         clientId: identity.clientId,
-        authority: this.authority,
+        authority: `${authorityHost.origin}/${tenantSegment}`,
+        authorityMetadata: authorityMetadata(authorityHost.origin, tenantSegment),
         ...(identity.credential.kind === 'secret'
           ? { clientSecret: identity.credential.clientSecret }
           : { clientCertificate: certificateOptions(identity.credential) }),
-        // Any authority but Microsoft's own must be declared, or msal asks Microsoft to discover it.
-        ...(authorityHost.hostname === 'login.microsoftonline.com' ? {} : { knownAuthorities: [authorityHost.host] }),
+        // Any authority but Microsoft's own (on its own port) must be declared, or msal asks it to
+        // discover itself before the token request.
+        ...(authorityHost.host === 'login.microsoftonline.com' ? {} : { knownAuthorities: [authorityHost.host] }),
       },
       system: {
         networkClient: new MsalNetworkClient(dispatcher),
         loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => undefined },
       },
     };
-  }
-
-  /** An application for one token request, given the authority's metadata (see `AuthorityMetadata`). */
-  private async application(): Promise<ConfidentialClientApplication> {
-    const authorityMetadata = await AuthorityMetadata.of(this.dispatcher).forTenant(this.origin, this.tenantSegment);
-    return new ConfidentialClientApplication(
-      authorityMetadata ? { ...this.configuration, auth: { ...this.configuration.auth, authorityMetadata } } : this.configuration,
-    );
   }
 
   /**
@@ -132,44 +120,13 @@ export class TenantTokenSource {
   }
 
   private async request(options: { fresh?: boolean }): Promise<AccessToken> {
-    let result: Awaited<ReturnType<ConfidentialClientApplication['acquireTokenByClientCredential']>>;
-    try {
-      const client = await this.application();
-      result = await client.acquireTokenByClientCredential({ scopes: [graphScope], skipCache: options.fresh ?? false });
-    } catch (error) {
-      if ((error as { errorCode?: unknown }).errorCode === 'endpoints_resolution_error') throw await this.discoveryFailure(error);
-      throw error;
-    }
+    const client = new ConfidentialClientApplication(this.configuration);
+    const result = await client.acquireTokenByClientCredential({ scopes: [graphScope], skipCache: options.fresh ?? false });
     if (!result) throw new Error('the identity platform answered without a token');
     const token: AccessToken = { accessToken: result.accessToken, expiresOn: result.expiresOn, roles: rolesOf(result.accessToken) };
     // msal renews a cached token 5 minutes before it expires, or at its refresh_in time if sooner.
     const renewAt = Math.min(result.expiresOn ? result.expiresOn.getTime() - 5 * 60_000 : 0, result.refreshOn ? result.refreshOn.getTime() : Number.POSITIVE_INFINITY);
     this.current = { token, renewAt };
     return token;
-  }
-
-  /**
-   * msal reports every failed discovery alike; asking the discovery document ourselves tells an unknown
-   * tenant (AADSTS90002) from an unreachable identity platform.
-   */
-  private async discoveryFailure(original: unknown): Promise<unknown> {
-    try {
-      const answer = await identityRequest(this.dispatcher, `${this.authority}/v2.0/.well-known/openid-configuration`);
-      const body = JSON.parse(answer.text) as { error?: string; error_description?: string };
-      if (body.error) return new IdentityPlatformError(body.error, body.error_description ?? body.error);
-      return original;
-    } catch (networkError) {
-      return networkError;
-    }
-  }
-}
-
-/** An identity-platform refusal read outside msal, shaped like msal's own errors. */
-export class IdentityPlatformError extends Error {
-  constructor(
-    readonly errorCode: string,
-    readonly errorMessage: string,
-  ) {
-    super(`${errorCode}: ${errorMessage}`);
   }
 }

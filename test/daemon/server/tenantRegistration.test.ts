@@ -76,7 +76,7 @@ describe('daemon API: registering a tenant with its own app', function () {
     });
     after(async () => harness.stop());
 
-    it("asks for the identity platform's OpenID configuration once for many tenants, and checks each tenant's credential for real", async () => {
+    it("asks no OpenID configuration before the tenants' token requests, and checks each tenant's credential for real", async () => {
       const registered: TenantView[] = [];
       for (let i = 0; i < 4; i++) {
         const sim = await harness.sim.createTenant({ users: 2 });
@@ -90,7 +90,8 @@ describe('daemon API: registering a tenant with its own app', function () {
       const refused = await harness.api<TenantView>('POST', '/v1/tenants', { tenant: wrong.id, appId: wrong.app.appId, credential: { kind: 'secret', clientSecret: 'not-the-secret' } });
       assert.equal(refused.body.credentialHealth?.canGetToken, false);
       assert.equal(refused.body.credentialHealth?.failure?.code, 'AADSTS7000215', 'a wrong secret is still named');
-      assert.equal(discoveries.length, 1, JSON.stringify(discoveries));
+      // The endpoints are laid out as the identity platform lays them out: msal's first request is the token's.
+      assert.deepEqual(discoveries, []);
 
       // Given by domain, the tenant is first looked up by its directory id, to refuse it if registered.
 
