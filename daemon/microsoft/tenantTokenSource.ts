@@ -68,12 +68,12 @@ export class TenantTokenSource {
 
   constructor(identity: TenantIdentity, endpoints: MicrosoftEndpoints, dispatcher: Agent) {
     const authorityHost = new URL(endpoints.authorityHost);
-    const tenantSegment = encodeURIComponent(identity.tenant);
+    const authority = `${authorityHost.origin}/${encodeURIComponent(identity.tenant)}`;
     this.configuration = {
       auth: {
         clientId: identity.clientId,
-        authority: `${authorityHost.origin}/${tenantSegment}`,
-        authorityMetadata: authorityMetadata(authorityHost.origin, tenantSegment),
+        authority,
+        authorityMetadata: authorityMetadata(authority),
         ...(identity.credential.kind === 'secret'
           ? { clientSecret: identity.credential.clientSecret }
           : { clientCertificate: certificateOptions(identity.credential) }),
