@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { tempPathFor, writeFileAtomic } from '../../../daemon/files/writeFileAtomic';
 import { tempDataDir } from '../../support/tempDataDir';
@@ -61,5 +62,20 @@ describe('files: writeFileAtomic', () => {
     );
     assert.equal(await readFile(path, 'utf8'), 'the old snapshot');
     assert.deepEqual(await readdir(dir), ['snapshot.json'], 'the unfinished temp file is removed');
+  });
+
+  it('closes every file and directory it opens, though it resolves before the closes end', async function () {
+    // Where the open descriptors can be counted.
+    if (process.platform !== 'linux') this.skip();
+    const open = async () => (await readdir('/proc/self/fd')).length;
+    const path = join(dir, 'data.json');
+    await writeFileAtomic(path, 'warm');
+    await sleep(50);
+    const before = await open();
+    for (let i = 0; i < 50; i++) await writeFileAtomic(path, `{"n":${i}}`);
+    await assert.rejects(writeFileAtomic(join(dir, 'missing', 'data.json'), 'x'), { code: 'ENOENT' });
+    await sleep(50);
+    assert.equal(await open(), before);
+    assert.equal(await readFile(path, 'utf8'), '{"n":49}');
   });
 });
