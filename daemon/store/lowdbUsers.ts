@@ -25,7 +25,7 @@ import { TenantUserTable } from './tenantUserTable';
 import { ReusedReadBuffer } from './reusedReadBuffer';
 import { exists, UsersLog, type MayExist, type SnapshotToWrite } from './usersLog';
 import type { UsersLogRecord } from './usersLogSchema';
-import { materiallyDifferent, pickObserved } from './storeRecords';
+import { firstSeenUser, materiallyDifferent, seenAgainUser } from './storeRecords';
 import { tenantNotFound } from '../errors/tenantNotFound';
 
 /** How many tenants' users files are read at once on load. */
@@ -213,21 +213,14 @@ export class LowdbUsers {
       seen.add(observed.id);
       const existing = table.get(observed.id);
       if (!existing) {
-        const user: StoredUser = { ...pickObserved(observed), lastChangedAt: batch.observedAt, lastVerifiedAt: batch.observedAt, lock: null };
+        const user = firstSeenUser(observed, batch.observedAt);
         table.set(user);
         set.push(user);
         // The table keeps its own copy of the fields: this object is the caller's alone.
         summary.added.push(user);
         continue;
       }
-      const olderThanOurChange = existing.lastChangedAt > batch.observedAt;
-      const next: StoredUser = {
-        ...existing,
-        ...pickObserved(observed),
-        accountEnabled: olderThanOurChange ? existing.accountEnabled : observed.accountEnabled,
-        lastVerifiedAt: Math.max(existing.lastVerifiedAt, batch.observedAt),
-      };
-      if (next.accountEnabled && next.lock) next.lock = null;
+      const next = seenAgainUser(existing, observed, batch.observedAt);
       if (materiallyDifferent(existing, next)) {
         next.lastChangedAt = Math.max(existing.lastChangedAt, batch.observedAt);
         table.set(next);

@@ -14,7 +14,7 @@ import type { PostgresContext } from './postgresContext';
 import type { PostgresTasks } from './postgresTasks';
 import { countsFromRow, lockTenantRow, TENANT_COLUMNS, type TenantRow } from './postgresTenantRow';
 import type { PostgresTransaction } from './postgresTransaction';
-import { materiallyDifferent, pickObserved } from '../storeRecords';
+import { firstSeenUser, materiallyDifferent, seenAgainUser } from '../storeRecords';
 import { tenantNotFound } from '../../errors/tenantNotFound';
 
 interface UserRow {
@@ -116,20 +116,13 @@ export class PostgresUsers {
       for (const observed of batch.users) {
         const before = writes.get(observed.id) ?? existing.get(observed.id);
         if (!before) {
-          const user: StoredUser = { ...pickObserved(observed), lastChangedAt: batch.observedAt, lastVerifiedAt: batch.observedAt, lock: null };
+          const user = firstSeenUser(observed, batch.observedAt);
           writes.set(user.id, user);
           counts.add(user, 1);
           summary.added.push({ ...user });
           continue;
         }
-        const olderThanOurChange = before.lastChangedAt > batch.observedAt;
-        const next: StoredUser = {
-          ...before,
-          ...pickObserved(observed),
-          accountEnabled: olderThanOurChange ? before.accountEnabled : observed.accountEnabled,
-          lastVerifiedAt: Math.max(before.lastVerifiedAt, batch.observedAt),
-        };
-        if (next.accountEnabled && next.lock) next.lock = null;
+        const next = seenAgainUser(before, observed, batch.observedAt);
         if (materiallyDifferent(before, next)) {
           next.lastChangedAt = Math.max(before.lastChangedAt, batch.observedAt);
           writes.set(next.id, next);
