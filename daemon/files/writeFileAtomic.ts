@@ -34,42 +34,35 @@ export function tempPathFor(path: string): string {
 export async function writeFileAtomic(path: string, content: string | Uint8Array | ReadonlyArray<string | Uint8Array>): Promise<void> {
   const temp = tempPathFor(path);
   const directory = openDirectory(dirname(path));
-  let handle: FileHandle;
   try {
-    handle = await open(temp, 'w', PRIVATE_FILE_MODE);
-  } catch (error) {
-    closeDirectory(directory);
-    throw error;
-  }
-  try {
-    // The temp file may survive from a crashed run with another mode; open() only applies the mode on creation.
-    const mode = handle.chmod(PRIVATE_FILE_MODE);
-    // Settled here, reported below: a write that fails first must not leave it unhandled.
-    mode.catch(() => undefined);
-    if (typeof content === 'string' || content instanceof Uint8Array) await handle.writeFile(content);
-    else {
-      let unflushed = 0;
-      for (const piece of content) {
-        const bytes = typeof piece === 'string' ? Buffer.from(piece) : piece;
-        // writeFile, not write: it goes on until every byte is out (a lone write may be short, as on a full
-        // disk, and a piece cut short would leave the file missing its middle once renamed into place).
-        await handle.writeFile(bytes);
-        unflushed += bytes.length;
-        if (unflushed >= FLUSH_EVERY_BYTES) {
-          await handle.datasync();
-          unflushed = 0;
+    const handle = await open(temp, 'w', PRIVATE_FILE_MODE);
+    try {
+      // The temp file may survive from a crashed run with another mode; open() only applies the mode on creation.
+      const mode = handle.chmod(PRIVATE_FILE_MODE);
+      // Settled here, reported below: a write that fails first must not leave it unhandled.
+      mode.catch(() => undefined);
+      if (typeof content === 'string' || content instanceof Uint8Array) await handle.writeFile(content);
+      else {
+        let unflushed = 0;
+        for (const piece of content) {
+          const bytes = typeof piece === 'string' ? Buffer.from(piece) : piece;
+          // writeFile, not write: it goes on until every byte is out (a lone write may be short, as on a full
+          // disk, and a piece cut short would leave the file missing its middle once renamed into place).
+          await handle.writeFile(bytes);
+          unflushed += bytes.length;
+          if (unflushed >= FLUSH_EVERY_BYTES) {
+            await handle.datasync();
+            unflushed = 0;
+          }
         }
       }
+      await mode;
+      await handle.sync();
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      await unlink(temp).catch(() => undefined);
+      throw error;
     }
-    await mode;
-    await handle.sync();
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    await unlink(temp).catch(() => undefined);
-    closeDirectory(directory);
-    throw error;
-  }
-  try {
     // The content is on disk once fsync returns, so the close goes alongside the rename and what it says
     // no longer matters; except on Windows, which cannot rename a file that is open.
     const closed = handle.close();
@@ -120,7 +113,7 @@ async function syncOpenedDirectory(directory: OpenedDirectory): Promise<void> {
   } catch (error) {
     if (!cannotSyncDirectory(error)) throw error;
   } finally {
-    if ('handle' in opened) opened.handle.close().catch(() => undefined);
+    closeDirectory(directory);
   }
 }
 
