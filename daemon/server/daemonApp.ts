@@ -9,6 +9,7 @@ import { apiAuthorization } from './apiAuthorization';
 import { apiSecurity, type HostRule } from './apiSecurity';
 import type { DaemonServices } from './daemonServices';
 import { requestShape } from './requestShape';
+import { reportServerTiming } from './serverTiming';
 import { activityRoutes } from './routes/activityRoutes';
 import { appProfileRoutes } from './routes/appProfileRoutes';
 import { eventRoutes } from './routes/eventRoutes';
@@ -36,11 +37,13 @@ export function createDaemonApp(options: DaemonAppOptions): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use((request, response, next) => {
-    // An event stream stays open for as long as its client: it would hold every sync at its bound.
+    // An event stream stays open for as long as its client: it would hold every sync at its bound, and
+    // its headers go out before anything happens.
     if (request.path !== '/v1/events') {
       const end = foregroundRequests.begin();
       response.once('finish', end);
       response.once('close', end);
+      reportServerTiming(response);
     }
     next();
   });

@@ -77,19 +77,31 @@ export class BenchDaemon {
   }
 
   async api<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return (await this.timedApi<T>(method, path, body)).body;
+  }
+
+  /** `api`, with the daemon's own time for the request as its answer's `Server-Timing` says. */
+  async timedApi<T>(method: string, path: string, body?: unknown): Promise<{ body: T; daemonMs: number }> {
     const answer = await this.process.api<T>(method, path, body);
     if (answer.status >= 300) throw new Error(`daemon ${method} ${path} answered ${answer.status}: ${answer.text.slice(0, 300)}`);
-    return answer.body;
+    const timing = /daemon;dur=([\d.]+)/.exec(String(answer.headers['server-timing'] ?? ''));
+    if (!timing) throw new Error(`daemon ${method} ${path} answered without Server-Timing`);
+    return { body: answer.body, daemonMs: Number(timing[1]) };
   }
 
   /** Registers a tenant and answers its daemon id. */
   async register(tenant: BenchSimTenant): Promise<string> {
-    const view = await this.api<TenantView>('POST', '/v1/tenants', {
+    return (await this.timedRegister(tenant)).id;
+  }
+
+  /** `register`, with the daemon's own time for it. */
+  async timedRegister(tenant: BenchSimTenant): Promise<{ id: string; daemonMs: number }> {
+    const { body, daemonMs } = await this.timedApi<TenantView>('POST', '/v1/tenants', {
       tenant: tenant.simId,
       appId: tenant.appId,
       credential: { kind: 'secret', clientSecret: tenant.secret },
     });
-    return view.id;
+    return { id: body.id, daemonMs };
   }
 
   async tenants(): Promise<TenantView[]> {

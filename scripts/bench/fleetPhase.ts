@@ -26,6 +26,8 @@ export interface FleetResult {
   tenants: number;
   users: number;
   registerMs: number[];
+  /** The same registrations as the daemon timed them (Server-Timing): without the client's and the network's share. */
+  registerDaemonMs: number[];
   syncSeconds: number;
   peakRssBytes: number;
   storeBytes: number;
@@ -62,11 +64,13 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
 
     const ids: string[] = [];
     const registerMs: number[] = [];
+    const registerDaemonMs: number[] = [];
     const expected = new Map<string, number>();
     const register = async (t: BenchSimTenant) => {
       const started = performance.now();
-      const id = await live.register(t);
+      const { id, daemonMs } = await live.timedRegister(t);
       registerMs.push(performance.now() - started);
+      registerDaemonMs.push(daemonMs);
       ids.push(id);
       expected.set(id, usersPerTenant);
       return id;
@@ -125,6 +129,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
       tenants,
       users: tenants * usersPerTenant,
       registerMs,
+      registerDaemonMs,
       syncSeconds,
       peakRssBytes,
       storeBytes,
