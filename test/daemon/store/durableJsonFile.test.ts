@@ -44,6 +44,28 @@ describe('store: DurableJsonFile (lowdb adapter)', () => {
     assert.equal(reopened.writeCount, 0);
   });
 
+  it('writes each state as its own bytes: a shorter one after a longer, names outside ASCII, one queued behind another', async () => {
+    const file = new DurableJsonFile<{ name: string }>(join(dir, 'a.json'));
+    const onDisk = async () => readFile(file.path, 'utf8');
+    await file.write({ name: 'x'.repeat(5_000) });
+    await file.write({ name: 'short' });
+    assert.equal(await onDisk(), JSON.stringify({ name: 'short' }), 'bytes of the longer state were left behind');
+    // As many characters as an ASCII state before it, more bytes: the length in bytes decides what is written.
+    await file.write({ name: 'a'.repeat(20) });
+    await file.write({ name: 'Zoë Łukasiewicz 東京' });
+    assert.deepEqual(JSON.parse(await onDisk()), { name: 'Zoë Łukasiewicz 東京' });
+    // The second write is queued while the first is on its way to the disk, then written after it.
+    const longer = JSON.stringify({ name: 'first '.repeat(10_000) });
+    const first = file.write({ name: 'first '.repeat(10_000) });
+    const second = file.write({ name: 'second' });
+    await first;
+    // By now the second may have replaced it, but neither may hold bytes of the other.
+    assert.ok([longer, JSON.stringify({ name: 'second' })].includes(await onDisk()), 'the write in flight was changed by the one queued behind it');
+    await second;
+    assert.equal(await onDisk(), JSON.stringify({ name: 'second' }));
+    assert.equal(file.writeCount, 6);
+  });
+
   it('refuses to read a file that is not JSON, naming it', async () => {
     const path = join(dir, 'broken.json');
     await new DurableJsonFile<string>(path).write('x');
