@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fetch } from 'undici';
+import { fetch, type Response } from 'undici';
 import type { ApiError } from '../../protocol/daemonApi';
 import type { Clock } from '../../daemon/clock';
 import type { ManualClock } from './manualClock';
@@ -91,8 +91,9 @@ export class DaemonHarness {
     await this.cleanupDir();
   }
 
-  async api<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer<T>> {
-    const response = await fetch(`${this.daemon.url}${path}`, {
+  /** One authenticated request to the daemon's API, its answer unread (for a test that looks at its headers). */
+  request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    return fetch(`${this.daemon.url}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${this.daemon.token}`,
@@ -101,6 +102,10 @@ export class DaemonHarness {
       },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
+  }
+
+  async api<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer<T>> {
+    const response = await this.request(method, path, body, headers);
     const text = await response.text();
     return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
   }

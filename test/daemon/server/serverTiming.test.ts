@@ -3,7 +3,7 @@ import type { UserPage } from '../../../protocol/daemonApi';
 import { DaemonHarness } from '../../support/daemonHarness';
 
 /** The daemon's own time from an answer's `Server-Timing` header, or undefined without one. */
-function daemonDuration(response: Response): number | undefined {
+function daemonDuration(response: { headers: { get(name: string): string | null } }): number | undefined {
   const header = response.headers.get('server-timing');
   if (header === null) return undefined;
   const match = /^daemon;dur=(\d+(?:\.\d)?)$/.exec(header);
@@ -19,13 +19,6 @@ describe('daemon API: Server-Timing (real daemon, simulator over HTTPS)', functi
   });
   after(async () => harness.stop());
 
-  const call = (method: string, path: string, body?: unknown) =>
-    fetch(`${harness.daemon.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${harness.daemon.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-
   it('says how long the daemon took, Microsoft\'s wait included and the client\'s side not', async () => {
     const { sim, id } = await harness.registerTenant({ users: 3, userMix: { privilegedShare: 0, onPremisesShare: 0, disabledShare: 0 } });
     await harness.until(async () => (await harness.api<UserPage>('GET', `/v1/tenants/${id}/users?limit=1`)).body.users[0]);
@@ -33,7 +26,7 @@ describe('daemon API: Server-Timing (real daemon, simulator over HTTPS)', functi
     assert.ok(target);
 
     let started = performance.now();
-    const list = await call('GET', '/v1/tenants');
+    const list = await harness.request('GET', '/v1/tenants');
     await list.text();
     const listElapsed = performance.now() - started;
     const listDuration = daemonDuration(list);
@@ -43,7 +36,7 @@ describe('daemon API: Server-Timing (real daemon, simulator over HTTPS)', functi
     await harness.sim.control('PUT', `/tenants/${sim.id}/faults`, { latencyMs: 300 });
     try {
       started = performance.now();
-      const lock = await call('POST', `/v1/tenants/${id}/users/${target.id}/lock`, {});
+      const lock = await harness.request('POST', `/v1/tenants/${id}/users/${target.id}/lock`, {});
       await lock.text();
       const lockElapsed = performance.now() - started;
       assert.equal(lock.status, 200);
@@ -58,7 +51,7 @@ describe('daemon API: Server-Timing (real daemon, simulator over HTTPS)', functi
     const refused = await fetch(`${harness.daemon.url}/v1/tenants`);
     assert.equal(refused.status, 401);
     assert.ok(daemonDuration(refused) !== undefined);
-    const missing = await call('GET', '/v1/tenants/no-such-tenant');
+    const missing = await harness.request('GET', '/v1/tenants/no-such-tenant');
     assert.equal(missing.status, 404);
     assert.ok(daemonDuration(missing) !== undefined);
 
