@@ -5,12 +5,14 @@ import { AppError } from '../errors/AppError';
 import { DEFAULT_LOG_KEEP } from '../logging/rotatingLogFile';
 import { LOCK_FILE_NAME } from '../store/dataDirLock';
 import { MAIN_FILE_NAME, SYNC_STATE_FILE_NAME, SYSTEM_LOG_FILE_NAME, USERS_DIR_NAME } from '../store/lowdbStore';
+import { MAIN_JOURNAL_FILE_NAME } from '../store/mainFileJournal';
 import { VAULT_FILE_NAME, VAULT_KEY_FILE_NAME } from '../vault/vault';
 import { VAULT_JOURNAL_FILE_NAME } from '../vault/vaultJournal';
 
 /** What the daemon keeps in its data directory, all of it private to the user it runs as. */
 const OWNED_FILES = [
   MAIN_FILE_NAME,
+  MAIN_JOURNAL_FILE_NAME,
   SYNC_STATE_FILE_NAME,
   SYSTEM_LOG_FILE_NAME,
   VAULT_FILE_NAME,

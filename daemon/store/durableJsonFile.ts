@@ -76,6 +76,16 @@ export class DurableJsonFile<T> implements Adapter<T> {
     return this.#start(text);
   }
 
+  /** Whether a write is in flight or waiting for one. */
+  get busy(): boolean {
+    return this.#inFlight !== null || this.#queued !== null;
+  }
+
+  /** Whether the file is known to be on disk: read when it opened, or written since. */
+  get written(): boolean {
+    return this.#onDisk !== null;
+  }
+
   /** Resolves when nothing is being written (whether or not the last write succeeded). */
   async idle(): Promise<void> {
     while (this.#inFlight) await this.#inFlight.done.catch(() => undefined);

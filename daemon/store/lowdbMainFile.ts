@@ -1,15 +1,18 @@
 import type { Low } from 'lowdb';
 import type { DurableJsonFile } from './durableJsonFile';
+import type { MainFileJournal, MainJournalRecord } from './mainFileJournal';
 import type { MainFile } from './storeSchema';
-import type { StoredTask, StoredTenant } from './storeTypes';
+import type { StoredActivity, StoredTask, StoredTenant } from './storeTypes';
 import { tenantNotFound } from '../errors/tenantNotFound';
 
 /**
  * `store.json` in memory: tenants, tasks and activities, with indexes by id. Ids come from outside (a
  * URL path), so lookups go through Maps: an id such as `constructor` or `__proto__` is simply not there.
+ * A tenant just registered is made durable in its journal (`MainFileJournal`), the rest by writing the file.
  */
 export class LowdbMainFile {
   readonly file: DurableJsonFile<MainFile>;
+  readonly journal: MainFileJournal;
   readonly #db: Low<MainFile>;
   readonly #tenants = new Map<string, StoredTenant>();
   readonly #tasks = new Map<string, StoredTask>();
@@ -17,9 +20,10 @@ export class LowdbMainFile {
   #carried = false;
   #durableSeq: number;
 
-  constructor(db: Low<MainFile>, file: DurableJsonFile<MainFile>) {
+  constructor(db: Low<MainFile>, file: DurableJsonFile<MainFile>, journal: MainFileJournal) {
     this.#db = db;
     this.file = file;
+    this.journal = journal;
     this.#durableSeq = db.data.nextSeq;
     for (const tenant of db.data.tenants) this.#tenants.set(tenant.id, tenant);
     for (const task of db.data.tasks) this.#tasks.set(task.id, task);
@@ -63,6 +67,44 @@ export class LowdbMainFile {
     const seq = this.#db.data.nextSeq;
     await this.#db.write();
     this.#durableSeq = Math.max(this.#durableSeq, seq);
+    this.journal.foldedBelow(seq);
+  }
+
+  /**
+   * Makes a tenant just added, and its activity, durable with one append to the journal instead of a write
+   * of the whole file; the file catches up at a later write. Written with the file instead while a write of
+   * it is under way (what the tenant depends on, an app profile just added say, may be in that write alone),
+   * before the file was ever written, or after the journal failed.
+   */
+  async saveTenantAdded(tenant: StoredTenant, activity: StoredActivity): Promise<void> {
+    if (this.file.busy || !this.file.written || !this.journal.usable) return this.save();
+    await this.journal.append({ tenantAdded: tenant, activity });
+  }
+
+  /**
+   * Puts back, on open, the tenants the journal holds that the file was not written with since: those whose
+   * activity is numbered from the file's `nextSeq` on. Returns how many.
+   */
+  replayJournal(records: readonly MainJournalRecord[]): number {
+    const data = this.#db.data;
+    const known = new Set(data.activities.map((activity) => activity.id));
+    let replayed = 0;
+    for (const { tenantAdded, activity } of records) {
+      if (activity.seq < this.#durableSeq) continue;
+      if (!this.#tenants.has(tenantAdded.id)) this.addTenant(tenantAdded);
+      if (!known.has(activity.id)) {
+        known.add(activity.id);
+        data.activities.push(activity);
+      }
+      data.nextSeq = Math.max(data.nextSeq, activity.seq + 1);
+      replayed++;
+    }
+    return replayed;
+  }
+
+  /** Resolves once neither the file nor its journal is being written. */
+  async idle(): Promise<void> {
+    await Promise.all([this.file.idle(), this.journal.idle()]);
   }
 
   nextSeq(): number {

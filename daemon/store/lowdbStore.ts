@@ -18,6 +18,7 @@ import { LowdbSystemLog } from './lowdbSystemLog';
 import { LowdbTasks } from './lowdbTasks';
 import { LowdbTenants } from './lowdbTenants';
 import { LowdbUsers } from './lowdbUsers';
+import { MAIN_JOURNAL_FILE_NAME, MainFileJournal } from './mainFileJournal';
 import type { Store } from './store';
 import { StoreEventEmitter } from './storeEventEmitter';
 import type { MainFile, SystemLogFile } from './storeSchema';
@@ -91,6 +92,8 @@ function emptyLog(): SystemLogFile {
  *
  * Files in the data directory (all 0600):
  * - `store.json`: tenants, tasks, activities;
+ * - `store.journal`: the tenants registered since `store.json` was last written, one append each, so that
+ *   a registration does not rewrite it (`MainFileJournal`);
  * - `sync-state.json`: what quiet rounds move forward ("as of", last attempt, delta link), per tenant, so
  *   that a checkpoint after them rewrites neither `store.json` nor a file per tenant (`LowdbSyncState`);
  * - `users/<tenant id>.snap.json` + `users/<tenant id>.log`: one tenant's users and its delta link, as a
@@ -204,13 +207,26 @@ export class LowdbStore implements Store {
       await removeLeftoverTempFiles(usersDir);
       const mainFile = new DurableJsonFile<MainFile>(join(options.dataDir, MAIN_FILE_NAME), { indent: 1 });
       const logFile = new DurableJsonFile<SystemLogFile>(join(options.dataDir, SYSTEM_LOG_FILE_NAME), { indent: 1 });
-      const main = new LowdbMainFile(await loadStoreFile(mainFile, mainFileSchema, emptyMain, { current: MAIN_FILE_SCHEMA_VERSION, upgrade: upgradeMainFile }), mainFile);
-      const syncState = await LowdbSyncState.open(join(options.dataDir, SYNC_STATE_FILE_NAME));
-      for (const tenant of main.data.tenants) syncState.applyTo(tenant);
-      const log = await loadStoreFile(logFile, systemLogFileSchema, emptyLog);
-      const store = new LowdbStore({ options, clock, lock, main, syncState, systemLog: { db: log, file: logFile } });
-      const usersLoaded = store.#users.load(new Set(main.data.tenants.map((t) => t.id)), syncState).catch(async (error: unknown) => {
+      const mainData = await loadStoreFile(mainFile, mainFileSchema, emptyMain, { current: MAIN_FILE_SCHEMA_VERSION, upgrade: upgradeMainFile });
+      const { journal, records } = await MainFileJournal.open(join(options.dataDir, MAIN_JOURNAL_FILE_NAME));
+      let store: LowdbStore;
+      try {
+        const main = new LowdbMainFile(mainData, mainFile, journal);
+        // Registrations acknowledged since store.json was last written; it catches up at the first checkpoint.
+        if (main.replayJournal(records) > 0) main.markLazy();
+        journal.foldedBelow(main.durableSeq);
+        const syncState = await LowdbSyncState.open(join(options.dataDir, SYNC_STATE_FILE_NAME));
+        for (const tenant of main.data.tenants) syncState.applyTo(tenant);
+        const log = await loadStoreFile(logFile, systemLogFileSchema, emptyLog);
+        store = new LowdbStore({ options, clock, lock, main, syncState, systemLog: { db: log, file: logFile } });
+      } catch (error) {
+        await journal.close();
+        throw error;
+      }
+      if (store.#main.lazy) store.#scheduleCheckpoint();
+      const usersLoaded = store.#users.load(new Set(store.#main.data.tenants.map((t) => t.id)), store.#syncState).catch(async (error: unknown) => {
         store.#closed = true;
+        await journal.close().catch(() => undefined);
         await lock.release();
         throw error;
       });
@@ -234,6 +250,7 @@ export class LowdbStore implements Store {
       this.#closed = true;
       await this.#idle();
       this.#events.clear();
+      await this.#main.journal.close().catch((error: unknown) => this.#logger?.error('Could not close the main file\'s journal', { error }));
       await this.#lock.release();
     }
   }
@@ -449,7 +466,7 @@ export class LowdbStore implements Store {
   }
 
   #idle(): Promise<unknown> {
-    return Promise.all([this.#main.file.idle(), this.#systemLog.file.idle(), this.#syncState.file.idle(), ...this.#users.idle()]);
+    return Promise.all([this.#main.idle(), this.#systemLog.file.idle(), this.#syncState.file.idle(), ...this.#users.idle()]);
   }
 
   /** A checkpoint; when closing, also the poller's records the main file carries until its next write. */

@@ -253,6 +253,8 @@ export class LowdbTasks {
         if (tenant) tenant.lastManagementActivityAt = Math.max(tenant.lastManagementActivityAt, activity.at);
       }
     }
+    // Tenants put back from the main file's journal came before these, and may be numbered after some of them.
+    if (activities.some((activity, i) => i > 0 && (activities[i - 1] as StoredActivity).seq > activity.seq)) activities.sort((a, b) => a.seq - b.seq);
     if (activities.length > this.#options.activityRetention) activities.splice(0, activities.length - this.#options.activityRetention);
   }
 

@@ -33,7 +33,9 @@ export class LowdbTenants {
     this.#users.createTenant(tenant.id);
     main.addTenant(tenant);
     const activity = this.#tasks.pushActivity(tenantAddedActivity(tenant, input.by));
-    await main.save();
+    // The file itself catches up at the next checkpoint.
+    this.#context.saveMainLater();
+    await main.saveTenantAdded(tenant, activity);
     this.#context.events.emit({ type: 'tenant', tenant: clonePlain(tenant) }, { type: 'activity', activity: structuredClone(activity) });
     return clonePlain(tenant);
   }

@@ -1,10 +1,11 @@
 import { constants } from 'node:fs';
 import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import type { z } from 'zod';
 import { AppError } from '../errors/AppError';
 import { asciiJson } from './asciiJson';
+import { encodeCheckedLine, readCheckedLines } from './checkedLines';
+import { storeUnreadable } from './storeUnreadable';
 import { PRIVATE_FILE_MODE, syncDirectory, writeFileAtomic } from '../files/writeFileAtomic';
 import { ReusedReadBuffer } from './reusedReadBuffer';
 import { STORE_SCHEMA_VERSION } from './storeSchema';
@@ -155,7 +156,7 @@ export class UsersLog {
 
   /** Appends one record; resolves once it is on disk. */
   append(record: UsersLogRecord): Promise<void> {
-    this.#pending.push(encodeLine(record));
+    this.#pending.push(encodeCheckedLine(record));
     this.#pendingDone ??= deferred();
     const done = this.#pendingDone.promise;
     this.#writing ??= this.#drain();
@@ -337,7 +338,7 @@ export class UsersLog {
   async #startLog(): Promise<void> {
     const generation = this.#onNext ? this.#nextGeneration : this.#generation;
     const header: UsersLogHeader = { schemaVersion: STORE_SCHEMA_VERSION, tenantId: this.#tenantId, generation };
-    const line = encodeLine(header);
+    const line = encodeCheckedLine(header);
     // The file is replaced: a handle still open on it would append to the one replaced.
     await this.#closeAppender();
     await writeFileAtomic(this.#onNext ? this.nextLogPath : this.logPath, line);
@@ -378,10 +379,10 @@ export class UsersLog {
     try {
       raw = JSON.parse(asciiJson.text(bytes));
     } catch (error) {
-      throw unreadable(this.snapshotPath, 'is not valid JSON', error);
+      throw storeUnreadable(this.snapshotPath, 'is not valid JSON', error);
     }
     const snapshot = usersLogShapes.isSnapshot(raw) ? raw : check(this.snapshotPath, usersSnapshotSchema, raw, 'does not have the expected shape');
-    if (snapshot.tenantId !== this.#tenantId) throw unreadable(this.snapshotPath, `belongs to tenant ${snapshot.tenantId}`);
+    if (snapshot.tenantId !== this.#tenantId) throw storeUnreadable(this.snapshotPath, `belongs to tenant ${snapshot.tenantId}`);
     return snapshot;
   }
 
@@ -392,7 +393,7 @@ export class UsersLog {
       return [];
     }
     if (segment.generation !== this.#generation) {
-      if (segment.generation > this.#generation) throw unreadable(this.logPath, `continues generation ${segment.generation}, newer than its snapshot's`);
+      if (segment.generation > this.#generation) throw storeUnreadable(this.logPath, `continues generation ${segment.generation}, newer than its snapshot's`);
       // Already in the snapshot: a crash came between writing the snapshot and starting the new log.
       this.#logReady = false;
       return [];
@@ -425,7 +426,7 @@ export class UsersLog {
       return segment.records;
     }
     if (segment && segment.generation > this.#generation) {
-      throw unreadable(this.nextLogPath, `continues generation ${segment.generation}, which neither its snapshot nor its log leads to`);
+      throw storeUnreadable(this.nextLogPath, `continues generation ${segment.generation}, which neither its snapshot nor its log leads to`);
     }
     // Absent, torn before its header was whole, or older than the snapshot: nothing in it is needed.
     if (mayExist(this.nextLogPath) && (await exists(this.nextLogPath))) {
@@ -442,22 +443,14 @@ export class UsersLog {
     const bytes = mayExist(path) ? await reader.read(path) : null;
     if (bytes === null) return null;
     const fileBytes = bytes.length;
-    const decoded: unknown[] = [];
-    let validBytes = 0;
     // After the last '\n' is whatever a crash left of a record that was never acknowledged (or nothing).
-    for (let start = 0, index = 0, end = bytes.indexOf(NEWLINE); end >= 0; start = end + 1, index++, end = bytes.indexOf(NEWLINE, start)) {
-      const value = decodeLine(bytes, start, end);
-      if (value === undefined) {
-        if (end === bytes.length - 1) break; // a torn final record that ended in a newline
-        throw unreadable(path, `has a damaged record at line ${index + 1}, before its last one`);
-      }
-      decoded.push(value);
-      validBytes = end + 1;
-    }
+    const { values: decoded, validBytes } = readCheckedLines(bytes, (line) => {
+      throw storeUnreadable(path, `has a damaged record at line ${line}, before its last one`);
+    });
     const [first, ...rest] = decoded;
     if (first === undefined) return null;
     const header = check(path, usersLogHeaderSchema, first, 'has no valid header');
-    if (header.tenantId !== this.#tenantId) throw unreadable(path, `belongs to tenant ${header.tenantId}`);
+    if (header.tenantId !== this.#tenantId) throw storeUnreadable(path, `belongs to tenant ${header.tenantId}`);
     return {
       generation: header.generation,
       validBytes,
@@ -498,41 +491,7 @@ export async function exists(path: string): Promise<boolean> {
   );
 }
 
-/**
- * `<crc32 in 8 hex digits> <json>\n` as bytes. The JSON is made once and written once, straight into the
- * line's buffer: a page of a first sync is a record of tens of kilobytes, and copies of it (the CRC's
- * own, the line's, the bytes for the disk) were a large share of a sync's garbage.
- */
-function encodeLine(value: unknown): Buffer {
-  // ASCII alone (see asciiJson), so a character is a byte.
-  const json = asciiJson.stringify(value);
-  const jsonBytes = json.length;
-  const line = Buffer.allocUnsafe(CRC_PREFIX_BYTES + jsonBytes + 1);
-  line.write(json, CRC_PREFIX_BYTES, 'latin1');
-  line.write(crc32(line.subarray(CRC_PREFIX_BYTES, CRC_PREFIX_BYTES + jsonBytes)).toString(16).padStart(8, '0'), 0, 'latin1');
-  line[CRC_PREFIX_BYTES - 1] = SPACE;
-  line[line.length - 1] = NEWLINE;
-  return line;
-}
-
-const NEWLINE = 0x0a;
-const SPACE = 0x20;
 const COMMA = 0x2c;
-/** Eight hex digits of CRC and a space. */
-const CRC_PREFIX_BYTES = 9;
-
-/** The value of the line in `bytes[start, end)`, or undefined when it is incomplete or damaged. */
-function decodeLine(bytes: Buffer, start: number, end: number): unknown {
-  if (end - start < 10 || bytes[start + 8] !== SPACE) return undefined;
-  const json = bytes.subarray(start + 9, end);
-  // The CRC of the line's bytes, as encodeLine makes it (earlier versions wrote UTF-8: the same rule).
-  if (Number.parseInt(bytes.toString('latin1', start, start + 8), 16) !== crc32(json)) return undefined;
-  try {
-    return JSON.parse(asciiJson.text(json)) as unknown;
-  } catch {
-    return undefined;
-  }
-}
 
 function check<T>(path: string, schema: z.ZodType<T>, value: unknown, problem: string): T {
   if (typeof value === 'object' && value !== null && 'schemaVersion' in value) {
@@ -552,17 +511,7 @@ function check<T>(path: string, schema: z.ZodType<T>, value: unknown, problem: s
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const field = issue ? issue.path.map(String).join('.') : '';
-  throw unreadable(path, `${problem}${field ? ` at "${field}"` : ''}: ${issue?.message ?? 'invalid'}`);
-}
-
-function unreadable(path: string, problem: string, cause?: unknown): AppError {
-  return new AppError({
-    status: 500,
-    code: 'STORE_UNREADABLE',
-    message: `${path} ${problem}, so the daemon will not start rather than lose what it holds. Restore it from a backup, or move it aside to start without it.`,
-    details: { file: path },
-    ...(cause === undefined ? {} : { cause }),
-  });
+  throw storeUnreadable(path, `${problem}${field ? ` at "${field}"` : ''}: ${issue?.message ?? 'invalid'}`);
 }
 
 interface Deferred {

@@ -36,7 +36,7 @@ describe('daemon API: tenants with certificates, rotation to a certificate, remo
     const vault = await vaultFilesText(harness.dataDir);
     const keyBody = certificate.privateKeyPem.split('\n')[1] ?? '';
     assert.ok(keyBody.length > 20 && !vault.includes(keyBody), 'the private key is encrypted in the vault');
-    assert.ok(!(await readFile(join(harness.dataDir, 'store.json'), 'utf8')).includes(keyBody));
+    for (const name of ['store.json', 'store.journal']) assert.ok(!(await readFile(join(harness.dataDir, name), 'utf8')).includes(keyBody), `not in ${name}`);
   });
 
   it('rotates a secret tenant to a certificate', async () => {

@@ -121,6 +121,8 @@ describe('daemon API: registering a tenant with its own app', function () {
       // Not even written yet, or written without the tenant.
       const text = await readFile(join(harness.dataDir, 'store.json'), 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? '{"tenants":[]}' : Promise.reject(error)));
       assert.deepEqual((JSON.parse(text) as { tenants: unknown[] }).tenants, [], 'no tenant in store.json');
+      const journal = await readFile(join(harness.dataDir, 'store.journal'), 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? '' : Promise.reject(error)));
+      assert.equal(journal, '', 'no tenant in store.journal');
 
       assert.deepEqual(await Vault.storedTenantIds(harness.dataDir), [], 'no credential kept on disk');
       const added = await harness.api<TenantView>('POST', '/v1/tenants', body);

@@ -6,6 +6,7 @@ import { loadStoreFile } from '../../../daemon/store/loadStoreFile';
 import type { LowdbContext } from '../../../daemon/store/lowdbContext';
 import { LowdbMainFile } from '../../../daemon/store/lowdbMainFile';
 import { LowdbTasks } from '../../../daemon/store/lowdbTasks';
+import { MAIN_JOURNAL_FILE_NAME, MainFileJournal } from '../../../daemon/store/mainFileJournal';
 import { StoreEventEmitter } from '../../../daemon/store/storeEventEmitter';
 import { newTenantRecord } from '../../../daemon/store/storeRecords';
 import { MAIN_FILE_SCHEMA_VERSION, mainFileSchema, type MainFile } from '../../../daemon/store/storeSchema';
@@ -27,7 +28,8 @@ describe('store: the records of quiet rounds, against a long task list (the real
     clock = new ManualClock();
     const file = new DurableJsonFile<MainFile>(join(dir, 'store.json'), { indent: 1 });
     const empty = (): MainFile => ({ schemaVersion: MAIN_FILE_SCHEMA_VERSION, nextSeq: 1, tenants: [], appProfiles: [], tasks: [], activities: [] });
-    main = new LowdbMainFile(await loadStoreFile(file, mainFileSchema, empty, { current: MAIN_FILE_SCHEMA_VERSION }), file);
+    const { journal } = await MainFileJournal.open(join(dir, MAIN_JOURNAL_FILE_NAME));
+    main = new LowdbMainFile(await loadStoreFile(file, mainFileSchema, empty, { current: MAIN_FILE_SCHEMA_VERSION }), file, journal);
     // As the file store wires its sections, without the checkpoint timer: writes are the main file's own.
     const context: LowdbContext = {
       clock,
@@ -58,6 +60,7 @@ describe('store: the records of quiet rounds, against a long task list (the real
   });
 
   after(async () => {
+    await main.journal.close();
     await cleanup();
   });
 

@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { appendFile, cp, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AppError } from '../../../daemon/errors/AppError';
+import { LOCK_FILE_NAME } from '../../../daemon/store/dataDirLock';
+import { LowdbStore, MAIN_FILE_NAME } from '../../../daemon/store/lowdbStore';
+import { MAIN_JOURNAL_FILE_NAME } from '../../../daemon/store/mainFileJournal';
+import { ManualClock } from '../../support/manualClock';
+import { tempDataDir } from '../../support/tempDataDir';
+import { observed } from './storeContract';
+
+describe('LowdbStore: registrations through the main file’s journal (real files)', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let clock: ManualClock;
+  let store: LowdbStore;
+  const copies: Array<() => Promise<void>> = [];
+
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDataDir());
+    clock = new ManualClock();
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000 });
+  });
+
+  afterEach(async () => {
+    await store.close();
+    for (const close of copies.splice(0)) await close();
+    await cleanup();
+  });
+
+  function register(name: string) {
+    return store.addTenant({ tenantIdOrDomain: name, appId: 'app-1', credentialKind: 'secret', by: 'alice' });
+  }
+
+  /** What a crash would leave: the files as they are now (without the lock), opened as another store. */
+  async function crashCopy(from = dir): Promise<{ store: LowdbStore; dir: string }> {
+    const copy = await tempDataDir();
+    await cp(from, copy.dir, { recursive: true, filter: (source) => !source.endsWith(LOCK_FILE_NAME) });
+    const opened = await LowdbStore.open({ dataDir: copy.dir, clock, checkpointIntervalMs: 60_000 });
+    copies.push(async () => {
+      await opened.close();
+      await copy.cleanup();
+    });
+    return { store: opened, dir: copy.dir };
+  }
+
+  const journalPath = () => join(dir, MAIN_JOURNAL_FILE_NAME);
+  const mainPath = () => join(dir, MAIN_FILE_NAME);
+
+  it('makes a registration durable with one append to store.journal, leaving store.json as it was', async () => {
+    const first = await register('contoso.example');
+    const mainBefore = await readFile(mainPath(), 'utf8');
+    const second = await register('fabrikam.example');
+
+    assert.equal(await readFile(mainPath(), 'utf8'), mainBefore, 'store.json was rewritten');
+    const lines = (await readFile(journalPath(), 'utf8')).split('\n').filter(Boolean);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0] ?? '', /^[0-9a-f]{8} \{"tenantAdded":\{"id":"[^"]+".*"fabrikam\.example"/);
+
+    const crashed = await crashCopy();
+    assert.deepEqual((await crashed.store.listTenants()).map((t) => t.tenantIdOrDomain).sort(), ['contoso.example', 'fabrikam.example']);
+    const activities = await crashed.store.listActivities({ limit: 10 });
+    assert.deepEqual(
+      activities.map((a) => [a.kind, a.tenantId]),
+      [
+        ['tenant-added', second.id],
+        ['tenant-added', first.id],
+      ],
+    );
+    // Numbering goes on after the one put back.
+    const next = await crashed.store.recordActivity({ tenantId: second.id, kind: 'refresh', name: 'Refresh', description: '', actor: 'bob', management: true });
+    assert.ok(next.activity.seq > (activities[0]?.seq ?? Infinity));
+  });
+
+  it('writes store.json at the next checkpoint and empties the journal, and a restart finds the tenant there', async () => {
+    await register('contoso.example');
+    const added = await register('fabrikam.example');
+    assert.ok((await stat(journalPath())).size > 0);
+
+    await store.checkpoint();
+    assert.equal((await stat(journalPath())).size, 0);
+    assert.match(await readFile(mainPath(), 'utf8'), /fabrikam\.example/);
+    const crashed = await crashCopy();
+    assert.equal((await crashed.store.getTenant(added.id))?.tenantIdOrDomain, 'fabrikam.example');
+  });
+
+  it('does not bring back a tenant removed after its registration when the journal kept its record through a crash', async () => {
+    await register('contoso.example');
+    const added = await register('fabrikam.example');
+    const journal = await readFile(journalPath());
+    await store.removeTenant(added.id, 'bob');
+    // As if emptying the journal had not reached the disk: store.json is newer than its record.
+    await writeFile(journalPath(), journal);
+
+    const crashed = await crashCopy();
+    assert.deepEqual((await crashed.store.listTenants()).map((t) => t.tenantIdOrDomain), ['contoso.example']);
+    const kinds = (await crashed.store.listActivities({ tenantId: added.id })).map((a) => a.kind);
+    assert.deepEqual(kinds, ['tenant-removed', 'tenant-added']);
+  });
+
+  it('drops a torn last record, then appends after the last whole one and keeps both through the next crash', async () => {
+    await register('contoso.example');
+    await register('fabrikam.example');
+    const whole = await readFile(journalPath());
+    // A crash in the middle of an append: the start of a record, without its end.
+    await appendFile(journalPath(), whole.subarray(0, Math.floor(whole.length / 2)));
+
+    const crashed = await crashCopy();
+    assert.deepEqual((await crashed.store.listTenants()).map((t) => t.tenantIdOrDomain).sort(), ['contoso.example', 'fabrikam.example']);
+    assert.equal((await stat(join(crashed.dir, MAIN_JOURNAL_FILE_NAME))).size, whole.length, 'the torn tail is still there');
+    await crashed.store.addTenant({ tenantIdOrDomain: 'northwind.example', appId: 'app-1', credentialKind: 'secret', by: 'alice' });
+
+    const again = await crashCopy(crashed.dir);
+    assert.deepEqual((await again.store.listTenants()).map((t) => t.tenantIdOrDomain).sort(), ['contoso.example', 'fabrikam.example', 'northwind.example']);
+  });
+
+  it('refuses to open a journal damaged before its last record, naming the file, and leaves it as it was', async () => {
+    await register('contoso.example');
+    await register('fabrikam.example');
+    await register('northwind.example');
+    const whole = await readFile(journalPath());
+    const damaged = Buffer.from(whole);
+    damaged[20] = damaged[20] === 0x41 ? 0x42 : 0x41; // inside the first record's JSON: its CRC no longer matches
+    await store.close();
+    await writeFile(journalPath(), damaged);
+    // Closing wrote store.json with every tenant: the damage is in records it already holds, and is refused all the same.
+
+    await assert.rejects(LowdbStore.open({ dataDir: dir, clock }), (error: AppError) => {
+      assert.equal(error.code, 'STORE_UNREADABLE');
+      assert.match(error.message, /store\.journal has a damaged record at line 1, before its last one/);
+      return true;
+    });
+    assert.deepEqual(await readFile(journalPath()), damaged);
+    // With the damage moved aside, the store opens with every tenant (closing had written them to store.json).
+    await writeFile(journalPath(), '');
+    store = await LowdbStore.open({ dataDir: dir, clock });
+    assert.equal((await store.listTenants()).length, 3);
+  });
+
+  it('writes a tenant with store.json while a write of it is under way, instead of ahead of it in the journal', async () => {
+    const first = await register('contoso.example');
+    const task = store.queueTask({ tenantId: first.id, kind: 'update-ad-cache', name: 'Update AD cache', description: '', origin: 'operator', automated: false });
+    const added = await register('fabrikam.example');
+    await task;
+
+    assert.equal((await stat(journalPath())).size, 0);
+    assert.match(await readFile(mainPath(), 'utf8'), new RegExp(added.id));
+  });
+
+  it('keeps activities in order when a lock the users log carries came before a registration the journal holds', async () => {
+    const tenant = await register('contoso.example');
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1')], deltaLink: null });
+    const locked = await store.recordUserLocked(tenant.id, 'u1', { by: 'bob', revokedSessions: false });
+    const added = await register('fabrikam.example');
+
+    const firstAdded = (await store.listActivities({ tenantId: tenant.id })).at(-1);
+    const secondAdded = (await store.listActivities({ tenantId: added.id }))[0];
+
+    const crashed = await crashCopy();
+    const activities = await crashed.store.listActivities({ limit: 10 });
+    assert.deepEqual(
+      activities.map((a) => a.id),
+      [secondAdded?.id, locked.activity.id, firstAdded?.id],
+    );
+  });
+});
