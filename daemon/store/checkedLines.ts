@@ -7,10 +7,10 @@ import { asciiJson } from './asciiJson';
  * append leaves a last line that is incomplete or fails its CRC; any other line that fails is damage.
  */
 
-export const NEWLINE = 0x0a;
+const NEWLINE = 0x0a;
 const SPACE = 0x20;
 /** Eight hex digits of CRC and a space. */
-export const CRC_PREFIX_BYTES = 9;
+const CRC_PREFIX_BYTES = 9;
 
 /**
  * The line of a value, as bytes. The JSON is made once and written once, straight into the line's buffer:
@@ -30,11 +30,11 @@ export function encodeCheckedLine(value: unknown): Buffer {
 }
 
 /** The value of the line in `bytes[start, end)`, or undefined when it is incomplete or damaged. */
-export function decodeCheckedLine(bytes: Buffer, start: number, end: number): unknown {
+function decodeCheckedLine(bytes: Buffer, start: number, end: number): unknown {
   if (end - start < CRC_PREFIX_BYTES + 1 || bytes[start + CRC_PREFIX_BYTES - 1] !== SPACE) return undefined;
   const json = bytes.subarray(start + CRC_PREFIX_BYTES, end);
   // The CRC of the line's bytes, as encodeCheckedLine makes it (earlier versions wrote UTF-8: the same rule).
-  if (Number.parseInt(bytes.toString('latin1', start, start + 8), 16) !== crc32(json)) return undefined;
+  if (Number.parseInt(bytes.toString('latin1', start, start + CRC_PREFIX_BYTES - 1), 16) !== crc32(json)) return undefined;
   try {
     return JSON.parse(asciiJson.text(json)) as unknown;
   } catch {

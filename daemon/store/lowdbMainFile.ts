@@ -86,6 +86,8 @@ export class LowdbMainFile {
    * activity is numbered from the file's `nextSeq` on. Returns how many.
    */
   replayJournal(records: readonly MainJournalRecord[]): number {
+    // Every start reads the journal, almost always empty: the activities are indexed only when it is not.
+    if (records.length === 0) return 0;
     const data = this.#db.data;
     const known = new Set(data.activities.map((activity) => activity.id));
     let replayed = 0;

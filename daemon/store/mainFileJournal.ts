@@ -5,7 +5,7 @@ import * as z from 'zod';
 import { PRIVATE_FILE_MODE, syncDirectory } from '../files/writeFileAtomic';
 import { encodeCheckedLine, readCheckedLines } from './checkedLines';
 import { activitySchema, tenantSchema } from './storeSchema';
-import { storeUnreadable } from './storeUnreadable';
+import { checkStoreValue, storeUnreadable } from './storeUnreadable';
 
 export const MAIN_JOURNAL_FILE_NAME = 'store.journal';
 
@@ -72,13 +72,7 @@ export class MainFileJournal {
     const { values, validBytes } = readCheckedLines(bytes, (line) => {
       throw storeUnreadable(path, `has a damaged record at line ${line}, before its last one`);
     });
-    const records = values.map((value, index) => {
-      const parsed = journalRecordSchema.safeParse(value);
-      if (parsed.success) return parsed.data;
-      const issue = parsed.error.issues[0];
-      const field = issue ? issue.path.map(String).join('.') : '';
-      throw storeUnreadable(path, `has a record of the wrong shape at line ${index + 1}${field ? `, at "${field}"` : ''}: ${issue?.message ?? 'invalid'}`);
-    });
+    const records = values.map((value, index) => checkStoreValue(path, journalRecordSchema, value, `has a record of the wrong shape at line ${index + 1}`));
     const handle = await open(path, APPEND_FLAGS, PRIVATE_FILE_MODE);
     try {
       if (validBytes < bytes.length) {

@@ -1,11 +1,9 @@
 import { constants } from 'node:fs';
 import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { z } from 'zod';
-import { AppError } from '../errors/AppError';
 import { asciiJson } from './asciiJson';
 import { encodeCheckedLine, readCheckedLines } from './checkedLines';
-import { storeUnreadable } from './storeUnreadable';
+import { checkStoreValue, storeUnreadable } from './storeUnreadable';
 import { PRIVATE_FILE_MODE, syncDirectory, writeFileAtomic } from '../files/writeFileAtomic';
 import { ReusedReadBuffer } from './reusedReadBuffer';
 import { STORE_SCHEMA_VERSION } from './storeSchema';
@@ -381,7 +379,7 @@ export class UsersLog {
     } catch (error) {
       throw storeUnreadable(this.snapshotPath, 'is not valid JSON', error);
     }
-    const snapshot = usersLogShapes.isSnapshot(raw) ? raw : check(this.snapshotPath, usersSnapshotSchema, raw, 'does not have the expected shape');
+    const snapshot = usersLogShapes.isSnapshot(raw) ? raw : checkStoreValue(this.snapshotPath, usersSnapshotSchema, raw, 'does not have the expected shape');
     if (snapshot.tenantId !== this.#tenantId) throw storeUnreadable(this.snapshotPath, `belongs to tenant ${snapshot.tenantId}`);
     return snapshot;
   }
@@ -449,14 +447,14 @@ export class UsersLog {
     });
     const [first, ...rest] = decoded;
     if (first === undefined) return null;
-    const header = check(path, usersLogHeaderSchema, first, 'has no valid header');
+    const header = checkStoreValue(path, usersLogHeaderSchema, first, 'has no valid header');
     if (header.tenantId !== this.#tenantId) throw storeUnreadable(path, `belongs to tenant ${header.tenantId}`);
     return {
       generation: header.generation,
       validBytes,
       // Checked only when the segment is used: one a newer snapshot made obsolete is never replayed.
       get records() {
-        return rest.map((value) => (usersLogShapes.isRecord(value) ? value : check(path, usersLogRecordSchema, value, 'has a record of the wrong shape')));
+        return rest.map((value) => (usersLogShapes.isRecord(value) ? value : checkStoreValue(path, usersLogRecordSchema, value, 'has a record of the wrong shape')));
       },
       dropTornTail: async () => {
         if (validBytes === fileBytes) return;
@@ -492,27 +490,6 @@ export async function exists(path: string): Promise<boolean> {
 }
 
 const COMMA = 0x2c;
-
-function check<T>(path: string, schema: z.ZodType<T>, value: unknown, problem: string): T {
-  if (typeof value === 'object' && value !== null && 'schemaVersion' in value) {
-    const version = (value as { schemaVersion: unknown }).schemaVersion;
-    if (typeof version === 'number' && version > STORE_SCHEMA_VERSION) {
-      throw new AppError({
-        status: 500,
-        code: 'STORE_SCHEMA_TOO_NEW',
-        message:
-          `${path} was written by a newer m365-status (store schema ${version}; this one understands up to ` +
-          `${STORE_SCHEMA_VERSION}). Upgrade m365-status, or set M365_STATUS_DATA_DIR to another directory.`,
-        details: { file: path, schemaVersion: version, supported: STORE_SCHEMA_VERSION },
-      });
-    }
-  }
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const field = issue ? issue.path.map(String).join('.') : '';
-  throw storeUnreadable(path, `${problem}${field ? ` at "${field}"` : ''}: ${issue?.message ?? 'invalid'}`);
-}
 
 interface Deferred {
   promise: Promise<void>;
