@@ -12,24 +12,11 @@ import { z } from 'zod';
 import { tempDataDir } from '../../support/tempDataDir';
 import type { StoreUnderTest } from './storeContract';
 import { describeStoreContract, observed } from './storeContract';
+import { crashCopy } from './crashCopy';
 import { usersOnDisk } from './usersOnDisk';
 
 async function readJson<T>(path: string): Promise<T> {
   return JSON.parse(await readFile(path, 'utf8')) as T;
-}
-
-/** The store a crash would leave: a copy of the files as they are now (without the lock), opened. */
-async function copyOf(dir: string): Promise<{ store: LowdbStore; close: () => Promise<void> }> {
-  const copy = await tempDataDir();
-  await cp(dir, copy.dir, { recursive: true, filter: (source) => !source.endsWith(LOCK_FILE_NAME) });
-  const store = await LowdbStore.open({ dataDir: copy.dir, clock: new ManualClock() });
-  return {
-    store,
-    close: async () => {
-      await store.close();
-      await copy.cleanup();
-    },
-  };
 }
 
 /** The files in a fresh directory; what is durable is what a copy of the files holds. */
@@ -228,7 +215,7 @@ describe('LowdbStore: the files', () => {
     clock.advance(1_000);
     const unlocked = await store.recordUserUnlocked(tenant.id, 'u1', 'bob');
     const other = await store.recordUserLocked(tenant.id, 'u2', { by: 'carol', revokedSessions: true });
-    const crashed = await copyOf(dir);
+    const crashed = await crashCopy(dir);
     try {
       const activities = await crashed.store.listActivities({ tenantId: tenant.id, limit: 100 });
       assert.deepEqual(
@@ -261,7 +248,7 @@ describe('LowdbStore: the files', () => {
     }
     const snapshot = await readJson<{ generation: number }>(join(dir, USERS_DIR_NAME, `${tenant.id}.snap.json`));
     assert.ok(snapshot.generation >= 2, 'the log was compacted');
-    const crashed = await copyOf(dir);
+    const crashed = await crashCopy(dir);
     try {
       const activities = await crashed.store.listActivities({ tenantId: tenant.id, limit: 100 });
       assert.ok(activities.some((a) => a.id === locked.activity.id), 'the activity survived the compaction');
@@ -331,7 +318,7 @@ describe('LowdbStore: the files', () => {
     await store.recordSyncSuccess(tenant.id);
     await store.checkpoint();
     assert.equal((await usersOnDisk(dir, tenant.id)).deltaLink, 'd-1', 'the users files were written for a quiet round');
-    const durable = await copyOf(dir);
+    const durable = await crashCopy(dir);
     assert.equal(await durable.store.getDeltaLink(tenant.id), 'd-2');
     assert.equal((await durable.store.getTenant(tenant.id))?.lastSyncAt, clock.now());
     await durable.close();
@@ -339,7 +326,7 @@ describe('LowdbStore: the files', () => {
     // A change after it puts a newer link in the users log, which wins over the older quiet one.
     clock.advance(10_000);
     await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u2')], deltaLink: 'd-3' });
-    const later = await copyOf(dir);
+    const later = await crashCopy(dir);
     assert.equal(await later.store.getDeltaLink(tenant.id), 'd-3');
     assert.deepEqual((await later.store.listUsers(tenant.id)).users.map((u) => u.id), ['u1', 'u2']);
     await later.close();

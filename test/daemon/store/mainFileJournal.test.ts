@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { appendFile, cp, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppError } from '../../../daemon/errors/AppError';
-import { LOCK_FILE_NAME } from '../../../daemon/store/dataDirLock';
 import { LowdbStore, MAIN_FILE_NAME } from '../../../daemon/store/lowdbStore';
 import { MAIN_JOURNAL_FILE_NAME } from '../../../daemon/store/mainFileJournal';
 import { ManualClock } from '../../support/manualClock';
 import { tempDataDir } from '../../support/tempDataDir';
+import { crashCopy } from './crashCopy';
 import { observed } from './storeContract';
 
 describe('LowdbStore: registrations through the main file’s journal (real files)', () => {
@@ -32,16 +32,11 @@ describe('LowdbStore: registrations through the main file’s journal (real file
     return store.addTenant({ tenantIdOrDomain: name, appId: 'app-1', credentialKind: 'secret', by: 'alice' });
   }
 
-  /** What a crash would leave: the files as they are now (without the lock), opened as another store. */
-  async function crashCopy(from = dir): Promise<{ store: LowdbStore; dir: string }> {
-    const copy = await tempDataDir();
-    await cp(from, copy.dir, { recursive: true, filter: (source) => !source.endsWith(LOCK_FILE_NAME) });
-    const opened = await LowdbStore.open({ dataDir: copy.dir, clock, checkpointIntervalMs: 60_000 });
-    copies.push(async () => {
-      await opened.close();
-      await copy.cleanup();
-    });
-    return { store: opened, dir: copy.dir };
+  /** What a crash would leave, opened as the store here is; closed and removed after the test. */
+  async function afterCrash(from = dir): Promise<{ store: LowdbStore; dir: string }> {
+    const copy = await crashCopy(from, { clock, checkpointIntervalMs: 60_000 });
+    copies.push(copy.close);
+    return copy;
   }
 
   const journalPath = () => join(dir, MAIN_JOURNAL_FILE_NAME);
@@ -57,7 +52,7 @@ describe('LowdbStore: registrations through the main file’s journal (real file
     assert.equal(lines.length, 1);
     assert.match(lines[0] ?? '', /^[0-9a-f]{8} \{"tenantAdded":\{"id":"[^"]+".*"fabrikam\.example"/);
 
-    const crashed = await crashCopy();
+    const crashed = await afterCrash();
     assert.deepEqual((await crashed.store.listTenants()).map((t) => t.tenantIdOrDomain).sort(), ['contoso.example', 'fabrikam.example']);
     const activities = await crashed.store.listActivities({ limit: 10 });
     assert.deepEqual(
@@ -80,7 +75,7 @@ describe('LowdbStore: registrations through the main file’s journal (real file
     await store.checkpoint();
     assert.equal((await stat(journalPath())).size, 0);
     assert.match(await readFile(mainPath(), 'utf8'), /fabrikam\.example/);
-    const crashed = await crashCopy();
+    const crashed = await afterCrash();
     assert.equal((await crashed.store.getTenant(added.id))?.tenantIdOrDomain, 'fabrikam.example');
   });
 
@@ -92,7 +87,7 @@ describe('LowdbStore: registrations through the main file’s journal (real file
     // As if emptying the journal had not reached the disk: store.json is newer than its record.
     await writeFile(journalPath(), journal);
 
-    const crashed = await crashCopy();
+    const crashed = await afterCrash();
     assert.deepEqual((await crashed.store.listTenants()).map((t) => t.tenantIdOrDomain), ['contoso.example']);
     const kinds = (await crashed.store.listActivities({ tenantId: added.id })).map((a) => a.kind);
     assert.deepEqual(kinds, ['tenant-removed', 'tenant-added']);
@@ -105,12 +100,12 @@ describe('LowdbStore: registrations through the main file’s journal (real file
     // A crash in the middle of an append: the start of a record, without its end.
     await appendFile(journalPath(), whole.subarray(0, Math.floor(whole.length / 2)));
 
-    const crashed = await crashCopy();
+    const crashed = await afterCrash();
     assert.deepEqual((await crashed.store.listTenants()).map((t) => t.tenantIdOrDomain).sort(), ['contoso.example', 'fabrikam.example']);
     assert.equal((await stat(join(crashed.dir, MAIN_JOURNAL_FILE_NAME))).size, whole.length, 'the torn tail is still there');
     await crashed.store.addTenant({ tenantIdOrDomain: 'northwind.example', appId: 'app-1', credentialKind: 'secret', by: 'alice' });
 
-    const again = await crashCopy(crashed.dir);
+    const again = await afterCrash(crashed.dir);
     assert.deepEqual((await again.store.listTenants()).map((t) => t.tenantIdOrDomain).sort(), ['contoso.example', 'fabrikam.example', 'northwind.example']);
   });
 
@@ -156,7 +151,7 @@ describe('LowdbStore: registrations through the main file’s journal (real file
     const firstAdded = (await store.listActivities({ tenantId: tenant.id })).at(-1);
     const secondAdded = (await store.listActivities({ tenantId: added.id }))[0];
 
-    const crashed = await crashCopy();
+    const crashed = await afterCrash();
     const activities = await crashed.store.listActivities({ limit: 10 });
     assert.deepEqual(
       activities.map((a) => a.id),
