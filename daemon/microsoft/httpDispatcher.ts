@@ -21,3 +21,13 @@ export function createHttpDispatcher(endpoints: MicrosoftEndpoints): Agent {
     connections: 64,
   });
 }
+
+/**
+ * Loads Node's fetch classes (`Headers`, which the Graph client and `graphHttpHandler` use), which Node
+ * otherwise loads on their first use by compiling its own copy of undici: about 15 ms of one turn of the
+ * event loop. Left to the first Graph call, that turn falls in the first sync after a start, where an
+ * operator's request (the next registration, a lock) waits for it; at start it is spent before the API answers.
+ */
+export function loadFetchClasses(): void {
+  void globalThis.Headers;
+}
