@@ -9,7 +9,7 @@ import type { LowdbTasks } from './lowdbTasks';
 import { DurableJsonFile } from './durableJsonFile';
 import { loadStoreFile } from './loadStoreFile';
 import type { UsersFile } from './storeSchema';
-import { STORE_SCHEMA_VERSION, usersFileSchema } from './storeSchema';
+import { STORE_SCHEMA_VERSION, USERS_FILE_SCHEMA_VERSION, usersFileSchema } from './storeSchema';
 import type {
   StoredActivity,
   StoredUser,
@@ -23,8 +23,8 @@ import type {
 } from './storeTypes';
 import { TenantUserTable } from './tenantUserTable';
 import { ReusedReadBuffer } from './reusedReadBuffer';
-import { exists, UsersLog, type MayExist, type SnapshotToWrite } from './usersLog';
-import type { UsersLogRecord } from './usersLogSchema';
+import { exists, UsersLog, type MayExist, type SnapshotToWrite, type UsersLogRecordToWrite } from './usersLog';
+import { userOnDisk, type UsersLogRecord } from './usersLogSchema';
 import { firstSeenUser, materiallyDifferent, seenAgainUser } from './storeRecords';
 import { tenantNotFound } from '../errors/tenantNotFound';
 
@@ -376,7 +376,7 @@ export class LowdbUsers {
       await unlink(legacyPath);
       await syncDirectory(this.#usersDir);
     }
-    for (const user of snapshot.users) slot.table.set(user);
+    for (const entry of snapshot.users) slot.table.set(userOnDisk(entry));
     slot.deltaLink = snapshot.deltaLink;
     slot.deltaRound = snapshot.deltaRound ?? 0;
     for (const record of records) replay(slot, record);
@@ -418,7 +418,7 @@ export class LowdbUsers {
         const durableSeq = this.#context.main.durableSeq;
         slot.activities = slot.activities.filter((activity) => activity.seq >= durableSeq);
         return {
-          schemaVersion: STORE_SCHEMA_VERSION,
+          schemaVersion: USERS_FILE_SCHEMA_VERSION,
           tenantId,
           generation: 0,
           deltaLink: slot.deltaLink,
@@ -432,8 +432,8 @@ export class LowdbUsers {
   }
 
   /** The bookkeeping not yet written, as fields of a record; taking it counts it as written. */
-  #bookkeeping(slot: TenantUsers): UsersLogRecord {
-    const record: UsersLogRecord = {};
+  #bookkeeping(slot: TenantUsers): Omit<UsersLogRecordToWrite, 'set'> {
+    const record: Omit<UsersLogRecordToWrite, 'set'> = {};
     if (slot.deltaRound !== slot.writtenDeltaRound) {
       record.deltaLink = slot.deltaLink;
       record.deltaRound = slot.deltaRound;
@@ -509,7 +509,8 @@ function compactionFailed(tenantId: string, cause: unknown): AppError {
 
 /** Applies one log record on load. Records are whole states, so one already in the snapshot changes nothing. */
 function replay(slot: TenantUsers, record: UsersLogRecord): void {
-  for (const user of record.set ?? []) {
+  for (const entry of record.set ?? []) {
+    const user = userOnDisk(entry);
     // Most records set users the table does not hold yet: only a later `lastVerifiedAt` makes a copy.
     const known = slot.table.lastVerifiedAt(user.id) ?? 0;
     slot.table.set(known > user.lastVerifiedAt ? { ...user, lastVerifiedAt: known } : user);

@@ -38,6 +38,16 @@ export const STORE_SCHEMA_VERSION = 1;
  */
 export const MAIN_FILE_SCHEMA_VERSION = 2;
 
+/**
+ * Version of the users files (`users/<tenant>.snap.json` and the header of `users/<tenant>.log`), which
+ * has moved on from `STORE_SCHEMA_VERSION`: 2 writes each user as a tuple (`UserTuple`) instead of an
+ * object. Files of version 1 are read as they are; a log of version 1 goes on taking appends, in either
+ * form, until its next compaction writes both files at 2. A build that knows only version 1 refuses a
+ * file of version 2 as one of a newer store, and a record holding tuples as one it cannot read: either way
+ * it names the file and loses nothing.
+ */
+export const USERS_FILE_SCHEMA_VERSION = 2;
+
 // Our own ids become file names (users/<id>.json): nothing that could climb out of the directory.
 const ourId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 const time = z.number().int().nonnegative();

@@ -6,11 +6,12 @@ import { encodeCheckedLine, readCheckedLines } from './checkedLines';
 import { checkStoreValue, storeUnreadable } from './storeUnreadable';
 import { PRIVATE_FILE_MODE, syncDirectory, writeFileAtomic } from '../files/writeFileAtomic';
 import { ReusedReadBuffer } from './reusedReadBuffer';
-import { STORE_SCHEMA_VERSION } from './storeSchema';
+import { STORE_SCHEMA_VERSION, USERS_FILE_SCHEMA_VERSION } from './storeSchema';
 import type { StoredUser } from './storeTypes';
 import type { UsersLogHeader, UsersLogRecord, UsersSnapshot } from './usersLogSchema';
-import { usersLogHeaderSchema, usersLogRecordSchema, usersSnapshotSchema } from './usersLogSchema';
+import { userOnDisk, usersLogHeaderSchema, usersLogRecordSchema, usersSnapshotSchema } from './usersLogSchema';
 import { usersLogShapes } from './usersLogShapes';
+import { userTupleOf } from './userTuple';
 
 /** One log file as read on load. */
 interface LogSegment {
@@ -30,6 +31,9 @@ export interface FrozenUsers {
   readonly length: number;
   slice(start: number, end: number): StoredUser[];
 }
+
+/** A record as it is appended: the users it sets as they are in memory, written as tuples. */
+export type UsersLogRecordToWrite = Omit<UsersLogRecord, 'set'> & { set?: StoredUser[] };
 
 /** A snapshot as compaction takes it: everything but the users as they will be written, and the users frozen. */
 export type SnapshotToWrite = Omit<UsersSnapshot, 'users'> & { users: FrozenUsers };
@@ -144,7 +148,7 @@ export class UsersLog {
         // The migrated snapshot starts a new generation, so that a log left beside the old file is ignored.
         snapshot.generation = 1;
         const users = snapshot.users;
-        await this.#writeSnapshot({ ...snapshot, users: { length: users.length, slice: (start, end) => users.slice(start, end) } });
+        await this.#writeSnapshot({ ...snapshot, users: { length: users.length, slice: (start, end) => users.slice(start, end).map(userOnDisk) } });
       }
     }
     this.#generation = snapshot.generation;
@@ -153,8 +157,8 @@ export class UsersLog {
   }
 
   /** Appends one record; resolves once it is on disk. */
-  append(record: UsersLogRecord): Promise<void> {
-    this.#pending.push(encodeCheckedLine(record));
+  append(record: UsersLogRecordToWrite): Promise<void> {
+    this.#pending.push(encodeCheckedLine(record.set ? { ...record, set: record.set.map(userTupleOf) } : record));
     this.#pendingDone ??= deferred();
     const done = this.#pendingDone.promise;
     this.#writing ??= this.#drain();
@@ -335,7 +339,7 @@ export class UsersLog {
   /** Writes an empty log (or segment) for the generation appends go to. */
   async #startLog(): Promise<void> {
     const generation = this.#onNext ? this.#nextGeneration : this.#generation;
-    const header: UsersLogHeader = { schemaVersion: STORE_SCHEMA_VERSION, tenantId: this.#tenantId, generation };
+    const header: UsersLogHeader = { schemaVersion: USERS_FILE_SCHEMA_VERSION, tenantId: this.#tenantId, generation };
     const line = encodeCheckedLine(header);
     // The file is replaced: a handle still open on it would append to the one replaced.
     await this.#closeAppender();
@@ -355,12 +359,12 @@ export class UsersLog {
    */
   async #writeSnapshot(snapshot: SnapshotToWrite): Promise<void> {
     const { users, ...head } = snapshot;
-    const pieces: Array<string | Buffer> = [`${asciiJson.stringify(head).slice(0, -1)},"users":[`];
+    const pieces: Array<string | Buffer> = [`${asciiJson.stringify({ ...head, schemaVersion: USERS_FILE_SCHEMA_VERSION }).slice(0, -1)},"users":[`];
     for (let i = 0; i < users.length; i += SNAPSHOT_USERS_PER_TURN) {
       if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       // As bytes, with the array's brackets cut off by a view rather than a copy of the string: a large
       // tenant's first sync compacts its log several times, and those copies were a fifth of its garbage.
-      const json = Buffer.from(asciiJson.stringify(users.slice(i, i + SNAPSHOT_USERS_PER_TURN)), 'latin1');
+      const json = Buffer.from(asciiJson.stringify(users.slice(i, i + SNAPSHOT_USERS_PER_TURN).map(userTupleOf)), 'latin1');
       if (i > 0) json[0] = COMMA;
       pieces.push(json.subarray(i > 0 ? 0 : 1, json.length - 1));
     }
@@ -379,7 +383,9 @@ export class UsersLog {
     } catch (error) {
       throw storeUnreadable(this.snapshotPath, 'is not valid JSON', error);
     }
-    const snapshot = usersLogShapes.isSnapshot(raw) ? raw : checkStoreValue(this.snapshotPath, usersSnapshotSchema, raw, 'does not have the expected shape');
+    const snapshot = usersLogShapes.isSnapshot(raw)
+      ? raw
+      : checkStoreValue(this.snapshotPath, usersSnapshotSchema, raw, 'does not have the expected shape', USERS_FILE_SCHEMA_VERSION);
     if (snapshot.tenantId !== this.#tenantId) throw storeUnreadable(this.snapshotPath, `belongs to tenant ${snapshot.tenantId}`);
     return snapshot;
   }
@@ -447,7 +453,7 @@ export class UsersLog {
     });
     const [first, ...rest] = decoded;
     if (first === undefined) return null;
-    const header = checkStoreValue(path, usersLogHeaderSchema, first, 'has no valid header');
+    const header = checkStoreValue(path, usersLogHeaderSchema, first, 'has no valid header', USERS_FILE_SCHEMA_VERSION);
     if (header.tenantId !== this.#tenantId) throw storeUnreadable(path, `belongs to tenant ${header.tenantId}`);
     return {
       generation: header.generation,

@@ -1,6 +1,7 @@
 import type { StoredUser } from './storeTypes';
-import { STORE_SCHEMA_VERSION } from './storeSchema';
-import type { UsersLogRecord, UsersSnapshot } from './usersLogSchema';
+import { STORE_SCHEMA_VERSION, USERS_FILE_SCHEMA_VERSION } from './storeSchema';
+import type { UserOnDisk, UsersLogRecord, UsersSnapshot } from './usersLogSchema';
+import { isUserTuple } from './userTuple';
 
 /**
  * Checks of the users files' common shapes that accept nothing `usersLogSchema` would refuse, made on the
@@ -27,7 +28,7 @@ export const usersLogShapes = {
     if (!isObject(value) || value.activities !== undefined) return false;
     const { schemaVersion, tenantId, generation, deltaLink, deltaRound, users } = value;
     return (
-      schemaVersion === STORE_SCHEMA_VERSION &&
+      (schemaVersion === USERS_FILE_SCHEMA_VERSION || schemaVersion === STORE_SCHEMA_VERSION) &&
       typeof tenantId === 'string' &&
       tenantId.length > 0 &&
       isTime(generation) &&
@@ -61,9 +62,9 @@ function isVerifiedList(value: unknown): value is Array<[number, string[]]> {
   return true;
 }
 
-function isUserList(value: unknown): value is StoredUser[] {
+function isUserList(value: unknown): value is UserOnDisk[] {
   if (!Array.isArray(value)) return false;
-  for (const user of value) if (!isUser(user)) return false;
+  for (const user of value) if (!isUserTuple(user) && !isUser(user)) return false;
   return true;
 }
 

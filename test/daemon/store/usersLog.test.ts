@@ -6,8 +6,10 @@ import { crc32 } from 'node:zlib';
 import type { AppError } from '../../../daemon/errors/AppError';
 import { createLogger } from '../../../daemon/logging/logger';
 import { LowdbStore, MAIN_FILE_NAME, SYNC_STATE_FILE_NAME, USERS_DIR_NAME } from '../../../daemon/store/lowdbStore';
-import { STORE_SCHEMA_VERSION } from '../../../daemon/store/storeSchema';
+import { STORE_SCHEMA_VERSION, USERS_FILE_SCHEMA_VERSION } from '../../../daemon/store/storeSchema';
 import { UsersLog, type SnapshotToWrite } from '../../../daemon/store/usersLog';
+import { userOnDisk } from '../../../daemon/store/usersLogSchema';
+import type { UserTuple } from '../../../daemon/store/userTuple';
 import type { ObservedUser, StoredUser, StoreEvent } from '../../../daemon/store/storeTypes';
 import { killHard, spawnTypeScript } from '../../support/childProcess';
 import { ManualClock } from '../../support/manualClock';
@@ -214,9 +216,10 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     const records = lines.slice(1).map((line) => {
       const json = line.subarray(9);
       assert.equal(line.toString('latin1', 0, 9), `${crc32(json).toString(16).padStart(8, '0')} `);
-      return JSON.parse(json.toString('utf8')) as { set?: StoredUser[] };
+      return JSON.parse(json.toString('utf8')) as { set?: UserTuple[] };
     });
-    assert.deepEqual(records.flatMap((record) => (record.set ?? []).map((user) => user.displayName)), names);
+    // Each user a tuple: [id, userPrincipalName, displayName, …].
+    assert.deepEqual(records.flatMap((record) => (record.set ?? []).map((user) => user[2])), names);
     await reopen();
     assert.deepEqual((await store.listUsers(tenant.id)).users.map((u) => u.displayName).sort(), [...names].sort());
     assert.equal(await store.getDeltaLink(tenant.id), 'd-2');
@@ -335,6 +338,68 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     assert.equal(await store.getDeltaLink(tenant.id), 'd-2');
   });
 
+  it('reads users files of version 1 (users as objects), appends to their log, and writes them at version 2 (users as tuples) at the next compaction, every field kept', async () => {
+    const tenant = await addTenant();
+    await store.close();
+    const known: StoredUser[] = [
+      { id: 'u1', userPrincipalName: 'u1@contoso.example', displayName: 'User One', accountEnabled: true, onPremisesSyncEnabled: null, lastChangedAt: 5, lastVerifiedAt: 7, lock: null },
+      { id: 'u2', userPrincipalName: 'u2@contoso.example', displayName: null, accountEnabled: false, onPremisesSyncEnabled: true, lastChangedAt: 6, lastVerifiedAt: 8, lock: { by: 'alice', at: 6, revokedSessions: true } },
+      { id: 'u3', userPrincipalName: 'u3@contoso.example', displayName: 'User Three', accountEnabled: true, onPremisesSyncEnabled: false, lastChangedAt: 9, lastVerifiedAt: 9, lock: null },
+    ];
+    const line = (value: unknown): string => {
+      const json = JSON.stringify(value);
+      return `${crc32(Buffer.from(json, 'utf8')).toString(16).padStart(8, '0')} ${json}\n`;
+    };
+    const usersDir = join(dir, USERS_DIR_NAME);
+    const snapshotPath = join(usersDir, `${tenant.id}.snap.json`);
+    const logPath = join(usersDir, `${tenant.id}.log`);
+    await writeFile(snapshotPath, JSON.stringify({ schemaVersion: 1, tenantId: tenant.id, generation: 1, deltaLink: 'd-1', users: known.slice(0, 2) }));
+    await writeFile(logPath, line({ schemaVersion: 1, tenantId: tenant.id, generation: 1 }) + line({ set: known.slice(2), deltaLink: 'd-2' }));
+    const everyUser = async (): Promise<StoredUser[]> => (await store.listUsers(tenant.id, { limit: 1000 })).users.sort((a, b) => a.id.localeCompare(b.id));
+
+    await reopen();
+    assert.deepEqual(await everyUser(), known);
+
+    // An append goes on in the version 1 log, as a tuple; the log is read again with both forms in it.
+    await store.applyUserChanges(tenant.id, { observedAt: 20, users: [observed('u4')] });
+    const [header, ...records] = (await readFile(logPath, 'utf8')).trimEnd().split('\n').map((text) => JSON.parse(text.slice(9)) as { schemaVersion?: number; set?: unknown[] });
+    assert.equal(header?.schemaVersion, 1);
+    assert.ok(Array.isArray(records.at(-1)?.set?.[0]), 'the appended user is a tuple');
+    const withU4 = await everyUser();
+    await reopen();
+    assert.deepEqual(await everyUser(), withU4);
+
+    // Compaction writes both files at version 2, the users as tuples, and loses no field.
+    await store.close();
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 1 });
+    await store.applyUserChanges(tenant.id, { observedAt: 30, users: manyUsers(20) });
+    await store.checkpoint();
+    const snapshot = JSON.parse(await readFile(snapshotPath, 'utf8')) as { schemaVersion: number; users: unknown[] };
+    assert.equal(snapshot.schemaVersion, USERS_FILE_SCHEMA_VERSION);
+    assert.equal(snapshot.users.length, 24);
+    assert.ok(snapshot.users.every((user) => Array.isArray(user)), 'every user a tuple');
+    assert.equal((JSON.parse((await readFile(logPath, 'utf8')).slice(9)) as { schemaVersion: number }).schemaVersion, USERS_FILE_SCHEMA_VERSION);
+    const all = await everyUser();
+    assert.deepEqual(all.slice(0, 4), withU4);
+    await reopen();
+    assert.deepEqual(await everyUser(), all);
+  });
+
+  it('refuses a users file of a newer version as one of a newer m365-status, naming it', async () => {
+    const tenant = await addTenant();
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1')], deltaLink: 'd-1' });
+    await store.close();
+    const snapshotPath = join(dir, USERS_DIR_NAME, `${tenant.id}.snap.json`);
+    const newer = USERS_FILE_SCHEMA_VERSION + 1;
+    await writeFile(snapshotPath, JSON.stringify({ schemaVersion: newer, tenantId: tenant.id, generation: 0, deltaLink: null, users: [] }));
+    await assert.rejects(LowdbStore.open({ dataDir: dir, clock }), (error: AppError) => {
+      assert.equal(error.code, 'STORE_SCHEMA_TOO_NEW');
+      assert.ok(error.message.includes(snapshotPath), error.message);
+      assert.match(error.message, new RegExp(`store schema ${newer}; this one understands up to ${USERS_FILE_SCHEMA_VERSION}`));
+      return true;
+    });
+  });
+
   it('loads a users file of the earlier one-file format and moves it to a snapshot', async () => {
     const tenant = await addTenant();
     await store.close();
@@ -376,7 +441,7 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
 
     // Answered while the snapshot is still being written: the lock went to the new segment.
     await assert.rejects(stat(snapshotPath), { code: 'ENOENT' });
-    assert.match(await readFile(nextLogPath, 'utf8'), new RegExp(`"id":"${target.id}".*"kind":"lock"`));
+    assert.match(await readFile(nextLogPath, 'utf8'), new RegExp(`\\["${target.id}".*"kind":"lock"`));
     await store.checkpoint(); // waits for the compaction
     const snapshot = JSON.parse(await readFile(snapshotPath, 'utf8')) as { generation: number; users: unknown[] };
     assert.deepEqual([snapshot.generation, snapshot.users.length], [1, 100_000]);
@@ -556,7 +621,7 @@ describe('UsersLog: a load given a listing of the users directory', function () 
       asked.push(basename(path));
       return listed.has(basename(path));
     });
-    assert.deepEqual(loaded.records.map((record) => record.set), [[user]]);
+    assert.deepEqual(loaded.records.map((record) => record.set?.map(userOnDisk)), [[user]]);
     assert.deepEqual([...new Set(asked)].sort(), ['t1.log', 't1.next.log', 't1.snap.json'], 'the listing answers for the tenant\'s three files');
 
     const unlisted = await new UsersLog(dir, 't1', noCompaction).load(async () => null, undefined, () => false);
