@@ -6,10 +6,11 @@ import type { StoredUser, UserLock } from './storeTypes';
 const ENABLED = 1;
 const ON_PREMISES_KNOWN = 2;
 const ON_PREMISES = 4;
-const ALL_FLAGS = ENABLED | ON_PREMISES_KNOWN | ON_PREMISES;
+/** Every flag set: a tuple's flags are a whole number from 0 to this. */
+export const USER_TUPLE_FLAGS = ENABLED | ON_PREMISES_KNOWN | ON_PREMISES;
 
 /**
- * A user as the users files hold it from users-file schema 2 on: its values in a fixed order, without
+ * A user as the users files hold it from users-file version 2 on: its values in a fixed order, without
  * the keys, which were about half of every user's bytes. A restart reads every tenant's users, so it
  * parses half the JSON it did and a snapshot is half the size. The lock, which few users have, comes
  * last and only when there is one.
@@ -39,37 +40,13 @@ export function userOfTuple(tuple: UserTuple): StoredUser {
 }
 
 const time = z.number().int().nonnegative();
-/** The schema of a user tuple, for a file the quick check (`isUserTuple`) did not accept: it names the fault. */
+/** The schema of a user tuple, for a file the quick check (`usersLogShapes`) did not accept: it names the fault. */
 export const userTupleSchema: z.ZodType<UserTuple> = z.tuple([
   z.string().min(1),
   z.string(),
   z.string().nullable(),
-  z.number().int().min(0).max(ALL_FLAGS),
+  z.number().int().min(0).max(USER_TUPLE_FLAGS),
   time,
   time,
   userLockSchema.optional(),
 ]);
-
-function isTime(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
-/**
- * Accepts nothing `userTupleSchema` would refuse, checked on the value as it is (zod would build a copy
- * of each of a quarter of a million users). A tuple with a lock is left to the schema.
- */
-export function isUserTuple(value: unknown): value is UserTuple {
-  return (
-    Array.isArray(value) &&
-    value.length === 6 &&
-    typeof value[0] === 'string' &&
-    value[0].length > 0 &&
-    typeof value[1] === 'string' &&
-    (value[2] === null || typeof value[2] === 'string') &&
-    Number.isInteger(value[3]) &&
-    (value[3] as number) >= 0 &&
-    (value[3] as number) <= ALL_FLAGS &&
-    isTime(value[4]) &&
-    isTime(value[5])
-  );
-}

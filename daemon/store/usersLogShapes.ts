@@ -1,7 +1,7 @@
-import type { StoredUser } from './storeTypes';
+import type { StoredUser, UserLock } from './storeTypes';
 import { STORE_SCHEMA_VERSION, USERS_FILE_SCHEMA_VERSION } from './storeSchema';
 import type { UserOnDisk, UsersLogRecord, UsersSnapshot } from './usersLogSchema';
-import { isUserTuple } from './userTuple';
+import { USER_TUPLE_FLAGS, type UserTuple } from './userTuple';
 
 /**
  * Checks of the users files' common shapes that accept nothing `usersLogSchema` would refuse, made on the
@@ -80,6 +80,27 @@ function isUser(value: unknown): value is StoredUser {
     (onPremisesSyncEnabled === null || typeof onPremisesSyncEnabled === 'boolean') &&
     isTime(lastChangedAt) &&
     isTime(lastVerifiedAt) &&
-    (lock === null || (isObject(lock) && typeof lock.by === 'string' && isTime(lock.at) && typeof lock.revokedSessions === 'boolean'))
+    (lock === null || isUserLock(lock))
   );
+}
+
+/** A user as users files hold it from version 2 on: `[id, userPrincipalName, displayName, flags, lastChangedAt, lastVerifiedAt, lock?]`. */
+function isUserTuple(value: unknown): value is UserTuple {
+  if (!Array.isArray(value) || !(value.length === 6 || (value.length === 7 && isUserLock(value[6])))) return false;
+  const [id, userPrincipalName, displayName, flags, lastChangedAt, lastVerifiedAt] = value as unknown[];
+  return (
+    typeof id === 'string' &&
+    id.length > 0 &&
+    typeof userPrincipalName === 'string' &&
+    (displayName === null || typeof displayName === 'string') &&
+    Number.isInteger(flags) &&
+    (flags as number) >= 0 &&
+    (flags as number) <= USER_TUPLE_FLAGS &&
+    isTime(lastChangedAt) &&
+    isTime(lastVerifiedAt)
+  );
+}
+
+function isUserLock(value: unknown): value is UserLock {
+  return isObject(value) && typeof value.by === 'string' && isTime(value.at) && typeof value.revokedSessions === 'boolean';
 }
