@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { asciiJson } from './asciiJson';
 
@@ -6,6 +7,11 @@ import { asciiJson } from './asciiJson';
  * `<crc32 in 8 hex digits> <json>\n`, the JSON in ASCII alone (see asciiJson). A crash in the middle of an
  * append leaves a last line that is incomplete or fails its CRC; any other line that fails is damage.
  */
+
+/** Where the platform has it, a write returns once its data is on disk, which spares an fsync call. */
+export const SYNCHRONOUS_APPENDS = constants.O_DSYNC !== undefined;
+/** How these files are opened to be appended to: each write synchronous where the platform can. */
+export const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | (constants.O_DSYNC ?? 0);
 
 const NEWLINE = 0x0a;
 const SPACE = 0x20;

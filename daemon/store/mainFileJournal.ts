@@ -3,7 +3,7 @@ import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import * as z from 'zod';
 import { PRIVATE_FILE_MODE, syncDirectory } from '../files/writeFileAtomic';
-import { encodeCheckedLine, readCheckedLines } from './checkedLines';
+import { APPEND_FLAGS, encodeCheckedLine, readCheckedLines, SYNCHRONOUS_APPENDS } from './checkedLines';
 import { activitySchema, tenantSchema } from './storeSchema';
 import { checkStoreValue, storeUnreadable } from './storeUnreadable';
 
@@ -13,10 +13,6 @@ const journalRecordSchema = z.object({ tenantAdded: tenantSchema, activity: acti
 
 /** A tenant registered since `store.json` was last written, with the activity that says so. */
 export type MainJournalRecord = z.infer<typeof journalRecordSchema>;
-
-/** Where the platform has it, a write returns once its data is on disk, which spares an fsync call. */
-const SYNCHRONOUS_WRITES = constants.O_DSYNC !== undefined;
-const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | (constants.O_DSYNC ?? 0);
 
 /**
  * `store.journal`: the tenants registered since `store.json` was last written, a line each (the format of
@@ -102,7 +98,7 @@ export class MainFileJournal {
       try {
         const { bytesWritten } = await this.#handle.write(line);
         if (bytesWritten < line.length) throw new Error(`the disk took ${bytesWritten} of ${line.length} bytes appended to ${this.path} (is it full?)`);
-        if (!SYNCHRONOUS_WRITES) await this.#handle.datasync();
+        if (!SYNCHRONOUS_APPENDS) await this.#handle.datasync();
       } catch (error) {
         this.#broken = true;
         throw error;

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asciiJson } from './asciiJson';
-import { encodeCheckedLine, readCheckedLines } from './checkedLines';
+import { APPEND_FLAGS, encodeCheckedLine, readCheckedLines, SYNCHRONOUS_APPENDS } from './checkedLines';
 import { checkStoreValue, storeUnreadable } from './storeUnreadable';
 import { PRIVATE_FILE_MODE, syncDirectory, writeFileAtomic } from '../files/writeFileAtomic';
 import { ReusedReadBuffer } from './reusedReadBuffer';
@@ -47,9 +47,6 @@ interface LoadedUsers {
 /** By default, the log is compacted once it has grown past this and past the snapshot's size. */
 const DEFAULT_COMPACTION_BYTES = 1024 * 1024;
 
-/** Where the platform has it, a write returns once its data is on disk, which spares an fsync call. */
-const SYNCHRONOUS_WRITES = constants.O_DSYNC !== undefined;
-const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_DSYNC ?? 0);
 
 /** A log with no append for this long is closed. */
 const APPENDER_IDLE_MS = 5_000;
@@ -239,7 +236,7 @@ export class UsersLog {
     const path = this.#onNext ? this.nextLogPath : this.logPath;
     if (this.#appender?.path !== path) {
       await this.#closeAppender();
-      this.#appender = { path, handle: await open(path, APPEND_FLAGS, PRIVATE_FILE_MODE), closeTimer: null };
+      this.#appender = { path, handle: await open(path, APPEND_FLAGS | constants.O_CREAT, PRIVATE_FILE_MODE), closeTimer: null };
     }
     const appender = this.#appender;
     if (appender.closeTimer) clearTimeout(appender.closeTimer);
@@ -256,7 +253,7 @@ export class UsersLog {
         await appender.handle.datasync();
         throw new Error(`the disk took ${bytesWritten} of ${length} bytes appended to ${path} (is it full?)`);
       }
-      if (!SYNCHRONOUS_WRITES) await appender.handle.datasync();
+      if (!SYNCHRONOUS_APPENDS) await appender.handle.datasync();
       if (this.#onNext) this.#nextBytes += bytesWritten;
       else this.#logBytes += bytesWritten;
     } catch (error) {
