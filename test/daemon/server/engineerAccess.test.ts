@@ -206,6 +206,40 @@ describe('daemon API in shared mode: engineers, roles and tenant restrictions', 
     assert.deepEqual([...new Set(events.map(tenantOf))], [contoso.id]);
   });
 
+  it('ends an open event stream once its token is revoked or its engineer given another role, and keeps the others', async () => {
+    const quick = await DaemonHarness.start({}, undefined, { authentication: engineerAuthentication(directory), eventStreamHeartbeatMs: 200 });
+    const open = async (token: string) => {
+      const response = await fetch(`${quick.daemon.url}/v1/events`, { headers: as(token) });
+      assert.equal(response.status, 200);
+      let ended = false;
+      let hello = false;
+      void readSseMessages(response.body as AsyncIterable<Uint8Array>, (message) => {
+        if (message.event === 'hello') hello = true;
+      })
+        .catch(() => undefined)
+        .finally(() => {
+          ended = true;
+        });
+      await quick.until(() => hello, 5_000, 'the hello event');
+      return { ended: () => ended, close: () => response.body?.cancel().catch(() => undefined) };
+    };
+    try {
+      const revoked = (await directory.add({ name: 'vic', role: 'reader' })).token;
+      const moved = (await directory.add({ name: 'mo', role: 'reader', tenants: [contoso.simId] })).token;
+      const kept = (await directory.add({ name: 'kim', role: 'reader' })).token;
+      const [vic, mo, kim] = [await open(revoked), await open(moved), await open(kept)];
+      await directory.revoke('vic');
+      await directory.setRole('mo', 'operator');
+      await quick.until(() => vic.ended() && mo.ended(), 5_000, 'the streams of the revoked token and of the changed role to end');
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      assert.equal(kim.ended(), false, 'a stream whose token still stands stays open');
+      assert.equal((await fetch(`${quick.daemon.url}/v1/events`, { headers: as(revoked) })).status, 401, 'and the revoked one cannot open another');
+      await kim.close();
+    } finally {
+      await quick.stop();
+    }
+  });
+
   it('refuses a revoked token at once, on this daemon and on a second daemon with its own pool', async () => {
     const { token } = await directory.add({ name: 'temp', role: 'reader' });
     // Another daemon of the deployment: its own process state and its own connections to the database.
