@@ -180,6 +180,23 @@ describe('daemon API: onboarding many customers through one multi-tenant app', f
       assert.deepEqual(again.body.results[0], { line: 1, tenant: consented.domain, outcome: 'alreadyPresent', tenantId: added.tenantView.id });
     });
 
+    it('adds a tenant listed both by its domain and by its directory id once, and answers the other line as already present', async () => {
+      const customer = await newCustomer({ consented: true, users: 3 });
+      const answer = await batch([
+        { tenant: customer.domain, profile: profile.id },
+        { tenant: customer.id, profile: profile.id },
+      ]);
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      const outcomes = answer.body.results.map((result) => result.outcome).sort();
+      assert.deepEqual(outcomes, ['added', 'alreadyPresent']);
+      const added = answer.body.results.find((result) => result.outcome === 'added');
+      const present = answer.body.results.find((result) => result.outcome === 'alreadyPresent');
+      assert.ok(added?.outcome === 'added' && present?.outcome === 'alreadyPresent');
+      assert.equal(present.tenantId, added.tenantView.id);
+      const tenants = (await harness.api<{ tenants: TenantView[] }>('GET', '/v1/tenants')).body.tenants;
+      assert.equal(tenants.filter((tenant) => tenant.tenant === customer.domain || tenant.tenant === customer.id).length, 1);
+    });
+
     it('writes a bulk-added tenant once, with its credential check in it, before its first sync', async () => {
       const customer = await newCustomer({ consented: true, users: 3 });
       const controller = new AbortController();
