@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { AppError } from '../../errors/AppError';
 import type { DaemonEvent } from '../../../protocol/daemonApi';
 import type { EventStreamHello, EventStreamReload } from '../../../protocol/eventStream';
 import { eventStreamMessages } from '../../../protocol/eventStream';
@@ -36,8 +37,25 @@ export interface EventRoutesOptions {
 export function eventRoutes(services: DaemonServices, options: EventRoutesOptions): Router {
   const { track, authentication, heartbeatMs = EVENT_STREAM_HEARTBEAT_MS } = options;
   const router = Router();
+  const openByCaller = new Map<string, number>();
   router.get('/events', async (request, response) => {
     const caller = callerOf(request);
+    const open = openByCaller.get(caller.name) ?? 0;
+    const allowed = services.events.limits.streamsPerCaller;
+    if (open >= allowed) {
+      throw new AppError({
+        status: 429,
+        code: 'TOO_MANY_STREAMS',
+        message: `${caller.name} has ${open} event streams open, as many as one caller may: close one (a window of VS Code holds one) before opening another.`,
+        details: { open, allowed },
+      });
+    }
+    openByCaller.set(caller.name, open + 1);
+    response.once('close', () => {
+      const left = (openByCaller.get(caller.name) ?? 1) - 1;
+      if (left > 0) openByCaller.set(caller.name, left);
+      else openByCaller.delete(caller.name);
+    });
     const admits = await tenantFilter(caller, services);
     const given = request.headers['last-event-id'];
     const lastEventId = typeof given === 'string' && given !== '' ? given.slice(0, maxLastEventIdLength + 1) : undefined;
