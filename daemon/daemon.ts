@@ -71,6 +71,8 @@ export interface DaemonOptions {
   authentication?: ApiAuthentication;
   /** Where the API listens; by default 127.0.0.1 on `--port` (local mode). */
   listen?: ListenPlan;
+  /** How often an open event stream is kept alive and its caller's token checked again; 15 s by default. */
+  eventStreamHeartbeatMs?: number;
 }
 
 /** What a daemon is put together from, once its data directory is secured and its store open. */
@@ -254,6 +256,7 @@ export class Daemon {
         return () => streams.delete(close);
       },
       foregroundRequests,
+      ...(options.eventStreamHeartbeatMs === undefined ? {} : { eventStreamHeartbeatMs: options.eventStreamHeartbeatMs }),
     });
     let listening: Awaited<ReturnType<typeof listenApi>>;
     try {

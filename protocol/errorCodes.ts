@@ -37,6 +37,8 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   /** No such route. */
   'NOT_FOUND',
+  /** The caller has as many event streams open as the daemon allows one caller (429): close one first. */
+  'TOO_MANY_STREAMS',
 
   // What the request names.
   /** No tenant with that id. */

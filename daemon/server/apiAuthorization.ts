@@ -1,12 +1,12 @@
 import type { RequestHandler } from 'express';
 import { tenantIdSchema } from '../../protocol/daemonApi';
-import { AppError } from '../errors/AppError';
+import { AppError, type AppErrorDetails } from '../errors/AppError';
 import { handleError, type ErrorSinks } from '../errors/handleError';
 import type { Logger, LogFields } from '../logging/logger';
 import { throttleRefusals } from '../logging/refusalThrottle';
 import { callerOf } from './apiCaller';
 import { matchApiRoute } from './apiRouteShapes';
-import { roleAllows, routeAccess } from './routeRoles';
+import { roleAllows, routeAccess, routeKey, ROUTES_ACROSS_TENANTS } from './routeRoles';
 import { mayReachTenant, type ScopedTenant } from './tenantScope';
 
 export interface ApiAuthorizationOptions {
@@ -22,6 +22,7 @@ export interface ApiAuthorizationOptions {
  * is answered exactly as a tenant that does not exist (404), so an engineer cannot learn which other
  * customers the deployment serves. A refusal by role answers 403 naming the role needed and is written
  * to the system log, where the team sees it; like every refusal, repeats are counted, not written each.
+ * A restricted caller is refused the routes about every customer (`ROUTES_ACROSS_TENANTS`) the same way.
  */
 export function apiAuthorization(options: ApiAuthorizationOptions): RequestHandler {
   const { sinks } = options;
@@ -39,14 +40,10 @@ export function apiAuthorization(options: ApiAuthorizationOptions): RequestHandl
       return;
     }
     const caller = callerOf(request);
-    if (!roleAllows(caller.role, access)) {
+    const route = routeKey(matched.shape);
+    const refuse = (message: string, details: AppErrorDetails): void => {
       const operation = `${request.method} ${request.path}`;
-      const refusal = new AppError({
-        status: 403,
-        code: 'FORBIDDEN',
-        message: `${caller.name} is ${article(caller.role)} ${caller.role}: ${matched.shape.method} ${matched.shape.path} needs the ${access} role.`,
-        details: { requiredRole: access, role: caller.role },
-      });
+      const refusal = new AppError({ status: 403, code: 'FORBIDDEN', message, details });
       const handled = handleError(refusal, { source: 'http', operation }, sinks);
       refusals.warn(handled.message, {
         source: 'http',
@@ -58,6 +55,17 @@ export function apiAuthorization(options: ApiAuthorizationOptions): RequestHandl
         requiredRole: access,
       });
       next(refusal);
+    };
+    if (!roleAllows(caller.role, access)) {
+      refuse(`${caller.name} is ${article(caller.role)} ${caller.role}: ${route} needs the ${access} role.`, { requiredRole: access, role: caller.role });
+      return;
+    }
+    if (caller.tenants !== null && ROUTES_ACROSS_TENANTS.has(route)) {
+      refuse(`${caller.name} is restricted to some tenants: ${route} concerns every customer of the deployment and needs an engineer who is not.`, {
+        requiredRole: access,
+        role: caller.role,
+        restricted: true,
+      });
       return;
     }
     const tenantId = matched.params?.id;

@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { AppError } from '../errors/AppError';
 import type { ApiAuthentication } from './apiAuthentication';
 import { rememberCaller } from './apiCaller';
@@ -31,6 +31,11 @@ export function publicHostRule(names: readonly string[]): HostRule {
   };
 }
 
+/** The token a request carries in `Authorization: Bearer …`; empty when it carries none. */
+export function bearerToken(request: Pick<Request, 'headers'>): string {
+  return /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
+}
+
 /**
  * Who may use the API:
  * - a `Host` the rule does not accept is refused;
@@ -54,8 +59,7 @@ export function apiSecurity(options: { hosts: HostRule; authentication: ApiAuthe
       next();
       return;
     }
-    const given = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
-    authentication.authenticate(given, request.headers).then(
+    authentication.authenticate(bearerToken(request), request.headers).then(
       (caller) => {
         if (!caller) {
           next(new AppError({ status: 401, code: 'UNAUTHORIZED', message: authentication.refusal }));

@@ -26,6 +26,8 @@ export interface DaemonAppOptions {
   hosts: HostRule;
   /** Keeps open event streams so shutdown can end them. */
   trackStream: (close: () => void) => () => void;
+  /** How often an open event stream is kept alive and its token checked again; 15 s by default. */
+  eventStreamHeartbeatMs?: number;
   /** Where each request is marked in flight while it is answered: this daemon's syncs give way to them. */
   foregroundRequests: ForegroundRequests;
 }
@@ -59,7 +61,14 @@ export function createDaemonApp(options: DaemonAppOptions): Express {
   app.use('/v1', tenantRoutes(services));
   app.use('/v1', appProfileRoutes(services));
   app.use('/v1', activityRoutes(services));
-  app.use('/v1', eventRoutes(services, options.trackStream));
+  app.use(
+    '/v1',
+    eventRoutes(services, {
+      track: options.trackStream,
+      authentication: options.authentication,
+      ...(options.eventStreamHeartbeatMs === undefined ? {} : { heartbeatMs: options.eventStreamHeartbeatMs }),
+    }),
+  );
   app.use((request, _response, next) => {
     next(AppError.notFound('NOT_FOUND', `No route ${request.method} ${request.path}.`));
   });

@@ -37,6 +37,24 @@ export const ROUTE_ROLES: Readonly<Record<string, RouteAccess>> = {
   'GET /v1/events': 'reader',
 };
 
+/**
+ * Routes about every customer of the deployment rather than one tenant: an app profile lists the tenants
+ * signing in with it and its credential serves them all, and onboarding (consent links, file imports, GDAP
+ * customers) registers tenants of any name and says which are present. An engineer restricted to some
+ * tenants is refused them whatever their role; such an admin registers their own tenants one by one.
+ */
+export const ROUTES_ACROSS_TENANTS: ReadonlySet<string> = new Set([
+  'GET /v1/app-profiles',
+  'POST /v1/app-profiles',
+  'GET /v1/app-profiles/:profileId',
+  'DELETE /v1/app-profiles/:profileId',
+  'POST /v1/app-profiles/:profileId/credentials',
+  'POST /v1/app-profiles/:profileId/consents',
+  'GET /v1/app-profiles/:profileId/consents/:state',
+  'GET /v1/app-profiles/:profileId/customers',
+  'POST /v1/tenants\\:batch',
+]);
+
 export function routeKey(shape: Pick<ApiRouteShape, 'method' | 'path'>): string {
   return `${shape.method} ${shape.path}`;
 }

@@ -27,7 +27,7 @@ interface ConsentRequest {
 
 /** What the loopback listener shows the admin's browser: plain words, and a status. */
 export interface ConsentPage {
-  status: 200 | 400;
+  status: 200 | 400 | 503;
   title: string;
   lines: string[];
 }
@@ -134,6 +134,8 @@ export class ConsentService {
     // Used once, whatever happens next: a replayed answer changes nothing. The view stays pending until
     // the tenant is registered, so that nobody asking meanwhile reads a failure that is not one.
     request.answered = true;
+    const mismatch = await this.consentedElsewhere(request, tenantId);
+    if (mismatch) return mismatch;
     try {
       const tenant = await this.registerOrRecheck(request, tenantId);
       const health = tenant.credentialHealth;
@@ -156,6 +158,32 @@ export class ConsentService {
       this.publish(request);
       return { status: 200, title: 'Consent granted, tenant not added', lines: [message] };
     }
+  }
+
+  /**
+   * The answer must come from the tenant the link was made for. The state travels in the link, so whoever
+   * holds the link could send an answer naming another directory that consented to the same app (another
+   * customer of the partner): registering that one under this link's name would point the engineers' locks
+   * at the wrong customer. A mismatch fails the link; a domain that cannot be looked up just now leaves it
+   * waiting, so the admin can load the page again.
+   */
+  private async consentedElsewhere(request: ConsentRequest, tenantId: string): Promise<ConsentPage | undefined> {
+    const expected = await this.registered.directoryIdOf(request.view.tenant).catch(() => null);
+    if (expected === tenantId.toLowerCase()) return undefined;
+    if (expected === null) {
+      request.answered = false;
+      return {
+        status: 503,
+        title: 'Consent not recorded yet',
+        lines: [`m365-status could not look up the directory id of ${request.view.tenant} to check this answer against it. Nothing was changed.`, 'Load this page again in a moment.'],
+      };
+    }
+    const message = `The consent was answered by directory ${tenantId}, not by ${request.view.tenant}, for which the link was made. Nothing was registered: ask for a new link and have an admin of ${request.view.tenant} open it.`;
+    request.view.status = 'failed';
+    request.view.error = { code: 'tenant_mismatch', description: '', message };
+    this.publish(request);
+    this.logger.warn('a consent answer named another tenant than its link', { appProfileId: request.view.appProfileId, expected, answered: tenantId });
+    return { status: 400, title: 'Consent answered by another tenant', lines: [message] };
   }
 
   /** A tenant asked for by domain, or consenting again to grant more, is the one already here. */

@@ -50,6 +50,11 @@ export interface EventStreamLimits {
   replayBytes: number;
   /** Bytes written to sockets before the fan-out lets other work (API requests) run. */
   fanOutSliceBytes: number;
+  /**
+   * Streams one caller (an engineer, or the local operator) may hold open at once: a window of VS Code
+   * holds one, and each may buffer `clientBufferBytes`, so a leaked token cannot open thousands.
+   */
+  streamsPerCaller: number;
 }
 
 export const defaultEventStreamLimits: EventStreamLimits = {
@@ -57,6 +62,7 @@ export const defaultEventStreamLimits: EventStreamLimits = {
   replayEvents: 2_000,
   replayBytes: 16 * 1024 * 1024,
   fanOutSliceBytes: 8 * 1024 * 1024,
+  streamsPerCaller: 32,
 };
 
 export interface EventStreamOptions {

@@ -13,6 +13,11 @@ export class RegisteredTenantLookup {
     private readonly directoryIds: DirectoryIdResolver,
   ) {}
 
+  /** The directory id of a tenant given by id or domain (a domain resolved through Microsoft); null if unknown. */
+  directoryIdOf(tenantIdOrDomain: string): Promise<string | null> {
+    return this.directoryIds.resolve(tenantIdOrDomain);
+  }
+
   /**
    * The registered tenant that is `tenantIdOrDomain`, as the store holds it (read-only: see `readTenants`);
    * `tenants` saves a read when the caller has them. Every registration asks, so no tenant is copied for it

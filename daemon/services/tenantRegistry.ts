@@ -6,6 +6,7 @@ import type { Logger } from '../logging/logger';
 import type { Store } from '../store/store';
 import type { CredentialHealth, CredentialKind, StoredTenant } from '../store/storeTypes';
 import type { CredentialVault } from '../vault/credentialVault';
+import type { TenantCredential } from '../microsoft/tenantTokenSource';
 import { vaultKeys } from '../vault/vaultKeys';
 import { credentialFromInput } from './credentialFromInput';
 import type { CredentialHealthService } from './credentialHealthService';
@@ -36,6 +37,9 @@ export interface RegisterTenantOnProfile {
  * credential is checked at once and the tenant synced, so the operator sees the result in seconds.
  */
 export class TenantRegistry {
+  /** Registrations under way, by directory id (or text, for a domain that cannot be resolved). */
+  readonly #registering = new Map<string, Promise<unknown>>();
+
   constructor(
     private readonly store: Store,
     private readonly vault: CredentialVault,
@@ -55,6 +59,10 @@ export class TenantRegistry {
    */
   async register(request: RegisterTenant): Promise<StoredTenant> {
     const { credential } = credentialFromInput(request.credential);
+    return this.oneAtATime(request.tenant, () => this.registerChecked(request, credential));
+  }
+
+  private async registerChecked(request: RegisterTenant, credential: TenantCredential): Promise<StoredTenant> {
     await this.refuseIfRegistered(request.tenant);
     const tenantId = randomUUID();
     const identity = { id: tenantId, tenantIdOrDomain: request.tenant, appId: request.appId };
@@ -75,6 +83,25 @@ export class TenantRegistry {
   }
 
   /**
+   * Registrations of one directory run one after another, however each names it: two at once (one by
+   * domain, one by id, or the two lines of a file naming it both ways) would otherwise both find it
+   * unregistered while the other's credential check runs, and add it twice. The later one then finds the
+   * earlier one's tenant and is refused as registered, naming it.
+   */
+  private async oneAtATime<T>(tenantIdOrDomain: string, work: () => Promise<T>): Promise<T> {
+    const key = (await this.registered.directoryIdOf(tenantIdOrDomain).catch(() => null)) ?? tenantIdOrDomain.trim().toLowerCase();
+    const earlier = this.#registering.get(key);
+    const mine = earlier ? earlier.then(work) : work();
+    const settled = mine.catch(() => undefined);
+    this.#registering.set(key, settled);
+    try {
+      return await mine;
+    } finally {
+      if (this.#registering.get(key) === settled) this.#registering.delete(key);
+    }
+  }
+
+  /**
    * A tenant is registered once, whether given by domain or by directory id: the text as registered is
    * compared first, then directory ids (a domain resolved through Microsoft).
    */
@@ -89,7 +116,12 @@ export class TenantRegistry {
    * A tenant that signs in with an app profile's app and credential: nothing goes to the vault, and
    * nothing is written before its check, so a failure leaves nothing to take back.
    */
-  async registerOnProfile(request: RegisterTenantOnProfile): Promise<StoredTenant> {
+  registerOnProfile(request: RegisterTenantOnProfile): Promise<StoredTenant> {
+    return this.oneAtATime(request.tenant, () => this.registerOnProfileChecked(request));
+  }
+
+  private async registerOnProfileChecked(request: RegisterTenantOnProfile): Promise<StoredTenant> {
+    await this.refuseIfRegistered(request.tenant);
     const profile = await this.store.requireAppProfile(request.appProfileId);
     const identity = { id: randomUUID(), tenantIdOrDomain: request.tenant, appId: profile.appId };
     return this.addChecked(

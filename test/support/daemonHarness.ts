@@ -14,7 +14,7 @@ import { tempDataDir } from './tempDataDir';
 export type SimTenant = CreatedTenant & { app: { appId: string; secret: string } };
 
 /** Daemon options that are not settings, such as the event stream's bounds or engineer authentication and where to listen. */
-export type ExtraDaemonOptions = Pick<DaemonOptions, 'eventStreamLimits' | 'authentication' | 'listen'>;
+export type ExtraDaemonOptions = Pick<DaemonOptions, 'eventStreamLimits' | 'authentication' | 'listen' | 'eventStreamHeartbeatMs'>;
 
 export interface ApiAnswer<T> {
   status: number;

@@ -1,26 +1,62 @@
 import { Router } from 'express';
+import { AppError } from '../../errors/AppError';
 import type { DaemonEvent } from '../../../protocol/daemonApi';
 import type { EventStreamHello, EventStreamReload } from '../../../protocol/eventStream';
 import { eventStreamMessages } from '../../../protocol/eventStream';
 import type { EventStreamSubscriber } from '../../services/eventStream';
+import type { ApiAuthentication } from '../apiAuthentication';
 import { callerOf, type ApiCaller } from '../apiCaller';
+import { bearerToken } from '../apiSecurity';
 import type { DaemonServices } from '../daemonServices';
 import { mayReachTenant, reachableTenantIds } from '../tenantScope';
 
-const heartbeatMs = 15_000;
+/** How often an open stream is kept alive, and its caller's token checked again. */
+export const EVENT_STREAM_HEARTBEAT_MS = 15_000;
 // A client cut off for falling behind gets this long to read the reason before its socket is dropped.
 const overflowGraceMs = 5_000;
 const maxLastEventIdLength = 64;
+
+export interface EventRoutesOptions {
+  /** Keeps open event streams so shutdown can end them. */
+  track: (close: () => void) => () => void;
+  /** The API's: a stream's token is checked again at each heartbeat. */
+  authentication: ApiAuthentication;
+  heartbeatMs?: number;
+}
 
 /**
  * `GET /v1/events`: Server-Sent Events, one JSON `DaemonEvent` per message with an `id:`, so clients
  * follow changes instead of polling. A client that reconnects with `Last-Event-ID` gets what it missed,
  * or `event: reload`. A comment line every 15 s keeps proxies and idle timeouts from closing it.
+ *
+ * A stream is authorised once, when it opens, and lasts as long as its client: so at each heartbeat its
+ * token is checked again, and the stream ends once the token is refused (revoked, or replaced by a new
+ * one) or its engineer's role or tenants have changed. A client that reconnects is then answered as
+ * its token now deserves: 401, or the events of its new tenants.
  */
-export function eventRoutes(services: DaemonServices, track: (close: () => void) => () => void): Router {
+export function eventRoutes(services: DaemonServices, options: EventRoutesOptions): Router {
+  const { track, authentication, heartbeatMs = EVENT_STREAM_HEARTBEAT_MS } = options;
   const router = Router();
+  const openByCaller = new Map<string, number>();
   router.get('/events', async (request, response) => {
-    const admits = await tenantFilter(callerOf(request), services);
+    const caller = callerOf(request);
+    const open = openByCaller.get(caller.name) ?? 0;
+    const allowed = services.events.limits.streamsPerCaller;
+    if (open >= allowed) {
+      throw new AppError({
+        status: 429,
+        code: 'TOO_MANY_STREAMS',
+        message: `${caller.name} has ${open} event streams open, as many as one caller may: close one (a window of VS Code holds one) before opening another.`,
+        details: { open, allowed },
+      });
+    }
+    openByCaller.set(caller.name, open + 1);
+    response.once('close', () => {
+      const left = (openByCaller.get(caller.name) ?? 1) - 1;
+      if (left > 0) openByCaller.set(caller.name, left);
+      else openByCaller.delete(caller.name);
+    });
+    const admits = await tenantFilter(caller, services);
     const given = request.headers['last-event-id'];
     const lastEventId = typeof given === 'string' && given !== '' ? given.slice(0, maxLastEventIdLength + 1) : undefined;
     response.writeHead(200, {
@@ -31,7 +67,16 @@ export function eventRoutes(services: DaemonServices, track: (close: () => void)
     });
     let overflowTimer: NodeJS.Timeout | undefined;
     // The first keep-alive is due long after the hello below is written.
-    const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), heartbeatMs);
+    const heartbeat = setInterval(() => {
+      response.write(': keep-alive\n\n');
+      authentication.authenticate(bearerToken(request), request.headers).then(
+        (now) => {
+          if (!now || !sameAccess(caller, now)) response.end();
+        },
+        // The directory could not be asked (the database away for a moment): the next heartbeat asks again.
+        () => undefined,
+      );
+    }, heartbeatMs);
     const subscriber: EventStreamSubscriber = {
       get bufferedBytes() {
         return response.writableLength;
@@ -68,6 +113,10 @@ export function eventRoutes(services: DaemonServices, track: (close: () => void)
     });
   });
   return router;
+}
+
+function sameAccess(before: ApiCaller, now: ApiCaller): boolean {
+  return before.role === now.role && JSON.stringify(before.tenants) === JSON.stringify(now.tenants);
 }
 
 /**

@@ -159,6 +159,30 @@ describe('daemon API in shared mode: engineers, roles and tenant restrictions', 
     assert.equal((await harness.api('GET', `/v1/tenants/${contoso.id}`, undefined, as(tokens.restricted))).status, 200);
   });
 
+  it('keeps app profiles and onboarding from an admin restricted to some tenants, who registers their own one by one', async () => {
+    const own = await harness.sim.createTenant({ users: 2 });
+    const other = await harness.sim.createTenant({ users: 2 });
+    const { token } = await directory.add({ name: 'rafa', role: 'admin', tenants: [contoso.simId, own.id] });
+    const before = (await harness.api<{ tenants: TenantView[] }>('GET', '/v1/tenants', undefined, as(tokens.admin))).body.tenants.length;
+    const refusals = [
+      await harness.api<ApiError>('GET', '/v1/app-profiles', undefined, as(token)),
+      await harness.api<ApiError>('POST', '/v1/tenants:batch', { tenants: [{ tenant: other.id, appId: other.app.appId, clientSecret: other.app.secret }] }, as(token)),
+      await harness.api<ApiError>('POST', `/v1/app-profiles/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}/consents`, { tenant: other.domain }, as(token)),
+    ];
+    for (const refused of refusals) {
+      assert.equal(refused.status, 403, JSON.stringify(refused.body));
+      assert.equal(refused.body.error.code, 'FORBIDDEN');
+      assert.equal(refused.body.error.details?.restricted, true);
+      assert.match(refused.body.error.message, /rafa is restricted to some tenants/);
+    }
+    assert.equal((await harness.api<{ tenants: TenantView[] }>('GET', '/v1/tenants', undefined, as(tokens.admin))).body.tenants.length, before, 'nothing was added');
+    assert.equal((await harness.api('GET', '/v1/app-profiles', undefined, as(tokens.admin))).status, 200, 'an admin of every tenant manages profiles');
+
+    const credential = (sim: typeof own) => ({ tenant: sim.id, appId: sim.app.appId, credential: { kind: 'secret', clientSecret: sim.app.secret } });
+    assert.equal((await harness.api('POST', '/v1/tenants', credential(own), as(token))).status, 201, 'a tenant of their list');
+    assert.equal((await harness.api('POST', '/v1/tenants', credential(other), as(token))).status, 403, 'a tenant outside it');
+  });
+
   it("streams a restricted engineer only their tenants' events", async () => {
     const controller = new AbortController();
     const response = await fetch(`${harness.daemon.url}/v1/events`, { headers: as(tokens.restricted), signal: controller.signal });
@@ -180,6 +204,40 @@ describe('daemon API in shared mode: engineers, roles and tenant restrictions', 
     const tenantOf = (event: DaemonEvent): string | null =>
       event.type === 'tenant' ? event.tenant.id : event.type === 'activity' ? event.activity.tenantId : event.type === 'task' ? event.task.tenantId : event.type === 'log' ? event.entry.tenantId : event.type === 'consent' ? event.consent.tenantId : event.tenantId;
     assert.deepEqual([...new Set(events.map(tenantOf))], [contoso.id]);
+  });
+
+  it('ends an open event stream once its token is revoked or its engineer given another role, and keeps the others', async () => {
+    const quick = await DaemonHarness.start({}, undefined, { authentication: engineerAuthentication(directory), eventStreamHeartbeatMs: 200 });
+    const open = async (token: string) => {
+      const response = await fetch(`${quick.daemon.url}/v1/events`, { headers: as(token) });
+      assert.equal(response.status, 200);
+      let ended = false;
+      let hello = false;
+      void readSseMessages(response.body as AsyncIterable<Uint8Array>, (message) => {
+        if (message.event === 'hello') hello = true;
+      })
+        .catch(() => undefined)
+        .finally(() => {
+          ended = true;
+        });
+      await quick.until(() => hello, 5_000, 'the hello event');
+      return { ended: () => ended, close: () => response.body?.cancel().catch(() => undefined) };
+    };
+    try {
+      const revoked = (await directory.add({ name: 'vic', role: 'reader' })).token;
+      const moved = (await directory.add({ name: 'mo', role: 'reader', tenants: [contoso.simId] })).token;
+      const kept = (await directory.add({ name: 'kim', role: 'reader' })).token;
+      const [vic, mo, kim] = [await open(revoked), await open(moved), await open(kept)];
+      await directory.revoke('vic');
+      await directory.setRole('mo', 'operator');
+      await quick.until(() => vic.ended() && mo.ended(), 5_000, 'the streams of the revoked token and of the changed role to end');
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      assert.equal(kim.ended(), false, 'a stream whose token still stands stays open');
+      assert.equal((await fetch(`${quick.daemon.url}/v1/events`, { headers: as(revoked) })).status, 401, 'and the revoked one cannot open another');
+      await kim.close();
+    } finally {
+      await quick.stop();
+    }
   });
 
   it('refuses a revoked token at once, on this daemon and on a second daemon with its own pool', async () => {

@@ -78,7 +78,8 @@ describe('daemon API: the event stream is numbered, resumable and bounded', func
   const clientBufferBytes = 256 * 1024;
 
   before(async () => {
-    harness = await DaemonHarness.start({ pollIntervalMs: '1h' }, undefined, { eventStreamLimits: { replayEvents, clientBufferBytes } });
+    // Room for the 200 clients of one caller that the test of stalled clients opens.
+    harness = await DaemonHarness.start({ pollIntervalMs: '1h' }, undefined, { eventStreamLimits: { replayEvents, clientBufferBytes, streamsPerCaller: 256 } });
   });
   after(async () => harness?.stop());
 
@@ -223,6 +224,28 @@ describe('daemon API: the event stream is numbered, resumable and bounded', func
       await Promise.all([far.close(), all.close()]);
     } finally {
       await small.stop();
+    }
+  });
+
+  it('answers 429 to a caller with as many streams open as one caller may, and takes one again once another is closed', async () => {
+    const few = await DaemonHarness.start({ pollIntervalMs: '1h' }, undefined, { eventStreamLimits: { streamsPerCaller: 2 } });
+    try {
+      const first = await ReadingClient.open(few);
+      const second = await ReadingClient.open(few);
+      const refused = await fetch(`${few.daemon.url}/v1/events`, { headers: { authorization: `Bearer ${few.daemon.token}` } });
+      assert.equal(refused.status, 429);
+      const body = (await refused.json()) as { error: { code: string; message: string; details: { open: number; allowed: number } } };
+      assert.equal(body.error.code, 'TOO_MANY_STREAMS');
+      assert.deepEqual(body.error.details, { open: 2, allowed: 2 });
+      await first.close();
+      await few.until(async () => {
+        const again = await fetch(`${few.daemon.url}/v1/events`, { headers: { authorization: `Bearer ${few.daemon.token}` } });
+        await again.body?.cancel();
+        return again.status === 200;
+      }, 5_000, 'a stream to be taken once one is closed');
+      await second.close();
+    } finally {
+      await few.stop();
     }
   });
 

@@ -180,6 +180,23 @@ describe('daemon API: onboarding many customers through one multi-tenant app', f
       assert.deepEqual(again.body.results[0], { line: 1, tenant: consented.domain, outcome: 'alreadyPresent', tenantId: added.tenantView.id });
     });
 
+    it('adds a tenant listed both by its domain and by its directory id once, and answers the other line as already present', async () => {
+      const customer = await newCustomer({ consented: true, users: 3 });
+      const answer = await batch([
+        { tenant: customer.domain, profile: profile.id },
+        { tenant: customer.id, profile: profile.id },
+      ]);
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      const outcomes = answer.body.results.map((result) => result.outcome).sort();
+      assert.deepEqual(outcomes, ['added', 'alreadyPresent']);
+      const added = answer.body.results.find((result) => result.outcome === 'added');
+      const present = answer.body.results.find((result) => result.outcome === 'alreadyPresent');
+      assert.ok(added?.outcome === 'added' && present?.outcome === 'alreadyPresent');
+      assert.equal(present.tenantId, added.tenantView.id);
+      const tenants = (await harness.api<{ tenants: TenantView[] }>('GET', '/v1/tenants')).body.tenants;
+      assert.equal(tenants.filter((tenant) => tenant.tenant === customer.domain || tenant.tenant === customer.id).length, 1);
+    });
+
     it('writes a bulk-added tenant once, with its credential check in it, before its first sync', async () => {
       const customer = await newCustomer({ consented: true, users: 3 });
       const controller = new AbortController();
@@ -307,6 +324,23 @@ describe('daemon API: onboarding many customers through one multi-tenant app', f
       assert.deepEqual(outcome.missingRoles, ['User.EnableDisableAccount.All', 'User.RevokeSessions.All']);
       assert.deepEqual(outcome.missingOptionalRoles, ['AuditLog.Read.All']);
       assert.deepEqual((await tenantView(outcome.tenantId ?? '')).credentialHealth?.missingRoles, ['User.EnableDisableAccount.All', 'User.RevokeSessions.All']);
+    });
+
+    it('registers nothing for an answer naming another tenant than the link was made for, and fails the link', async () => {
+      const asked = await newCustomer({ consented: false });
+      // Another customer of the same partner, whose admin consented to the same app already.
+      const other = await newCustomer({ consented: true });
+      const link = await harness.api<ConsentLinkView>('POST', `/v1/app-profiles/${profile.id}/consents`, { tenant: asked.domain });
+      const forged = new URL(link.body.redirectUri);
+      forged.search = new URLSearchParams({ tenant: other.id, state: link.body.state, admin_consent: 'True' }).toString();
+      const shown = await followRedirect(forged);
+      assert.equal(shown.status, 400);
+      assert.match(shown.page, new RegExp(`answered by directory ${other.id}, not by ${asked.domain.replace(/\./g, '\\.')}`));
+      const outcome = (await harness.api<ConsentView>('GET', `/v1/app-profiles/${profile.id}/consents/${link.body.state}`)).body;
+      assert.equal(outcome.status, 'failed');
+      assert.equal(outcome.error?.code, 'tenant_mismatch');
+      const tenants = (await harness.api<{ tenants: TenantView[] }>('GET', '/v1/tenants')).body.tenants;
+      assert.equal(tenants.some((t) => t.tenant === other.id || t.tenant === asked.id || t.displayName === asked.domain), false, 'nothing registered');
     });
 
     it('changes nothing for an answer with an unknown state, and answers 404 for a state it never made', async () => {

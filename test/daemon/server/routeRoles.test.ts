@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { engineerRoles } from '../../../protocol/daemonApi';
 import { API_ROUTE_SHAPES } from '../../../daemon/server/apiRouteShapes';
-import { ROUTE_ROLES, roleAllows, routeKey } from '../../../daemon/server/routeRoles';
+import { ROUTE_ROLES, ROUTES_ACROSS_TENANTS, roleAllows, routeKey } from '../../../daemon/server/routeRoles';
 
 describe('route roles: one table for every route of the API', () => {
   it('names the role of every route in the route table, and no route that does not exist', () => {
@@ -25,6 +25,12 @@ describe('route roles: one table for every route of the API', () => {
     for (const route of ['GET /v1/tenants', 'POST /v1/tenants/:id/refresh', 'POST /v1/tenants/:id/credential-health', 'GET /v1/events']) {
       assert.equal(ROUTE_ROLES[route], 'reader', route);
     }
+  });
+
+  it('keeps app profiles and onboarding, which concern every customer, to admins', () => {
+    assert.ok(ROUTES_ACROSS_TENANTS.size > 0);
+    for (const route of ROUTES_ACROSS_TENANTS) assert.equal(ROUTE_ROLES[route], 'admin', route);
+    for (const route of Object.keys(ROUTE_ROLES).filter((key) => key.includes('/app-profiles'))) assert.ok(ROUTES_ACROSS_TENANTS.has(route), route);
   });
 
   it('lets each role do what the roles before it may, and nothing of the roles after it', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TenantView } from '../../../protocol/daemonApi';
+import type { ApiError, TenantView } from '../../../protocol/daemonApi';
 import { createAppCertificate } from '../../support/appCertificate';
 import { DaemonHarness } from '../../support/daemonHarness';
 import { Vault } from '../../../daemon/vault/vault';
@@ -47,6 +47,31 @@ describe('daemon API: tenants with certificates, rotation to a certificate, remo
     assert.equal(rotated.status, 200);
     assert.equal(rotated.body.credentialKind, 'certificate');
     assert.equal(rotated.body.credentialHealth?.canGetToken, true);
+  });
+
+  it('refuses a certificate that does not parse, or a key of another certificate, naming the field, and keeps the working credential', async () => {
+    const { id } = await harness.registerTenant({ users: 2 });
+    const mine = await createAppCertificate('CN=mine');
+    const another = await createAppCertificate('CN=another');
+    const cases: Array<[Record<string, string>, string, RegExp]> = [
+      [{ ...mine, certificatePem: '-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n' }, 'credential.certificatePem', /not a readable X\.509 certificate/],
+      [{ ...mine, privateKeyPem: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' }, 'credential.privateKeyPem', /not a readable private key/],
+      [{ certificatePem: mine.certificatePem, privateKeyPem: another.privateKeyPem }, 'credential.privateKeyPem', /the private key of another certificate/],
+    ];
+    for (const [certificate, field, message] of cases) {
+      const refused = await harness.api<ApiError>('PUT', `/v1/tenants/${id}/credentials`, { credential: { kind: 'certificate', ...certificate } });
+      assert.equal(refused.status, 400, field);
+      assert.equal(refused.body.error.code, 'VALIDATION_FAILED');
+      assert.equal(refused.body.error.details?.field, field);
+      assert.match(refused.body.error.message, message);
+      assert.ok(!refused.body.error.message.includes('AAAA') && !refused.body.error.message.includes(another.privateKeyPem.split('\n')[1] ?? '-'), 'no key material in the answer');
+    }
+    const checked = (await harness.api<TenantView>('POST', `/v1/tenants/${id}/credential-health`)).body;
+    assert.equal(checked.credentialKind, 'secret', 'the secret stays');
+    assert.equal(checked.credentialHealth?.canGetToken, true, 'and still signs in');
+    const registered = await harness.api<ApiError>('POST', '/v1/tenants', { tenant: 'unreadable.onmicrosoft.com', appId: '00000000-0000-4000-8000-000000000001', credential: { kind: 'certificate', ...cases[0]![0] } });
+    assert.equal(registered.status, 400);
+    assert.equal(registered.body.error.details?.field, 'credential.certificatePem');
   });
 
   it('removes a tenant: gone from the API, its users file and its credentials deleted, no more polls', async () => {

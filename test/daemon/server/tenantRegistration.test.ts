@@ -56,6 +56,19 @@ describe('daemon API: registering a tenant with its own app', function () {
       assert.equal(again.body.error?.details?.tenantId, first.body.id);
     });
 
+    it('registers a tenant once when it is added by its domain and by its directory id at the same moment', async () => {
+      const sim = await harness.sim.createTenant({ users: 2, domain: 'tailspin-reg.onmicrosoft.com' });
+      const vaultBefore = (await vaultEntries()).length;
+      const answers = await Promise.all([add(sim.domain, sim.app), add(sim.id, sim.app)]);
+      assert.deepEqual(answers.map((answer) => answer.status).sort(), [201, 409], JSON.stringify(answers.map((answer) => answer.body)));
+      const [added, refused] = answers[0]?.status === 201 ? answers : [answers[1], answers[0]];
+      assert.equal(refused?.body.error?.code, 'TENANT_EXISTS');
+      assert.equal(refused?.body.error?.details?.tenantId, added?.body.id, 'the refusal names the tenant registered');
+      const tenants = (await harness.api<{ tenants: TenantView[] }>('GET', '/v1/tenants')).body.tenants;
+      assert.equal(tenants.filter((tenant) => tenant.tenant === sim.domain || tenant.tenant === sim.id).length, 1);
+      assert.equal((await vaultEntries()).length, vaultBefore + 1, 'one credential kept');
+    });
+
     it('still registers a different tenant next to them', async () => {
       const sim = await harness.sim.createTenant({ users: 2, domain: 'contoso-reg.onmicrosoft.com' });
       const answer = await add(sim.domain, sim.app);
