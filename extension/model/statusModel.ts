@@ -176,8 +176,12 @@ export class StatusModel extends DisposableBase {
 
   async loadMoreUsers(tenantId: string): Promise<void> {
     const users = this.users(tenantId);
+    const starting = !users.loading;
+    const read = users.loadMore();
+    // Fired as the read starts too, so that "Load more" turns into "Loading users…" while it runs.
+    if (starting) this.#onDidChangeUsers.fire({ tenantId });
     try {
-      await users.loadMore();
+      await read;
     } finally {
       // Fired on failure too: the tree shows the error as a node with a retry.
       if (this.#users.get(tenantId) === users) this.#onDidChangeUsers.fire({ tenantId });

@@ -78,4 +78,37 @@ describe('extension model: when the Tenants view redraws', () => {
     assert.equal(redrawn.length, 0);
     redraws.dispose();
   });
+
+  it('shows "Loading users…" on the "Load more" row as soon as the next page is being read', async () => {
+    const source = heldUserSource();
+    const model = new StatusModel({ users: source, pageSize: 1 });
+    model.replaceTenants([tenantView()]);
+    const timers = manualTimers();
+    const redraws = new TenantTreeRedraws(model, timers);
+    const [tenant] = redraws.tree.roots();
+    assert.ok(tenant);
+    const first = redraws.children(tenant);
+    await settle();
+    source.answer();
+    await first;
+    const loadMore = redraws.tree.loadMoreNode('tenant-1');
+    assert.equal(redraws.tree.row(loadMore).label, 'Load more users…');
+
+    const redrawn: Array<TenantsNode | undefined> = [];
+    redraws.onDidRedraw((node) => redrawn.push(node));
+    const more = model.loadMoreUsers('tenant-1');
+    timers.advance(30);
+    assert.deepEqual(redrawn, [tenant], 'redrawn while the page is read');
+    assert.equal(redraws.tree.row(loadMore).label, 'Loading users…');
+    assert.equal(redraws.tree.row(loadMore).icon?.id, 'loading~spin');
+    source.answer();
+    await more;
+    timers.advance(30);
+    assert.deepEqual(redrawn, [tenant, tenant], 'and again once it is in');
+    assert.deepEqual(
+      (await redraws.children(tenant)).map((node) => node.kind),
+      ['user', 'user'],
+    );
+    redraws.dispose();
+  });
 });
