@@ -63,6 +63,9 @@ export class StatusModel extends DisposableBase {
   readonly onDidDisconnectTenant = this.#onDidDisconnectTenant.event;
   readonly #onDidReceiveLog = this.register(new Emitter<SystemLogEntryView>());
   readonly onDidReceiveLog = this.#onDidReceiveLog.event;
+  readonly #onDidChangeAppProfiles = this.register(new Emitter<void>());
+  /** An app profile was added or rotated from this window: profiles are not in the event stream. */
+  readonly onDidChangeAppProfiles = this.#onDidChangeAppProfiles.event;
   readonly #onDidReceiveConsent = this.register(new Emitter<ConsentView>());
   /** A consent link was answered: whoever waits for it need not ask the daemon again and again. */
   readonly onDidReceiveConsent = this.#onDidReceiveConsent.event;
@@ -160,6 +163,10 @@ export class StatusModel extends DisposableBase {
     this.#tenants.set(tenant.id, tenant);
     if (existing && existing.status !== 'DISCONNECTED' && tenant.status === 'DISCONNECTED') this.#onDidDisconnectTenant.fire(tenant);
     return true;
+  }
+
+  appProfilesChanged(): void {
+    this.#onDidChangeAppProfiles.fire();
   }
 
   // ---- users -----------------------------------------------------------------------------------------
