@@ -85,7 +85,7 @@ export class M365Extension extends DisposableBase {
     const describeViews = (): void => {
       const connection = this.#model.connection;
       tenantsView.message =
-        connection.kind === 'reconnecting' && this.#model.tenants().length > 0
+        connection.kind === 'reconnecting' && this.#model.tenantCount > 0
           ? `Not live: reconnecting to the daemon (${connection.reason}). Shown as last known.`
           : undefined;
       activityView.description = this.#settings.activity.showAutomatedTasks ? 'automated tasks shown' : undefined;
@@ -103,7 +103,13 @@ export class M365Extension extends DisposableBase {
 
     const alerts = this.register(new DisconnectAlerts(timers));
     this.register(this.#model.onDidDisconnectTenant((tenant) => alerts.disconnected(tenant)));
-    this.register(this.#model.onDidChangeTenants(() => this.#model.tenants().forEach((tenant) => alerts.seen(tenant))));
+    this.register(
+      this.#model.onDidChangeTenants(({ tenantIds }) => {
+        // A poll round brings an event per tenant: look at the one that changed, not at all of them.
+        const changed = tenantIds ? tenantIds.map((id) => this.#model.tenant(id)) : this.#model.tenants();
+        for (const tenant of changed) if (tenant) alerts.seen(tenant);
+      }),
+    );
     this.register(
       alerts.onDidAlert((alert) => {
         this.#logger.warn(alert.message);

@@ -185,8 +185,10 @@ export class StatusActions {
   }
 
   /** Registers a multi-tenant app and its credential once, for many tenants to sign in with. */
-  addAppProfile(request: AddAppProfileRequest): Promise<AppProfileView> {
-    return this.#client.addAppProfile(request);
+  async addAppProfile(request: AddAppProfileRequest): Promise<AppProfileView> {
+    const added = await this.#client.addAppProfile(request);
+    this.#model.appProfilesChanged();
+    return added;
   }
 
   /**
@@ -201,6 +203,7 @@ export class StatusActions {
       const rotated = await this.#client.rotateAppProfileCredentials(profileId, { credential });
       const onProfile = new Set(rotated.tenantIds);
       for (const tenant of await this.#client.listTenants()) if (onProfile.has(tenant.id)) this.#model.applyTenant(tenant);
+      this.#model.appProfilesChanged();
       return rotated;
     } finally {
       for (const key of keys) this.#model.clearBusy(key);

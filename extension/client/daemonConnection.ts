@@ -2,7 +2,7 @@ import type { DaemonEndpointFile, DaemonEvent, SessionView, TaskListEntry, Tenan
 import { DisposableBase } from '../common/disposableBase';
 import type { Logger } from '../common/logger';
 import { silentLogger } from '../common/logger';
-import type { Timers } from '../common/timers';
+import type { TimerHandle, Timers } from '../common/timers';
 import { realTimers } from '../common/timers';
 import type { ConnectionState } from './connectionState';
 import { DaemonApiError } from './daemonApiError';
@@ -11,6 +11,7 @@ import { DaemonEventStream } from './daemonEventStream';
 import type { DaemonLocation, DaemonLocator } from './daemonLocator';
 import { answersHealth } from './daemonProcess';
 import type { BackoffPolicy } from './reconnectBackoff';
+import { defaultBackoff, reconnectBackoff } from './reconnectBackoff';
 import { SignInNeededError } from './signInNeededError';
 
 /**
@@ -59,12 +60,17 @@ export class DaemonConnection extends DisposableBase {
   #endpoint: DaemonLocation | undefined;
   #everConnected = false;
   #snapshot: Promise<void> | undefined;
+  readonly #timers: Timers;
+  /** The next try at the listing while the stream is open but the last one failed. */
+  #listingRetry: TimerHandle | undefined;
+  #listingAttempt = 0;
 
   constructor(model: DaemonConnectionSink, options: DaemonConnectionOptions) {
     super();
     this.#model = model;
     this.#options = options;
     this.#logger = options.logger ?? silentLogger;
+    this.#timers = options.timers ?? realTimers;
     this.client = new DaemonClient({ endpoint: () => this.#endpoint, ...(options.operator ? { operator: options.operator } : {}) });
     this.register({ dispose: () => this.client.dispose() });
     this.#stream = this.register(
@@ -73,7 +79,7 @@ export class DaemonConnection extends DisposableBase {
           this.#endpoint = await this.#options.locate();
           return this.#endpoint;
         },
-        timers: options.timers ?? realTimers,
+        timers: this.#timers,
         random: options.random ?? Math.random,
         ...(options.backoff ? { backoff: options.backoff } : {}),
         logger: this.#logger,
@@ -82,17 +88,21 @@ export class DaemonConnection extends DisposableBase {
     this.register(this.#stream.onDidReceive((event) => this.#model.applyEvent(event)));
     this.register(
       this.#stream.onDidOpen((opened) => {
+        this.#cancelListingRetry();
+        this.#listingAttempt = 0;
         // The daemon replays what was missed after a gapless resume; anything else is read in full.
         if (opened.resumed && this.#everConnected && opened.version !== undefined) {
           this.#model.setConnection({ kind: 'connected', version: opened.version });
           return;
         }
-        // A failed listing is logged in #readSnapshot; the next open tries again.
-        void this.reload().catch(() => undefined);
+        this.#readWhileOpen();
       }),
     );
+    this.register({ dispose: () => this.#cancelListingRetry() });
     this.register(
       this.#stream.onDidChangeState((state) => {
+        // A stream that closes reads everything when it opens again.
+        if (state.state !== 'open') this.#cancelListingRetry();
         if (state.state === 'refused') {
           this.#forget();
           this.#model.setConnection({ kind: 'signInNeeded', reason: state.reason });
@@ -206,6 +216,38 @@ export class DaemonConnection extends DisposableBase {
     this.#stream.start();
   }
 
+  /**
+   * The listing after the stream opened. A failed one (a timeout, a passing 500) is tried again with
+   * backoff while the stream stays open: events alone never bring back the tenants it should have read.
+   */
+  #readWhileOpen(): void {
+    this.reload().then(
+      () => {
+        this.#listingAttempt = 0;
+      },
+      (error: unknown) => {
+        // Closed, stopped or refused meanwhile: the next open reads again, or only signing in helps.
+        if (this.isDisposed || this.#stream.state.state !== 'open') return;
+        const delay = reconnectBackoff(this.#listingAttempt++, this.#options.random ?? Math.random, this.#options.backoff ?? defaultBackoff);
+        const retryAt = this.#timers.now() + delay;
+        if (this.#everConnected) {
+          const reason = `reading tenants and activity failed: ${error instanceof Error ? error.message : String(error)}`;
+          this.#model.setConnection({ kind: 'reconnecting', reason, retryAt });
+        }
+        this.#cancelListingRetry();
+        this.#listingRetry = this.#timers.setTimeout(() => {
+          this.#listingRetry = undefined;
+          this.#readWhileOpen();
+        }, delay);
+      },
+    );
+  }
+
+  #cancelListingRetry(): void {
+    if (this.#listingRetry !== undefined) this.#timers.clearTimeout(this.#listingRetry);
+    this.#listingRetry = undefined;
+  }
+
   /** Reads tenants and activity again; shared by concurrent callers. */
   reload(): Promise<void> {
     this.#snapshot ??= this.#readSnapshot().finally(() => {
@@ -245,7 +287,7 @@ export class DaemonConnection extends DisposableBase {
         this.signInNeeded(`the shared deployment refused the token: it was revoked or is wrong`);
         throw error;
       }
-      // The stream may be open while the listing failed; the next reconnect tries again.
+      // The stream may be open while the listing failed: #readWhileOpen tries again.
       if (!this.#everConnected) this.#model.setConnection({ kind: 'unreachable', reason });
       throw error;
     }

@@ -6,7 +6,7 @@ import type { DaemonConnection } from './daemonConnection';
 import { readDaemonEndpoint, resolveDataDirectory } from './daemonEndpoint';
 import { daemonLaunchPlan } from './daemonLaunchPlan';
 import type { DaemonProcess } from './daemonProcess';
-import { answersHealth } from './daemonProcess';
+import { answersWithToken } from './daemonProcess';
 
 export interface DaemonControllerOptions {
   settings: () => ExtensionSettings;
@@ -37,11 +37,11 @@ export class DaemonController {
     return resolveDataDirectory(this.#options.settings().daemon.dataDirectory, this.#options.env ?? process.env);
   }
 
-  /** Whether a daemon answers at the address in `daemon.json`, and its pid. */
+  /** Whether the daemon that wrote `daemon.json` still answers there, and its pid. */
   async running(): Promise<{ pid: number; url: string } | undefined> {
     if (this.#sharedUrl()) return undefined;
     const endpoint = await readDaemonEndpoint(this.dataDirectory());
-    return endpoint && (await answersHealth(endpoint)) ? { pid: endpoint.pid, url: endpoint.url } : undefined;
+    return endpoint && (await answersWithToken(endpoint)) ? { pid: endpoint.pid, url: endpoint.url } : undefined;
   }
 
   /** Spawns the bundled daemon and waits until it answers; the connection follows it from then on. */

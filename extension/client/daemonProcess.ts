@@ -8,9 +8,10 @@ import type { Logger } from '../common/logger';
 import { silentLogger } from '../common/logger';
 import type { Timers } from '../common/timers';
 import { realTimers } from '../common/timers';
+import { DaemonApiError } from './daemonApiError';
 import { DaemonClient } from './daemonClient';
 import type { DaemonLaunchPlan } from './daemonLaunchPlan';
-import { readDaemonEndpoint } from './daemonEndpoint';
+import { DAEMON_ENDPOINT_FILE_NAME, readDaemonEndpoint } from './daemonEndpoint';
 
 export const DAEMON_START_LOG = daemonContract.files.startLog;
 
@@ -84,10 +85,21 @@ export class DaemonProcess {
     throw new Error(`The daemon did not answer within ${Math.round(this.#startTimeoutMs / 1000)} s of starting. ${await lastLines(logPath)}`.trim());
   }
 
-  /** Asks the daemon in `daemon.json` to stop (SIGTERM: it finishes or records in-flight work) and waits. */
+  /**
+   * Asks the daemon in `daemon.json` to stop (SIGTERM: it finishes or records in-flight work) and waits.
+   * The file outlives a daemon killed with -9 or a reboot, and its pid may then be another program's: the
+   * signal goes only to a daemon that still answers with the file's token, which proves the pid its own.
+   */
   async stop(dataDirectory: string): Promise<boolean> {
     const endpoint = await readDaemonEndpoint(dataDirectory);
     if (!endpoint || !isAlive(endpoint.pid)) return false;
+    if (!(await answersWithToken(endpoint))) {
+      this.#logger.warn(
+        `daemon: ${DAEMON_ENDPOINT_FILE_NAME} names pid ${endpoint.pid}, but no daemon answers at ${endpoint.url} with its token: ` +
+          'the file is left from a daemon that is gone, so nothing was stopped',
+      );
+      return false;
+    }
     this.#logger.info(`daemon: stopping pid ${endpoint.pid}`);
     process.kill(endpoint.pid, 'SIGTERM');
     const deadline = this.#timers.now() + this.#stopTimeoutMs;
@@ -109,6 +121,23 @@ export async function answersHealth(endpoint: Pick<DaemonEndpointFile, 'url' | '
     return (await client.health()).ok === true;
   } catch {
     return false;
+  } finally {
+    client.dispose();
+  }
+}
+
+/**
+ * Whether the daemon that wrote this `daemon.json` answers: its token is made afresh at every start, so
+ * only that daemon accepts it (another one on the same port, or no daemon at all, does not).
+ */
+export async function answersWithToken(endpoint: Pick<DaemonEndpointFile, 'url' | 'token'>): Promise<boolean> {
+  const client = new DaemonClient({ endpoint: () => ({ mode: 'local', ...endpoint }), timeoutMs: 2000 });
+  try {
+    await client.session();
+    return true;
+  } catch (error) {
+    // A daemon from before sessions answers 404 only after accepting the token.
+    return error instanceof DaemonApiError && error.status === 404;
   } finally {
     client.dispose();
   }

@@ -4,6 +4,9 @@ import type { AppProfileCard, CredentialCheck, CredentialHealthRow, CredentialHe
 import { expiryCountdown } from '../../webview/expiryCountdown';
 import { clockTime, relativeTime } from '../../webview/relativeTime';
 
+// One collator for every comparison: localeCompare with options builds one per call.
+const byName = new Intl.Collator(undefined, { sensitivity: 'base' });
+
 const { requiredRoles: REQUIRED_ROLES, optionalRoles: OPTIONAL_ROLES } = credentialRequirements;
 
 const PURPOSE: Readonly<Record<string, string>> = {
@@ -57,7 +60,7 @@ export function credentialHealthRow(tenant: TenantView, now: number): Credential
 export function credentialHealthViewModel(tenants: readonly TenantView[], now: number, appProfiles: readonly AppProfileView[] = []): CredentialHealthSnapshot {
   const rows = tenants
     .map((tenant) => credentialHealthRow(tenant, now))
-    .sort((a, b) => checkRank(a.check) - checkRank(b.check) || a.displayName.localeCompare(b.displayName, undefined, { sensitivity: 'base' }));
+    .sort((a, b) => checkRank(a.check) - checkRank(b.check) || byName.compare(a.displayName, b.displayName));
   const failingRows = rows.filter((row) => row.check === 'failing');
   const names = failingRows.slice(0, 5).map((row) => row.displayName);
   const more = failingRows.length > names.length ? ` and ${failingRows.length - names.length} more` : '';
@@ -68,7 +71,7 @@ export function credentialHealthViewModel(tenants: readonly TenantView[], now: n
         'Until fixed, the daemon cannot keep these tenants current or lock and unlock their users.';
   const profiles = appProfiles
     .map((profile) => appProfileCard(profile, now))
-    .sort((a, b) => checkRank(a.check) - checkRank(b.check) || a.name.localeCompare(b.name, undefined, { sensitivity: 'base' }));
+    .sort((a, b) => checkRank(a.check) - checkRank(b.check) || byName.compare(a.name, b.name));
   return { rows, profiles, failing: failingRows.length, warnings: rows.filter((row) => row.check === 'warning').length, banner, generatedAt: now };
 }
 

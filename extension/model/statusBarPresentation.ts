@@ -106,13 +106,17 @@ function connectionAndTenantStatus(connection: ConnectionState, tenants: readonl
       break;
   }
   if (tenants.length === 0) {
-    return {
-      text: '$(organization) M365: no tenants',
-      tooltip: 'No tenant is registered with the daemon yet. Click to add one.',
-      background: undefined,
-      command: COMMANDS.addTenant.id,
-      attention,
-    };
+    // Adding a tenant is an admin's: anyone else is shown the view, not a box that ends in a refusal.
+    const role = deployment.session?.engineer.role ?? (deployment.mode === 'shared' ? undefined : 'admin');
+    return role === 'admin'
+      ? { text: '$(organization) M365: no tenants', tooltip: 'No tenant is registered with the daemon yet. Click to add one.', background: undefined, command: COMMANDS.addTenant.id, attention }
+      : {
+          text: '$(organization) M365: no tenants',
+          tooltip: 'No tenant is registered with the deployment yet, or none is open to you: an admin of the deployment adds them.',
+          background: undefined,
+          command: 'workbench.view.extension.m365Status',
+          attention,
+        };
   }
   if (attention.length === 0) {
     return {

@@ -7,7 +7,7 @@ import type { UserSource } from './tenantUsers';
 import { TenantUsers } from './tenantUsers';
 
 export interface TenantsChange {
-  /** The tenants whose rows changed; undefined when the list itself changed (added, removed, reloaded). */
+  /** The tenants whose rows changed; undefined when the list itself changed (added, removed, renamed, reloaded). */
   tenantIds: readonly string[] | undefined;
 }
 
@@ -16,6 +16,14 @@ export interface StatusModelOptions {
   /** Users read per "Load more"; the first page of a tenant is this size too. */
   pageSize?: number;
   maxActivityEntries?: number;
+}
+
+// One collator for every comparison: localeCompare with options builds one per call, which at a
+// thousand tenants made each sort take milliseconds.
+const byName = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
+
+function compareTenants(a: TenantView, b: TenantView): number {
+  return byName.compare(a.displayName, b.displayName) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 /** A tenant's freshest moment, so that an answer older than what is held can be recognised and dropped. */
@@ -36,6 +44,8 @@ function tenantFreshness(tenant: TenantView): number {
  */
 export class StatusModel extends DisposableBase {
   readonly #tenants = new Map<string, TenantView>();
+  /** Tenant ids by name; sorted again only when tenants are added, removed or renamed. */
+  #order: string[] | undefined;
   readonly #users = new Map<string, TenantUsers>();
   readonly #busy = new Map<string, string>();
   readonly activity: ActivityEntries;
@@ -63,6 +73,9 @@ export class StatusModel extends DisposableBase {
   readonly onDidDisconnectTenant = this.#onDidDisconnectTenant.event;
   readonly #onDidReceiveLog = this.register(new Emitter<SystemLogEntryView>());
   readonly onDidReceiveLog = this.#onDidReceiveLog.event;
+  readonly #onDidChangeAppProfiles = this.register(new Emitter<void>());
+  /** An app profile was added or rotated from this window: profiles are not in the event stream. */
+  readonly onDidChangeAppProfiles = this.#onDidChangeAppProfiles.event;
   readonly #onDidReceiveConsent = this.register(new Emitter<ConsentView>());
   /** A consent link was answered: whoever waits for it need not ask the daemon again and again. */
   readonly onDidReceiveConsent = this.#onDidReceiveConsent.event;
@@ -104,10 +117,14 @@ export class StatusModel extends DisposableBase {
     return this.#tenantsLoaded;
   }
 
+  /** By name. Every view asks for them after every tenant event, so the order is kept between calls. */
   tenants(): TenantView[] {
-    return [...this.#tenants.values()].sort(
-      (a, b) => a.displayName.localeCompare(b.displayName, undefined, { sensitivity: 'base', numeric: true }) || a.id.localeCompare(b.id),
-    );
+    this.#order ??= [...this.#tenants.values()].sort(compareTenants).map((tenant) => tenant.id);
+    return this.#order.map((id) => this.#tenants.get(id) as TenantView);
+  }
+
+  get tenantCount(): number {
+    return this.#tenants.size;
   }
 
   tenant(tenantId: string): TenantView | undefined {
@@ -124,6 +141,7 @@ export class StatusModel extends DisposableBase {
       if (!listed.has(id)) this.#tenants.delete(id);
     }
     for (const tenant of tenants) this.#putTenant(tenant);
+    this.#order = undefined;
     for (const users of this.#users.values()) this.#onDidChangeUsers.fire({ tenantId: users.tenantId });
     this.#users.clear();
     this.#tenantsLoaded = true;
@@ -134,6 +152,7 @@ export class StatusModel extends DisposableBase {
   clear(): void {
     this.setSession(undefined);
     this.#tenants.clear();
+    this.#order = undefined;
     this.#users.clear();
     this.#tenantsLoaded = false;
     this.activity.replace([], this.activity.includeAutomated);
@@ -143,13 +162,16 @@ export class StatusModel extends DisposableBase {
 
   /** A tenant as an action answered it (add, rotate, re-check) or as an event brought it. */
   applyTenant(tenant: TenantView): void {
-    const known = this.#tenants.has(tenant.id);
+    const before = this.#tenants.get(tenant.id);
     if (!this.#putTenant(tenant)) return;
-    this.#onDidChangeTenants.fire({ tenantIds: known ? [tenant.id] : undefined });
+    const inPlace = before !== undefined && before.displayName === tenant.displayName;
+    if (!inPlace) this.#order = undefined;
+    this.#onDidChangeTenants.fire({ tenantIds: inPlace ? [tenant.id] : undefined });
   }
 
   removeTenant(tenantId: string): void {
     if (!this.#tenants.delete(tenantId)) return;
+    this.#order = undefined;
     this.#users.delete(tenantId);
     this.#onDidChangeTenants.fire({ tenantIds: undefined });
   }
@@ -160,6 +182,10 @@ export class StatusModel extends DisposableBase {
     this.#tenants.set(tenant.id, tenant);
     if (existing && existing.status !== 'DISCONNECTED' && tenant.status === 'DISCONNECTED') this.#onDidDisconnectTenant.fire(tenant);
     return true;
+  }
+
+  appProfilesChanged(): void {
+    this.#onDidChangeAppProfiles.fire();
   }
 
   // ---- users -----------------------------------------------------------------------------------------
@@ -176,8 +202,12 @@ export class StatusModel extends DisposableBase {
 
   async loadMoreUsers(tenantId: string): Promise<void> {
     const users = this.users(tenantId);
+    const starting = !users.loading;
+    const read = users.loadMore();
+    // Fired as the read starts too, so that "Load more" turns into "Loading users…" while it runs.
+    if (starting) this.#onDidChangeUsers.fire({ tenantId });
     try {
-      await users.loadMore();
+      await read;
     } finally {
       // Fired on failure too: the tree shows the error as a node with a retry.
       if (this.#users.get(tenantId) === users) this.#onDidChangeUsers.fire({ tenantId });

@@ -20,11 +20,15 @@ export const TENANT_STATUS_ICONS: Readonly<Record<TenantStatusName, { id: string
   DISCONNECTED: { id: 'debug-disconnect', color: 'list.errorForeground' },
 };
 
+/**
+ * What a status means when the daemon gives no reason of its own. No numbers: the thresholds and poll
+ * intervals are the daemon's (its own settings, or a shared deployment's), not this window's.
+ */
 export const TENANT_STATUS_MEANING: Readonly<Record<TenantStatusName, string>> = {
   ACTIVE: 'synced recently and managed recently',
   STALE: 'the user cache is not current: no successful sync within the stale threshold',
-  INACTIVE: 'no management activity for 14 days or more (still watched, less often)',
-  DORMANT: 'no management activity for 30 days or more (still watched, hourly)',
+  INACTIVE: 'no management activity for longer than the inactive threshold (still watched, less often)',
+  DORMANT: 'no management activity for longer than the dormant threshold (still watched, least often)',
   DISCONNECTED: 'the daemon cannot connect: the last attempt failed on credentials, consent or permissions',
 };
 

@@ -21,7 +21,7 @@ export class ContextKeysController extends DisposableBase {
 
   update(): void {
     this.#set(CONTEXT_KEYS.connection, this.model.connection.kind);
-    this.#set(CONTEXT_KEYS.hasTenants, this.model.tenants().length > 0);
+    this.#set(CONTEXT_KEYS.hasTenants, this.model.tenantCount > 0);
     this.#set(CONTEXT_KEYS.showAutomatedTasks, this.settings().activity.showAutomatedTasks);
     const shared = this.settings().shared.url !== '';
     this.#set(CONTEXT_KEYS.mode, shared ? 'shared' : 'local');

@@ -1,35 +1,30 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { AppProfileView } from '../../protocol/daemonApi';
-import type { ConnectionNote, HostMessage, PageRequest } from '../../webview/credentialHealthProtocol';
+import type { HostMessage, PageRequest } from '../../webview/credentialHealthProtocol';
 import { parsePageMessage } from '../../webview/credentialHealthProtocol';
 import type { StatusActions } from '../actions/statusActions';
 import { COMMANDS } from '../common/commandTable';
 import { VIEW_IDS } from '../common/contextKeys';
-import type { Debounced } from '../common/debounce';
-import { debounce } from '../common/debounce';
 import { DisposableBase } from '../common/disposableBase';
 import type { Logger } from '../common/logger';
 import type { Timers } from '../common/timers';
 import { realTimers } from '../common/timers';
-import { credentialHealthViewModel } from '../model/credentialHealthViewModel';
+import { CredentialHealthFeed } from '../model/credentialHealthFeed';
 import type { StatusModel } from '../model/statusModel';
 import { credentialHealthHtml } from './credentialHealthHtml';
 
 export const CREDENTIAL_HEALTH_VIEW_TYPE = VIEW_IDS.credentialHealthPanel;
 
 /**
- * The credential-health page: one panel, filled by the page script from snapshots the host posts after
- * the page says `ready` and after every change in the model. Everything the page asks for is checked
- * against the protocol first; the daemon's token never reaches it.
+ * The credential-health page: one panel, filled by the page script from snapshots the feed posts after
+ * the page says `ready` and after changes in the model while it is in sight. Everything the page asks for
+ * is checked against the protocol first; the daemon's token never reaches it.
  */
 export class CredentialHealthPanel extends DisposableBase {
   #panel: vscode.WebviewPanel | undefined;
   #panelDisposables: vscode.Disposable[] = [];
   #ready = false;
-  readonly #postSoon: Debounced;
-  #appProfiles: AppProfileView[] = [];
-  #profilesGeneration = 0;
+  readonly #feed: CredentialHealthFeed;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -39,9 +34,9 @@ export class CredentialHealthPanel extends DisposableBase {
     private readonly timers: Timers = realTimers,
   ) {
     super();
-    this.#postSoon = this.register(debounce(timers, 100, () => this.#post()));
-    this.register(model.onDidChangeTenants(() => this.#postWhenShown()));
-    this.register(model.onDidChangeConnection(() => this.#postWhenShown()));
+    this.#feed = this.register(
+      new CredentialHealthFeed({ model, readAppProfiles: () => actions.appProfiles(), post: (message) => this.#send(message), timers, logger }),
+    );
     this.register(
       vscode.window.registerWebviewPanelSerializer(CREDENTIAL_HEALTH_VIEW_TYPE, {
         deserializeWebviewPanel: async (panel) => this.#adopt(panel),
@@ -76,10 +71,13 @@ export class CredentialHealthPanel extends DisposableBase {
     panel.webview.html = credentialHealthHtml({ cspSource: panel.webview.cspSource, nonce: randomBytes(18).toString('base64'), scriptUri: script.toString() });
     this.#panelDisposables.push(
       panel.webview.onDidReceiveMessage((raw: unknown) => void this.#receive(raw)),
+      // Hidden behind another editor it is sent nothing; shown again, it is brought up to date.
+      panel.onDidChangeViewState(() => this.#feed.setShown(this.#ready && panel.visible)),
       panel.onDidDispose(() => {
         for (const disposable of this.#panelDisposables.splice(0)) disposable.dispose();
         this.#panel = undefined;
         this.#ready = false;
+        this.#feed.setShown(false);
       }),
     );
   }
@@ -92,7 +90,8 @@ export class CredentialHealthPanel extends DisposableBase {
     }
     if (message.type === 'ready') {
       this.#ready = true;
-      this.#post();
+      this.#feed.pageLoaded();
+      this.#feed.setShown(this.#panel?.visible ?? false);
       return;
     }
     try {
@@ -119,50 +118,7 @@ export class CredentialHealthPanel extends DisposableBase {
         return null;
       case 'rotateProfile':
         await vscode.commands.executeCommand(COMMANDS.rotateAppProfileCredentials.id, { profileId: request.profileId });
-        this.#post();
         return null;
-    }
-  }
-
-  #postWhenShown(): void {
-    if (!this.#panel || !this.#ready) return;
-    this.#postSoon.schedule();
-  }
-
-  #post(): void {
-    if (!this.#ready) return;
-    const send = (): void =>
-      this.#send({ type: 'snapshot', snapshot: credentialHealthViewModel(this.model.tenants(), this.timers.now(), this.#appProfiles), connection: this.#connectionNote() });
-    send();
-    // App profiles are an admin's business in a shared deployment: others are not shown them.
-    const session = this.model.session;
-    if (session && session.mode === 'shared' && session.engineer.role !== 'admin') return;
-    // Profiles are not in the event stream: read them with every update, and draw again once they are in.
-    const generation = ++this.#profilesGeneration;
-    this.actions.appProfiles().then(
-      (profiles) => {
-        if (generation !== this.#profilesGeneration) return;
-        this.#appProfiles = profiles;
-        send();
-      },
-      (error: unknown) => this.logger.debug(`credential health: could not read app profiles: ${error instanceof Error ? error.message : String(error)}`),
-    );
-  }
-
-  #connectionNote(): ConnectionNote {
-    const connection = this.model.connection;
-    switch (connection.kind) {
-      case 'connected':
-        return { live: true, text: 'Live' };
-      case 'reconnecting':
-        return { live: false, text: `Not live: reconnecting to the daemon (${connection.reason}). Shown as last known.` };
-      case 'unreachable':
-        return { live: false, text: 'Not live: no daemon is reachable.' };
-      case 'signInNeeded':
-        return { live: false, text: 'Not live: sign in to the shared deployment again.' };
-      case 'connecting':
-      case 'starting':
-        return { live: false, text: 'Connecting to the daemon…' };
     }
   }
 

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { debounce } from '../common/debounce';
 import { DisposableBase } from '../common/disposableBase';
 import { every } from '../common/every';
 import type { Timers } from '../common/timers';
@@ -18,7 +19,9 @@ export class StatusBarController extends DisposableBase {
     super();
     this.#item = this.register(vscode.window.createStatusBarItem('m365Status.status', vscode.StatusBarAlignment.Left, 50));
     this.#item.name = 'M365 Status';
-    this.register(model.onDidChangeTenants(() => this.update()));
+    // A poll round brings an event per tenant: draw once per burst.
+    const updateSoon = this.register(debounce(timers, 100, () => this.update()));
+    this.register(model.onDidChangeTenants(() => updateSoon.schedule()));
     this.register(model.onDidChangeConnection(() => this.update()));
     this.register(model.onDidChangeSession(() => this.update()));
     // The tooltip's "as of" and the reconnect countdown move on by themselves.

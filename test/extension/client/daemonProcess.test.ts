@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readDaemonEndpoint } from '../../../extension/client/daemonEndpoint';
@@ -70,6 +74,35 @@ describe('extension daemon process: starting and stopping the daemon as a real p
         return true;
       });
     } finally {
+      await cleanup();
+    }
+  });
+
+  it('leaves alone a process that holds the pid of a daemon.json left behind, even where a daemon answers on its port', async () => {
+    const { dir, cleanup } = await tempDataDir('m365-daemon-stale');
+    // Another program that now has the pid, and another data directory's daemon now on the port: it
+    // answers /v1/health to anyone, but not the token of the daemon that wrote the file.
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    const server = createServer((request, response) => {
+      response.setHeader('content-type', 'application/json');
+      if (request.url === '/v1/health') return void response.end(JSON.stringify({ ok: true, version: '0.1.0' }));
+      response.statusCode = 401;
+      response.end(JSON.stringify({ error: { code: 'UNAUTHORIZED', message: 'A valid bearer token is required.' } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const pid = other.pid;
+      assert.ok(pid);
+      const { port } = server.address() as AddressInfo;
+      await writeFile(join(dir, 'daemon.json'), JSON.stringify({ url: `http://127.0.0.1:${port}`, port, pid, token: 'the-token-of-a-daemon-gone', version: '0.1.0' }));
+      assert.equal(await new DaemonProcess({ stopTimeoutMs: 2000 }).stop(dir), false, 'no daemon of ours was running');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(alive(pid), true, 'the other program was not signalled');
+      assert.equal(other.exitCode, null);
+      assert.equal(other.signalCode, null);
+    } finally {
+      other.kill('SIGKILL');
+      server.close();
       await cleanup();
     }
   });

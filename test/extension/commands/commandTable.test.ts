@@ -128,4 +128,28 @@ describe('extension manifest: commands in package.json and the command table agr
     assert.ok(read.length >= 8);
     assert.deepEqual(read.sort(), Object.keys(manifest.contributes.configuration.properties).sort());
   });
+
+  it("offers an admin's commands (tenants and app profiles added, rotated, removed) in menus and welcome links only to admins", () => {
+    const adminOnly = [
+      COMMANDS.addTenant,
+      COMMANDS.addTenantsFromFile,
+      COMMANDS.addAppProfile,
+      COMMANDS.discoverCustomers,
+      COMMANDS.getConsentLink,
+      COMMANDS.rotateAppProfileCredentials,
+      COMMANDS.rotateCredentials,
+      COMMANDS.removeTenant,
+    ].map((command) => command.id as string);
+    const forAdmins = (when: string | undefined): boolean =>
+      when === 'false' || (when !== undefined && when.includes(`${CONTEXT_KEYS.role} != reader`) && when.includes(`${CONTEXT_KEYS.role} != operator`));
+    const offenders = [
+      ...Object.entries(manifest.contributes.menus).flatMap(([menu, items]) =>
+        items.filter((item) => adminOnly.includes(item.command) && !forAdmins(item.when)).map((item) => `${menu}: ${item.command} when ${item.when ?? '(always)'}`),
+      ),
+      ...manifest.contributes.viewsWelcome
+        .filter((welcome) => adminOnly.some((id) => welcome.contents.includes(`command:${id}`)) && !forAdmins(welcome.when))
+        .map((welcome) => `welcome when ${welcome.when}`),
+    ];
+    assert.deepEqual(offenders, []);
+  });
 });

@@ -69,6 +69,16 @@ describe('extension model: what the status bar says', () => {
     assert.equal(shown.command, COMMANDS.addTenant.id);
   });
 
+  it('offers adding a tenant only to an admin: a reader or an operator of a shared deployment is shown the view', () => {
+    for (const role of ['reader', 'operator'] as const) {
+      const shown = statusBarPresentation(connected, [], NOW, { mode: 'shared', session: { mode: 'shared', engineer: { name: 'bob', role, tenants: null } } });
+      assert.notEqual(shown.command, COMMANDS.addTenant.id, role);
+      assert.doesNotMatch(shown.tooltip, /Click to add/, role);
+    }
+    const admin = statusBarPresentation(connected, [], NOW, { mode: 'shared', session: { mode: 'shared', engineer: { name: 'ann', role: 'admin', tenants: null } } });
+    assert.equal(admin.command, COMMANDS.addTenant.id);
+  });
+
   it('says who is signed in to a shared deployment, and adds nothing for a local daemon', () => {
     const tenants = [tenantView({ id: 'a' })];
     const shared = statusBarPresentation(connected, tenants, NOW, { mode: 'shared', session: { mode: 'shared', engineer: { name: 'alice', role: 'operator', tenants: null } } });

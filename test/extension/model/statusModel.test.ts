@@ -69,7 +69,7 @@ describe('extension model: one picture of the daemon, raising change events', ()
     assert.equal(model.users('a').find('u2')?.id, 'u2', 'read again, it shows the users as they are now');
     assert.deepEqual(reads, ['a', 'b', 'a']);
     model.applyEvent({ type: 'users-reloaded', tenantId: 'c' });
-    assert.deepEqual(changed, ['a', 'a'], 'a tenant whose users were never read needs no redraw');
+    assert.deepEqual(changed, ['a', 'a', 'a'], 'read again (told as the read starts and ends); a tenant whose users were never read needs no redraw');
   });
 
   it('forgets the users read when a new listing comes (changes may have been missed while disconnected)', async () => {
@@ -101,5 +101,43 @@ describe('extension model: one picture of the daemon, raising change events', ()
       model.tenants().map((tenant) => tenant.displayName),
       ['Contoso', 'fabrikam', 'Tenant 9', 'Tenant 10'],
     );
+  });
+
+  it('sorts the tenants again only when one is added, removed or renamed, not for every event of a poll round', () => {
+    const model = new StatusModel({ users });
+    const tenants = Array.from({ length: 1000 }, (_, index) => tenantView({ id: `t${index}`, displayName: `Tenant ${index}` }));
+    model.replaceTenants(tenants);
+    const changes: Array<readonly string[] | undefined> = [];
+    model.onDidChangeTenants(({ tenantIds }) => changes.push(tenantIds));
+    let sorts = 0;
+    const sort = Array.prototype.sort;
+    // Counts the sorts of a list as long as the tenants' (the model's own, whatever it is made of).
+    Array.prototype.sort = function <T>(this: T[], compare?: (a: T, b: T) => number): T[] {
+      if (this.length >= 999) sorts++;
+      return sort.call(this, compare) as T[];
+    };
+    try {
+      assert.equal(model.tenants()[9]?.displayName, 'Tenant 9', 'numbers in names sort as numbers');
+      assert.equal(sorts, 1);
+      // A poll round: an event per tenant, each followed by every view asking for the tenants.
+      for (const tenant of tenants) {
+        model.applyEvent({ type: 'tenant', tenant: { ...tenant, asOf: NOW } });
+        assert.equal(model.tenants().length, 1000);
+      }
+      assert.equal(sorts, 1, 'no sort for a round that added, removed and renamed nothing');
+      assert.equal(model.tenants()[0]?.asOf, NOW, 'each answer has the tenants as they are now');
+      assert.equal(changes.length, 1000);
+      assert.deepEqual(changes.at(-1), ['t999'], 'each event names its tenant');
+
+      const first = tenants[0] as TenantView;
+      model.applyEvent({ type: 'tenant', tenant: { ...first, displayName: 'Zeta', asOf: NOW + 1 } });
+      assert.equal(changes.at(-1), undefined, 'a rename changes the order: the list itself changed');
+      assert.equal(model.tenants().at(-1)?.displayName, 'Zeta');
+      model.removeTenant('t1');
+      assert.equal(model.tenants().length, 999);
+      assert.equal(sorts, 3, 'sorted once after the rename and once after the removal');
+    } finally {
+      Array.prototype.sort = sort;
+    }
   });
 });

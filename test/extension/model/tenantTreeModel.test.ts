@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { UserListQuery, UserPage, UserView } from '../../../protocol/daemonApi';
 import { COMMANDS } from '../../../extension/common/commandTable';
 import { StatusModel } from '../../../extension/model/statusModel';
-import { TenantTreeModel, tenantRow, userRow } from '../../../extension/model/tenantTreeModel';
+import { TenantTreeModel, tenantRow, tenantTooltip, userRow } from '../../../extension/model/tenantTreeModel';
 import { compareUsers } from '../../../extension/model/tenantUsers';
 import { NOW, tenantView, userView } from '../support/viewFixtures';
 
@@ -46,6 +46,17 @@ describe('extension model: the Tenants tree', () => {
     assert.equal(row.collapsible, 'collapsed');
     const disconnected = tenantRow(tenantView({ status: 'DISCONNECTED' }), undefined, NOW);
     assert.deepEqual(disconnected.icon, { id: 'debug-disconnect', color: 'list.errorForeground' });
+  });
+
+  it("says what a status means without thresholds of its own when the daemon gives no reason: they are the daemon's settings", () => {
+    for (const status of ['ACTIVE', 'STALE', 'INACTIVE', 'DORMANT', 'DISCONNECTED'] as const) {
+      const tooltip = tenantTooltip(tenantView({ status, statusReason: '' }), NOW);
+      const meaning = tooltip.split('\n').find((line) => line.startsWith(`**${status}**: `));
+      assert.ok(meaning && meaning.length > `**${status}**: `.length, status);
+      assert.doesNotMatch(meaning, /\d|hourly|daily/, status);
+    }
+    const told = tenantTooltip(tenantView({ status: 'DORMANT', statusReason: 'no management activity for 45 days' }), NOW);
+    assert.match(told, /\*\*DORMANT\*\*: no management activity for 45 days/, "the daemon's own reason comes first");
   });
 
   it('shows a busy tenant with a spinning icon and its action, and marks contextValue busy', () => {
