@@ -152,6 +152,11 @@ export class LowdbStore implements Store {
         init.main.markLazy();
         this.#scheduleCheckpoint();
       },
+      saveMainChange: (change) => {
+        init.main.markLazy();
+        this.#scheduleCheckpoint();
+        return init.main.saveChange(change);
+      },
       carryMainLater: () => init.main.markCarried(),
       saveSyncStateLater: () => {
         init.syncState.markDirty();

@@ -4,27 +4,56 @@ import { dirname } from 'node:path';
 import * as z from 'zod';
 import { PRIVATE_FILE_MODE, syncDirectory } from '../files/writeFileAtomic';
 import { APPEND_FLAGS, encodeCheckedLine, readCheckedLines, SYNCHRONOUS_APPENDS } from './checkedLines';
-import { activitySchema, tenantSchema } from './storeSchema';
+import { activitySchema, taskSchema, tenantSchema } from './storeSchema';
 import { checkStoreValue, storeUnreadable } from './storeUnreadable';
 
 export const MAIN_JOURNAL_FILE_NAME = 'store.journal';
 
-const journalRecordSchema = z.object({ tenantAdded: tenantSchema, activity: activitySchema }).strict();
+const tenantAddedRecordSchema = z.object({ tenantAdded: tenantSchema, activity: activitySchema }).strict();
+
+const changeRecordSchema = z
+  .object({
+    seq: z.number().int().nonnegative(),
+    tenants: z.array(tenantSchema).optional(),
+    removedTenantIds: z.array(z.string()).optional(),
+    tasks: z.array(taskSchema).optional(),
+    activities: z.array(activitySchema).optional(),
+  })
+  .strict();
+
+const journalRecordSchema = z.union([tenantAddedRecordSchema, changeRecordSchema]);
 
 /** A tenant registered since `store.json` was last written, with the activity that says so. */
-export type MainJournalRecord = z.infer<typeof journalRecordSchema>;
+export type TenantAddedRecord = z.infer<typeof tenantAddedRecordSchema>;
 
 /**
- * `store.journal`: the tenants registered since `store.json` was last written, a line each (the format of
- * the users logs: see `checkedLines`), so that a registration is durable after one append to a file kept
- * open, where it rewrote the main file, which holds every tenant, task and activity (2 MB at 1,000 tenants)
- * and whose write waits on the event loop and the disk at each of its steps.
+ * One change to the main file since it was last written, as it left memory: the tenants and tasks it
+ * touched as they are now (whole, so that replaying records in order leaves each as the last one says),
+ * the tenants it removed, and the activities it added.
+ */
+export type MainChangeRecord = z.infer<typeof changeRecordSchema>;
+
+export type MainJournalRecord = TenantAddedRecord | MainChangeRecord;
+
+/** The number that tells whether `store.json` holds a record: see `MainFileJournal`. */
+export function journalRecordSeq(record: MainJournalRecord): number {
+  return 'tenantAdded' in record ? record.activity.seq : record.seq;
+}
+
+/**
+ * `store.journal`: what changed in the main file since `store.json` was last written, a line each (the
+ * format of the users logs: see `checkedLines`), so that a registration, an operator's refresh, a removal
+ * or a tenant's new error is durable after one append to a file kept open, where it rewrote the main file,
+ * which holds every tenant, task and activity (2 MB at 1,000 tenants) and whose write waits on the event
+ * loop and the disk at each of its steps. `store.json` catches up at the next checkpoint, which empties
+ * the journal.
  *
- * Which records `store.json` already holds is told by their activity's number: `store.json` is written with
- * the `nextSeq` of the moment its text was taken, and a tenant and its activity are added in one synchronous
- * step, so a record numbered below the file's `nextSeq` is in it and one numbered from there on is not. The
- * store puts the newer ones back when it opens. Emptying the journal once the file holds everything is
- * housekeeping, not safety: a record left over from before the last write is skipped by its number.
+ * Which records `store.json` already holds is told by their number, taken from the main file's `nextSeq`
+ * (a registration's is its activity's): `store.json` is written with the `nextSeq` of the moment its text
+ * was taken, and a change and its record are made in one synchronous step, so a record numbered below the
+ * file's `nextSeq` is in it and one numbered from there on is not. The store puts the newer ones back, in
+ * order, when it opens. Emptying the journal once the file holds everything is housekeeping, not safety: a
+ * record left over from before the last write is skipped by its number, and never replaces a newer state.
  */
 export class MainFileJournal {
   readonly path: string;
@@ -80,8 +109,13 @@ export class MainFileJournal {
       await handle.close();
       throw error;
     }
-    const newestSeq = records.reduce((newest, record) => Math.max(newest, record.activity.seq), -1);
+    const newestSeq = records.reduce((newest, record) => Math.max(newest, journalRecordSeq(record)), -1);
     return { journal: new MainFileJournal(path, handle, validBytes, newestSeq), records };
+  }
+
+  /** Bytes of records appended since it was last emptied. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** Whether appends go through: false after one failed, until the journal is emptied again. */
@@ -104,7 +138,7 @@ export class MainFileJournal {
         throw error;
       }
       this.#bytes += line.length;
-      this.#newestSeq = Math.max(this.#newestSeq, record.activity.seq);
+      this.#newestSeq = Math.max(this.#newestSeq, journalRecordSeq(record));
     });
   }
 

@@ -5,6 +5,7 @@ import { ManualClock } from '../../support/manualClock';
 import type { AppError } from '../../../daemon/errors/AppError';
 import { LOCK_FILE_NAME } from '../../../daemon/store/dataDirLock';
 import { LowdbStore, MAIN_FILE_NAME, SYNC_STATE_FILE_NAME, SYSTEM_LOG_FILE_NAME, USERS_DIR_NAME } from '../../../daemon/store/lowdbStore';
+import { MAIN_JOURNAL_FILE_NAME } from '../../../daemon/store/mainFileJournal';
 import { loadStoreFile } from '../../../daemon/store/loadStoreFile';
 import { DurableJsonFile } from '../../../daemon/store/durableJsonFile';
 import { MAIN_FILE_SCHEMA_VERSION } from '../../../daemon/store/storeSchema';
@@ -351,18 +352,30 @@ describe('LowdbStore: the files', () => {
     assert.ok(await store.getTenant(tenant.id));
   });
 
-  it('writes a new sync failure at once and a repeat of it only as bookkeeping', async () => {
+  it('writes a new sync failure at once, to the journal, and a repeat of it only as bookkeeping', async () => {
     const tenant = await addTenant();
+    await store.checkpoint();
     const mainPath = join(dir, MAIN_FILE_NAME);
-    await store.recordSyncFailure(tenant.id, { category: 'credentials', code: 'AADSTS7000215', message: 'Invalid client secret.' });
-    assert.equal((await readJson<{ tenants: Array<{ lastError: { code: string } | null }> }>(mainPath)).tenants[0]?.lastError?.code, 'AADSTS7000215');
+    const journalPath = join(dir, MAIN_JOURNAL_FILE_NAME);
     const ino = (await stat(mainPath)).ino;
+    const errorAfterCrash = async () => {
+      const crashed = await crashCopy(dir);
+      try {
+        return (await crashed.store.getTenant(tenant.id))?.lastError ?? null;
+      } finally {
+        await crashed.close();
+      }
+    };
+    await store.recordSyncFailure(tenant.id, { category: 'credentials', code: 'AADSTS7000215', message: 'Invalid client secret.' });
+    assert.equal((await errorAfterCrash())?.code, 'AADSTS7000215', 'durable at once');
+    const journalBytes = (await stat(journalPath)).size;
     clock.advance(60_000);
     await store.recordSyncFailure(tenant.id, { category: 'credentials', code: 'AADSTS7000215', message: 'Invalid client secret.' });
-    assert.equal((await stat(mainPath)).ino, ino);
+    assert.equal((await stat(journalPath)).size, journalBytes, 'a repeat appends nothing');
     assert.equal((await store.getTenant(tenant.id))?.lastError?.at, clock.now());
     await store.recordSyncSuccess(tenant.id);
-    assert.equal((await readJson<{ tenants: Array<{ lastError: unknown }> }>(mainPath)).tenants[0]?.lastError, null, 'clearing an error is written at once');
+    assert.equal(await errorAfterCrash(), null, 'clearing an error is durable at once');
+    assert.equal((await stat(mainPath)).ino, ino, 'and none of them rewrote store.json');
   });
 
   it('keeps secrets out of the system log file', async () => {
