@@ -1,5 +1,6 @@
 import type { Low } from 'lowdb';
 import type { DurableJsonFile } from './durableJsonFile';
+import { JOURNAL_FOLD_BYTES } from './seqJournal';
 import { journalRecordSeq, type MainChangeRecord, type MainFileJournal, type MainJournalRecord } from './mainFileJournal';
 import type { MainFile } from './storeSchema';
 import type { StoredActivity, StoredTask, StoredTenant } from './storeTypes';
@@ -7,13 +8,6 @@ import { tenantNotFound } from '../errors/tenantNotFound';
 
 /** A change to the main file as its journal record carries it, less the number the record is given. */
 export type MainChange = Omit<MainChangeRecord, 'seq'>;
-
-/**
- * A journal past this is folded into `store.json` by the change that took it there, rather than at the
- * next checkpoint: a start replays it whole, and a tenant whose error changes every round (1,000 of them in
- * an outage) appends a record each time.
- */
-export const JOURNAL_FOLD_BYTES = 4 * 1024 * 1024;
 
 /**
  * `store.json` in memory: tenants, tasks and activities, with indexes by id. Ids come from outside (a

@@ -6,6 +6,13 @@ import { PRIVATE_FILE_MODE, syncDirectory } from '../files/writeFileAtomic';
 import { APPEND_FLAGS, encodeCheckedLine, readCheckedLines, SYNCHRONOUS_APPENDS } from './checkedLines';
 import { checkStoreValue, storeUnreadable } from './storeUnreadable';
 
+/**
+ * A journal past this is folded into its file by the change that took it there, rather than at the next
+ * checkpoint: a start replays it whole, and a tenant whose error changes every round (1,000 of them in an
+ * outage) appends a record each time.
+ */
+export const JOURNAL_FOLD_BYTES = 4 * 1024 * 1024;
+
 /** What a journal holds: the shape of a record, checked when read, and the number it is told apart by. */
 export interface SeqJournalShape<R> {
   schema: z.ZodType<R>;

@@ -6,6 +6,7 @@ import type { AppError } from '../../../daemon/errors/AppError';
 import { LOCK_FILE_NAME } from '../../../daemon/store/dataDirLock';
 import { LowdbStore, MAIN_FILE_NAME, SYNC_STATE_FILE_NAME, SYSTEM_LOG_FILE_NAME, USERS_DIR_NAME } from '../../../daemon/store/lowdbStore';
 import { MAIN_JOURNAL_FILE_NAME } from '../../../daemon/store/mainFileJournal';
+import { SYSTEM_LOG_JOURNAL_FILE_NAME } from '../../../daemon/store/lowdbSystemLog';
 import { loadStoreFile } from '../../../daemon/store/loadStoreFile';
 import { DurableJsonFile } from '../../../daemon/store/durableJsonFile';
 import { MAIN_FILE_SCHEMA_VERSION } from '../../../daemon/store/storeSchema';
@@ -378,11 +379,36 @@ describe('LowdbStore: the files', () => {
     assert.equal((await stat(mainPath)).ino, ino, 'and none of them rewrote store.json');
   });
 
-  it('keeps secrets out of the system log file', async () => {
-    await store.appendSystemLog({ level: 'warn', message: 'with details', details: { clientSecret: 'hunter2hunter2', appId: 'a' } });
-    const text = await readFile(join(dir, SYSTEM_LOG_FILE_NAME), 'utf8');
-    assert.match(text, /with details/);
+  it('keeps secrets out of the system log file and its journal', async () => {
+    for (const message of ['first, in the file', 'second, in the journal']) {
+      await store.appendSystemLog({ level: 'warn', message, details: { clientSecret: 'hunter2hunter2', appId: 'a' } });
+    }
+    const text = (await readFile(join(dir, SYSTEM_LOG_FILE_NAME), 'utf8')) + (await readFile(join(dir, SYSTEM_LOG_JOURNAL_FILE_NAME), 'utf8'));
+    assert.match(text, /first, in the file/);
+    assert.match(text, /second, in the journal/);
     assert.doesNotMatch(text, /hunter2/);
+  });
+
+  it('makes a system log entry durable with one append to its journal, and writes system-log.json at the checkpoint', async () => {
+    await store.appendSystemLog({ level: 'info', message: 'the file is written once' });
+    const logPath = join(dir, SYSTEM_LOG_FILE_NAME);
+    const before = await readFile(logPath, 'utf8');
+    const written = [];
+    for (let i = 0; i < 5; i++) written.push(await store.appendSystemLog({ level: 'warn', message: `entry ${i}` }));
+    assert.equal(await readFile(logPath, 'utf8'), before, 'system-log.json is not rewritten for them');
+
+    const crashed = await crashCopy(dir);
+    try {
+      const kept = await crashed.store.querySystemLog({ limit: 10 });
+      assert.deepEqual(kept.slice(0, 5), [...written].reverse(), 'every entry, newest first, as acknowledged');
+      const next = await crashed.store.appendSystemLog({ level: 'info', message: 'after' });
+      assert.ok(next.seq > (written.at(-1)?.seq ?? Infinity), 'numbering goes on after them');
+    } finally {
+      await crashed.close();
+    }
+    await store.checkpoint();
+    assert.match(await readFile(logPath, 'utf8'), /entry 4/);
+    assert.equal((await stat(join(dir, SYSTEM_LOG_JOURNAL_FILE_NAME))).size, 0, 'the checkpoint emptied the journal');
   });
 
   it('keeps a user whose id is an inherited name as an ordinary user, in memory and in its file', async () => {
