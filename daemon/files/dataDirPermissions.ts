@@ -5,6 +5,7 @@ import { AppError } from '../errors/AppError';
 import { DEFAULT_LOG_KEEP } from '../logging/rotatingLogFile';
 import { LOCK_FILE_NAME } from '../store/dataDirLock';
 import { MAIN_FILE_NAME, SYNC_STATE_FILE_NAME, SYSTEM_LOG_FILE_NAME, USERS_DIR_NAME } from '../store/lowdbStore';
+import { SYSTEM_LOG_JOURNAL_FILE_NAME } from '../store/lowdbSystemLog';
 import { MAIN_JOURNAL_FILE_NAME } from '../store/mainFileJournal';
 import { VAULT_FILE_NAME, VAULT_KEY_FILE_NAME } from '../vault/vault';
 import { VAULT_JOURNAL_FILE_NAME } from '../vault/vaultJournal';
@@ -15,6 +16,7 @@ const OWNED_FILES = [
   MAIN_JOURNAL_FILE_NAME,
   SYNC_STATE_FILE_NAME,
   SYSTEM_LOG_FILE_NAME,
+  SYSTEM_LOG_JOURNAL_FILE_NAME,
   VAULT_FILE_NAME,
   VAULT_JOURNAL_FILE_NAME,
   VAULT_KEY_FILE_NAME,

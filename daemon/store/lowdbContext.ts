@@ -1,5 +1,5 @@
 import type { Clock } from '../clock';
-import type { LowdbMainFile } from './lowdbMainFile';
+import type { LowdbMainFile, MainChange } from './lowdbMainFile';
 import type { StoreEventEmitter } from './storeEventEmitter';
 
 /** What the file store's sections (tenants, users, tasks and activities, system log) share. */
@@ -11,6 +11,11 @@ export interface LowdbContext {
   assertOpen(): void;
   /** Bookkeeping in the main file: written with the next real change or at the next checkpoint. */
   saveMainLater(): void;
+  /**
+   * A change to the main file made in memory just now (in the same synchronous step), durable once this
+   * resolves: one append to its journal, the file itself at the next checkpoint.
+   */
+  saveMainChange(change: MainChange): Promise<void>;
   /**
    * The poller's records of rounds that changed nothing: kept in memory and written with the main file's
    * next write for another reason, or when the store closes, never on their own.

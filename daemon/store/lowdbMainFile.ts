@@ -1,14 +1,18 @@
 import type { Low } from 'lowdb';
 import type { DurableJsonFile } from './durableJsonFile';
-import type { MainFileJournal, MainJournalRecord } from './mainFileJournal';
+import { JOURNAL_FOLD_BYTES } from './seqJournal';
+import { journalRecordSeq, type MainChangeRecord, type MainFileJournal, type MainJournalRecord } from './mainFileJournal';
 import type { MainFile } from './storeSchema';
 import type { StoredActivity, StoredTask, StoredTenant } from './storeTypes';
 import { tenantNotFound } from '../errors/tenantNotFound';
 
+/** A change to the main file as its journal record carries it, less the number the record is given. */
+export type MainChange = Omit<MainChangeRecord, 'seq'>;
+
 /**
  * `store.json` in memory: tenants, tasks and activities, with indexes by id. Ids come from outside (a
  * URL path), so lookups go through Maps: an id such as `constructor` or `__proto__` is simply not there.
- * A tenant just registered is made durable in its journal (`MainFileJournal`), the rest by writing the file.
+ * A change is made durable in its journal (`MainFileJournal`), app profiles and checkpoints by writing the file.
  */
 export class LowdbMainFile {
   readonly file: DurableJsonFile<MainFile>;
@@ -77,13 +81,28 @@ export class LowdbMainFile {
    * before the file was ever written, or after the journal failed.
    */
   async saveTenantAdded(tenant: StoredTenant, activity: StoredActivity): Promise<void> {
-    if (this.file.busy || !this.file.written || !this.journal.usable) return this.save();
+    if (!this.#mayJournal()) return this.save();
     await this.journal.append({ tenantAdded: tenant, activity });
   }
 
   /**
-   * Puts back, on open, the tenants the journal holds that the file was not written with since: those whose
-   * activity is numbered from the file's `nextSeq` on. Returns how many.
+   * Makes a change just made in memory durable with one append to the journal, as `saveTenantAdded` does; to
+   * be called in the same synchronous step as the change, since the record takes the objects as they are now.
+   * A journal grown past `JOURNAL_FOLD_BYTES` is folded into the file by a write of it at once.
+   */
+  async saveChange(change: MainChange): Promise<void> {
+    if (!this.#mayJournal()) return this.save();
+    await this.journal.append({ seq: this.nextSeq(), ...change });
+    if (this.journal.bytes > JOURNAL_FOLD_BYTES && !this.file.busy) await this.save();
+  }
+
+  #mayJournal(): boolean {
+    return !this.file.busy && this.file.written && this.journal.usable;
+  }
+
+  /**
+   * Puts back, on open, the changes the journal holds that the file was not written with since: those
+   * numbered from the file's `nextSeq` on, in the order they were made. Returns how many.
    */
   replayJournal(records: readonly MainJournalRecord[]): number {
     // Every start reads the journal, almost always empty: the activities are indexed only when it is not.
@@ -91,17 +110,48 @@ export class LowdbMainFile {
     const data = this.#db.data;
     const known = new Set(data.activities.map((activity) => activity.id));
     let replayed = 0;
-    for (const { tenantAdded, activity } of records) {
-      if (activity.seq < this.#durableSeq) continue;
-      if (!this.#tenants.has(tenantAdded.id)) this.addTenant(tenantAdded);
-      if (!known.has(activity.id)) {
+    for (const record of records) {
+      const seq = journalRecordSeq(record);
+      if (seq < this.#durableSeq) continue;
+      const activities = 'tenantAdded' in record ? [record.activity] : (record.activities ?? []);
+      if ('tenantAdded' in record) {
+        if (!this.#tenants.has(record.tenantAdded.id)) this.addTenant(record.tenantAdded);
+      } else {
+        for (const tenant of record.tenants ?? []) this.#putTenant(tenant);
+        for (const task of record.tasks ?? []) this.#putTask(task);
+        for (const tenantId of record.removedTenantIds ?? []) this.removeTenant(tenantId);
+      }
+      for (const activity of activities) {
+        if (known.has(activity.id)) continue;
         known.add(activity.id);
         data.activities.push(activity);
+        const tenant = activity.management && activity.tenantId !== null ? this.#tenants.get(activity.tenantId) : undefined;
+        if (tenant) tenant.lastManagementActivityAt = Math.max(tenant.lastManagementActivityAt, activity.at);
       }
-      data.nextSeq = Math.max(data.nextSeq, activity.seq + 1);
+      data.nextSeq = Math.max(data.nextSeq, seq + 1);
       replayed++;
     }
+    if (data.activities.some((activity, i) => i > 0 && (data.activities[i - 1] as StoredActivity).seq > activity.seq)) data.activities.sort((a, b) => a.seq - b.seq);
     return replayed;
+  }
+
+  /** A tenant as a record has it: in place of the one in memory, where it stood in the list. */
+  #putTenant(tenant: StoredTenant): void {
+    const present = this.#tenants.get(tenant.id);
+    if (!present) return this.addTenant(tenant);
+    const tenants = this.#db.data.tenants;
+    tenants[tenants.indexOf(present)] = tenant;
+    this.#tenants.set(tenant.id, tenant);
+  }
+
+  #putTask(task: StoredTask): void {
+    const present = this.#tasks.get(task.id);
+    if (!present) return this.addTask(task);
+    const tasks = this.#db.data.tasks;
+    const at = tasks.lastIndexOf(present);
+    if (at >= 0) tasks[at] = task;
+    else tasks.push(task);
+    this.#tasks.set(task.id, task);
   }
 
   /** Resolves once neither the file nor its journal is being written. */

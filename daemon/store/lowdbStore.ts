@@ -14,7 +14,7 @@ import type { LowdbContext } from './lowdbContext';
 import { LowdbAppProfiles } from './lowdbAppProfiles';
 import { LowdbMainFile } from './lowdbMainFile';
 import { LowdbSyncState } from './lowdbSyncState';
-import { LowdbSystemLog } from './lowdbSystemLog';
+import { LowdbSystemLog, SYSTEM_LOG_JOURNAL_FILE_NAME, SystemLogJournal } from './lowdbSystemLog';
 import { LowdbTasks } from './lowdbTasks';
 import { LowdbTenants } from './lowdbTenants';
 import { LowdbUsers } from './lowdbUsers';
@@ -92,14 +92,16 @@ function emptyLog(): SystemLogFile {
  *
  * Files in the data directory (all 0600):
  * - `store.json`: tenants, tasks, activities;
- * - `store.journal`: the tenants registered since `store.json` was last written, one append each, so that
- *   a registration does not rewrite it (`MainFileJournal`);
+ * - `store.journal`: what changed in `store.json` since it was last written (registrations, refreshes and
+ *   their tasks, removals, rotations, a tenant's new error or status), one append each, so that a change
+ *   does not rewrite it (`MainFileJournal`);
  * - `sync-state.json`: what quiet rounds move forward ("as of", last attempt, delta link), per tenant, so
  *   that a checkpoint after them rewrites neither `store.json` nor a file per tenant (`LowdbSyncState`);
  * - `users/<tenant id>.snap.json` + `users/<tenant id>.log`: one tenant's users and its delta link, as a
  *   snapshot and an append-only log of changes since (see `UsersLog`); a `users/<tenant id>.json` of the
  *   earlier one-file format becomes a snapshot when it opens;
- * - `system-log.json`: the bounded system log;
+ * - `system-log.json`: the bounded system log, with `system-log.journal` for the entries since it was
+ *   last written (`SystemLogJournal`);
  * - `daemon.lock`: which process owns the directory.
  *
  * (The vault keeps `vault.json` and `vault.key` in the same directory, under the same lock.)
@@ -132,7 +134,7 @@ export class LowdbStore implements Store {
     lock: DataDirLock;
     main: LowdbMainFile;
     syncState: LowdbSyncState;
-    systemLog: Omit<ConstructorParameters<typeof LowdbSystemLog>[0], 'clock' | 'events' | 'assertOpen' | 'maxEntries'>;
+    systemLog: Omit<ConstructorParameters<typeof LowdbSystemLog>[0], 'clock' | 'events' | 'assertOpen' | 'maxEntries' | 'scheduleCheckpoint'>;
   }) {
     const { options } = init;
     this.dataDir = options.dataDir;
@@ -151,6 +153,11 @@ export class LowdbStore implements Store {
       saveMainLater: () => {
         init.main.markLazy();
         this.#scheduleCheckpoint();
+      },
+      saveMainChange: (change) => {
+        init.main.markLazy();
+        this.#scheduleCheckpoint();
+        return init.main.saveChange(change);
       },
       carryMainLater: () => init.main.markCarried(),
       saveSyncStateLater: () => {
@@ -180,6 +187,7 @@ export class LowdbStore implements Store {
       clock: init.clock,
       events: this.#events,
       assertOpen: () => this.#assertOpen(),
+      scheduleCheckpoint: () => this.#scheduleCheckpoint(),
       maxEntries: options.systemLogMaxEntries ?? 5000,
     });
   }
@@ -209,6 +217,7 @@ export class LowdbStore implements Store {
       const logFile = new DurableJsonFile<SystemLogFile>(join(options.dataDir, SYSTEM_LOG_FILE_NAME), { indent: 1 });
       const mainData = await loadStoreFile(mainFile, mainFileSchema, emptyMain, { current: MAIN_FILE_SCHEMA_VERSION, upgrade: upgradeMainFile });
       const { journal, records } = await MainFileJournal.open(join(options.dataDir, MAIN_JOURNAL_FILE_NAME));
+      let logJournal: SystemLogJournal | undefined;
       let store: LowdbStore;
       try {
         const main = new LowdbMainFile(mainData, mainFile, journal);
@@ -218,15 +227,20 @@ export class LowdbStore implements Store {
         const syncState = await LowdbSyncState.open(join(options.dataDir, SYNC_STATE_FILE_NAME));
         for (const tenant of main.data.tenants) syncState.applyTo(tenant);
         const log = await loadStoreFile(logFile, systemLogFileSchema, emptyLog);
-        store = new LowdbStore({ options, clock, lock, main, syncState, systemLog: { db: log, file: logFile } });
+        const opened = await SystemLogJournal.open(join(options.dataDir, SYSTEM_LOG_JOURNAL_FILE_NAME));
+        logJournal = opened.journal;
+        store = new LowdbStore({ options, clock, lock, main, syncState, systemLog: { db: log, file: logFile, journal: logJournal } });
+        store.#systemLog.replayJournal(opened.records);
       } catch (error) {
         await journal.close();
+        await logJournal?.close();
         throw error;
       }
-      if (store.#main.lazy) store.#scheduleCheckpoint();
+      if (store.#main.lazy || store.#systemLog.lazy) store.#scheduleCheckpoint();
       const usersLoaded = store.#users.load(new Set(store.#main.data.tenants.map((t) => t.id)), store.#syncState).catch(async (error: unknown) => {
         store.#closed = true;
         await journal.close().catch(() => undefined);
+        await store.#systemLog.journal.close().catch(() => undefined);
         await lock.release();
         throw error;
       });
@@ -251,6 +265,7 @@ export class LowdbStore implements Store {
       await this.#idle();
       this.#events.clear();
       await this.#main.journal.close().catch((error: unknown) => this.#logger?.error('Could not close the main file\'s journal', { error }));
+      await this.#systemLog.journal.close().catch((error: unknown) => this.#logger?.error('Could not close the system log\'s journal', { error }));
       await this.#lock.release();
     }
   }
@@ -466,7 +481,7 @@ export class LowdbStore implements Store {
   }
 
   #idle(): Promise<unknown> {
-    return Promise.all([this.#main.idle(), this.#systemLog.file.idle(), this.#syncState.file.idle(), ...this.#users.idle()]);
+    return Promise.all([this.#main.idle(), this.#systemLog.file.idle(), this.#systemLog.journal.idle(), this.#syncState.file.idle(), ...this.#users.idle()]);
   }
 
   /** A checkpoint; when closing, also the poller's records the main file carries until its next write. */
@@ -475,6 +490,7 @@ export class LowdbStore implements Store {
     this.#checkpointTimer = null;
     const writes: Array<Promise<void>> = [];
     if (this.#main.lazy || (closing && this.#main.carried)) writes.push(this.#main.save());
+    if (this.#systemLog.lazy) writes.push(this.#systemLog.save());
     writes.push(...this.#users.checkpoint());
     if (this.#syncState.dirty) {
       writes.push(this.#syncState.save(this.#main.data.tenants, (tenantId) => this.#users.durableDeltaLink(tenantId)));

@@ -44,7 +44,7 @@ export class LowdbTasks {
     this.#context.assertOpen();
     if (input.tenantId !== null) main.requireTenant(input.tenantId);
     const recorded = this.#record(input, tasks);
-    await main.save();
+    await this.#context.saveMainChange({ activities: [recorded.activity], tasks: recorded.tasks });
     this.#emitRecorded(input, recorded.activity, recorded.tasks);
     return clonePlain(recorded);
   }
@@ -65,7 +65,7 @@ export class LowdbTasks {
       blockedByTaskId: decision.outcome === 'already-requested' ? decision.earlierTask.id : null,
     };
     const recorded = this.#record(input, decision.outcome === 'queued' ? decision.tasks.map((task) => ({ ...task, tenantId })) : []);
-    await main.save();
+    await this.#context.saveMainChange({ activities: [recorded.activity], tasks: recorded.tasks });
     this.#emitRecorded(input, recorded.activity, recorded.tasks);
     const { activity, tasks } = clonePlain(recorded);
     return decision.outcome === 'queued'
@@ -126,7 +126,7 @@ export class LowdbTasks {
     }
     if (interrupted.length === 0) return [];
     this.#series = null;
-    await main.save();
+    await this.#context.saveMainChange({ tasks: interrupted });
     this.#context.events.emit(...interrupted.map((task): StoreEvent => ({ type: 'task', task: clonePlain(task) })));
     return clonePlain(interrupted);
   }
@@ -304,7 +304,7 @@ export class LowdbTasks {
   // write, so that a quiet sync costs no write (rewriting store.json at every checkpoint for them was most
   // of what an idle daemon wrote). One that failed is written by the next checkpoint; every other task now.
   async #saveTask(task: StoredTask): Promise<void> {
-    if (task.origin !== 'poller') await this.#context.main.save();
+    if (task.origin !== 'poller') await this.#context.saveMainChange({ tasks: [task] });
     else if (task.status === 'ERROR') this.#context.saveMainLater();
     else this.#context.carryMainLater();
     this.#context.events.emit({ type: 'task', task: clonePlain(task) });

@@ -76,7 +76,7 @@ export class LowdbTenants {
       actor: by,
       management: false,
     });
-    await main.save();
+    await this.#context.saveMainChange({ removedTenantIds: [tenantId], tasks: failed, activities: [activity] });
     await deleteUsers();
     this.#context.events.emit(
       { type: 'tenant-removed', tenantId },
@@ -104,7 +104,7 @@ export class LowdbTenants {
       actor: by,
       management: true,
     });
-    await this.#context.main.save();
+    await this.#context.saveMainChange({ tenants: [tenant], activities: [activity] });
     this.#context.events.emit({ type: 'tenant', tenant: clonePlain(tenant) }, { type: 'activity', activity: structuredClone(activity) });
     return structuredClone(activity);
   }
@@ -122,7 +122,7 @@ export class LowdbTenants {
     tenant.lastSyncAt = Math.max(tenant.lastSyncAt ?? 0, at);
     tenant.lastAttemptAt = Math.max(tenant.lastAttemptAt ?? 0, at);
     tenant.lastError = null;
-    if (hadError) await this.#context.main.save();
+    if (hadError) await this.#context.saveMainChange({ tenants: [tenant] });
     else this.#context.saveSyncStateLater();
     this.#context.events.emit({ type: 'tenant', tenant: clonePlain(tenant) });
   }
@@ -140,7 +140,7 @@ export class LowdbTenants {
     tenant.lastAttemptAt = at;
     tenant.lastError = { ...failure, at };
     if (same) this.#context.saveSyncStateLater();
-    else await this.#context.main.save();
+    else await this.#context.saveMainChange({ tenants: [tenant] });
     this.#context.events.emit({ type: 'tenant', tenant: clonePlain(tenant) });
   }
 
@@ -159,7 +159,7 @@ export class LowdbTenants {
       actor: 'm365-status',
       management: false,
     });
-    await this.#context.main.save();
+    await this.#context.saveMainChange({ tenants: [tenant], activities: [activity] });
     this.#context.events.emit({ type: 'tenant', tenant: clonePlain(tenant) }, { type: 'activity', activity: structuredClone(activity) });
     return structuredClone(activity);
   }
@@ -171,7 +171,7 @@ export class LowdbTenants {
     const same = previous !== null && JSON.stringify({ ...previous, checkedAt: 0 }) === JSON.stringify({ ...health, checkedAt: 0 });
     tenant.credentialHealth = structuredClone(health);
     if (same) this.#context.saveMainLater();
-    else await this.#context.main.save();
+    else await this.#context.saveMainChange({ tenants: [tenant] });
     this.#context.events.emit({ type: 'tenant', tenant: clonePlain(tenant) });
   }
 }

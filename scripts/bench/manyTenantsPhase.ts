@@ -21,11 +21,18 @@ export interface ManyTenantsResult {
   detected: number;
   changes: number;
   peakRssBytes: number;
+  /** An operator's refresh of one tenant among them: the daemon's time for each answer, in ms. */
+  refreshMs: number[];
+  /** Bytes the daemon wrote per refresh (write_bytes), its tasks' work included. */
+  refreshWriteBytes: number;
 }
+
+const REFRESHES = 30;
 
 /**
  * Many small tenants at a short interval, synced and then kept true while users change outside: the
- * daemon's CPU share over whole intervals, how soon each change shows on its event stream, its memory.
+ * daemon's CPU share over whole intervals, how soon each change shows on its event stream, its memory;
+ * then an operator's refresh of one tenant among them.
  */
 export async function runManyTenants(options: ManyTenantsOptions): Promise<ManyTenantsResult> {
   const { dir, tenants, usersPerTenant, intervalSeconds, changes, log } = options;
@@ -68,7 +75,18 @@ export async function runManyTenants(options: ManyTenantsOptions): Promise<ManyT
       const at = daemon.detectedAt(ids[s.i] ?? '', s.userId, false, s.at);
       return at === undefined ? [] : [(at - s.at) / 1000];
     });
+    // An operator's refresh of one tenant among 1,000: what it waits for and writes, while the rounds go on.
+    const refreshMs: number[] = [];
+    const beforeRefresh = await daemon.stats();
+    for (let n = 0; n < REFRESHES; n++) {
+      refreshMs.push((await daemon.timedApi('POST', `/v1/tenants/${ids[(n * 37) % ids.length] ?? ''}/refresh`)).daemonMs);
+      await sleep(250);
+    }
+    await sleep(2000);
+    const refreshWriteBytes = ((await daemon.stats()).writeBytes - beforeRefresh.writeBytes) / REFRESHES;
     return {
+      refreshMs,
+      refreshWriteBytes,
       cpuShare: (after.cpuMs - before.cpuMs) / (windowSeconds * 1000),
       windowSeconds,
       propagationP95Seconds: latencies.length < sent.length ? Number.POSITIVE_INFINITY : percentile(latencies, 95),

@@ -116,7 +116,7 @@ describe('daemon API: refusals and secrets', function () {
     for (const text of [secret, 'wrong-secret-that-must-stay-hidden']) {
       assert.ok(!answers.includes(text), 'not in API answers');
       assert.ok(!harness.logLines.join('\n').includes(text), 'not in the daemon log');
-      for (const name of ['store.json', 'store.journal', 'system-log.json', ...(await readdir(join(harness.dataDir, 'users'))).map((f) => join('users', f))]) {
+      for (const name of ['store.json', 'store.journal', 'system-log.json', 'system-log.journal', ...(await readdir(join(harness.dataDir, 'users'))).map((f) => join('users', f))]) {
         assert.ok(!(await readFile(join(harness.dataDir, name), 'utf8')).includes(text), `not in ${name}`);
       }
       assert.ok(!(await vaultFilesText(harness.dataDir)).includes(text), 'not in clear text in the vault');

@@ -37,6 +37,10 @@ describe('store: the records of quiet rounds, against a long task list (the real
       events: new StoreEventEmitter(),
       assertOpen: () => undefined,
       saveMainLater: () => main.markLazy(),
+      saveMainChange: (change) => {
+        main.markLazy();
+        return main.saveChange(change);
+      },
       carryMainLater: () => main.markCarried(),
       saveSyncStateLater: () => undefined,
       reportFailure: (error) => {

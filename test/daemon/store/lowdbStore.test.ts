@@ -5,6 +5,8 @@ import { ManualClock } from '../../support/manualClock';
 import type { AppError } from '../../../daemon/errors/AppError';
 import { LOCK_FILE_NAME } from '../../../daemon/store/dataDirLock';
 import { LowdbStore, MAIN_FILE_NAME, SYNC_STATE_FILE_NAME, SYSTEM_LOG_FILE_NAME, USERS_DIR_NAME } from '../../../daemon/store/lowdbStore';
+import { MAIN_JOURNAL_FILE_NAME } from '../../../daemon/store/mainFileJournal';
+import { SYSTEM_LOG_JOURNAL_FILE_NAME } from '../../../daemon/store/lowdbSystemLog';
 import { loadStoreFile } from '../../../daemon/store/loadStoreFile';
 import { DurableJsonFile } from '../../../daemon/store/durableJsonFile';
 import { MAIN_FILE_SCHEMA_VERSION } from '../../../daemon/store/storeSchema';
@@ -351,25 +353,62 @@ describe('LowdbStore: the files', () => {
     assert.ok(await store.getTenant(tenant.id));
   });
 
-  it('writes a new sync failure at once and a repeat of it only as bookkeeping', async () => {
+  it('writes a new sync failure at once, to the journal, and a repeat of it only as bookkeeping', async () => {
     const tenant = await addTenant();
+    await store.checkpoint();
     const mainPath = join(dir, MAIN_FILE_NAME);
-    await store.recordSyncFailure(tenant.id, { category: 'credentials', code: 'AADSTS7000215', message: 'Invalid client secret.' });
-    assert.equal((await readJson<{ tenants: Array<{ lastError: { code: string } | null }> }>(mainPath)).tenants[0]?.lastError?.code, 'AADSTS7000215');
+    const journalPath = join(dir, MAIN_JOURNAL_FILE_NAME);
     const ino = (await stat(mainPath)).ino;
+    const errorAfterCrash = async () => {
+      const crashed = await crashCopy(dir);
+      try {
+        return (await crashed.store.getTenant(tenant.id))?.lastError ?? null;
+      } finally {
+        await crashed.close();
+      }
+    };
+    await store.recordSyncFailure(tenant.id, { category: 'credentials', code: 'AADSTS7000215', message: 'Invalid client secret.' });
+    assert.equal((await errorAfterCrash())?.code, 'AADSTS7000215', 'durable at once');
+    const journalBytes = (await stat(journalPath)).size;
     clock.advance(60_000);
     await store.recordSyncFailure(tenant.id, { category: 'credentials', code: 'AADSTS7000215', message: 'Invalid client secret.' });
-    assert.equal((await stat(mainPath)).ino, ino);
+    assert.equal((await stat(journalPath)).size, journalBytes, 'a repeat appends nothing');
     assert.equal((await store.getTenant(tenant.id))?.lastError?.at, clock.now());
     await store.recordSyncSuccess(tenant.id);
-    assert.equal((await readJson<{ tenants: Array<{ lastError: unknown }> }>(mainPath)).tenants[0]?.lastError, null, 'clearing an error is written at once');
+    assert.equal(await errorAfterCrash(), null, 'clearing an error is durable at once');
+    assert.equal((await stat(mainPath)).ino, ino, 'and none of them rewrote store.json');
   });
 
-  it('keeps secrets out of the system log file', async () => {
-    await store.appendSystemLog({ level: 'warn', message: 'with details', details: { clientSecret: 'hunter2hunter2', appId: 'a' } });
-    const text = await readFile(join(dir, SYSTEM_LOG_FILE_NAME), 'utf8');
-    assert.match(text, /with details/);
+  it('keeps secrets out of the system log file and its journal', async () => {
+    for (const message of ['first, in the file', 'second, in the journal']) {
+      await store.appendSystemLog({ level: 'warn', message, details: { clientSecret: 'hunter2hunter2', appId: 'a' } });
+    }
+    const text = (await readFile(join(dir, SYSTEM_LOG_FILE_NAME), 'utf8')) + (await readFile(join(dir, SYSTEM_LOG_JOURNAL_FILE_NAME), 'utf8'));
+    assert.match(text, /first, in the file/);
+    assert.match(text, /second, in the journal/);
     assert.doesNotMatch(text, /hunter2/);
+  });
+
+  it('makes a system log entry durable with one append to its journal, and writes system-log.json at the checkpoint', async () => {
+    await store.appendSystemLog({ level: 'info', message: 'the file is written once' });
+    const logPath = join(dir, SYSTEM_LOG_FILE_NAME);
+    const before = await readFile(logPath, 'utf8');
+    const written = [];
+    for (let i = 0; i < 5; i++) written.push(await store.appendSystemLog({ level: 'warn', message: `entry ${i}` }));
+    assert.equal(await readFile(logPath, 'utf8'), before, 'system-log.json is not rewritten for them');
+
+    const crashed = await crashCopy(dir);
+    try {
+      const kept = await crashed.store.querySystemLog({ limit: 10 });
+      assert.deepEqual(kept.slice(0, 5), [...written].reverse(), 'every entry, newest first, as acknowledged');
+      const next = await crashed.store.appendSystemLog({ level: 'info', message: 'after' });
+      assert.ok(next.seq > (written.at(-1)?.seq ?? Infinity), 'numbering goes on after them');
+    } finally {
+      await crashed.close();
+    }
+    await store.checkpoint();
+    assert.match(await readFile(logPath, 'utf8'), /entry 4/);
+    assert.equal((await stat(join(dir, SYSTEM_LOG_JOURNAL_FILE_NAME))).size, 0, 'the checkpoint emptied the journal');
   });
 
   it('keeps a user whose id is an inherited name as an ordinary user, in memory and in its file', async () => {

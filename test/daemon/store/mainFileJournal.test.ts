@@ -9,7 +9,7 @@ import { tempDataDir } from '../../support/tempDataDir';
 import { crashCopy } from './crashCopy';
 import { observed } from './storeContract';
 
-describe('LowdbStore: registrations through the main file’s journal (real files)', () => {
+describe('LowdbStore: changes to the main file through its journal (real files)', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   let clock: ManualClock;
@@ -84,6 +84,7 @@ describe('LowdbStore: registrations through the main file’s journal (real file
     const added = await register('fabrikam.example');
     const journal = await readFile(journalPath());
     await store.removeTenant(added.id, 'bob');
+    await store.checkpoint();
     // As if emptying the journal had not reached the disk: store.json is newer than its record.
     await writeFile(journalPath(), journal);
 
@@ -133,13 +134,87 @@ describe('LowdbStore: registrations through the main file’s journal (real file
   });
 
   it('writes a tenant with store.json while a write of it is under way, instead of ahead of it in the journal', async () => {
-    const first = await register('contoso.example');
-    const task = store.queueTask({ tenantId: first.id, kind: 'update-ad-cache', name: 'Update AD cache', description: '', origin: 'operator', automated: false });
+    await register('contoso.example');
+    // In the journal, for the checkpoint below to write store.json.
+    await register('northwind.example');
+    const writing = store.checkpoint();
     const added = await register('fabrikam.example');
-    await task;
+    await writing;
 
     assert.equal((await stat(journalPath())).size, 0);
     assert.match(await readFile(mainPath(), 'utf8'), new RegExp(added.id));
+  });
+
+  it("makes an operator's refresh, a task's progress, a tenant's new error, status and health, a rotation and a removal durable in the journal, leaving store.json as it was", async () => {
+    const first = await register('contoso.example');
+    const second = await register('fabrikam.example');
+    await store.checkpoint();
+    const mainBefore = await readFile(mainPath(), 'utf8');
+    const refresh = await store.recordActivity({ tenantId: first.id, kind: 'refresh', name: 'Refresh', description: 'asked', actor: 'bob', management: true }, [
+      { tenantId: first.id, kind: 'update-ad-cache', name: 'Update AD cache', description: '', origin: 'refresh', automated: false },
+    ]);
+    const task = refresh.tasks[0]!;
+    await store.startTask(task.id);
+    clock.advance(1_000);
+    await store.completeTask(task.id, 'Synced.');
+    await store.recordSyncFailure(first.id, { category: 'network', code: 'ECONNRESET', message: 'The connection was reset.' });
+    await store.recordTenantStatus(first.id, 'STALE', 'no successful sync for a day');
+    await store.recordCredentialHealth(first.id, {
+      checkedAt: clock.now(),
+      canGetToken: false,
+      failure: { code: 'AADSTS7000215', message: 'The secret is wrong.', remedy: 'Rotate it.' },
+      grantedRoles: [],
+      missingRoles: [],
+      missingOptionalRoles: [],
+      credentialExpiresAt: null,
+    });
+    await store.recordCredentialsRotated(first.id, 'certificate', 'carol');
+    await store.removeTenant(second.id, 'dave');
+    assert.equal(await readFile(mainPath(), 'utf8'), mainBefore, 'store.json is not rewritten for any of them');
+    const journalBytes = (await stat(journalPath())).size;
+    assert.ok(journalBytes > 0 && journalBytes < 16 * 1024, `${journalBytes} bytes of journal for eight changes`);
+
+    const crashed = await afterCrash();
+    const tenants = await crashed.store.listTenants();
+    assert.deepEqual(tenants.map((t) => t.id), [first.id], 'the removal is kept');
+    const tenant = tenants[0]!;
+    assert.equal(tenant.lastError?.code, 'ECONNRESET');
+    assert.equal(tenant.status, 'STALE');
+    assert.equal(tenant.credentialKind, 'certificate');
+    assert.equal(tenant.credentialHealth, null, 'a rotation clears the health of the old credential, as in memory');
+    assert.deepEqual(await crashed.store.getTask(task.id), await store.getTask(task.id), 'the task as it finished');
+    assert.deepEqual(await crashed.store.listActivities({ limit: 20 }), await store.listActivities({ limit: 20 }), 'every activity, in order');
+    assert.deepEqual(await crashed.store.getTenant(first.id), await store.getTenant(first.id), 'the tenant as memory holds it');
+    // Numbering goes on after everything put back.
+    const next = await crashed.store.recordActivity({ tenantId: first.id, kind: 'refresh', name: 'Refresh', description: '', actor: 'bob', management: true });
+    assert.ok(next.activity.seq > Math.max(...(await store.listActivities({ limit: 20 })).map((a) => a.seq)));
+  });
+
+  it('never replays a change over a newer state store.json holds, when emptying the journal did not reach the disk', async () => {
+    const tenant = await register('contoso.example');
+    await store.checkpoint();
+    await store.recordSyncFailure(tenant.id, { category: 'network', code: 'ECONNRESET', message: 'The connection was reset.' });
+    const stale = await readFile(journalPath());
+    await store.recordSyncSuccess(tenant.id);
+    await store.checkpoint();
+    assert.equal((await stat(journalPath())).size, 0, 'the checkpoint emptied the journal');
+    await writeFile(journalPath(), stale);
+
+    const crashed = await afterCrash();
+    assert.equal((await crashed.store.getTenant(tenant.id))?.lastError, null, 'the error store.json no longer has stays cleared');
+  });
+
+  it('folds a journal grown past its bound into store.json at once', async () => {
+    const tenant = await register('contoso.example');
+    await store.checkpoint();
+    const mainIno = (await stat(mainPath())).ino;
+    const long = 'x'.repeat(20_000);
+    for (let i = 0; (await stat(mainPath())).ino === mainIno; i++) {
+      assert.ok(i < 400, 'store.json was written once the journal passed its bound');
+      await store.recordSyncFailure(tenant.id, { category: 'network', code: `E${i}`, message: long });
+    }
+    assert.ok((await stat(journalPath())).size < 64 * 1024, 'and the journal was emptied');
+    assert.match((await store.getTenant(tenant.id))?.lastError?.code ?? '', /^E\d+$/);
   });
 
   it('keeps activities in order when a lock the users log carries came before a registration the journal holds', async () => {

@@ -56,7 +56,7 @@ describe('vault', () => {
       'MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQDtestkeymaterial',
       'PRIVATE KEY',
     ];
-    const files = [VAULT_JOURNAL_FILE_NAME, 'store.json', 'system-log.json', ...(await readdir(join(dir, 'users'))).map((f) => join('users', f))];
+    const files = [VAULT_JOURNAL_FILE_NAME, 'store.json', 'store.journal', 'system-log.json', 'system-log.journal', ...(await readdir(join(dir, 'users'))).map((f) => join('users', f))];
     for (const file of files) {
       const raw = await readFile(join(dir, file), 'utf8');
       for (const text of forbidden) assert.ok(!raw.includes(text), `${file} contains ${text.slice(0, 12)}…`);
