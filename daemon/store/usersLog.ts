@@ -1,10 +1,9 @@
-import { constants } from 'node:fs';
 import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asciiJson } from './asciiJson';
 import { APPEND_FLAGS, encodeCheckedLine, readCheckedLines, SYNCHRONOUS_APPENDS } from './checkedLines';
 import { checkStoreValue, storeUnreadable } from './storeUnreadable';
-import { PRIVATE_FILE_MODE, syncDirectory, writeFileAtomic } from '../files/writeFileAtomic';
+import { syncDirectory, writeFileAtomic } from '../files/writeFileAtomic';
 import { ReusedReadBuffer } from './reusedReadBuffer';
 import { STORE_SCHEMA_VERSION, USERS_FILE_SCHEMA_VERSION } from './storeSchema';
 import type { StoredUser } from './storeTypes';
@@ -236,7 +235,8 @@ export class UsersLog {
     const path = this.#onNext ? this.nextLogPath : this.logPath;
     if (this.#appender?.path !== path) {
       await this.#closeAppender();
-      this.#appender = { path, handle: await open(path, APPEND_FLAGS | constants.O_CREAT, PRIVATE_FILE_MODE), closeTimer: null };
+      // Not created here: the file holds its header by now, and one found missing is an error, not a log without a header.
+      this.#appender = { path, handle: await open(path, APPEND_FLAGS), closeTimer: null };
     }
     const appender = this.#appender;
     if (appender.closeTimer) clearTimeout(appender.closeTimer);
@@ -320,17 +320,20 @@ export class UsersLog {
     await this.#closeAppender();
     if (this.#nextReady) {
       await rename(this.nextLogPath, this.logPath);
-      await syncDirectory(this.#directory);
+      // Renamed: appends go to the log from now on, even if making the rename durable fails below (a
+      // crash before it is durable leaves the segment under its old name, which a load adopts then).
       this.#logBytes = this.#nextBytes;
       this.#logReady = true;
+      this.#onNext = false;
+      this.#nextReady = false;
+      this.#nextBytes = 0;
+      await syncDirectory(this.#directory);
     } else {
       // Nothing was appended meanwhile: an empty log replaces the obsolete one, which would only take room.
       this.#onNext = false;
+      this.#nextBytes = 0;
       await this.#startLog();
     }
-    this.#onNext = false;
-    this.#nextReady = false;
-    this.#nextBytes = 0;
   }
 
   /** Writes an empty log (or segment) for the generation appends go to. */

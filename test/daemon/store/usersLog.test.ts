@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { isAscii } from 'node:buffer';
-import { appendFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, type FileHandle, mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { AppError } from '../../../daemon/errors/AppError';
@@ -15,6 +15,7 @@ import { killHard, spawnTypeScript } from '../../support/childProcess';
 import { ManualClock } from '../../support/manualClock';
 import { tempDataDir } from '../../support/tempDataDir';
 import { withFileSizeLimit } from '../../support/withFileSizeLimit';
+import { crashCopy } from './crashCopy';
 import { observed } from './storeContract';
 
 /** What the data directory holds, in bytes: what it grew by is what a change cost on disk. */
@@ -45,6 +46,29 @@ function manyUsers(count: number): ObservedUser[] {
       displayName: `Person Number ${i}`,
     }),
   );
+}
+
+/**
+ * Makes the next fsync of a directory made by `method` (a name on the call's stack) fail as a disk error
+ * would. The returned function puts fsync back and answers how many failed.
+ */
+async function failDirectorySyncOnce(method: string, dir: string): Promise<() => number> {
+  const probe = await open(dir, 'r');
+  const proto = Object.getPrototypeOf(probe) as { sync: (this: FileHandle) => Promise<void> };
+  await probe.close();
+  const { sync } = proto;
+  let failed = 0;
+  proto.sync = async function (this: FileHandle) {
+    if (failed === 0 && (new Error().stack ?? '').includes(method) && (await this.stat()).isDirectory()) {
+      failed++;
+      throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+    }
+    return sync.call(this);
+  };
+  return () => {
+    proto.sync = sync;
+    return failed;
+  };
 }
 
 describe('LowdbStore: users as a snapshot and an append-only log', function () {
@@ -179,6 +203,36 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     await reopen();
     assert.equal((await store.countUsers(tenant.id)).total, 100);
     assert.equal((await store.getUser(tenant.id, changed.id))?.accountEnabled, false);
+  });
+
+  it('keeps appending to a whole log when the directory\'s fsync fails after a compaction\'s segment took the log\'s place', async () => {
+    await store.close();
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 1000 });
+    const tenant = await addTenant();
+    const usersDir = join(dir, USERS_DIR_NAME);
+    const restore = await failDirectorySyncOnce('adoptNextLog', dir);
+    try {
+      // The page outgrows the threshold: a compaction starts, and the lock goes to the segment meanwhile.
+      await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: manyUsers(60), deltaLink: 'd-1' });
+      await store.recordUserLocked(tenant.id, 'user-000001-4b3f-9c1e-0d2a7e5f8b61', { by: 'alice', revokedSessions: false });
+      await store.checkpoint();
+      assert.equal(restore(), 1, 'the directory fsync after the rename failed once');
+    } finally {
+      restore();
+    }
+    assert.deepEqual((await readdir(usersDir)).sort(), [`${tenant.id}.log`, `${tenant.id}.snap.json`]);
+    clock.advance(1_000);
+    await store.recordUserLocked(tenant.id, 'user-000002-4b3f-9c1e-0d2a7e5f8b61', { by: 'bob', revokedSessions: false });
+    assert.deepEqual((await readdir(usersDir)).sort(), [`${tenant.id}.log`, `${tenant.id}.snap.json`], 'the lock went to the log, not to a new segment');
+
+    const copy = await crashCopy(dir);
+    try {
+      assert.equal((await copy.store.getUser(tenant.id, 'user-000001-4b3f-9c1e-0d2a7e5f8b61'))?.lock?.by, 'alice');
+      assert.equal((await copy.store.getUser(tenant.id, 'user-000002-4b3f-9c1e-0d2a7e5f8b61'))?.lock?.by, 'bob');
+      assert.equal((await copy.store.countUsers(tenant.id)).total, 60);
+    } finally {
+      await copy.close();
+    }
   });
 
   it('drops a torn final record on load, keeps every record before it, and appends after it again', async () => {
