@@ -501,7 +501,7 @@ function compactionFailed(tenantId: string, cause: unknown): AppError {
   return new AppError({
     status: 500,
     code: 'INTERNAL_ERROR',
-    message: `Could not compact the users log of tenant ${tenantId} (${reason}). Its changes are safe in the log, which keeps growing until a later compaction succeeds; check the data directory's free space and permissions.`,
+    message: `Could not compact the users log of tenant ${tenantId} (${reason}). Nothing acknowledged is lost: it is on disk in the users log, or in the new snapshot if that was written first. Until a compaction succeeds the log keeps growing; check the data directory's free space and permissions.`,
     details: { tenantId, reason },
     cause,
   });

@@ -175,7 +175,9 @@ export class UsersLog {
   }
 
   #compactIfDue(): void {
-    if (this.#compacting || this.#compactionHeld) return;
+    // Without a log for the snapshot on disk (starting it failed), a segment would continue nothing a load
+    // can place: the next append starts the log first.
+    if (this.#compacting || this.#compactionHeld || (!this.#onNext && !this.#logReady)) return;
     const logBytes = this.#logBytes + this.#nextBytes;
     if (logBytes > Math.max(this.#compactionBytes, this.#snapshotBytes, this.#compactAfterBytes)) this.#startCompaction();
   }
@@ -299,6 +301,11 @@ export class UsersLog {
       .then(
         () => {
           this.#generation = snapshot.generation;
+          // The log is obsolete from now on: should the segment fail to take its place (or, with nothing
+          // appended meanwhile, a new log fail to start), the next append must not go to the old log,
+          // which a load now ignores, but start the new one again.
+          this.#logReady = false;
+          this.#logBytes = 0;
           this.#adoptNext = true;
           this.#writing ??= this.#drain();
         },

@@ -235,6 +235,39 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     }
   });
 
+  it('keeps a lock made after a compaction whose new log could not be started, and says where the changes are', async () => {
+    await store.close();
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 1000 });
+    const tenant = await addTenant();
+    const usersDir = join(dir, USERS_DIR_NAME);
+    // The page outgrows the threshold: a compaction starts, and nothing is appended while it writes the snapshot.
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: manyUsers(60), deltaLink: 'd-1' });
+    // A directory where the new empty log is written first: once the snapshot is in place, starting the log fails.
+    const trap = join(usersDir, `.${tenant.id}.log.tmp`);
+    await mkdir(trap);
+    await store.checkpoint();
+    await rm(trap, { recursive: true });
+    const snapshot = JSON.parse(await readFile(join(usersDir, `${tenant.id}.snap.json`), 'utf8')) as { generation: number };
+    assert.equal(snapshot.generation, 1, 'the snapshot is in place');
+    const [failure, ...more] = await store.querySystemLog({ tenantId: tenant.id, level: 'error' });
+    assert.equal(more.length, 0);
+    assert.match(failure?.message ?? '', /^Could not compact the users log of tenant .* \(EISDIR\)/);
+    assert.doesNotMatch(failure?.message ?? '', /safe in the log/, 'the log is not where they are');
+
+    clock.advance(1_000);
+    const locked = 'user-000007-4b3f-9c1e-0d2a7e5f8b61';
+    await store.recordUserLocked(tenant.id, locked, { by: 'alice', revokedSessions: false });
+    // kill -9 now: the lock was acknowledged, so a restart must find it.
+    const copy = await crashCopy(dir);
+    try {
+      assert.equal((await copy.store.getUser(tenant.id, locked))?.lock?.by, 'alice');
+      assert.equal((await copy.store.countUsers(tenant.id)).total, 60);
+      assert.equal(await copy.store.getDeltaLink(tenant.id), 'd-1');
+    } finally {
+      await copy.close();
+    }
+  });
+
   it('drops a torn final record on load, keeps every record before it, and appends after it again', async () => {
     const tenant = await addTenant();
     await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1'), observed('u2')], deltaLink: 'd-1' });
