@@ -276,11 +276,16 @@ export class LowdbUsers {
       slot.deltaRound++;
     }
 
+    const changed = set.length > 0 || removed.length > 0;
+    // The delta link goes with the users it brought, in the same record: the two never disagree on disk.
+    // Taken before the compaction a full round's last page lets go below, which counts the bookkeeping as
+    // written by its snapshot: a record taken after it would leave the link to that snapshot alone, and a
+    // snapshot that fails (or a crash before it is on disk) would leave the round's users without it.
+    const record = changed ? { ...(set.length > 0 ? { set } : {}), ...(removed.length > 0 ? { removed } : {}), ...this.#bookkeeping(slot) } : null;
     // Until a full round's last page (the one with the link), its pages need no compaction: see holdCompaction.
     slot.log.holdCompaction(batch.fullRound === true && batch.deltaLink === undefined);
-    if (set.length > 0 || removed.length > 0) {
-      // The delta link goes with the users it brought, in the same record: the two never disagree on disk.
-      await slot.log.append({ ...(set.length > 0 ? { set } : {}), ...(removed.length > 0 ? { removed } : {}), ...this.#bookkeeping(slot) });
+    if (record) {
+      await slot.log.append(record);
       summary.written = true;
       this.#context.events.emit(batch.fullRound ? { type: 'users-reloaded', tenantId } : this.#usersEvent(slot, [...set.map((u) => u.id), ...removed]));
     } else {

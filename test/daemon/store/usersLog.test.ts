@@ -568,6 +568,26 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     assert.equal(await store.getDeltaLink(tenant.id), 'd-1');
   });
 
+  it('keeps a full round\'s delta link on disk with its users when the compaction its last page let go fails', async () => {
+    await store.close();
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 1000 });
+    const tenant = await addTenant();
+    const users = manyUsers(60);
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: users.slice(0, 30), fullRound: true });
+    // A directory where the snapshot goes: the compaction the last page lets go fails.
+    const snapshotPath = join(dir, USERS_DIR_NAME, `${tenant.id}.snap.json`);
+    await mkdir(snapshotPath);
+    const earlierUserIds = new Set(users.slice(0, 30).map((user) => user.id));
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: users.slice(30), deltaLink: 'd-1', fullRound: true, earlierUserIds });
+    await store.checkpoint(); // waits for the compaction
+    assert.ok((await store.querySystemLog({ tenantId: tenant.id, level: 'error' })).length > 0, 'the compaction failed');
+    await rm(snapshotPath, { recursive: true });
+
+    await reopen();
+    assert.equal((await store.countUsers(tenant.id)).total, 60);
+    assert.equal(await store.getDeltaLink(tenant.id), 'd-1', 'the link came back with the users it brought');
+  });
+
   it('loads snapshot, log and the new segment in order when a crash came before the snapshot was in place', async () => {
     await store.close();
     store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 2048 });
