@@ -104,6 +104,8 @@ export class UsersLog {
   #adoptNext = false;
   /** A full round's pages are being appended: see `holdCompaction`. */
   #compactionHeld = false;
+  /** Callers of `snapshotNow` waiting for a snapshot taken after their call. */
+  #snapshotWanted: Deferred | null = null;
 
   /**
    * `takeSnapshot` answers the tenant's users as they are in memory now, for compaction, which happens
@@ -182,6 +184,18 @@ export class UsersLog {
     if (logBytes > Math.max(this.#compactionBytes, this.#snapshotBytes, this.#compactAfterBytes)) this.#startCompaction();
   }
 
+  /**
+   * Writes the users in memory now as a snapshot, whatever the log's size, and resolves once it is on disk
+   * (or rejects, having reported the failure as a failed compaction). For memory that holds changes a
+   * failed append left off the disk. Appends go on meanwhile, as during any compaction.
+   */
+  snapshotNow(): Promise<void> {
+    this.#snapshotWanted ??= deferred();
+    const done = this.#snapshotWanted.promise;
+    this.#writing ??= this.#drain();
+    return done;
+  }
+
   /** Resolves when nothing is being written, with the log closed. */
   async idle(): Promise<void> {
     while (this.#writing || this.#compacting) await Promise.all([this.#writing, this.#compacting]);
@@ -201,11 +215,17 @@ export class UsersLog {
 
   async #drain(): Promise<void> {
     try {
-      while (this.#pending.length > 0 || this.#adoptNext) {
+      while (this.#pending.length > 0 || this.#adoptNext || (this.#snapshotWanted && !this.#compacting)) {
         if (this.#adoptNext) {
           // Between two appends, so that no append opens the segment by its old name after the rename.
           this.#adoptNext = false;
           await this.#adoptNextLog().catch((error: unknown) => this.#compactionFailed(error));
+          continue;
+        }
+        if (this.#snapshotWanted && !this.#compacting) {
+          // Between two appends too, as any compaction starts: from it on, appends go to the segment.
+          // One under way froze memory before the call, so this waits for it (see the compaction's end).
+          await this.#startWantedSnapshot(this.#snapshotWanted);
           continue;
         }
         const lines = this.#pending;
@@ -291,13 +311,37 @@ export class UsersLog {
       this.#adoptNext = true;
       return;
     }
+    // Reported by #compact.
+    this.#compact().catch(() => undefined);
+  }
+
+  /**
+   * A snapshot `snapshotNow` asked for. The files must first be as a compaction starts from: the last
+   * snapshot's segment in the log's place, or the log of the snapshot on disk started.
+   */
+  async #startWantedSnapshot(wanted: Deferred): Promise<void> {
+    this.#snapshotWanted = null;
+    try {
+      if (this.#onNext && this.#nextGeneration === this.#generation) await this.#adoptNextLog();
+      else if (!this.#onNext && !this.#logReady) await this.#startLog();
+    } catch (error) {
+      this.#compactionFailed(error);
+      wanted.reject(error);
+      return;
+    }
+    this.#compact().then(wanted.resolve, wanted.reject);
+  }
+
+  /** Takes the snapshot and writes it; resolves once it is on disk. */
+  #compact(): Promise<void> {
     const snapshot = this.#takeSnapshot();
     snapshot.generation = this.#generation + 1;
     if (!this.#onNext) {
       this.#onNext = true;
       this.#nextGeneration = snapshot.generation;
     }
-    this.#compacting = this.#writeSnapshot(snapshot)
+    const written = this.#writeSnapshot(snapshot);
+    this.#compacting = written
       .then(
         () => {
           this.#generation = snapshot.generation;
@@ -313,7 +357,10 @@ export class UsersLog {
       )
       .finally(() => {
         this.#compacting = null;
+        // A snapshot asked for while this one was written is taken now.
+        if (this.#snapshotWanted) this.#writing ??= this.#drain();
       });
+    return written;
   }
 
   #compactionFailed(error: unknown): void {

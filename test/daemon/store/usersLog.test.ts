@@ -71,6 +71,31 @@ async function failDirectorySyncOnce(method: string, dir: string): Promise<() =>
   };
 }
 
+/**
+ * Makes the next append's write fail as a disk error would (EIO); whole files written and renamed into place
+ * are written otherwise and still succeed. The returned function puts writes back and answers how many failed.
+ */
+async function failNextAppend(dir: string): Promise<() => number> {
+  const probe = await open(dir, 'r');
+  const proto = Object.getPrototypeOf(probe) as Record<'write' | 'writev', (this: FileHandle, ...args: unknown[]) => Promise<unknown>>;
+  await probe.close();
+  const { write, writev } = proto;
+  let failed = 0;
+  const failOnce = (original: typeof write) =>
+    function (this: FileHandle, ...args: unknown[]): Promise<unknown> {
+      if (failed > 0) return original.apply(this, args);
+      failed++;
+      return Promise.reject(Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }));
+    };
+  proto.write = failOnce(write);
+  proto.writev = failOnce(writev);
+  return () => {
+    proto.write = write;
+    proto.writev = writev;
+    return failed;
+  };
+}
+
 describe('LowdbStore: users as a snapshot and an append-only log', function () {
   this.timeout(120_000);
   let dir: string;
@@ -268,6 +293,79 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     }
   });
 
+  it('after a failed append, makes no newer delta link durable before the users in memory are on disk', async () => {
+    const tenant = await addTenant();
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1'), observed('u2')], deltaLink: 'd-1', fullRound: true });
+    clock.advance(60_000);
+    const restore = await failNextAppend(dir);
+    try {
+      await assert.rejects(store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1', { accountEnabled: false })], deltaLink: 'd-2' }), /EIO/);
+    } finally {
+      assert.equal(restore(), 1);
+    }
+    // What a restart finds now: the change is lost, but so is its link, so Graph sends the change again.
+    const found = async (): Promise<[boolean | undefined, string | null]> => {
+      const copy = await crashCopy(dir);
+      try {
+        return [(await copy.store.getUser(tenant.id, 'u1'))?.accountEnabled, await copy.store.getDeltaLink(tenant.id)];
+      } finally {
+        await copy.close();
+      }
+    };
+    assert.deepEqual(await found(), [true, 'd-1']);
+
+    // The next round starts from the link in memory and changes nothing. While its snapshot cannot be written
+    // (a directory where it is written first), neither it nor a checkpoint puts a newer link on disk.
+    const trap = join(dir, USERS_DIR_NAME, `.${tenant.id}.snap.json.tmp`);
+    await mkdir(trap);
+    clock.advance(60_000);
+    await assert.rejects(store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [], deltaLink: 'd-3' }), /EISDIR/);
+    await assert.rejects(store.checkpoint(), /EISDIR/);
+    assert.deepEqual(await found(), [true, 'd-1']);
+    await rm(trap, { recursive: true });
+
+    // Once it can, the next round writes everything memory holds, though it changed nothing itself.
+    clock.advance(60_000);
+    const summary = await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [], deltaLink: 'd-4' });
+    assert.equal(summary.written, true);
+    assert.deepEqual(await found(), [false, 'd-4']);
+    // And the rounds after it are quiet again, writing nothing.
+    clock.advance(60_000);
+    assert.equal((await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [], deltaLink: 'd-5' })).written, false);
+    await reopen();
+    assert.equal((await store.getUser(tenant.id, 'u1'))?.accountEnabled, false);
+    assert.equal(await store.getDeltaLink(tenant.id), 'd-5');
+  });
+
+  it('answers a lock whose append fails with the error, and writes it from memory at the next checkpoint', async () => {
+    const tenant = await addTenant();
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1'), observed('u2')], deltaLink: 'd-1', fullRound: true });
+    clock.advance(1_000);
+    const restore = await failNextAppend(dir);
+    try {
+      await assert.rejects(store.recordUserLocked(tenant.id, 'u1', { by: 'alice', revokedSessions: false }), /EIO/);
+    } finally {
+      assert.equal(restore(), 1);
+    }
+    // Disabled in Microsoft 365 already, so the lock is kept, and written by the tenant's next write: a
+    // checkpoint's, if nothing comes first.
+    await store.checkpoint();
+    const copy = await crashCopy(dir);
+    try {
+      assert.equal((await copy.store.getUser(tenant.id, 'u1'))?.lock?.by, 'alice');
+      assert.deepEqual((await copy.store.listActivities({})).filter((activity) => activity.kind === 'lock').map((activity) => activity.userId), ['u1']);
+    } finally {
+      await copy.close();
+    }
+    // Appends go on as before.
+    const logPath = join(dir, USERS_DIR_NAME, `${tenant.id}.log`);
+    const before = (await stat(logPath)).size;
+    await store.recordUserLocked(tenant.id, 'u2', { by: 'bob', revokedSessions: false });
+    assert.ok((await stat(logPath)).size > before, 'the next lock was appended');
+    await reopen();
+    assert.deepEqual((await store.listUsers(tenant.id)).users.map((user) => [user.id, user.lock?.by]), [['u1', 'alice'], ['u2', 'bob']]);
+  });
+
   it('drops a torn final record on load, keeps every record before it, and appends after it again', async () => {
     const tenant = await addTenant();
     await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1'), observed('u2')], deltaLink: 'd-1' });
@@ -312,7 +410,7 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     assert.equal(await store.getDeltaLink(tenant.id), 'd-2');
   });
 
-  it('fails an append the disk took only part of, cutting it off again so that the next append and a restart find a whole log', async () => {
+  it('fails an append the disk took only part of, cutting it off again so that the next write and a restart find a whole log', async () => {
     const tenant = await addTenant();
     await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1')], deltaLink: 'd-1' });
     const logPath = join(dir, USERS_DIR_NAME, `${tenant.id}.log`);
@@ -325,9 +423,10 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
       ),
     );
     assert.equal((await stat(logPath)).size, before, 'the part written was cut off again');
+    // The refused page is still in memory, with its link: the next write takes it to disk too.
     await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u3')], deltaLink: 'd-3' });
     await reopen();
-    assert.deepEqual((await store.listUsers(tenant.id)).users.map((u) => u.id), ['u1', 'u3']);
+    assert.deepEqual((await store.listUsers(tenant.id)).users.map((u) => u.id).sort(), ['u1', 'u2', 'u3']);
     assert.equal(await store.getDeltaLink(tenant.id), 'd-3');
   });
 
