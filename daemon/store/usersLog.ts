@@ -192,7 +192,9 @@ export class UsersLog {
   snapshotNow(): Promise<void> {
     this.#snapshotWanted ??= deferred();
     const done = this.#snapshotWanted.promise;
-    this.#writing ??= this.#drain();
+    // A compaction under way starts it once it ends. (Started now, the drain would end before it is
+    // stored as the one running, and be taken for running ever after.)
+    if (!this.#compacting) this.#writing ??= this.#drain();
     return done;
   }
 

@@ -835,6 +835,43 @@ describe('UsersLog: a load given a listing of the users directory', function () 
   });
 });
 
+describe('UsersLog: a snapshot on request', function () {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDataDir());
+  });
+
+  afterEach(async () => {
+    await cleanup();
+  });
+
+  it('takes its snapshot after the compaction under way, which froze memory before the request', async () => {
+    const user = (id: string): StoredUser => ({ ...observed(id), lastChangedAt: 1, lastVerifiedAt: 1, lock: null });
+    const memory: StoredUser[] = [];
+    let taken = 0;
+    const takeSnapshot = (): SnapshotToWrite => {
+      taken++;
+      const frozen = [...memory];
+      return { schemaVersion: USERS_FILE_SCHEMA_VERSION, tenantId: 't1', generation: 0, deltaLink: `d-${taken}`, users: { length: frozen.length, slice: (start, end) => frozen.slice(start, end) } };
+    };
+    const log = new UsersLog(dir, 't1', takeSnapshot, 100);
+    await log.load(async () => null);
+    memory.push(user('u1'));
+    // Past 100 bytes: a compaction starts as the append ends, and is writing its snapshot when this goes on.
+    await log.append({ set: [user('u1')] });
+    assert.equal(taken, 1);
+    memory.push(user('u2'));
+    await log.snapshotNow();
+    assert.equal(taken, 2, 'a snapshot of its own, taken after the one under way');
+    const snapshot = JSON.parse(await readFile(join(dir, 't1.snap.json'), 'utf8')) as { generation: number; deltaLink: string; users: UserTuple[] };
+    assert.deepEqual([snapshot.generation, snapshot.deltaLink, snapshot.users.map((tuple) => tuple[0])], [2, 'd-2', ['u1', 'u2']]);
+    await log.idle();
+    assert.deepEqual((await readdir(dir)).sort(), ['t1.log', 't1.snap.json']);
+  });
+});
+
 describe('LowdbStore: users log through kill -9 (real child processes)', function () {
   this.timeout(120_000);
 
