@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { link, open, readFile, unlink } from 'node:fs/promises';
+import { link, open, readFile, readlink, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -17,12 +17,14 @@ interface LockHolder {
   startedAt: number;
   token: string;
   /**
-   * Where the system says (Linux): the boot the holder ran in, and when its process started (in clock
-   * ticks since that boot). A pid is given again to other processes, after a reboot most of all; with
-   * these a stale lock is told from a live one whoever has its pid now. Locks written without them (by
-   * earlier versions, or elsewhere) are judged by the pid alone.
+   * Where the system says (Linux): the boot the holder ran in, the pid namespace its pid belongs to (a
+   * container has its own), and when its process started (in clock ticks since that boot). A pid is given
+   * again to other processes, after a reboot most of all; with these a stale lock is told from a live one
+   * whoever has its pid now. Locks written without them (by earlier versions, or elsewhere) are judged by
+   * the pid alone.
    */
   bootId?: string;
+  pidNamespace?: string;
   processStart?: number;
 }
 
@@ -121,6 +123,7 @@ async function readHolder(path: string): Promise<LockHolder | 'missing' | 'unrea
         startedAt: Number(parsed.startedAt ?? 0),
         token: parsed.token,
         ...(typeof parsed.bootId === 'string' ? { bootId: parsed.bootId } : {}),
+        ...(typeof parsed.pidNamespace === 'string' ? { pidNamespace: parsed.pidNamespace } : {}),
         ...(typeof parsed.processStart === 'number' ? { processStart: parsed.processStart } : {}),
       };
     }
@@ -152,20 +155,31 @@ async function isHolderAlive(holder: LockHolder): Promise<boolean> {
     const now = await processIdentity(holder.pid);
     // Written before the last reboot: no process of then runs now, whatever has its pid.
     if (holder.bootId !== undefined && now.bootId !== undefined && holder.bootId !== now.bootId) return false;
+    // A pid of another namespace (a daemon in a container, say) names another process here, or none:
+    // it cannot be checked, so it is taken as alive, as one on another machine is.
+    if (holder.pidNamespace !== undefined && now.pidNamespace !== undefined && holder.pidNamespace !== now.pidNamespace) return true;
     // The pid is there, but another process has it: the holder ended and the pid was given again.
     if (holder.processStart !== undefined && now.processStart !== undefined) return holder.processStart === now.processStart;
   }
   return isProcessAlive(holder.pid);
 }
 
-/** The boot this runs in and when the process started, where the system tells them (Linux); else nothing. */
-async function processIdentity(pid: number): Promise<Pick<LockHolder, 'bootId' | 'processStart'>> {
-  const [bootId, stat] = await Promise.all([readFile(BOOT_ID_PATH, 'utf8').catch(() => null), readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null)]);
+/**
+ * The boot and the pid namespace this runs in, and when process `pid` of that namespace started, where the
+ * system tells them (Linux); else nothing.
+ */
+async function processIdentity(pid: number): Promise<Pick<LockHolder, 'bootId' | 'pidNamespace' | 'processStart'>> {
+  const [bootId, pidNamespace, stat] = await Promise.all([
+    readFile(BOOT_ID_PATH, 'utf8').catch(() => null),
+    readlink('/proc/self/ns/pid').catch(() => null),
+    readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null),
+  ]);
   // "pid (comm) state ppid …": the command may hold spaces and parentheses, so fields are counted after its
   // last ')'; the start time is field 22, the 20th after it.
   const processStart = stat === null ? NaN : Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
   return {
     ...(bootId?.trim() ? { bootId: bootId.trim() } : {}),
+    ...(pidNamespace ? { pidNamespace } : {}),
     ...(Number.isSafeInteger(processStart) ? { processStart } : {}),
   };
 }

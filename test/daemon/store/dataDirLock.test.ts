@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AppError } from '../../../daemon/errors/AppError';
@@ -117,10 +117,10 @@ describe('store: data directory lock', () => {
     const lockNaming = async (holder: Record<string, unknown>): Promise<void> =>
       writeFile(join(dir, LOCK_FILE_NAME), JSON.stringify({ pid: other.pid, hostname: hostname(), startedAt: 1, token: 'old', ...holder }));
 
-    it('writes the boot and the start time of the process holding the lock', async () => {
+    it('writes the boot, the pid namespace and the start time of the process holding the lock', async () => {
       const lock = await acquireDataDirLock(dir);
       const held = JSON.parse(await readFile(lock.path, 'utf8')) as Record<string, unknown>;
-      assert.deepEqual([held['bootId'], held['processStart']], [await thisBoot(), await startTime(process.pid)]);
+      assert.deepEqual([held['bootId'], held['pidNamespace'], held['processStart']], [await thisBoot(), await readlink('/proc/self/ns/pid'), await startTime(process.pid)]);
       await lock.release();
     });
 
@@ -141,6 +141,11 @@ describe('store: data directory lock', () => {
     it('refuses a lock whose holder is still the process it names', async () => {
       await lockNaming({ bootId: await thisBoot(), processStart: otherStart });
       await assert.rejects(acquireDataDirLock(dir), (error: AppError) => error.code === 'DATA_DIR_LOCKED' && error.message.includes(`pid ${other.pid}`));
+    });
+
+    it('refuses a lock whose pid is of another pid namespace (a container\'s), which cannot be checked from here', async () => {
+      await writeFile(join(dir, LOCK_FILE_NAME), JSON.stringify({ pid: deadPid(), hostname: hostname(), startedAt: 1, token: 'old', bootId: await thisBoot(), pidNamespace: 'pid:[1]', processStart: 1 }));
+      await assert.rejects(acquireDataDirLock(dir), (error: AppError) => error.code === 'DATA_DIR_LOCKED');
     });
 
     it('reads a lock without boot or start time, as earlier versions wrote it, as before: refused while its pid is alive', async () => {
