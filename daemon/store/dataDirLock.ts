@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { link, open, readFile, unlink } from 'node:fs/promises';
+import { link, open, readFile, readlink, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,19 @@ interface LockHolder {
   hostname: string;
   startedAt: number;
   token: string;
+  /**
+   * Where the system says (Linux): the boot the holder ran in, the pid namespace its pid belongs to (a
+   * container has its own), and when its process started (in clock ticks since that boot). A pid is given
+   * again to other processes, after a reboot most of all; with these a stale lock is told from a live one
+   * whoever has its pid now. Locks written without them (by earlier versions, or elsewhere) are judged by
+   * the pid alone.
+   */
+  bootId?: string;
+  pidNamespace?: string;
+  processStart?: number;
 }
+
+const BOOT_ID_PATH = '/proc/sys/kernel/random/boot_id';
 
 export interface DataDirLock {
   readonly path: string;
@@ -32,7 +44,7 @@ export interface DataDirLock {
  */
 export async function acquireDataDirLock(dataDir: string, now: number = Date.now()): Promise<DataDirLock> {
   const path = join(dataDir, LOCK_FILE_NAME);
-  const holder: LockHolder = { pid: process.pid, hostname: hostname(), startedAt: now, token: randomUUID() };
+  const holder: LockHolder = { pid: process.pid, hostname: hostname(), startedAt: now, token: randomUUID(), ...(await processIdentity(process.pid)) };
   const content = JSON.stringify(holder);
   for (let attempt = 0; attempt < 10; attempt++) {
     if (await tryCreate(path, content)) {
@@ -41,7 +53,7 @@ export async function acquireDataDirLock(dataDir: string, now: number = Date.now
     }
     const existing = await readHolder(path);
     if (existing === 'missing') continue;
-    if (existing !== 'unreadable') refuseIfAlive(existing, dataDir);
+    if (existing !== 'unreadable') await refuseIfAlive(existing, dataDir);
     await removeStale(path, existing);
   }
   throw new AppError({
@@ -105,7 +117,15 @@ async function readHolder(path: string): Promise<LockHolder | 'missing' | 'unrea
   try {
     const parsed = JSON.parse(text) as Partial<LockHolder>;
     if (typeof parsed.pid === 'number' && typeof parsed.hostname === 'string' && typeof parsed.token === 'string') {
-      return { pid: parsed.pid, hostname: parsed.hostname, startedAt: Number(parsed.startedAt ?? 0), token: parsed.token };
+      return {
+        pid: parsed.pid,
+        hostname: parsed.hostname,
+        startedAt: Number(parsed.startedAt ?? 0),
+        token: parsed.token,
+        ...(typeof parsed.bootId === 'string' ? { bootId: parsed.bootId } : {}),
+        ...(typeof parsed.pidNamespace === 'string' ? { pidNamespace: parsed.pidNamespace } : {}),
+        ...(typeof parsed.processStart === 'number' ? { processStart: parsed.processStart } : {}),
+      };
     }
   } catch {
     // fall through: garbage in a lock file means no live holder wrote it
@@ -113,10 +133,10 @@ async function readHolder(path: string): Promise<LockHolder | 'missing' | 'unrea
   return 'unreadable';
 }
 
-function refuseIfAlive(existing: LockHolder, dataDir: string): void {
+async function refuseIfAlive(existing: LockHolder, dataDir: string): Promise<void> {
   const sameHost = existing.hostname === hostname();
   // A pid on another machine (a data directory on a network share) cannot be checked: assume it is alive.
-  if (sameHost && !isProcessAlive(existing.pid)) return;
+  if (sameHost && !(await isHolderAlive(existing))) return;
   const where = sameHost ? `pid ${existing.pid}` : `pid ${existing.pid} on ${existing.hostname}`;
   const since = existing.startedAt > 0 ? `, started ${new Date(existing.startedAt).toISOString()}` : '';
   throw new AppError({
@@ -127,6 +147,41 @@ function refuseIfAlive(existing: LockHolder, dataDir: string): void {
       `M365_STATUS_DATA_DIR at another directory.`,
     details: { pid: existing.pid, dataDir },
   });
+}
+
+/** Whether the process that wrote the lock (on this machine) still runs. */
+async function isHolderAlive(holder: LockHolder): Promise<boolean> {
+  if (holder.bootId !== undefined || holder.processStart !== undefined) {
+    const now = await processIdentity(holder.pid);
+    // Written before the last reboot: no process of then runs now, whatever has its pid.
+    if (holder.bootId !== undefined && now.bootId !== undefined && holder.bootId !== now.bootId) return false;
+    // A pid of another namespace (a daemon in a container, say) names another process here, or none:
+    // it cannot be checked, so it is taken as alive, as one on another machine is.
+    if (holder.pidNamespace !== undefined && now.pidNamespace !== undefined && holder.pidNamespace !== now.pidNamespace) return true;
+    // The pid is there, but another process has it: the holder ended and the pid was given again.
+    if (holder.processStart !== undefined && now.processStart !== undefined) return holder.processStart === now.processStart;
+  }
+  return isProcessAlive(holder.pid);
+}
+
+/**
+ * The boot and the pid namespace this runs in, and when process `pid` of that namespace started, where the
+ * system tells them (Linux); else nothing.
+ */
+async function processIdentity(pid: number): Promise<Pick<LockHolder, 'bootId' | 'pidNamespace' | 'processStart'>> {
+  const [bootId, pidNamespace, stat] = await Promise.all([
+    readFile(BOOT_ID_PATH, 'utf8').catch(() => null),
+    readlink('/proc/self/ns/pid').catch(() => null),
+    readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null),
+  ]);
+  // "pid (comm) state ppid …": the command may hold spaces and parentheses, so fields are counted after its
+  // last ')'; the start time is field 22, the 20th after it.
+  const processStart = stat === null ? NaN : Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  return {
+    ...(bootId?.trim() ? { bootId: bootId.trim() } : {}),
+    ...(pidNamespace ? { pidNamespace } : {}),
+    ...(Number.isSafeInteger(processStart) ? { processStart } : {}),
+  };
 }
 
 function isProcessAlive(pid: number): boolean {
@@ -149,12 +204,12 @@ function isProcessAlive(pid: number): boolean {
 async function removeStale(path: string, stale: LockHolder | 'unreadable'): Promise<void> {
   const guard = `${path}.takeover`;
   const deadline = Date.now() + TAKEOVER_WAIT_MS;
-  const guardHolder: LockHolder = { pid: process.pid, hostname: hostname(), startedAt: Date.now(), token: randomUUID() };
+  const guardHolder: LockHolder = { pid: process.pid, hostname: hostname(), startedAt: Date.now(), token: randomUUID(), ...(await processIdentity(process.pid)) };
   while (!(await tryCreate(guard, JSON.stringify(guardHolder)))) {
     const other = await readHolder(guard);
     if (other === 'missing') continue;
     // A guard left by a starter that died while removing a stale lock.
-    if (other === 'unreadable' || (other.hostname === hostname() && !isProcessAlive(other.pid))) {
+    if (other === 'unreadable' || (other.hostname === hostname() && !(await isHolderAlive(other)))) {
       await unlink(guard).catch(() => undefined);
       continue;
     }

@@ -67,6 +67,12 @@ interface TenantUsers {
   applying: Promise<void> | null;
   /** Users locked or unlocked while a page is applied: its record must carry them as they are then. */
   touchedWhileApplying: Set<string> | null;
+  /**
+   * Appends that failed since the last snapshot taken after them: memory holds changes the disk does not,
+   * so the tenant's next write is a snapshot of memory (see #write). Counted, so that a snapshot taken
+   * before a later failure does not count as having written it.
+   */
+  failedAppends: number;
 }
 
 /**
@@ -146,14 +152,17 @@ export class LowdbUsers {
     return this.#tenants.get(tenantId)?.durable;
   }
 
-  /** Writes the held-back `lastVerifiedAt` moves of every tenant that has some: one small record each. */
+  /**
+   * Writes the held-back `lastVerifiedAt` moves of every tenant that has some: one small record each; and
+   * the users of a tenant whose append failed, as a snapshot.
+   */
   checkpoint(): Array<Promise<void>> {
     const writes: Array<Promise<void>> = [];
     for (const slot of this.#tenants.values()) {
-      if (!slot.lazy) continue;
+      if (!slot.lazy && slot.failedAppends === 0) continue;
       slot.lazy = false;
       const record = this.#bookkeeping(slot);
-      if (Object.keys(record).length > 0) writes.push(slot.log.append(record));
+      if (Object.keys(record).length > 0 || slot.failedAppends > 0) writes.push(this.#write(slot, record));
     }
     return writes;
   }
@@ -276,13 +285,20 @@ export class LowdbUsers {
       slot.deltaRound++;
     }
 
+    const changed = set.length > 0 || removed.length > 0;
+    // The delta link goes with the users it brought, in the same record: the two never disagree on disk.
+    // Taken before the compaction a full round's last page lets go below, which counts the bookkeeping as
+    // written by its snapshot: a record taken after it would leave the link to that snapshot alone, and a
+    // snapshot that fails (or a crash before it is on disk) would leave the round's users without it.
+    const record = changed ? { ...(set.length > 0 ? { set } : {}), ...(removed.length > 0 ? { removed } : {}), ...this.#bookkeeping(slot) } : null;
     // Until a full round's last page (the one with the link), its pages need no compaction: see holdCompaction.
     slot.log.holdCompaction(batch.fullRound === true && batch.deltaLink === undefined);
-    if (set.length > 0 || removed.length > 0) {
-      // The delta link goes with the users it brought, in the same record: the two never disagree on disk.
-      await slot.log.append({ ...(set.length > 0 ? { set } : {}), ...(removed.length > 0 ? { removed } : {}), ...this.#bookkeeping(slot) });
+    if (record || slot.failedAppends > 0) {
+      // After a failed append even a quiet round writes: the snapshot of memory that #write makes then
+      // is what lets its link, or any later one, reach the disk.
+      await this.#write(slot, record ?? {});
       summary.written = true;
-      this.#context.events.emit(batch.fullRound ? { type: 'users-reloaded', tenantId } : this.#usersEvent(slot, [...set.map((u) => u.id), ...removed]));
+      if (record) this.#context.events.emit(batch.fullRound ? { type: 'users-reloaded', tenantId } : this.#usersEvent(slot, [...set.map((u) => u.id), ...removed]));
     } else {
       if (newLink) {
         // Only a quiet round's link goes there: it brought no user that could still be on its way to disk.
@@ -410,6 +426,7 @@ export class LowdbUsers {
       activities: [],
       applying: null,
       touchedWhileApplying: null,
+      failedAppends: 0,
       log: new UsersLog(this.#usersDir, tenantId, (): SnapshotToWrite => {
         // The snapshot holds the bookkeeping too: nothing is left to write for it.
         slot.verified.clear();
@@ -429,6 +446,30 @@ export class LowdbUsers {
       }, this.#compactionBytes, (error) => this.#context.reportFailure(compactionFailed(tenantId, error), { tenantId, operation: 'compact users log' })),
     };
     return slot;
+  }
+
+  /**
+   * Appends a record; once an append of the tenant has failed, writes a snapshot of its users in memory
+   * instead, until one is on disk. A failed append leaves memory ahead of the disk: the users it set, and
+   * the delta link and bookkeeping it took as written. Appending later records as if it had landed would
+   * make a newer delta link durable without those users, and Graph would never send them again; a
+   * snapshot carries all of it (and puts the bookkeeping's "written" right), so nothing is put back here.
+   */
+  async #write(slot: TenantUsers, record: UsersLogRecordToWrite): Promise<void> {
+    if (slot.failedAppends > 0) {
+      const failed = slot.failedAppends;
+      await slot.log.snapshotNow();
+      if (slot.failedAppends === failed) slot.failedAppends = 0;
+      return;
+    }
+    try {
+      await slot.log.append(record);
+    } catch (error) {
+      slot.failedAppends++;
+      // Written at the next checkpoint at the latest, should no round or lock of the tenant come first.
+      this.#context.scheduleCheckpoint();
+      throw error;
+    }
   }
 
   /** The bookkeeping not yet written, as fields of a record; taking it counts it as written. */
@@ -485,7 +526,7 @@ export class LowdbUsers {
     slot.activities = slot.activities.filter((a) => a.seq >= durableSeq);
     slot.activities.push(activity);
     this.#context.saveMainLater();
-    await slot.log.append({ set: [user], activities: [activity], ...this.#bookkeeping(slot) });
+    await this.#write(slot, { set: [user], activities: [activity], ...this.#bookkeeping(slot) });
     const tenant = this.#context.main.findTenant(tenantId);
     this.#context.events.emit(
       this.#usersEvent(slot, [user.id]),
@@ -501,7 +542,7 @@ function compactionFailed(tenantId: string, cause: unknown): AppError {
   return new AppError({
     status: 500,
     code: 'INTERNAL_ERROR',
-    message: `Could not compact the users log of tenant ${tenantId} (${reason}). Its changes are safe in the log, which keeps growing until a later compaction succeeds; check the data directory's free space and permissions.`,
+    message: `Could not compact the users log of tenant ${tenantId} (${reason}). Nothing acknowledged is lost: it is on disk in the users log, or in the new snapshot if that was written first. Until a compaction succeeds the log keeps growing; check the data directory's free space and permissions.`,
     details: { tenantId, reason },
     cause,
   });

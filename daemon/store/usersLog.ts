@@ -1,10 +1,9 @@
-import { constants } from 'node:fs';
 import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asciiJson } from './asciiJson';
 import { APPEND_FLAGS, encodeCheckedLine, readCheckedLines, SYNCHRONOUS_APPENDS } from './checkedLines';
 import { checkStoreValue, storeUnreadable } from './storeUnreadable';
-import { PRIVATE_FILE_MODE, syncDirectory, writeFileAtomic } from '../files/writeFileAtomic';
+import { syncDirectory, writeFileAtomic } from '../files/writeFileAtomic';
 import { ReusedReadBuffer } from './reusedReadBuffer';
 import { STORE_SCHEMA_VERSION, USERS_FILE_SCHEMA_VERSION } from './storeSchema';
 import type { StoredUser } from './storeTypes';
@@ -105,6 +104,8 @@ export class UsersLog {
   #adoptNext = false;
   /** A full round's pages are being appended: see `holdCompaction`. */
   #compactionHeld = false;
+  /** Callers of `snapshotNow` waiting for a snapshot taken after their call. */
+  #snapshotWanted: Deferred | null = null;
 
   /**
    * `takeSnapshot` answers the tenant's users as they are in memory now, for compaction, which happens
@@ -176,9 +177,25 @@ export class UsersLog {
   }
 
   #compactIfDue(): void {
-    if (this.#compacting || this.#compactionHeld) return;
+    // Without a log for the snapshot on disk (starting it failed), a segment would continue nothing a load
+    // can place: the next append starts the log first.
+    if (this.#compacting || this.#compactionHeld || (!this.#onNext && !this.#logReady)) return;
     const logBytes = this.#logBytes + this.#nextBytes;
     if (logBytes > Math.max(this.#compactionBytes, this.#snapshotBytes, this.#compactAfterBytes)) this.#startCompaction();
+  }
+
+  /**
+   * Writes the users in memory now as a snapshot, whatever the log's size, and resolves once it is on disk
+   * (or rejects, having reported the failure as a failed compaction). For memory that holds changes a
+   * failed append left off the disk. Appends go on meanwhile, as during any compaction.
+   */
+  snapshotNow(): Promise<void> {
+    this.#snapshotWanted ??= deferred();
+    const done = this.#snapshotWanted.promise;
+    // A compaction under way starts it once it ends. (Started now, the drain would end before it is
+    // stored as the one running, and be taken for running ever after.)
+    if (!this.#compacting) this.#writing ??= this.#drain();
+    return done;
   }
 
   /** Resolves when nothing is being written, with the log closed. */
@@ -200,11 +217,17 @@ export class UsersLog {
 
   async #drain(): Promise<void> {
     try {
-      while (this.#pending.length > 0 || this.#adoptNext) {
+      while (this.#pending.length > 0 || this.#adoptNext || (this.#snapshotWanted && !this.#compacting)) {
         if (this.#adoptNext) {
           // Between two appends, so that no append opens the segment by its old name after the rename.
           this.#adoptNext = false;
           await this.#adoptNextLog().catch((error: unknown) => this.#compactionFailed(error));
+          continue;
+        }
+        if (this.#snapshotWanted && !this.#compacting) {
+          // Between two appends too, as any compaction starts: from it on, appends go to the segment.
+          // One under way froze memory before the call, so this waits for it (see the compaction's end).
+          await this.#startWantedSnapshot(this.#snapshotWanted);
           continue;
         }
         const lines = this.#pending;
@@ -236,7 +259,8 @@ export class UsersLog {
     const path = this.#onNext ? this.nextLogPath : this.logPath;
     if (this.#appender?.path !== path) {
       await this.#closeAppender();
-      this.#appender = { path, handle: await open(path, APPEND_FLAGS | constants.O_CREAT, PRIVATE_FILE_MODE), closeTimer: null };
+      // Not created here: the file holds its header by now, and one found missing is an error, not a log without a header.
+      this.#appender = { path, handle: await open(path, APPEND_FLAGS), closeTimer: null };
     }
     const appender = this.#appender;
     if (appender.closeTimer) clearTimeout(appender.closeTimer);
@@ -289,16 +313,45 @@ export class UsersLog {
       this.#adoptNext = true;
       return;
     }
+    // Reported by #compact.
+    this.#compact().catch(() => undefined);
+  }
+
+  /**
+   * A snapshot `snapshotNow` asked for. The files must first be as a compaction starts from: the last
+   * snapshot's segment in the log's place, or the log of the snapshot on disk started.
+   */
+  async #startWantedSnapshot(wanted: Deferred): Promise<void> {
+    this.#snapshotWanted = null;
+    try {
+      if (this.#onNext && this.#nextGeneration === this.#generation) await this.#adoptNextLog();
+      else if (!this.#onNext && !this.#logReady) await this.#startLog();
+    } catch (error) {
+      this.#compactionFailed(error);
+      wanted.reject(error);
+      return;
+    }
+    this.#compact().then(wanted.resolve, wanted.reject);
+  }
+
+  /** Takes the snapshot and writes it; resolves once it is on disk. */
+  #compact(): Promise<void> {
     const snapshot = this.#takeSnapshot();
     snapshot.generation = this.#generation + 1;
     if (!this.#onNext) {
       this.#onNext = true;
       this.#nextGeneration = snapshot.generation;
     }
-    this.#compacting = this.#writeSnapshot(snapshot)
+    const written = this.#writeSnapshot(snapshot);
+    this.#compacting = written
       .then(
         () => {
           this.#generation = snapshot.generation;
+          // The log is obsolete from now on: should the segment fail to take its place (or, with nothing
+          // appended meanwhile, a new log fail to start), the next append must not go to the old log,
+          // which a load now ignores, but start the new one again.
+          this.#logReady = false;
+          this.#logBytes = 0;
           this.#adoptNext = true;
           this.#writing ??= this.#drain();
         },
@@ -306,7 +359,10 @@ export class UsersLog {
       )
       .finally(() => {
         this.#compacting = null;
+        // A snapshot asked for while this one was written is taken now.
+        if (this.#snapshotWanted) this.#writing ??= this.#drain();
       });
+    return written;
   }
 
   #compactionFailed(error: unknown): void {
@@ -320,17 +376,20 @@ export class UsersLog {
     await this.#closeAppender();
     if (this.#nextReady) {
       await rename(this.nextLogPath, this.logPath);
-      await syncDirectory(this.#directory);
+      // Renamed: appends go to the log from now on, even if making the rename durable fails below (a
+      // crash before it is durable leaves the segment under its old name, which a load adopts then).
       this.#logBytes = this.#nextBytes;
       this.#logReady = true;
+      this.#onNext = false;
+      this.#nextReady = false;
+      this.#nextBytes = 0;
+      await syncDirectory(this.#directory);
     } else {
       // Nothing was appended meanwhile: an empty log replaces the obsolete one, which would only take room.
       this.#onNext = false;
+      this.#nextBytes = 0;
       await this.#startLog();
     }
-    this.#onNext = false;
-    this.#nextReady = false;
-    this.#nextBytes = 0;
   }
 
   /** Writes an empty log (or segment) for the generation appends go to. */

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AppError } from '../../../daemon/errors/AppError';
@@ -86,6 +88,70 @@ describe('store: data directory lock', () => {
       assert.equal(held.token, winner.value.holder.token);
       await winner.value.release();
     }
+  });
+
+  describe('where the system tells boots and processes apart (Linux)', () => {
+    const bootIdPath = '/proc/sys/kernel/random/boot_id';
+    /** An unrelated live process, standing for whatever the system gave a dead holder's pid to. */
+    let other: ChildProcess;
+    let otherStart: number;
+
+    /** Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot. */
+    async function startTime(pid: number): Promise<number> {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    }
+
+    before(async function () {
+      if (!existsSync(bootIdPath)) this.skip();
+      other = spawn(process.execPath, ['-e', 'setInterval(() => undefined, 60_000)'], { stdio: 'ignore' });
+      await new Promise((resolve) => other.once('spawn', resolve));
+      otherStart = await startTime(other.pid ?? 0);
+    });
+
+    after(() => {
+      other?.kill('SIGKILL');
+    });
+
+    const thisBoot = async (): Promise<string> => (await readFile(bootIdPath, 'utf8')).trim();
+    const lockNaming = async (holder: Record<string, unknown>): Promise<void> =>
+      writeFile(join(dir, LOCK_FILE_NAME), JSON.stringify({ pid: other.pid, hostname: hostname(), startedAt: 1, token: 'old', ...holder }));
+
+    it('writes the boot, the pid namespace and the start time of the process holding the lock', async () => {
+      const lock = await acquireDataDirLock(dir);
+      const held = JSON.parse(await readFile(lock.path, 'utf8')) as Record<string, unknown>;
+      assert.deepEqual([held['bootId'], held['pidNamespace'], held['processStart']], [await thisBoot(), await readlink('/proc/self/ns/pid'), await startTime(process.pid)]);
+      await lock.release();
+    });
+
+    it('takes over a lock of an earlier boot, though its pid now belongs to a live process', async () => {
+      await lockNaming({ bootId: randomUUID(), processStart: otherStart });
+      const lock = await acquireDataDirLock(dir);
+      assert.equal(lock.holder.pid, process.pid);
+      await lock.release();
+    });
+
+    it('takes over a lock whose pid now belongs to a process started after its holder', async () => {
+      await lockNaming({ bootId: await thisBoot(), processStart: otherStart - 1 });
+      const lock = await acquireDataDirLock(dir);
+      assert.equal(lock.holder.pid, process.pid);
+      await lock.release();
+    });
+
+    it('refuses a lock whose holder is still the process it names', async () => {
+      await lockNaming({ bootId: await thisBoot(), processStart: otherStart });
+      await assert.rejects(acquireDataDirLock(dir), (error: AppError) => error.code === 'DATA_DIR_LOCKED' && error.message.includes(`pid ${other.pid}`));
+    });
+
+    it('refuses a lock whose pid is of another pid namespace (a container\'s), which cannot be checked from here', async () => {
+      await writeFile(join(dir, LOCK_FILE_NAME), JSON.stringify({ pid: deadPid(), hostname: hostname(), startedAt: 1, token: 'old', bootId: await thisBoot(), pidNamespace: 'pid:[1]', processStart: 1 }));
+      await assert.rejects(acquireDataDirLock(dir), (error: AppError) => error.code === 'DATA_DIR_LOCKED');
+    });
+
+    it('reads a lock without boot or start time, as earlier versions wrote it, as before: refused while its pid is alive', async () => {
+      await lockNaming({});
+      await assert.rejects(acquireDataDirLock(dir), (error: AppError) => error.code === 'DATA_DIR_LOCKED');
+    });
   });
 
   it('releases only its own lock', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { isAscii } from 'node:buffer';
-import { appendFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, type FileHandle, mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { AppError } from '../../../daemon/errors/AppError';
@@ -15,6 +15,7 @@ import { killHard, spawnTypeScript } from '../../support/childProcess';
 import { ManualClock } from '../../support/manualClock';
 import { tempDataDir } from '../../support/tempDataDir';
 import { withFileSizeLimit } from '../../support/withFileSizeLimit';
+import { crashCopy } from './crashCopy';
 import { observed } from './storeContract';
 
 /** What the data directory holds, in bytes: what it grew by is what a change cost on disk. */
@@ -45,6 +46,54 @@ function manyUsers(count: number): ObservedUser[] {
       displayName: `Person Number ${i}`,
     }),
   );
+}
+
+/**
+ * Makes the next fsync of a directory made by `method` (a name on the call's stack) fail as a disk error
+ * would. The returned function puts fsync back and answers how many failed.
+ */
+async function failDirectorySyncOnce(method: string, dir: string): Promise<() => number> {
+  const probe = await open(dir, 'r');
+  const proto = Object.getPrototypeOf(probe) as { sync: (this: FileHandle) => Promise<void> };
+  await probe.close();
+  const { sync } = proto;
+  let failed = 0;
+  proto.sync = async function (this: FileHandle) {
+    if (failed === 0 && (new Error().stack ?? '').includes(method) && (await this.stat()).isDirectory()) {
+      failed++;
+      throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+    }
+    return sync.call(this);
+  };
+  return () => {
+    proto.sync = sync;
+    return failed;
+  };
+}
+
+/**
+ * Makes the next append's write fail as a disk error would (EIO); whole files written and renamed into place
+ * are written otherwise and still succeed. The returned function puts writes back and answers how many failed.
+ */
+async function failNextAppend(dir: string): Promise<() => number> {
+  const probe = await open(dir, 'r');
+  const proto = Object.getPrototypeOf(probe) as Record<'write' | 'writev', (this: FileHandle, ...args: unknown[]) => Promise<unknown>>;
+  await probe.close();
+  const { write, writev } = proto;
+  let failed = 0;
+  const failOnce = (original: typeof write) =>
+    function (this: FileHandle, ...args: unknown[]): Promise<unknown> {
+      if (failed > 0) return original.apply(this, args);
+      failed++;
+      return Promise.reject(Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }));
+    };
+  proto.write = failOnce(write);
+  proto.writev = failOnce(writev);
+  return () => {
+    proto.write = write;
+    proto.writev = writev;
+    return failed;
+  };
 }
 
 describe('LowdbStore: users as a snapshot and an append-only log', function () {
@@ -181,6 +230,142 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     assert.equal((await store.getUser(tenant.id, changed.id))?.accountEnabled, false);
   });
 
+  it('keeps appending to a whole log when the directory\'s fsync fails after a compaction\'s segment took the log\'s place', async () => {
+    await store.close();
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 1000 });
+    const tenant = await addTenant();
+    const usersDir = join(dir, USERS_DIR_NAME);
+    const restore = await failDirectorySyncOnce('adoptNextLog', dir);
+    try {
+      // The page outgrows the threshold: a compaction starts, and the lock goes to the segment meanwhile.
+      await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: manyUsers(60), deltaLink: 'd-1' });
+      await store.recordUserLocked(tenant.id, 'user-000001-4b3f-9c1e-0d2a7e5f8b61', { by: 'alice', revokedSessions: false });
+      await store.checkpoint();
+      assert.equal(restore(), 1, 'the directory fsync after the rename failed once');
+    } finally {
+      restore();
+    }
+    assert.deepEqual((await readdir(usersDir)).sort(), [`${tenant.id}.log`, `${tenant.id}.snap.json`]);
+    clock.advance(1_000);
+    await store.recordUserLocked(tenant.id, 'user-000002-4b3f-9c1e-0d2a7e5f8b61', { by: 'bob', revokedSessions: false });
+    assert.deepEqual((await readdir(usersDir)).sort(), [`${tenant.id}.log`, `${tenant.id}.snap.json`], 'the lock went to the log, not to a new segment');
+
+    const copy = await crashCopy(dir);
+    try {
+      assert.equal((await copy.store.getUser(tenant.id, 'user-000001-4b3f-9c1e-0d2a7e5f8b61'))?.lock?.by, 'alice');
+      assert.equal((await copy.store.getUser(tenant.id, 'user-000002-4b3f-9c1e-0d2a7e5f8b61'))?.lock?.by, 'bob');
+      assert.equal((await copy.store.countUsers(tenant.id)).total, 60);
+    } finally {
+      await copy.close();
+    }
+  });
+
+  it('keeps a lock made after a compaction whose new log could not be started, and says where the changes are', async () => {
+    await store.close();
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 1000 });
+    const tenant = await addTenant();
+    const usersDir = join(dir, USERS_DIR_NAME);
+    // The page outgrows the threshold: a compaction starts, and nothing is appended while it writes the snapshot.
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: manyUsers(60), deltaLink: 'd-1' });
+    // A directory where the new empty log is written first: once the snapshot is in place, starting the log fails.
+    const trap = join(usersDir, `.${tenant.id}.log.tmp`);
+    await mkdir(trap);
+    await store.checkpoint();
+    await rm(trap, { recursive: true });
+    const snapshot = JSON.parse(await readFile(join(usersDir, `${tenant.id}.snap.json`), 'utf8')) as { generation: number };
+    assert.equal(snapshot.generation, 1, 'the snapshot is in place');
+    const [failure, ...more] = await store.querySystemLog({ tenantId: tenant.id, level: 'error' });
+    assert.equal(more.length, 0);
+    assert.match(failure?.message ?? '', /^Could not compact the users log of tenant .* \(EISDIR\)/);
+    assert.doesNotMatch(failure?.message ?? '', /safe in the log/, 'the log is not where they are');
+
+    clock.advance(1_000);
+    const locked = 'user-000007-4b3f-9c1e-0d2a7e5f8b61';
+    await store.recordUserLocked(tenant.id, locked, { by: 'alice', revokedSessions: false });
+    // kill -9 now: the lock was acknowledged, so a restart must find it.
+    const copy = await crashCopy(dir);
+    try {
+      assert.equal((await copy.store.getUser(tenant.id, locked))?.lock?.by, 'alice');
+      assert.equal((await copy.store.countUsers(tenant.id)).total, 60);
+      assert.equal(await copy.store.getDeltaLink(tenant.id), 'd-1');
+    } finally {
+      await copy.close();
+    }
+  });
+
+  it('after a failed append, makes no newer delta link durable before the users in memory are on disk', async () => {
+    const tenant = await addTenant();
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1'), observed('u2')], deltaLink: 'd-1', fullRound: true });
+    clock.advance(60_000);
+    const restore = await failNextAppend(dir);
+    try {
+      await assert.rejects(store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1', { accountEnabled: false })], deltaLink: 'd-2' }), /EIO/);
+    } finally {
+      assert.equal(restore(), 1);
+    }
+    // What a restart finds now: the change is lost, but so is its link, so Graph sends the change again.
+    const found = async (): Promise<[boolean | undefined, string | null]> => {
+      const copy = await crashCopy(dir);
+      try {
+        return [(await copy.store.getUser(tenant.id, 'u1'))?.accountEnabled, await copy.store.getDeltaLink(tenant.id)];
+      } finally {
+        await copy.close();
+      }
+    };
+    assert.deepEqual(await found(), [true, 'd-1']);
+
+    // The next round starts from the link in memory and changes nothing. While its snapshot cannot be written
+    // (a directory where it is written first), neither it nor a checkpoint puts a newer link on disk.
+    const trap = join(dir, USERS_DIR_NAME, `.${tenant.id}.snap.json.tmp`);
+    await mkdir(trap);
+    clock.advance(60_000);
+    await assert.rejects(store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [], deltaLink: 'd-3' }), /EISDIR/);
+    await assert.rejects(store.checkpoint(), /EISDIR/);
+    assert.deepEqual(await found(), [true, 'd-1']);
+    await rm(trap, { recursive: true });
+
+    // Once it can, the next round writes everything memory holds, though it changed nothing itself.
+    clock.advance(60_000);
+    const summary = await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [], deltaLink: 'd-4' });
+    assert.equal(summary.written, true);
+    assert.deepEqual(await found(), [false, 'd-4']);
+    // And the rounds after it are quiet again, writing nothing.
+    clock.advance(60_000);
+    assert.equal((await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [], deltaLink: 'd-5' })).written, false);
+    await reopen();
+    assert.equal((await store.getUser(tenant.id, 'u1'))?.accountEnabled, false);
+    assert.equal(await store.getDeltaLink(tenant.id), 'd-5');
+  });
+
+  it('answers a lock whose append fails with the error, and writes it from memory at the next checkpoint', async () => {
+    const tenant = await addTenant();
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1'), observed('u2')], deltaLink: 'd-1', fullRound: true });
+    clock.advance(1_000);
+    const restore = await failNextAppend(dir);
+    try {
+      await assert.rejects(store.recordUserLocked(tenant.id, 'u1', { by: 'alice', revokedSessions: false }), /EIO/);
+    } finally {
+      assert.equal(restore(), 1);
+    }
+    // Disabled in Microsoft 365 already, so the lock is kept, and written by the tenant's next write: a
+    // checkpoint's, if nothing comes first.
+    await store.checkpoint();
+    const copy = await crashCopy(dir);
+    try {
+      assert.equal((await copy.store.getUser(tenant.id, 'u1'))?.lock?.by, 'alice');
+      assert.deepEqual((await copy.store.listActivities({})).filter((activity) => activity.kind === 'lock').map((activity) => activity.userId), ['u1']);
+    } finally {
+      await copy.close();
+    }
+    // Appends go on as before.
+    const logPath = join(dir, USERS_DIR_NAME, `${tenant.id}.log`);
+    const before = (await stat(logPath)).size;
+    await store.recordUserLocked(tenant.id, 'u2', { by: 'bob', revokedSessions: false });
+    assert.ok((await stat(logPath)).size > before, 'the next lock was appended');
+    await reopen();
+    assert.deepEqual((await store.listUsers(tenant.id)).users.map((user) => [user.id, user.lock?.by]), [['u1', 'alice'], ['u2', 'bob']]);
+  });
+
   it('drops a torn final record on load, keeps every record before it, and appends after it again', async () => {
     const tenant = await addTenant();
     await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1'), observed('u2')], deltaLink: 'd-1' });
@@ -225,7 +410,7 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     assert.equal(await store.getDeltaLink(tenant.id), 'd-2');
   });
 
-  it('fails an append the disk took only part of, cutting it off again so that the next append and a restart find a whole log', async () => {
+  it('fails an append the disk took only part of, cutting it off again so that the next write and a restart find a whole log', async () => {
     const tenant = await addTenant();
     await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1')], deltaLink: 'd-1' });
     const logPath = join(dir, USERS_DIR_NAME, `${tenant.id}.log`);
@@ -238,9 +423,10 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
       ),
     );
     assert.equal((await stat(logPath)).size, before, 'the part written was cut off again');
+    // The refused page is still in memory, with its link: the next write takes it to disk too.
     await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u3')], deltaLink: 'd-3' });
     await reopen();
-    assert.deepEqual((await store.listUsers(tenant.id)).users.map((u) => u.id), ['u1', 'u3']);
+    assert.deepEqual((await store.listUsers(tenant.id)).users.map((u) => u.id).sort(), ['u1', 'u2', 'u3']);
     assert.equal(await store.getDeltaLink(tenant.id), 'd-3');
   });
 
@@ -481,6 +667,26 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     assert.equal(await store.getDeltaLink(tenant.id), 'd-1');
   });
 
+  it('keeps a full round\'s delta link on disk with its users when the compaction its last page let go fails', async () => {
+    await store.close();
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 1000 });
+    const tenant = await addTenant();
+    const users = manyUsers(60);
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: users.slice(0, 30), fullRound: true });
+    // A directory where the snapshot goes: the compaction the last page lets go fails.
+    const snapshotPath = join(dir, USERS_DIR_NAME, `${tenant.id}.snap.json`);
+    await mkdir(snapshotPath);
+    const earlierUserIds = new Set(users.slice(0, 30).map((user) => user.id));
+    await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: users.slice(30), deltaLink: 'd-1', fullRound: true, earlierUserIds });
+    await store.checkpoint(); // waits for the compaction
+    assert.ok((await store.querySystemLog({ tenantId: tenant.id, level: 'error' })).length > 0, 'the compaction failed');
+    await rm(snapshotPath, { recursive: true });
+
+    await reopen();
+    assert.equal((await store.countUsers(tenant.id)).total, 60);
+    assert.equal(await store.getDeltaLink(tenant.id), 'd-1', 'the link came back with the users it brought');
+  });
+
   it('loads snapshot, log and the new segment in order when a crash came before the snapshot was in place', async () => {
     await store.close();
     store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 2048 });
@@ -626,6 +832,43 @@ describe('UsersLog: a load given a listing of the users directory', function () 
 
     const unlisted = await new UsersLog(dir, 't1', noCompaction).load(async () => null, undefined, () => false);
     assert.deepEqual(unlisted.records, [], 'not listed means not there: the disk is not asked');
+  });
+});
+
+describe('UsersLog: a snapshot on request', function () {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDataDir());
+  });
+
+  afterEach(async () => {
+    await cleanup();
+  });
+
+  it('takes its snapshot after the compaction under way, which froze memory before the request', async () => {
+    const user = (id: string): StoredUser => ({ ...observed(id), lastChangedAt: 1, lastVerifiedAt: 1, lock: null });
+    const memory: StoredUser[] = [];
+    let taken = 0;
+    const takeSnapshot = (): SnapshotToWrite => {
+      taken++;
+      const frozen = [...memory];
+      return { schemaVersion: USERS_FILE_SCHEMA_VERSION, tenantId: 't1', generation: 0, deltaLink: `d-${taken}`, users: { length: frozen.length, slice: (start, end) => frozen.slice(start, end) } };
+    };
+    const log = new UsersLog(dir, 't1', takeSnapshot, 100);
+    await log.load(async () => null);
+    memory.push(user('u1'));
+    // Past 100 bytes: a compaction starts as the append ends, and is writing its snapshot when this goes on.
+    await log.append({ set: [user('u1')] });
+    assert.equal(taken, 1);
+    memory.push(user('u2'));
+    await log.snapshotNow();
+    assert.equal(taken, 2, 'a snapshot of its own, taken after the one under way');
+    const snapshot = JSON.parse(await readFile(join(dir, 't1.snap.json'), 'utf8')) as { generation: number; deltaLink: string; users: UserTuple[] };
+    assert.deepEqual([snapshot.generation, snapshot.deltaLink, snapshot.users.map((tuple) => tuple[0])], [2, 'd-2', ['u1', 'u2']]);
+    await log.idle();
+    assert.deepEqual((await readdir(dir)).sort(), ['t1.log', 't1.snap.json']);
   });
 });
 
