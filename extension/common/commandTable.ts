@@ -7,6 +7,8 @@ import type { EngineerRole } from '../../protocol/daemonApi';
 export interface RoleNeed {
   readonly role: EngineerRole;
   readonly doing: string;
+  /** About every customer of the deployment (app profiles, onboarding): refused to an engineer restricted to some tenants. */
+  readonly everyTenant?: boolean;
 }
 
 /** What a command is to the operator: its id, title and icon, as package.json must declare it. */
@@ -38,29 +40,29 @@ export const COMMANDS = {
     title: 'Add Tenants from File…',
     icon: '$(cloud-upload)',
     palette: true,
-    needs: { role: 'admin', doing: 'Adding tenants from a file' },
+    needs: { role: 'admin', doing: 'Adding tenants from a file', everyTenant: true },
   },
-  addAppProfile: { id: 'm365Status.addAppProfile', title: 'Add App Profile…', icon: '$(add)', palette: true, needs: { role: 'admin', doing: 'Adding an app profile' } },
+  addAppProfile: { id: 'm365Status.addAppProfile', title: 'Add App Profile…', icon: '$(add)', palette: true, needs: { role: 'admin', doing: 'Adding an app profile', everyTenant: true } },
   discoverCustomers: {
     id: 'm365Status.discoverCustomers',
     title: 'Discover Customers…',
     icon: '$(search)',
     palette: true,
-    needs: { role: 'admin', doing: 'Discovering customers' },
+    needs: { role: 'admin', doing: 'Discovering customers', everyTenant: true },
   },
   getConsentLink: {
     id: 'm365Status.getConsentLink',
     title: 'Get Admin-Consent Link…',
     icon: '$(link)',
     palette: true,
-    needs: { role: 'admin', doing: 'Getting an admin-consent link' },
+    needs: { role: 'admin', doing: 'Getting an admin-consent link', everyTenant: true },
   },
   rotateAppProfileCredentials: {
     id: 'm365Status.rotateAppProfileCredentials',
     title: 'Rotate App Profile Credentials…',
     icon: '$(key)',
     palette: true,
-    needs: { role: 'admin', doing: "Rotating an app profile's credentials" },
+    needs: { role: 'admin', doing: "Rotating an app profile's credentials", everyTenant: true },
   },
   rotateCredentials: {
     id: 'm365Status.rotateCredentials',

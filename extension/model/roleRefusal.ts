@@ -11,7 +11,10 @@ const ARTICLE: Readonly<Record<EngineerRole, string>> = { reader: 'a reader', op
  */
 export function roleRefusal(needs: RoleNeed, session: SessionView | undefined, mode: 'local' | 'shared'): string | undefined {
   const role = sessionRole(session, mode);
-  if (roleAllows(role, needs.role)) return undefined;
+  if (roleAllows(role, needs.role)) {
+    if (!needs.everyTenant || mode === 'local' || (session?.engineer.tenants ?? null) === null) return undefined;
+    return `${needs.doing} concerns every customer of the deployment, and you are restricted to some tenants: ask an admin who is not.`;
+  }
   if (role === undefined) return `${needs.doing} needs the ${needs.role} role, and the shared deployment has not yet said what yours is: wait until it is connected, or sign in.`;
   return `${needs.doing} needs the ${needs.role} role; you are signed in as ${ARTICLE[role]}.`;
 }

@@ -15,6 +15,19 @@ describe('extension model: commands refused for the role before they ask anythin
     assert.equal(roleRefusal(COMMANDS.rotateCredentials.needs, shared('admin'), 'shared'), undefined);
   });
 
+  it('refuses app profiles and onboarding to an admin restricted to some tenants, who still adds and removes tenants one by one', () => {
+    const restricted: SessionView = { mode: 'shared', engineer: { name: 'rafa', role: 'admin', tenants: ['contoso.onmicrosoft.com'] } };
+    for (const command of [COMMANDS.addTenantsFromFile, COMMANDS.addAppProfile, COMMANDS.discoverCustomers, COMMANDS.getConsentLink, COMMANDS.rotateAppProfileCredentials]) {
+      assert.equal(
+        roleRefusal(command.needs, restricted, 'shared'),
+        `${command.needs?.doing ?? ''} concerns every customer of the deployment, and you are restricted to some tenants: ask an admin who is not.`,
+        command.id,
+      );
+      assert.equal(roleRefusal(command.needs, shared('admin'), 'shared'), undefined, `${command.id} for an admin of every tenant`);
+    }
+    for (const command of [COMMANDS.addTenant, COMMANDS.removeTenant, COMMANDS.rotateCredentials]) assert.equal(roleRefusal(command.needs, restricted, 'shared'), undefined, command.id);
+  });
+
   it('lets an operator lock and unlock, not a reader', () => {
     assert.equal(roleRefusal(COMMANDS.lockUser.needs, shared('reader'), 'shared'), 'Locking a user needs the operator role; you are signed in as a reader.');
     assert.equal(roleRefusal(COMMANDS.unlockUser.needs, shared('operator'), 'shared'), undefined);
