@@ -95,9 +95,10 @@ export class M365Extension extends DisposableBase {
     this.register(this.#model.onDidChangeSession(describeViews));
     describeViews();
 
-    this.register(new StatusBarController(this.#model, timers, () => (this.#settings.shared.url ? 'shared' : 'local')));
+    const mode = (): 'local' | 'shared' => (this.#settings.shared.url ? 'shared' : 'local');
+    this.register(new StatusBarController(this.#model, timers, mode));
     const contextKeys = this.register(new ContextKeysController(this.#model, settings));
-    const credentialHealth = this.register(new CredentialHealthPanel(context.extensionUri, this.#model, actions, this.#logger, timers));
+    const credentialHealth = this.register(new CredentialHealthPanel(context.extensionUri, this.#model, actions, this.#logger, mode, timers));
     const systemLog = this.register(new SystemLogContentProvider(actions, this.#model, timers));
     const reports = this.register(new ReportDocumentProvider());
 

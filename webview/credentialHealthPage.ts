@@ -1,8 +1,10 @@
 import { provideVSCodeDesignSystem, vsCodeButton, vsCodeProgressRing } from '@vscode/webview-ui-toolkit';
+import type { EngineerRole } from '../protocol/daemonApi';
 import type { ConnectionNote, HostMessage, PageMessage, PageRequest, PageState } from './credentialHealthProtocol';
 import type { AppProfileCard, CredentialHealthRow, CredentialHealthSnapshot } from './credentialHealthSnapshot';
 import { expiryCountdown } from './expiryCountdown';
 import { relativeTime } from './relativeTime';
+import { rotateOffered } from './rotateOffered';
 
 interface VsCodeApi {
   postMessage(message: PageMessage): void;
@@ -73,7 +75,7 @@ function button(label: string, focusKey: string, appearance: 'primary' | 'second
   return control;
 }
 
-function tenantCard(row: CredentialHealthRow, now: number): HTMLElement {
+function tenantCard(row: CredentialHealthRow, now: number, mayRotate: boolean): HTMLElement {
   const expiry = expiryCountdown(row.expiresAt, now);
   const checking = busy(row.tenantId, 'recheck');
   const heading = element('h2', { text: row.displayName });
@@ -84,9 +86,13 @@ function tenantCard(row: CredentialHealthRow, now: number): HTMLElement {
     { className: 'actions' },
     ...(checking ? [document.createElement('vscode-progress-ring')] : []),
     button('Re-check', `recheck:${row.tenantId}`, 'secondary', checking, () => send({ kind: 'recheck', tenantId: row.tenantId })),
-    button('Rotate credentials', `rotate:${row.tenantId}`, row.check === 'failing' ? 'primary' : 'secondary', busy(row.tenantId, 'rotate'), () =>
-      send({ kind: 'rotate', tenantId: row.tenantId }),
-    ),
+    ...(mayRotate
+      ? [
+          button('Rotate credentials', `rotate:${row.tenantId}`, row.check === 'failing' ? 'primary' : 'secondary', busy(row.tenantId, 'rotate'), () =>
+            send({ kind: 'rotate', tenantId: row.tenantId }),
+          ),
+        ]
+      : []),
   );
   const card = element(
     'section',
@@ -135,7 +141,7 @@ function tenantCard(row: CredentialHealthRow, now: number): HTMLElement {
   return card;
 }
 
-function profileCard(card: AppProfileCard, now: number): HTMLElement {
+function profileCard(card: AppProfileCard, now: number, mayRotate: boolean): HTMLElement {
   const expiry = expiryCountdown(card.expiresAt, now);
   const heading = element('h2', { text: card.name });
   heading.id = `profile-${card.profileId}`;
@@ -143,9 +149,13 @@ function profileCard(card: AppProfileCard, now: number): HTMLElement {
   const actions = element(
     'div',
     { className: 'actions' },
-    button('Rotate credentials', `rotateProfile:${card.profileId}`, card.check === 'failing' ? 'primary' : 'secondary', busy(card.profileId, 'rotateProfile'), () =>
-      send({ kind: 'rotateProfile', profileId: card.profileId }),
-    ),
+    ...(mayRotate
+      ? [
+          button('Rotate credentials', `rotateProfile:${card.profileId}`, card.check === 'failing' ? 'primary' : 'secondary', busy(card.profileId, 'rotateProfile'), () =>
+            send({ kind: 'rotateProfile', profileId: card.profileId }),
+          ),
+        ]
+      : []),
   );
   const section = element(
     'section',
@@ -182,7 +192,7 @@ function profileCard(card: AppProfileCard, now: number): HTMLElement {
 
 function render(): void {
   const focusKey = (document.activeElement as HTMLElement | null)?.dataset?.focusKey;
-  const { snapshot, connection } = state;
+  const { snapshot, connection, role } = state;
   const rows = document.getElementById('rows') as HTMLElement;
   const banner = document.getElementById('banner') as HTMLElement;
   const summary = document.getElementById('summary') as HTMLElement;
@@ -196,6 +206,7 @@ function render(): void {
 
   if (!snapshot) return;
   const now = Date.now();
+  const mayRotate = rotateOffered(role);
   banner.hidden = snapshot.banner === null;
   banner.textContent = snapshot.banner ?? '';
   summary.textContent =
@@ -209,17 +220,17 @@ function render(): void {
     ...(snapshot.rows.length === 0 && profiles.length === 0
       ? [element('p', { className: 'note', text: 'No tenant is registered with the daemon.' })]
       : [
-          ...profiles.map((card) => profileCard(card, now)),
+          ...profiles.map((card) => profileCard(card, now, mayRotate)),
           // Tenants on a profile are its card's: listed there while they fail.
-          ...snapshot.rows.filter((row) => !row.appProfileId || !profiles.some((card) => card.profileId === row.appProfileId)).map((row) => tenantCard(row, now)),
+          ...snapshot.rows.filter((row) => !row.appProfileId || !profiles.some((card) => card.profileId === row.appProfileId)).map((row) => tenantCard(row, now, mayRotate)),
         ]),
   );
   // Every update redraws the list; keep the keyboard where it was.
   if (focusKey) (document.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`) as HTMLElement | null)?.focus();
 }
 
-function save(snapshot: CredentialHealthSnapshot | null, connection: ConnectionNote | null): void {
-  state = { snapshot, connection };
+function save(snapshot: CredentialHealthSnapshot | null, connection: ConnectionNote | null, role: EngineerRole | null): void {
+  state = { snapshot, connection, role };
   vscode.setState(state);
 }
 
@@ -227,7 +238,7 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
   const message = event.data as HostMessage | null;
   if (typeof message !== 'object' || message === null) return;
   if (message.type === 'snapshot') {
-    save(message.snapshot, message.connection);
+    save(message.snapshot, message.connection, message.role);
     render();
   } else if (message.type === 'reply') {
     const request = pending.get(message.requestId);

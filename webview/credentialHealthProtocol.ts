@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { EngineerRole } from '../protocol/daemonApi';
 import type { CredentialHealthSnapshot } from './credentialHealthSnapshot';
 
 /**
@@ -41,7 +42,11 @@ export interface ConnectionNote {
 }
 
 export type HostMessage =
-  | { type: 'snapshot'; snapshot: CredentialHealthSnapshot; connection: ConnectionNote }
+  /**
+   * `role`: the session's, so the page offers only what the daemon would allow (rotating is an admin's);
+   * null while a shared deployment's session is not read yet.
+   */
+  | { type: 'snapshot'; snapshot: CredentialHealthSnapshot; connection: ConnectionNote; role: EngineerRole | null }
   | { type: 'reply'; requestId: number; ok: true; message: string | null }
   | { type: 'reply'; requestId: number; ok: false; message: string };
 
@@ -49,4 +54,6 @@ export type HostMessage =
 export interface PageState {
   snapshot: CredentialHealthSnapshot | null;
   connection: ConnectionNote | null;
+  /** Absent from the state an earlier version of the page saved. */
+  role?: EngineerRole | null;
 }

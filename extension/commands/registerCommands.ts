@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
 import { DaemonApiError } from '../client/daemonApiError';
 import { DaemonUnreachableError } from '../client/daemonUnreachableError';
-import type { CommandKey } from '../common/commandTable';
+import type { CommandKey, CommandSpec } from '../common/commandTable';
 import { COMMANDS } from '../common/commandTable';
 import { accessRefusal } from '../model/accessRefusal';
+import { roleRefusal } from '../model/roleRefusal';
 import { commandRunKey } from './commandArgs';
 import type { CommandHandler, CommandServices } from './commandServices';
 
@@ -11,16 +12,23 @@ import type { CommandHandler, CommandServices } from './commandServices';
 const reported = new WeakSet<object>();
 
 /**
- * Registers every command of the table through one wrapper, which owns the disposable, ignores a second
- * run of the same command on the same row while the first is under way (double clicks), and reports a
- * failure once: in the log, and as a notification with a way on.
+ * Registers every command of the table through one wrapper, which owns the disposable, refuses a command
+ * the session's role does not allow before it asks anything (menus hide such commands; the palette and
+ * links do not), ignores a second run of the same command on the same row while the first is under way
+ * (double clicks), and reports a failure once: in the log, and as a notification with a way on.
  */
 export function registerCommands(services: CommandServices, handlers: Readonly<Record<CommandKey, CommandHandler>>): vscode.Disposable[] {
   const running = new Set<string>();
   return (Object.keys(COMMANDS) as CommandKey[]).map((key) => {
-    const spec = COMMANDS[key];
+    const spec: CommandSpec = COMMANDS[key];
     const handler = handlers[key];
     return vscode.commands.registerCommand(spec.id, async (...args: unknown[]) => {
+      const refusal = spec.needs && roleRefusal(spec.needs, services.model.session, services.settings().shared.url ? 'shared' : 'local');
+      if (refusal) {
+        services.logger.info(`${spec.id}: refused before asking anything: ${refusal}`);
+        void vscode.window.showWarningMessage(refusal);
+        return undefined;
+      }
       const runKey = commandRunKey(spec.id, args[0]);
       if (running.has(runKey)) {
         services.logger.debug(`${spec.id}: already running for this target; ignored`);

@@ -1,4 +1,4 @@
-import type { AppProfileView, TenantView } from '../../protocol/daemonApi';
+import type { AppProfileView, EngineerRole, TenantView } from '../../protocol/daemonApi';
 import type { ConnectionNote, HostMessage } from '../../webview/credentialHealthProtocol';
 import type { Debounced } from '../common/debounce';
 import { debounce } from '../common/debounce';
@@ -6,6 +6,7 @@ import { DisposableBase } from '../common/disposableBase';
 import type { Logger } from '../common/logger';
 import type { Timers } from '../common/timers';
 import { credentialHealthViewModel } from './credentialHealthViewModel';
+import { roleAllows, sessionRole } from './sessionRole';
 import type { StatusModel } from './statusModel';
 import type { TenantsChange } from './statusModel';
 
@@ -16,6 +17,8 @@ export interface CredentialHealthFeedOptions {
   /** `GET /v1/app-profiles`: profiles are not in the event stream. */
   readAppProfiles: () => Promise<AppProfileView[]>;
   post: (message: SnapshotMessage) => void;
+  /** Whether the extension is set to a shared deployment: without a session, a local daemon is an admin's. */
+  mode: () => 'local' | 'shared';
   timers: Timers;
   logger: Logger;
 }
@@ -104,10 +107,13 @@ export class CredentialHealthFeed extends DisposableBase {
     else this.#behind = true;
   }
 
+  #role(): EngineerRole | undefined {
+    return sessionRole(this.#options.model.session, this.#options.mode());
+  }
+
   #mayReadProfiles(): boolean {
     // App profiles are an admin's business in a shared deployment: others are not shown them.
-    const session = this.#options.model.session;
-    return !(session && session.mode === 'shared' && session.engineer.role !== 'admin');
+    return roleAllows(this.#role(), 'admin');
   }
 
   #post(): void {
@@ -141,7 +147,12 @@ export class CredentialHealthFeed extends DisposableBase {
 
   #send(): void {
     const { model, timers } = this.#options;
-    this.#options.post({ type: 'snapshot', snapshot: credentialHealthViewModel(model.tenants(), timers.now(), this.#appProfiles), connection: this.#connectionNote() });
+    this.#options.post({
+      type: 'snapshot',
+      snapshot: credentialHealthViewModel(model.tenants(), timers.now(), this.#appProfiles),
+      connection: this.#connectionNote(),
+      role: this.#role() ?? null,
+    });
   }
 
   #connectionNote(): ConnectionNote {

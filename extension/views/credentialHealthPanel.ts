@@ -31,11 +31,12 @@ export class CredentialHealthPanel extends DisposableBase {
     private readonly model: StatusModel,
     private readonly actions: StatusActions,
     private readonly logger: Logger,
+    mode: () => 'local' | 'shared',
     private readonly timers: Timers = realTimers,
   ) {
     super();
     this.#feed = this.register(
-      new CredentialHealthFeed({ model, readAppProfiles: () => actions.appProfiles(), post: (message) => this.#send(message), timers, logger }),
+      new CredentialHealthFeed({ model, readAppProfiles: () => actions.appProfiles(), post: (message) => this.#send(message), mode, timers, logger }),
     );
     this.register(
       vscode.window.registerWebviewPanelSerializer(CREDENTIAL_HEALTH_VIEW_TYPE, {

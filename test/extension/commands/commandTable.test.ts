@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { engineerRoles } from '../../../protocol/daemonApi';
+import type { CommandSpec } from '../../../extension/common/commandTable';
 import { COMMAND_CATEGORY, COMMANDS } from '../../../extension/common/commandTable';
 import { CONTEXT_KEYS, VIEW_IDS } from '../../../extension/common/contextKeys';
 
@@ -129,26 +131,40 @@ describe('extension manifest: commands in package.json and the command table agr
     assert.deepEqual(read.sort(), Object.keys(manifest.contributes.configuration.properties).sort());
   });
 
-  it("offers an admin's commands (tenants and app profiles added, rotated, removed) in menus and welcome links only to admins", () => {
-    const adminOnly = [
-      COMMANDS.addTenant,
-      COMMANDS.addTenantsFromFile,
-      COMMANDS.addAppProfile,
-      COMMANDS.discoverCustomers,
-      COMMANDS.getConsentLink,
-      COMMANDS.rotateAppProfileCredentials,
-      COMMANDS.rotateCredentials,
-      COMMANDS.removeTenant,
-    ].map((command) => command.id as string);
-    const forAdmins = (when: string | undefined): boolean =>
-      when === 'false' || (when !== undefined && when.includes(`${CONTEXT_KEYS.role} != reader`) && when.includes(`${CONTEXT_KEYS.role} != operator`));
+  it("asks for the role the daemon's routes need: admin to add, onboard, rotate and remove; operator to lock and unlock", () => {
+    const needs = Object.fromEntries(table.flatMap((command: CommandSpec) => (command.needs ? [[command.id, command.needs.role]] : [])));
+    assert.deepEqual(needs, {
+      [COMMANDS.lockUser.id]: 'operator',
+      [COMMANDS.unlockUser.id]: 'operator',
+      [COMMANDS.addTenant.id]: 'admin',
+      [COMMANDS.addTenantsFromFile.id]: 'admin',
+      [COMMANDS.addAppProfile.id]: 'admin',
+      [COMMANDS.discoverCustomers.id]: 'admin',
+      [COMMANDS.getConsentLink.id]: 'admin',
+      [COMMANDS.rotateAppProfileCredentials.id]: 'admin',
+      [COMMANDS.rotateCredentials.id]: 'admin',
+      [COMMANDS.removeTenant.id]: 'admin',
+    });
+  });
+
+  it('offers a command in menus and welcome links only to the roles its table entry allows', () => {
+    const needed = new Map(table.flatMap((command: CommandSpec) => (command.needs ? [[command.id as string, command.needs.role]] : [])));
+    // Every role below the one needed is excluded by name: the key is `unknown` until a session is read.
+    const allows = (id: string, when: string | undefined): boolean => {
+      const role = needed.get(id);
+      if (role === undefined || when === 'false') return true;
+      const below = engineerRoles.slice(0, engineerRoles.indexOf(role));
+      return when !== undefined && below.every((lower) => when.includes(`${CONTEXT_KEYS.role} != ${lower}`));
+    };
     const offenders = [
       ...Object.entries(manifest.contributes.menus).flatMap(([menu, items]) =>
-        items.filter((item) => adminOnly.includes(item.command) && !forAdmins(item.when)).map((item) => `${menu}: ${item.command} when ${item.when ?? '(always)'}`),
+        items.filter((item) => !allows(item.command, item.when)).map((item) => `${menu}: ${item.command} when ${item.when ?? '(always)'}`),
       ),
-      ...manifest.contributes.viewsWelcome
-        .filter((welcome) => adminOnly.some((id) => welcome.contents.includes(`command:${id}`)) && !forAdmins(welcome.when))
-        .map((welcome) => `welcome when ${welcome.when}`),
+      ...manifest.contributes.viewsWelcome.flatMap((welcome) =>
+        [...welcome.contents.matchAll(/command:(m365Status\.[A-Za-z]+)/g)]
+          .filter((match) => !allows(match[1] as string, welcome.when))
+          .map((match) => `welcome ${match[1]} when ${welcome.when}`),
+      ),
     ];
     assert.deepEqual(offenders, []);
   });

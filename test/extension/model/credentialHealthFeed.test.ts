@@ -23,7 +23,10 @@ function profileView(name: string): AppProfileView {
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-function feedWith(profiles: () => AppProfileView[]): { model: StatusModel; feed: CredentialHealthFeed; posted: SnapshotMessage[]; reads: () => number; timers: ReturnType<typeof manualTimers> } {
+function feedWith(
+  profiles: () => AppProfileView[],
+  mode: 'local' | 'shared' = 'local',
+): { model: StatusModel; feed: CredentialHealthFeed; posted: SnapshotMessage[]; reads: () => number; timers: ReturnType<typeof manualTimers> } {
   const model = new StatusModel({ users: { listUsers: () => Promise.reject(new Error('not read here')) } });
   const timers = manualTimers();
   const posted: SnapshotMessage[] = [];
@@ -35,6 +38,7 @@ function feedWith(profiles: () => AppProfileView[]): { model: StatusModel; feed:
       return Promise.resolve(profiles());
     },
     post: (message) => posted.push(message),
+    mode: () => mode,
     timers,
     logger: silentLogger,
   });
@@ -114,5 +118,30 @@ describe('extension model: what the credential-health page is sent', () => {
     await settle();
     assert.equal(reads(), 3, 'a profile added or rotated here is read');
     feed.dispose();
+  });
+
+  it("tells the page the session's role: an admin's local daemon, a shared deployment's engineer, or none known yet", async () => {
+    const local = feedWith(() => []);
+    local.model.setConnection({ kind: 'connected', version: '0.1.0' });
+    local.feed.pageLoaded();
+    local.feed.setShown(true);
+    assert.equal(local.posted.at(-1)?.role, 'admin', "a local daemon from before sessions is the operator's own");
+    local.model.setSession({ mode: 'local', engineer: { name: 'me', role: 'admin', tenants: null } });
+    local.timers.advance(100);
+    assert.equal(local.posted.at(-1)?.role, 'admin');
+    local.feed.dispose();
+
+    const shared = feedWith(() => [], 'shared');
+    shared.model.setConnection({ kind: 'connecting' });
+    shared.feed.pageLoaded();
+    shared.feed.setShown(true);
+    assert.equal(shared.posted.at(-1)?.role, null, 'not read yet: the page offers nothing on a guess');
+    for (const role of ['reader', 'operator', 'admin'] as const) {
+      shared.model.setSession({ mode: 'shared', engineer: { name: 'bob', role, tenants: null } });
+      shared.timers.advance(100);
+      await settle();
+      assert.equal(shared.posted.at(-1)?.role, role);
+    }
+    shared.feed.dispose();
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { credentialHealthCsp, credentialHealthHtml } from '../../../extension/views/credentialHealthHtml';
 import { parsePageMessage } from '../../../webview/credentialHealthProtocol';
+import { rotateOffered } from '../../../webview/rotateOffered';
 
 describe('credential-health webview: messages and page shell', () => {
   it('accepts the messages of the protocol', () => {
@@ -31,6 +32,11 @@ describe('credential-health webview: messages and page shell', () => {
       { type: 'request', requestId: 1, request: { kind: 'recheckAll' }, command: 'm365Status.stopDaemon' },
     ];
     for (const message of refused) assert.equal(parsePageMessage(message), undefined, JSON.stringify(message));
+  });
+
+  it('offers Rotate buttons only to an admin: not to a reader or an operator, nor while the role is not known', () => {
+    assert.equal(rotateOffered('admin'), true);
+    for (const role of ['reader', 'operator', null, undefined] as const) assert.equal(rotateOffered(role), false, String(role));
   });
 
   it("locks the page down: nothing by default, only its own nonce'd script and style", () => {

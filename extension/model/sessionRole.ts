@@ -1,0 +1,16 @@
+import type { EngineerRole, SessionView } from '../../protocol/daemonApi';
+import { engineerRoles } from '../../protocol/daemonApi';
+
+/**
+ * The role this window acts with. A shared deployment's session says; one's own local daemon belongs to
+ * the machine's operator, who may do everything (it reports `admin`; one from before sessions reports
+ * nothing). Undefined while a shared deployment's session is not read yet, so nothing is offered on a guess.
+ */
+export function sessionRole(session: SessionView | undefined, mode: 'local' | 'shared'): EngineerRole | undefined {
+  return session?.engineer.role ?? (mode === 'local' ? 'admin' : undefined);
+}
+
+/** Each role includes the ones before it, as the daemon grants them; an unknown role allows nothing. */
+export function roleAllows(role: EngineerRole | undefined, needed: EngineerRole): boolean {
+  return role !== undefined && engineerRoles.indexOf(role) >= engineerRoles.indexOf(needed);
+}
