@@ -95,8 +95,8 @@ export function reportRows({ fleet, single, many, intervalSeconds, mode, writeBy
       ),
     );
   } else rows.push(notMeasured(manyName, manyTarget, mode === 'quick' ? 'full mode only (--full)' : 'the phase did not run'));
-  // Not a row of the table: the main file's own cost of a change, which grows with the tenants.
-  const refreshName = "an operator's refresh of one tenant among 1,000 (ours)";
+  // Beyond the targets: the main file's own cost of a change, which grows with the tenants.
+  const refreshName = "an operator's refresh of one tenant among 1,000 (beyond the targets)";
   const refreshTarget = 'p50 under 10 ms, under 64 KB written with its tasks';
   if (many) {
     const p50 = percentile(many.refreshMs, 50);
