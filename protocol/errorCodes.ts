@@ -77,6 +77,8 @@ export const ERROR_CODES = [
   'TENANT_DISCONNECTED',
   /** The user is locked, but revoking its sign-in sessions failed. */
   'REVOKE_FAILED',
+  /** The lock or unlock was made in Microsoft 365, but the daemon could not record it; the message says which. */
+  'ACTION_NOT_RECORDED',
 
   // Credentials and credential health.
   /** No credentials are stored for the tenant: rotate them to add them. */

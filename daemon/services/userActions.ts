@@ -110,7 +110,7 @@ export class UserActions {
         revoked = true;
       } catch (error) {
         // The lock holds; say that the sessions could not be revoked rather than pretend.
-        const { user, activity } = await this.store.recordUserLocked(tenantId, userId, { by: request.by, revokedSessions: false });
+        const { user, activity } = await recordMade(live.userPrincipalName, 'lock', () => this.store.recordUserLocked(tenantId, userId, { by: request.by, revokedSessions: false }));
         await this.status.update(tenantId);
         throw new AppError({
           status: 502,
@@ -121,10 +121,31 @@ export class UserActions {
         });
       }
     }
-    const result = enable
-      ? await this.store.recordUserUnlocked(tenantId, userId, request.by)
-      : await this.store.recordUserLocked(tenantId, userId, { by: request.by, revokedSessions: revoked });
+    const result = await recordMade(live.userPrincipalName, verb, () =>
+      enable ? this.store.recordUserUnlocked(tenantId, userId, request.by) : this.store.recordUserLocked(tenantId, userId, { by: request.by, revokedSessions: revoked }),
+    );
     await this.status.update(tenantId);
     return { outcome: enable ? 'unlocked' : 'locked', ...result };
+  }
+}
+
+/**
+ * Records a lock or unlock Microsoft 365 has already made. Should the store fail to take it (a full disk,
+ * the database away), the answer says what is true, which is what a security engineer acts on: the account
+ * is disabled (or enabled) there; only its record is missing, and the cache shows the account as it is from
+ * the next sync.
+ */
+async function recordMade<T>(userPrincipalName: string, verb: 'lock' | 'unlock', record: () => Promise<T>): Promise<T> {
+  try {
+    return await record();
+  } catch (error) {
+    const state = verb === 'lock' ? 'disabled' : 'enabled';
+    const why = error instanceof AppError ? `: ${error.message}` : ' (the daemon log says why)';
+    throw new AppError({
+      status: 500,
+      code: 'ACTION_NOT_RECORDED',
+      message: `${userPrincipalName} is ${state} in Microsoft 365, but m365-status could not record the ${verb}${why}. The account shows as ${state} from the next sync.`,
+      cause: error,
+    });
   }
 }

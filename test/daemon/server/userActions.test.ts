@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { DaemonEvent, LockOutcome, UserPage } from '../../../protocol/daemonApi';
 import { DaemonHarness } from '../../support/daemonHarness';
 import { readSseMessages } from '../../support/sseMessages';
+import { withFileSizeLimit } from '../../support/withFileSizeLimit';
 
 interface SimUserDetail {
   id: string;
@@ -57,6 +58,20 @@ describe('daemon API: lock and unlock edge cases, and the event stream', functio
     assert.ok(logs.body.entries.some((e) => e.code === 'GRAPH_REFUSED'), 'the refusal is in the system log');
     assert.equal(logs.body.entries.filter((e) => e.code === 'GRAPH_REFUSED').length, 1, 'recorded once, as an action');
     assert.equal(harness.logLines.filter((line) => line.includes(refused.body.error.errorId)).length, 1, 'logged once, under the error id answered');
+  });
+
+  it('says a lock made in Microsoft 365 is made when the disk will not take its record, and keeps it', async () => {
+    const { sim, id } = await syncedTenant({ users: 3, userMix: { privilegedShare: 0, onPremisesShare: 0, disabledShare: 0 } });
+    const user = (await harness.api<UserPage>('GET', `/v1/tenants/${id}/users?limit=1`)).body.users[0];
+    assert.ok(user);
+    // The users log is appended to: with a one-byte file-size limit the append fails as on a full disk.
+    const answer = await withFileSizeLimit(1, () => harness.api<{ error: { code: string; message: string } }>('POST', `/v1/tenants/${id}/users/${user.id}/lock`, {}));
+    assert.equal(answer.status, 500);
+    assert.equal(answer.body.error.code, 'ACTION_NOT_RECORDED');
+    assert.match(answer.body.error.message, new RegExp(`^${user.userPrincipalName.replace(/\./g, '\\.')} is disabled in Microsoft 365, but m365-status could not record the lock`));
+    assert.equal((await harness.sim.control<SimUserDetail>('GET', `/tenants/${sim.id}/users/${user.id}`)).body.accountEnabled, false, 'the account is disabled');
+    const locked = await harness.api<UserPage>('GET', `/v1/tenants/${id}/users?state=locked`);
+    assert.deepEqual(locked.body.users.map((u) => u.id), [user.id], 'and shown locked, its record written with the tenant’s next write');
   });
 
   it('reports a missing permission when the app cannot disable users', async () => {
