@@ -1,6 +1,6 @@
 import type { Low } from 'lowdb';
 import type { DurableJsonFile } from './durableJsonFile';
-import { JOURNAL_FOLD_BYTES } from './seqJournal';
+import { JournaledFile } from './seqJournal';
 import { journalRecordSeq, type MainChangeRecord, type MainFileJournal, type MainJournalRecord } from './mainFileJournal';
 import type { MainFile } from './storeSchema';
 import type { StoredActivity, StoredTask, StoredTenant } from './storeTypes';
@@ -18,17 +18,19 @@ export class LowdbMainFile {
   readonly file: DurableJsonFile<MainFile>;
   readonly journal: MainFileJournal;
   readonly #db: Low<MainFile>;
+  readonly #stored: JournaledFile<MainFile, MainJournalRecord>;
   readonly #tenants = new Map<string, StoredTenant>();
   readonly #tasks = new Map<string, StoredTask>();
-  #lazy = false;
   #carried = false;
-  #durableSeq: number;
 
   constructor(db: Low<MainFile>, file: DurableJsonFile<MainFile>, journal: MainFileJournal) {
     this.#db = db;
     this.file = file;
     this.journal = journal;
-    this.#durableSeq = db.data.nextSeq;
+    // The poller's records go out with any write of the file.
+    this.#stored = new JournaledFile(db, file, journal, () => {
+      this.#carried = false;
+    });
     for (const tenant of db.data.tenants) this.#tenants.set(tenant.id, tenant);
     for (const task of db.data.tasks) this.#tasks.set(task.id, task);
   }
@@ -39,11 +41,11 @@ export class LowdbMainFile {
 
   /** Whether bookkeeping is waiting in memory for the next checkpoint. */
   get lazy(): boolean {
-    return this.#lazy;
+    return this.#stored.lazy;
   }
 
   markLazy(): void {
-    this.#lazy = true;
+    this.#stored.markLazy();
   }
 
   /** Whether changes are waiting that go out with the next write of the file, not on their own. */
@@ -61,43 +63,27 @@ export class LowdbMainFile {
    * or in a users log that carries it until the file catches up.
    */
   get durableSeq(): number {
-    return this.#durableSeq;
+    return this.#stored.durableSeq;
   }
 
-  async save(): Promise<void> {
-    this.#lazy = false;
-    this.#carried = false;
-    // The file's text is taken when the write is asked for, so this is what the finished write holds.
-    const seq = this.#db.data.nextSeq;
-    await this.#db.write();
-    this.#durableSeq = Math.max(this.#durableSeq, seq);
-    this.journal.foldedBelow(seq);
+  save(): Promise<void> {
+    return this.#stored.save();
   }
 
   /**
    * Makes a tenant just added, and its activity, durable with one append to the journal instead of a write
-   * of the whole file; the file catches up at a later write. Written with the file instead while a write of
-   * it is under way (what the tenant depends on, an app profile just added say, may be in that write alone),
-   * before the file was ever written, or after the journal failed.
+   * of the whole file (see `JournaledFile.saveRecord`); the file catches up at a later write.
    */
-  async saveTenantAdded(tenant: StoredTenant, activity: StoredActivity): Promise<void> {
-    if (!this.#mayJournal()) return this.save();
-    await this.journal.append({ tenantAdded: tenant, activity });
+  saveTenantAdded(tenant: StoredTenant, activity: StoredActivity): Promise<void> {
+    return this.#stored.saveRecord(() => ({ tenantAdded: tenant, activity }));
   }
 
   /**
    * Makes a change just made in memory durable with one append to the journal, as `saveTenantAdded` does; to
    * be called in the same synchronous step as the change, since the record takes the objects as they are now.
-   * A journal grown past `JOURNAL_FOLD_BYTES` is folded into the file by a write of it at once.
    */
-  async saveChange(change: MainChange): Promise<void> {
-    if (!this.#mayJournal()) return this.save();
-    await this.journal.append({ seq: this.nextSeq(), ...change });
-    if (this.journal.bytes > JOURNAL_FOLD_BYTES && !this.file.busy) await this.save();
-  }
-
-  #mayJournal(): boolean {
-    return !this.file.busy && this.file.written && this.journal.usable;
+  saveChange(change: MainChange): Promise<void> {
+    return this.#stored.saveRecord(() => ({ seq: this.nextSeq(), ...change }));
   }
 
   /**
@@ -112,7 +98,7 @@ export class LowdbMainFile {
     let replayed = 0;
     for (const record of records) {
       const seq = journalRecordSeq(record);
-      if (seq < this.#durableSeq) continue;
+      if (seq < this.durableSeq) continue;
       const activities = 'tenantAdded' in record ? [record.activity] : (record.activities ?? []);
       if ('tenantAdded' in record) {
         if (!this.#tenants.has(record.tenantAdded.id)) this.addTenant(record.tenantAdded);

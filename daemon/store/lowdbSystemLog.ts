@@ -3,7 +3,7 @@ import type { Low } from 'lowdb';
 import type { Clock } from '../clock';
 import { redactSecrets, redactText } from '../logging/redactSecrets';
 import type { DurableJsonFile } from './durableJsonFile';
-import { JOURNAL_FOLD_BYTES, SeqJournal } from './seqJournal';
+import { JournaledFile, SeqJournal } from './seqJournal';
 import { systemLogEntrySchema, type SystemLogFile } from './storeSchema';
 import type { StoreEventEmitter } from './storeEventEmitter';
 import type { SystemLogEntry, SystemLogInput, SystemLogLevel, SystemLogQuery } from './storeTypes';
@@ -41,20 +41,18 @@ export class LowdbSystemLog {
   readonly file: DurableJsonFile<SystemLogFile>;
   readonly journal: SystemLogJournal;
   readonly #init: LowdbSystemLogInit;
-  /** `nextSeq` as of the last write of the file that finished, or as loaded: what the file holds. */
-  #durableSeq: number;
-  #lazy = false;
+  readonly #stored: JournaledFile<SystemLogFile, SystemLogEntry>;
 
   constructor(init: LowdbSystemLogInit) {
     this.#init = init;
     this.file = init.file;
     this.journal = init.journal;
-    this.#durableSeq = init.db.data.nextSeq;
+    this.#stored = new JournaledFile(init.db, init.file, init.journal);
   }
 
   /** Whether entries are in the journal that the file does not hold yet. */
   get lazy(): boolean {
-    return this.#lazy;
+    return this.#stored.lazy;
   }
 
   /**
@@ -66,24 +64,20 @@ export class LowdbSystemLog {
     const known = new Set(log.entries.map((entry) => entry.id));
     let replayed = 0;
     for (const entry of entries) {
-      if (entry.seq < this.#durableSeq || known.has(entry.id)) continue;
+      if (entry.seq < this.#stored.durableSeq || known.has(entry.id)) continue;
       log.entries.push(entry);
       log.nextSeq = Math.max(log.nextSeq, entry.seq + 1);
       replayed++;
     }
     this.#trim();
-    if (replayed > 0) this.#lazy = true;
-    this.journal.foldedBelow(this.#durableSeq);
+    if (replayed > 0) this.#stored.markLazy();
+    this.journal.foldedBelow(this.#stored.durableSeq);
     return replayed;
   }
 
   /** Writes the file with every entry, and empties the journal of them. */
-  async save(): Promise<void> {
-    this.#lazy = false;
-    const seq = this.#init.db.data.nextSeq;
-    await this.#init.db.write();
-    this.#durableSeq = Math.max(this.#durableSeq, seq);
-    this.journal.foldedBelow(seq);
+  save(): Promise<void> {
+    return this.#stored.save();
   }
 
   #trim(): void {
@@ -110,16 +104,8 @@ export class LowdbSystemLog {
     };
     log.entries.push(entry);
     this.#trim();
-    // Written with the file while a write of it is under way (the entry would otherwise be numbered past
-    // a file that may not reach the disk), and before the file was ever written.
-    if (this.file.busy || !this.file.written || !this.journal.usable) {
-      await this.save();
-    } else {
-      this.#lazy = true;
-      this.#init.scheduleCheckpoint();
-      await this.journal.append(entry);
-      if (this.journal.bytes > JOURNAL_FOLD_BYTES && !this.file.busy) await this.save();
-    }
+    this.#init.scheduleCheckpoint();
+    await this.#stored.saveRecord(() => entry);
     events.emit({ type: 'log', entry: structuredClone(entry) });
     return structuredClone(entry);
   }

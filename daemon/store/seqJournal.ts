@@ -1,8 +1,10 @@
 import { constants } from 'node:fs';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { Low } from 'lowdb';
 import type * as z from 'zod';
 import { PRIVATE_FILE_MODE, syncDirectory } from '../files/writeFileAtomic';
+import type { DurableJsonFile } from './durableJsonFile';
 import { APPEND_FLAGS, encodeCheckedLine, readCheckedLines, SYNCHRONOUS_APPENDS } from './checkedLines';
 import { checkStoreValue, storeUnreadable } from './storeUnreadable';
 
@@ -152,5 +154,70 @@ export class SeqJournal<R> {
     const done = this.#queue.then(step);
     this.#queue = done.catch(() => undefined);
     return done;
+  }
+}
+
+/**
+ * A JSON file numbered by its `nextSeq` with its `SeqJournal`: a change goes to the journal, the file
+ * catches up when written (at a checkpoint, or once the journal passes `JOURNAL_FOLD_BYTES`), and what the
+ * file on disk holds is told by `durableSeq`.
+ */
+export class JournaledFile<T extends { nextSeq: number }, R> {
+  readonly db: Low<T>;
+  readonly file: DurableJsonFile<T>;
+  readonly journal: SeqJournal<R>;
+  readonly #onWrite: () => void;
+  #durableSeq: number;
+  #lazy = false;
+
+  /** `onWrite` runs as a write of the file takes its text: for what goes out with any write of it. */
+  constructor(db: Low<T>, file: DurableJsonFile<T>, journal: SeqJournal<R>, onWrite: () => void = () => undefined) {
+    this.db = db;
+    this.file = file;
+    this.journal = journal;
+    this.#onWrite = onWrite;
+    this.#durableSeq = db.data.nextSeq;
+  }
+
+  /**
+   * Every record numbered below this (`nextSeq` as of the last write that finished, or as loaded) is in the
+   * file on disk, or was dropped from it by retention: what was numbered since is in memory and the journal.
+   */
+  get durableSeq(): number {
+    return this.#durableSeq;
+  }
+
+  /** Whether changes are in memory (and the journal) that the file does not hold yet. */
+  get lazy(): boolean {
+    return this.#lazy;
+  }
+
+  markLazy(): void {
+    this.#lazy = true;
+  }
+
+  /** Writes the file with everything in memory, and empties the journal of what it now holds. */
+  async save(): Promise<void> {
+    this.#lazy = false;
+    this.#onWrite();
+    // The file's text is taken when the write is asked for, so this is what the finished write holds.
+    const seq = this.db.data.nextSeq;
+    await this.db.write();
+    this.#durableSeq = Math.max(this.#durableSeq, seq);
+    this.journal.foldedBelow(seq);
+  }
+
+  /**
+   * Makes a change just made in memory durable with one append of `record()` to the journal, called in the
+   * same synchronous step as the change (a record takes the objects as they are now, and its number).
+   * Written with the file instead while a write of it is under way (what the change depends on may be in
+   * that write alone, and the record would be numbered past a file that may not reach the disk), before
+   * the file was ever written, or after the journal failed.
+   */
+  async saveRecord(record: () => R): Promise<void> {
+    if (this.file.busy || !this.file.written || !this.journal.usable) return this.save();
+    this.#lazy = true;
+    await this.journal.append(record());
+    if (this.journal.bytes > JOURNAL_FOLD_BYTES && !this.file.busy) await this.save();
   }
 }
