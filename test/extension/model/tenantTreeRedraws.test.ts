@@ -27,17 +27,23 @@ function heldUserSource(): { listUsers(tenantId: string, query: UserListQuery): 
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** One tenant in the Tenants view, its users read from a held source, with every redraw recorded. */
+function tenantTree(pageSize: number) {
+  const source = heldUserSource();
+  const model = new StatusModel({ users: source, pageSize });
+  model.replaceTenants([tenantView()]);
+  const timers = manualTimers();
+  const redraws = new TenantTreeRedraws(model, timers);
+  const redrawn: Array<TenantsNode | undefined> = [];
+  redraws.onDidRedraw((node) => redrawn.push(node));
+  const [tenant] = redraws.tree.roots();
+  assert.ok(tenant);
+  return { source, model, timers, redraws, redrawn, tenant };
+}
+
 describe('extension model: when the Tenants view redraws', () => {
   it('redraws an expanded tenant whose users were reloaded while its first page was being read, so its users show', async () => {
-    const source = heldUserSource();
-    const model = new StatusModel({ users: source, pageSize: 10 });
-    model.replaceTenants([tenantView()]);
-    const timers = manualTimers();
-    const redraws = new TenantTreeRedraws(model, timers);
-    const redrawn: Array<TenantsNode | undefined> = [];
-    redraws.onDidRedraw((node) => redrawn.push(node));
-    const [tenant] = redraws.tree.roots();
-    assert.ok(tenant);
+    const { source, model, timers, redraws, redrawn, tenant } = tenantTree(10);
 
     // The operator expands the tenant; a page of a resync arrives while its first page is read.
     const children = redraws.children(tenant);
@@ -61,15 +67,7 @@ describe('extension model: when the Tenants view redraws', () => {
   });
 
   it('does not redraw a tenant a second time for the first page it has just returned', async () => {
-    const source = heldUserSource();
-    const model = new StatusModel({ users: source, pageSize: 10 });
-    model.replaceTenants([tenantView()]);
-    const timers = manualTimers();
-    const redraws = new TenantTreeRedraws(model, timers);
-    const redrawn: Array<TenantsNode | undefined> = [];
-    redraws.onDidRedraw((node) => redrawn.push(node));
-    const [tenant] = redraws.tree.roots();
-    assert.ok(tenant);
+    const { source, timers, redraws, redrawn, tenant } = tenantTree(10);
     const children = redraws.children(tenant);
     await settle();
     source.answer();
@@ -80,22 +78,16 @@ describe('extension model: when the Tenants view redraws', () => {
   });
 
   it('shows "Loading users…" on the "Load more" row as soon as the next page is being read', async () => {
-    const source = heldUserSource();
-    const model = new StatusModel({ users: source, pageSize: 1 });
-    model.replaceTenants([tenantView()]);
-    const timers = manualTimers();
-    const redraws = new TenantTreeRedraws(model, timers);
-    const [tenant] = redraws.tree.roots();
-    assert.ok(tenant);
+    const { source, model, timers, redraws, redrawn, tenant } = tenantTree(1);
     const first = redraws.children(tenant);
     await settle();
     source.answer();
     await first;
+    timers.advance(30);
+    assert.deepEqual(redrawn, [], 'no redraw for the first page');
     const loadMore = redraws.tree.loadMoreNode('tenant-1');
     assert.equal(redraws.tree.row(loadMore).label, 'Load more users…');
 
-    const redrawn: Array<TenantsNode | undefined> = [];
-    redraws.onDidRedraw((node) => redrawn.push(node));
     const more = model.loadMoreUsers('tenant-1');
     timers.advance(30);
     assert.deepEqual(redrawn, [tenant], 'redrawn while the page is read');
