@@ -7,6 +7,7 @@ import type { Store } from '../store/store';
 import type { CredentialHealth, CredentialKind, StoredTenant } from '../store/storeTypes';
 import type { CredentialVault } from '../vault/credentialVault';
 import type { TenantCredential } from '../microsoft/tenantTokenSource';
+import { KeyedMutex } from '../tasks/keyedMutex';
 import { vaultKeys } from '../vault/vaultKeys';
 import { credentialFromInput } from './credentialFromInput';
 import type { CredentialHealthService } from './credentialHealthService';
@@ -38,7 +39,7 @@ export interface RegisterTenantOnProfile {
  */
 export class TenantRegistry {
   /** Registrations under way, by directory id (or text, for a domain that cannot be resolved). */
-  readonly #registering = new Map<string, Promise<unknown>>();
+  readonly #registering = new KeyedMutex();
 
   constructor(
     private readonly store: Store,
@@ -90,15 +91,7 @@ export class TenantRegistry {
    */
   private async oneAtATime<T>(tenantIdOrDomain: string, work: () => Promise<T>): Promise<T> {
     const key = (await this.registered.directoryIdOf(tenantIdOrDomain).catch(() => null)) ?? tenantIdOrDomain.trim().toLowerCase();
-    const earlier = this.#registering.get(key);
-    const mine = earlier ? earlier.then(work) : work();
-    const settled = mine.catch(() => undefined);
-    this.#registering.set(key, settled);
-    try {
-      return await mine;
-    } finally {
-      if (this.#registering.get(key) === settled) this.#registering.delete(key);
-    }
+    return this.#registering.run(key, work);
   }
 
   /**
