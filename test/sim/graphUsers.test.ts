@@ -191,6 +191,7 @@ describe('sim: Graph users', () => {
     // Used once while valid, so that its signature is known to be good when it expires.
     const valid = await fetch(url, { dispatcher: harness.dispatcher, headers: { authorization: `Bearer ${token}` } });
     assert.equal(valid.status, 200);
+    assert.ok(Array.isArray(((await valid.json()) as { value: unknown }).value));
     const [h, p] = token.split('.');
     const forged = `${h}.${p}.${Buffer.from('not the signature').toString('base64url')}`;
     const refused = await fetch(url, { dispatcher: harness.dispatcher, headers: { authorization: `Bearer ${forged}` } });
