@@ -15,7 +15,7 @@ import { ForegroundRequests } from './foregroundRequests';
 import { createDaemonLogger } from './logging/daemonLogger';
 import type { Logger } from './logging/logger';
 import { DirectoryIdResolver } from './microsoft/directoryIdResolver';
-import { createHttpDispatcher, loadFetchClasses } from './microsoft/httpDispatcher';
+import { connectAhead, createHttpDispatcher, loadFetchClasses } from './microsoft/httpDispatcher';
 import type { MicrosoftEndpoints } from './microsoft/microsoftEndpoints';
 import type { ApiAuthentication } from './server/apiAuthentication';
 import { listenApi, localListenPlan, sharedListenPlan, type ApiServer, type ListenPlan } from './server/apiListener';
@@ -162,6 +162,7 @@ export class Daemon {
       requestTimeoutMs: config.graphTimeoutMs,
     };
     const dispatcher = createHttpDispatcher(endpoints);
+    void connectAhead(dispatcher, endpoints);
     loadFetchClasses();
     const stopping = new AbortController();
     const sinks: ErrorSinks = { logger, systemLog: store, stopping: stopping.signal };

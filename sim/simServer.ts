@@ -71,6 +71,7 @@ export class SimServer {
     const credentials = await createServerCredentials();
     this.caPem = credentials.caPem;
     const keys = new SigningKeys();
+    await keys.warmUp();
     this.identity = new IdentityPlatform(this.directory, keys, this.clock);
     this.adminConsent = new AdminConsent(this.directory, this.clock);
     this.graph = new GraphService(

@@ -1,5 +1,6 @@
 import { createSecureContext, rootCertificates } from 'node:tls';
 import { Agent } from 'undici';
+import { identityRequest } from './identityRequest';
 import type { MicrosoftEndpoints } from './microsoftEndpoints';
 
 /**
@@ -30,4 +31,18 @@ export function createHttpDispatcher(endpoints: MicrosoftEndpoints): Agent {
  */
 export function loadFetchClasses(): void {
   void globalThis.Headers;
+}
+
+/**
+ * Opens a connection to the identity platform as the daemon starts, with its public discovery document
+ * for work and school tenants: the TLS handshake (about 20 ms against the simulator on this machine's
+ * class, several round trips to Microsoft) is then not paid inside the first sign-in, which is an
+ * operator's registration right after a first start. The connection is pooled for its keep-alive time;
+ * the answer itself is not used, and a failure (no network yet) is the first sign-in's to report.
+ */
+export function connectAhead(dispatcher: Agent, endpoints: MicrosoftEndpoints): Promise<void> {
+  return identityRequest(dispatcher, `${new URL(endpoints.authorityHost).origin}/organizations/v2.0/.well-known/openid-configuration`, { timeoutMs: 10_000 }).then(
+    () => undefined,
+    () => undefined,
+  );
 }

@@ -17,6 +17,17 @@ import { usersDelta } from './usersDelta';
 
 const maxBatchRequests = 20;
 
+/** Bearer tokens whose signature was checked, kept for their later requests (oldest dropped first). */
+const maxVerifiedTokens = 10_000;
+
+type VerifiedClaims = AccessTokenClaims & { exp?: number; nbf?: number };
+
+/** Whether a token verified before is still in its lifetime, as jose would judge it (no clock skew). */
+function inLifetime(claims: VerifiedClaims, now: Date): boolean {
+  const seconds = Math.floor(now.getTime() / 1000);
+  return (claims.exp === undefined || claims.exp > seconds) && (claims.nbf === undefined || claims.nbf <= seconds);
+}
+
 interface Route {
   method: string;
   pattern: RegExp;
@@ -95,6 +106,15 @@ export class GraphService {
     ];
   }
 
+  /**
+   * Tokens whose signature and audience were checked, by their text: as Graph's front end does, a
+   * token's signature is checked once, not on each of its hundreds of requests (an RSA verification on
+   * a thread of the pool, then a turn of the event loop, for each page of a sync). Its lifetime is
+   * checked on every request against the simulator's clock; one past it goes through the full check again,
+   * which answers why it is refused.
+   */
+  readonly #verified = new Map<string, VerifiedClaims>();
+
   async handle(request: SimRequest): Promise<GraphOutcome> {
     let tenant: SimTenant | undefined;
     try {
@@ -117,24 +137,35 @@ export class GraphService {
     const header = request.headers.authorization ?? '';
     const token = header.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (!token) throw unauthorized('Access token is empty.');
-    let claims: AccessTokenClaims;
+    const claims = await this.verifiedClaims(token);
+    const tenant = this.context.directory.find(claims.tid);
+    const app = tenant && (tenant.findApp(claims.appid) ?? this.context.directory.consentedApp(tenant, claims.appid));
+    if (!tenant || !app) throw unauthorized('Access token validation failure. Invalid issuer or signature.');
+    return { tenant, app, appId: app.appId, roles: new Set(claims.roles ?? []) };
+  }
+
+  private async verifiedClaims(token: string): Promise<VerifiedClaims> {
+    const now = this.context.clock.date();
+    const known = this.#verified.get(token);
+    if (known && inLifetime(known, now)) return known;
+    let claims: VerifiedClaims;
     try {
       const { payload } = await jwtVerify(token, this.keys.publicKey, {
         algorithms: ['RS256'],
         audience: [graphAudience, '00000003-0000-0000-c000-000000000000'],
-        currentDate: this.context.clock.date(),
+        currentDate: now,
       });
-      claims = payload as unknown as AccessTokenClaims;
+      claims = payload as unknown as VerifiedClaims;
     } catch (error) {
+      this.#verified.delete(token);
       const code = (error as { code?: string }).code;
       if (code === 'ERR_JWT_EXPIRED') throw unauthorized('Access token has expired or is not yet valid.');
       if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') throw unauthorized('Access token validation failure. Invalid audience.');
       throw unauthorized('Access token validation failure.');
     }
-    const tenant = this.context.directory.find(claims.tid);
-    const app = tenant && (tenant.findApp(claims.appid) ?? this.context.directory.consentedApp(tenant, claims.appid));
-    if (!tenant || !app) throw unauthorized('Access token validation failure. Invalid issuer or signature.');
-    return { tenant, app, appId: app.appId, roles: new Set(claims.roles ?? []) };
+    if (this.#verified.size >= maxVerifiedTokens) this.#verified.delete(this.#verified.keys().next().value as string);
+    this.#verified.set(token, claims);
+    return claims;
   }
 
   private roll(rate: number, tenant: SimTenant): boolean {

@@ -27,6 +27,9 @@ class TokenFailure extends Error {
   }
 }
 
+/** Authority segments that name no one tenant; their discovery document is served, for any tenant. */
+const multiTenantSegments = ['organizations', 'common'] as const;
+
 /**
  * The Microsoft identity platform's client-credentials grant: discovery, keys and the token endpoint,
  * with a client secret or a certificate-signed client assertion.
@@ -48,18 +51,20 @@ export class IdentityPlatform {
 
   openidConfiguration(request: SimRequest, segment: string): SimResponse {
     try {
-      const tenant = this.resolveTenant(segment);
-      const base = `${request.origin}/${tenant.id}`;
+      // `organizations` and `common` stand for any work or school tenant: their issuer names none.
+      const anyTenant = multiTenantSegments.find((name) => name === segment.toLowerCase());
+      const tenantId = anyTenant ?? this.resolveTenant(segment).id;
+      const base = `${request.origin}/${tenantId}`;
       return json(200, {
         token_endpoint: `${base}/oauth2/v2.0/token`,
         token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
-        jwks_uri: `${request.origin}/${tenant.id}/discovery/v2.0/keys`,
+        jwks_uri: `${request.origin}/${tenantId}/discovery/v2.0/keys`,
         response_modes_supported: ['query', 'fragment', 'form_post'],
         subject_types_supported: ['pairwise'],
         id_token_signing_alg_values_supported: ['RS256'],
         response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
         scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
-        issuer: `${base}/v2.0`,
+        issuer: `${request.origin}/${anyTenant ? '{tenantid}' : tenantId}/v2.0`,
         request_uri_parameter_supported: false,
         userinfo_endpoint: `${request.origin}/oidc/userinfo`,
         authorization_endpoint: `${base}/oauth2/v2.0/authorize`,

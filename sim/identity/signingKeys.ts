@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { exportJWK, type JWK } from 'jose';
+import { exportJWK, jwtVerify, SignJWT, type JWK } from 'jose';
 
 /** The key the simulated identity platform signs access tokens with, published at `jwks_uri`. */
 export class SigningKeys {
@@ -11,6 +11,16 @@ export class SigningKeys {
     const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
     this.privateKey = pair.privateKey;
     this.publicKey = pair.publicKey;
+  }
+
+  /**
+   * Signs and checks one throwaway token: Microsoft's token service is always warm, and the simulator's
+   * first token would otherwise carry the first use of the key and of jose (several milliseconds) that no
+   * real sign-in sees.
+   */
+  async warmUp(): Promise<void> {
+    const token = await new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).sign(this.privateKey);
+    await jwtVerify(token, this.publicKey, { algorithms: ['RS256'] });
   }
 
   async jwks(): Promise<{ keys: JWK[] }> {

@@ -181,13 +181,17 @@ describe('sim: Graph users', () => {
     assert.equal(org.value[0].id, a.id);
   });
 
-  it('rejects a missing, forged or expired bearer token with 401 InvalidAuthenticationToken', async () => {
+  it('rejects a missing, forged or expired bearer token with 401 InvalidAuthenticationToken, one it accepted before included', async () => {
     const url = `${harness.sim.url}/v1.0/users`;
     const { fetch } = await import('undici');
     const none = await fetch(url, { dispatcher: harness.dispatcher });
     assert.equal(none.status, 401);
     assert.equal(((await none.json()) as { error: { code: string } }).error.code, 'InvalidAuthenticationToken');
     const token = (await harness.tokens(tenant.id, tenant.app.appId, { kind: 'secret', clientSecret: tenant.app.secret }).acquire()).accessToken;
+    // Used once while valid, so that its signature is known to be good when it expires.
+    const valid = await fetch(url, { dispatcher: harness.dispatcher, headers: { authorization: `Bearer ${token}` } });
+    assert.equal(valid.status, 200);
+    assert.ok(Array.isArray(((await valid.json()) as { value: unknown }).value));
     const [h, p] = token.split('.');
     const forged = `${h}.${p}.${Buffer.from('not the signature').toString('base64url')}`;
     const refused = await fetch(url, { dispatcher: harness.dispatcher, headers: { authorization: `Bearer ${forged}` } });

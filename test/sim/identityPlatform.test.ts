@@ -84,6 +84,17 @@ describe('sim: identity platform (client credentials through msal-node)', () => 
     assert.match(failure.errorMessage, new RegExp(`AADSTS700016: Application with identifier '${home.app.appId}' was not found in the directory`));
   });
 
+  it('serves the discovery document of organizations and common, whose issuer names no tenant', async () => {
+    for (const segment of ['organizations', 'common']) {
+      const answer = await fetch(`${harness.sim.url}/${segment}/v2.0/.well-known/openid-configuration`, { dispatcher: harness.dispatcher });
+      assert.equal(answer.status, 200);
+      const document = (await answer.json()) as { token_endpoint: string; issuer: string; jwks_uri: string };
+      assert.equal(document.token_endpoint, `${harness.sim.url}/${segment}/oauth2/v2.0/token`);
+      assert.equal(document.issuer, `${harness.sim.url}/{tenantid}/v2.0`);
+      assert.equal(document.jwks_uri, `${harness.sim.url}/${segment}/discovery/v2.0/keys`);
+    }
+  });
+
   it('answers an unknown tenant with invalid_tenant AADSTS90002 at discovery, and 900023 for a malformed one', async () => {
     // msal reports a failed discovery as endpoints_resolution_error, and the token source reads the reason;
     // once the instance's OpenID configuration is known, the token endpoint answers the same, in msal's words.
