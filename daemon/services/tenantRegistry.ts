@@ -60,16 +60,16 @@ export class TenantRegistry {
    */
   async register(request: RegisterTenant): Promise<StoredTenant> {
     const { credential } = credentialFromInput(request.credential);
-    return this.oneAtATime(request.tenant, () => this.registerChecked(request, credential));
+    return this.oneAtATime(request.tenant, (directoryId) => this.registerChecked(request, credential, directoryId));
   }
 
-  private async registerChecked(request: RegisterTenant, credential: TenantCredential): Promise<StoredTenant> {
+  private async registerChecked(request: RegisterTenant, credential: TenantCredential, directoryId: string | null): Promise<StoredTenant> {
     await this.refuseIfRegistered(request.tenant);
     const tenantId = randomUUID();
     const identity = { id: tenantId, tenantIdOrDomain: request.tenant, appId: request.appId };
     const durable = this.vault.put(tenantId, credential);
     return this.addChecked(
-      { ...identity, credentialKind: credential.kind, request },
+      { ...identity, credentialKind: credential.kind, directoryId, request },
       () => this.connections.connect(identity, credential),
       durable,
       () =>
@@ -87,11 +87,12 @@ export class TenantRegistry {
    * Registrations of one directory run one after another, however each names it: two at once (one by
    * domain, one by id, or the two lines of a file naming it both ways) would otherwise both find it
    * unregistered while the other's credential check runs, and add it twice. The later one then finds the
-   * earlier one's tenant and is refused as registered, naming it.
+   * earlier one's tenant and is refused as registered, naming it. `work` is given the directory id (null
+   * when it cannot be resolved), which the store keeps so that daemons sharing it refuse the same race.
    */
-  private async oneAtATime<T>(tenantIdOrDomain: string, work: () => Promise<T>): Promise<T> {
-    const key = (await this.registered.directoryIdOf(tenantIdOrDomain).catch(() => null)) ?? tenantIdOrDomain.trim().toLowerCase();
-    return this.#registering.run(key, work);
+  private async oneAtATime<T>(tenantIdOrDomain: string, work: (directoryId: string | null) => Promise<T>): Promise<T> {
+    const directoryId = await this.registered.directoryIdOf(tenantIdOrDomain).catch(() => null);
+    return this.#registering.run(directoryId ?? tenantIdOrDomain.trim().toLowerCase(), () => work(directoryId));
   }
 
   /**
@@ -110,15 +111,15 @@ export class TenantRegistry {
    * nothing is written before its check, so a failure leaves nothing to take back.
    */
   registerOnProfile(request: RegisterTenantOnProfile): Promise<StoredTenant> {
-    return this.oneAtATime(request.tenant, () => this.registerOnProfileChecked(request));
+    return this.oneAtATime(request.tenant, (directoryId) => this.registerOnProfileChecked(request, directoryId));
   }
 
-  private async registerOnProfileChecked(request: RegisterTenantOnProfile): Promise<StoredTenant> {
+  private async registerOnProfileChecked(request: RegisterTenantOnProfile, directoryId: string | null): Promise<StoredTenant> {
     await this.refuseIfRegistered(request.tenant);
     const profile = await this.store.requireAppProfile(request.appProfileId);
     const identity = { id: randomUUID(), tenantIdOrDomain: request.tenant, appId: profile.appId };
     return this.addChecked(
-      { ...identity, credentialKind: profile.credentialKind, appProfileId: profile.id, request },
+      { ...identity, credentialKind: profile.credentialKind, appProfileId: profile.id, directoryId, request },
       () => this.connections.connect(identity, this.vault.get(vaultKeys.appProfile(profile.id))),
       Promise.resolve(),
       () => Promise.resolve(),
@@ -132,7 +133,15 @@ export class TenantRegistry {
    * and leaves no tenant.
    */
   private async addChecked(
-    tenant: { id: string; tenantIdOrDomain: string; appId: string; credentialKind: CredentialKind; appProfileId?: string; request: Omit<RegisterTenantOnProfile, 'appProfileId'> },
+    tenant: {
+      id: string;
+      tenantIdOrDomain: string;
+      appId: string;
+      credentialKind: CredentialKind;
+      appProfileId?: string;
+      directoryId: string | null;
+      request: Omit<RegisterTenantOnProfile, 'appProfileId'>;
+    },
     connect: () => TenantConnection,
     durable: Promise<void>,
     undo: () => Promise<void>,
@@ -151,6 +160,7 @@ export class TenantRegistry {
         appId: tenant.appId,
         credentialKind: tenant.credentialKind,
         credentialHealth: health,
+        directoryId: tenant.directoryId,
         ...(tenant.appProfileId ? { appProfileId: tenant.appProfileId } : {}),
         ...(request.displayName ? { displayName: request.displayName } : {}),
         ...(request.pollIntervalMs ? { pollIntervalMs: request.pollIntervalMs } : {}),

@@ -197,6 +197,13 @@ export interface NewTenant {
   id?: string;
   /** The result of the credential check made before registering, recorded in the same write. */
   credentialHealth?: CredentialHealth;
+  /**
+   * Its directory (tenant) id, when known (a domain resolved through Microsoft): a shared store refuses a
+   * second tenant of the same directory, which daemons registering it at the same moment, one by
+   * domain and one by id, would otherwise both add. The local store has one daemon, whose registrations
+   * of one directory already run one after another.
+   */
+  directoryId?: string | null;
 }
 
 export interface NewAppProfile {

@@ -27,15 +27,23 @@ export class PostgresTenants {
       return await this.#context.transaction(async (tx) => {
         if (input.appProfileId) await this.#appProfiles.assertUsable(tx, input.appProfileId, input.appId);
         const { id, ...record } = tenant;
-        await tx.query('INSERT INTO tenants (id, lookup_key, record) VALUES ($1, $2, $3)', [id, lookupKey(input.tenantIdOrDomain), JSON.stringify(record)]);
+        await tx.query('INSERT INTO tenants (id, lookup_key, directory_id, record) VALUES ($1, $2, $3, $4)', [
+          id,
+          lookupKey(input.tenantIdOrDomain),
+          input.directoryId?.toLowerCase() ?? null,
+          JSON.stringify(record),
+        ]);
         // The management activity publishes the tenant, as the activity's update leaves it.
         await this.#tasks.insertActivity(tx, tenantAddedActivity(tenant, input.by));
         return structuredClone(tenant);
       });
     } catch (error) {
-      // The unique key decides between two daemons registering the same tenant at once.
+      // The unique keys decide between two daemons registering the same tenant at once, by the same text or not.
       if (!isUniqueViolation(error)) throw error;
-      const { rows } = await this.#context.pool.query<TenantRow>(`SELECT ${TENANT_COLUMNS} FROM tenants WHERE lookup_key = $1`, [lookupKey(input.tenantIdOrDomain)]);
+      const { rows } = await this.#context.pool.query<TenantRow>(`SELECT ${TENANT_COLUMNS} FROM tenants WHERE lookup_key = $1 OR directory_id = $2`, [
+        lookupKey(input.tenantIdOrDomain),
+        input.directoryId?.toLowerCase() ?? null,
+      ]);
       const duplicate = rows[0] ? tenantFromRow(rows[0]) : undefined;
       throw AppError.conflict('TENANT_EXISTS', `${input.tenantIdOrDomain} is already registered${duplicate ? ` as "${duplicate.displayName}"` : ''}.`, {
         tenantId: duplicate?.id ?? null,

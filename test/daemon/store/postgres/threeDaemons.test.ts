@@ -324,6 +324,24 @@ describe('three daemon processes of one shared deployment on one PostgreSQL data
     assert.deepEqual(graphRequests.filter((r) => r.at >= since && r.method !== 'GET'), [], 'the lock went nowhere');
   });
 
+  it('registers a directory once when two daemons are asked for it at the same moment, one by its domain and one by its id', async () => {
+    for (let round = 0; round < 3; round++) {
+      const t = await sim.createTenant({ users: 2, seed: 1_000 + round });
+      const add = (i: number, tenant: string) =>
+        daemon(i).api<{ id: string } & ApiError>(tokens.ada, 'POST', '/v1/tenants', { tenant, appId: t.app.appId, credential: { kind: 'secret', clientSecret: t.app.secret } });
+      const answers = await Promise.all([add(0, t.domain), add(1, t.id)]);
+      assert.deepEqual(answers.map((a) => a.status).sort(), [201, 409], JSON.stringify(answers.map((a) => a.body)));
+      const added = answers.find((a) => a.status === 201)?.body.id as string;
+      const refused = answers.find((a) => a.status === 409)?.body.error;
+      assert.equal(refused?.code, 'TENANT_EXISTS');
+      assert.equal(refused?.details?.tenantId, added, 'the refusal names the tenant registered');
+      const { rows } = await db.query<{ n: number }>('SELECT count(*)::integer AS n FROM tenants WHERE directory_id = $1 OR lookup_key = ANY($2)', [t.id, [t.id, t.domain.toLowerCase()]]);
+      assert.equal(rows[0]?.n, 1, 'one tenant of the directory is stored');
+      // Removed again: the other tests count the hundred tenants registered before them.
+      assert.equal((await daemon(0).api(tokens.ada, 'DELETE', `/v1/tenants/${added}`)).status, 204);
+    }
+  });
+
   it('moves a killed daemon’s tenants to the other two within a lease period and a round, losing no user state', async () => {
     const victim = 2;
     const survivors = [daemonIds[0] as string, daemonIds[1] as string];
