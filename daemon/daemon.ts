@@ -162,7 +162,6 @@ export class Daemon {
       requestTimeoutMs: config.graphTimeoutMs,
     };
     const dispatcher = createHttpDispatcher(endpoints);
-    void connectAhead(dispatcher, endpoints);
     loadFetchClasses();
     const stopping = new AbortController();
     const sinks: ErrorSinks = { logger, systemLog: store, stopping: stopping.signal };
@@ -170,8 +169,11 @@ export class Daemon {
     const connections = new TenantConnections(vault, endpoints, dispatcher, config.graphMaxRetries);
     // Every tenant's first round needs a token: asked for while the users load, the identity platform's
     // answers come in that time instead of after it. A shared store loads no users, and its daemons
-    // sync only the tenants they come to hold.
-    if (!storage.database) void connections.prefetchTokens(await store.listTenants(), config.maxConcurrentTenantSyncs, storage.usersLoaded);
+    // sync only the tenants they come to hold. Without tokens to ask for, the connection is opened ahead
+    // for the first registration.
+    const tenantsAtStart = storage.database ? [] : await store.listTenants();
+    if (tenantsAtStart.length > 0) void connections.prefetchTokens(tenantsAtStart, config.maxConcurrentTenantSyncs, storage.usersLoaded);
+    else void connectAhead(dispatcher, endpoints);
     try {
       await storage.usersLoaded;
     } catch (error) {

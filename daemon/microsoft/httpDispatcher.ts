@@ -38,7 +38,8 @@ export function loadFetchClasses(): void {
  * for work and school tenants: the TLS handshake (about 20 ms against the simulator on this machine's
  * class, several round trips to Microsoft) is then not paid inside the first sign-in, which is an
  * operator's registration right after a first start. The connection is pooled for its keep-alive time;
- * the answer itself is not used, and a failure (no network yet) is the first sign-in's to report.
+ * the answer itself is not used, and a failure (no network yet) is the first sign-in's to report. A start
+ * with tenants asks their tokens at once instead, which opens the connections.
  */
 export function connectAhead(dispatcher: Agent, endpoints: MicrosoftEndpoints): Promise<void> {
   return identityRequest(dispatcher, `${new URL(endpoints.authorityHost).origin}/organizations/v2.0/.well-known/openid-configuration`, { timeoutMs: 10_000 }).then(
