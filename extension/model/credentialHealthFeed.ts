@@ -31,8 +31,10 @@ function profileShare(tenant: TenantView | undefined): string {
 /**
  * What the credential-health page is sent, and when, without `vscode`. With many tenants every poll
  * round brings an event per tenant: snapshots go out only while the page is shown (once more when it is
- * shown again), and app profiles are read again only when they can have changed — a tenant added or
- * removed, a check of a tenant on a profile, a profile added or rotated here, another session.
+ * shown again), only when they differ from the last one sent (a round that changed nothing the page
+ * shows sends nothing: with 1,000 tenants each was a page of 1,000 rows drawn again up to ten times a
+ * second), and app profiles are read again only when they can have changed — a tenant added or removed,
+ * a check of a tenant on a profile, a profile added or rotated here, another session.
  */
 export class CredentialHealthFeed extends DisposableBase {
   readonly #options: CredentialHealthFeedOptions;
@@ -45,6 +47,8 @@ export class CredentialHealthFeed extends DisposableBase {
   #profilesGeneration = 0;
   /** Per tenant on a profile, what its summary was last read with. */
   readonly #profileShares = new Map<string, string>();
+  /** The last snapshot sent as text, without the time it was made at; null when the page holds none. */
+  #lastSent: string | null = null;
 
   constructor(options: CredentialHealthFeedOptions) {
     super();
@@ -71,6 +75,8 @@ export class CredentialHealthFeed extends DisposableBase {
     this.#shown = shown;
     if (!shown) {
       this.#postSoon.cancel();
+      // Shown again, it is sent a snapshot whatever it holds.
+      this.#lastSent = null;
       return;
     }
     if (!was || this.#behind) this.#post();
@@ -79,6 +85,7 @@ export class CredentialHealthFeed extends DisposableBase {
   /** The page (re)loaded and holds nothing yet: it is sent a snapshot as soon as it is shown. */
   pageLoaded(): void {
     this.#behind = true;
+    this.#lastSent = null;
   }
 
   /** Profiles were changed from the page, or elsewhere: read them again. */
@@ -147,12 +154,17 @@ export class CredentialHealthFeed extends DisposableBase {
 
   #send(): void {
     const { model, timers } = this.#options;
-    this.#options.post({
+    const message: SnapshotMessage = {
       type: 'snapshot',
       snapshot: credentialHealthViewModel(model.tenants(), timers.now(), this.#appProfiles),
       connection: this.#connectionNote(),
       role: this.#role() ?? null,
-    });
+    };
+    const { generatedAt: _madeAt, ...shown } = message.snapshot;
+    const text = JSON.stringify([shown, message.connection, message.role]);
+    if (text === this.#lastSent) return;
+    this.#lastSent = text;
+    this.#options.post(message);
   }
 
   #connectionNote(): ConnectionNote {

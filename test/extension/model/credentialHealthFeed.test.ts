@@ -5,7 +5,7 @@ import type { SnapshotMessage } from '../../../extension/model/credentialHealthF
 import { CredentialHealthFeed } from '../../../extension/model/credentialHealthFeed';
 import { StatusModel } from '../../../extension/model/statusModel';
 import { manualTimers } from '../support/manualTimers';
-import { healthView, NOW, tenantView } from '../support/viewFixtures';
+import { DAY, healthView, NOW, tenantView } from '../support/viewFixtures';
 
 function profileView(name: string): AppProfileView {
   return {
@@ -70,7 +70,10 @@ describe('extension model: what the credential-health page is sent', () => {
   });
 
   it('sends nothing while the page is hidden, and reads app profiles only when they can have changed', async () => {
-    const tenants = Array.from({ length: 1000 }, (_, index) => tenantView({ id: `t${index}`, displayName: `Tenant ${index}` }));
+    // Their secrets expire half a day past a whole number of days, so that the countdown's text stays the same
+    // while the test's clock moves on by milliseconds.
+    const credentialHealth = healthView({ credentialExpiresAt: NOW + 200.5 * DAY });
+    const tenants = Array.from({ length: 1000 }, (_, index) => tenantView({ id: `t${index}`, displayName: `Tenant ${index}`, credentialHealth }));
     const { model, feed, posted, reads, timers } = feedWith(() => [profileView('MSP app')]);
     model.replaceTenants(tenants);
     model.setConnection({ kind: 'connected', version: '0.1.0' });
@@ -87,8 +90,17 @@ describe('extension model: what the credential-health page is sent', () => {
     round(NOW);
     timers.advance(100);
     await settle();
-    assert.equal(posted.length, 3, 'one snapshot for the whole round');
+    assert.equal(posted.length, 2, 'the round changed nothing the page shows: nothing is sent');
     assert.equal(reads(), 1, 'the profiles are not read again');
+    // A round in which one tenant's status changed: one snapshot for the whole round.
+    const changed = tenants[1];
+    assert.ok(changed);
+    round(NOW + 0.5);
+    model.applyEvent({ type: 'tenant', tenant: { ...changed, asOf: NOW + 0.5, status: 'DISCONNECTED' } });
+    timers.advance(100);
+    await settle();
+    assert.equal(posted.length, 3, 'one snapshot for the whole round');
+    assert.equal(posted.at(-1)?.snapshot.rows.find((row) => row.tenantId === changed.id)?.status, 'DISCONNECTED');
 
     // Hidden behind another editor: three rounds bring nothing.
     feed.setShown(false);
