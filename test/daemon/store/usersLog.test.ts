@@ -96,6 +96,16 @@ async function failNextAppend(dir: string): Promise<() => number> {
   };
 }
 
+/** Runs `action` with its append failing as a disk error would: it must reject with EIO, that one write having failed. */
+async function rejectsOnFailedAppend(dir: string, action: () => Promise<unknown>): Promise<void> {
+  const restore = await failNextAppend(dir);
+  try {
+    await assert.rejects(action(), /EIO/);
+  } finally {
+    assert.equal(restore(), 1);
+  }
+}
+
 describe('LowdbStore: users as a snapshot and an append-only log', function () {
   this.timeout(120_000);
   let dir: string;
@@ -114,9 +124,10 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     await cleanup();
   });
 
-  async function reopen(): Promise<LowdbStore> {
+  /** Closes the store and opens it again on the same files; `usersLogCompactionBytes` sets when its logs compact. */
+  async function reopen(options: { usersLogCompactionBytes?: number } = {}): Promise<LowdbStore> {
     await store.close();
-    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000 });
+    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, ...options });
     return store;
   }
 
@@ -231,8 +242,7 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
   });
 
   it('keeps appending to a whole log when the directory\'s fsync fails after a compaction\'s segment took the log\'s place', async () => {
-    await store.close();
-    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 1000 });
+    await reopen({ usersLogCompactionBytes: 1000 });
     const tenant = await addTenant();
     const usersDir = join(dir, USERS_DIR_NAME);
     const restore = await failDirectorySyncOnce('adoptNextLog', dir);
@@ -261,8 +271,7 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
   });
 
   it('keeps a lock made after a compaction whose new log could not be started, and says where the changes are', async () => {
-    await store.close();
-    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 1000 });
+    await reopen({ usersLogCompactionBytes: 1000 });
     const tenant = await addTenant();
     const usersDir = join(dir, USERS_DIR_NAME);
     // The page outgrows the threshold: a compaction starts, and nothing is appended while it writes the snapshot.
@@ -297,12 +306,7 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     const tenant = await addTenant();
     await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1'), observed('u2')], deltaLink: 'd-1', fullRound: true });
     clock.advance(60_000);
-    const restore = await failNextAppend(dir);
-    try {
-      await assert.rejects(store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1', { accountEnabled: false })], deltaLink: 'd-2' }), /EIO/);
-    } finally {
-      assert.equal(restore(), 1);
-    }
+    await rejectsOnFailedAppend(dir, () => store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1', { accountEnabled: false })], deltaLink: 'd-2' }));
     // What a restart finds now: the change is lost, but so is its link, so Graph sends the change again.
     const found = async (): Promise<[boolean | undefined, string | null]> => {
       const copy = await crashCopy(dir);
@@ -341,12 +345,7 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     const tenant = await addTenant();
     await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: [observed('u1'), observed('u2')], deltaLink: 'd-1', fullRound: true });
     clock.advance(1_000);
-    const restore = await failNextAppend(dir);
-    try {
-      await assert.rejects(store.recordUserLocked(tenant.id, 'u1', { by: 'alice', revokedSessions: false }), /EIO/);
-    } finally {
-      assert.equal(restore(), 1);
-    }
+    await rejectsOnFailedAppend(dir, () => store.recordUserLocked(tenant.id, 'u1', { by: 'alice', revokedSessions: false }));
     // Disabled in Microsoft 365 already, so the lock is kept, and written by the tenant's next write: a
     // checkpoint's, if nothing comes first.
     await store.checkpoint();
@@ -466,8 +465,7 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
   });
 
   it('writes names outside ASCII as escapes in the log and the snapshot, and reads them back as they were', async () => {
-    await store.close();
-    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 2_000 });
+    await reopen({ usersLogCompactionBytes: 2_000 });
     const tenant = await addTenant();
     const names = ['Zoë Ångström', '山田 太郎', 'Emoji 😀 Person', 'Plain Name'];
     for (const [i, displayName] of names.entries()) {
@@ -556,8 +554,7 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
     assert.deepEqual(await everyUser(), withU4);
 
     // Compaction writes both files at version 2, the users as tuples, and loses no field.
-    await store.close();
-    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 1 });
+    await reopen({ usersLogCompactionBytes: 1 });
     await store.applyUserChanges(tenant.id, { observedAt: 30, users: manyUsers(20) });
     await store.checkpoint();
     const snapshot = JSON.parse(await readFile(snapshotPath, 'utf8')) as { schemaVersion: number; users: unknown[] };
@@ -639,8 +636,7 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
   });
 
   it('compacts a full round once, after its last page, not page by page, and a lock meanwhile starts none', async () => {
-    await store.close();
-    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 2048 });
+    await reopen({ usersLogCompactionBytes: 2048 });
     const tenant = await addTenant();
     const usersDir = join(dir, USERS_DIR_NAME);
     const logPath = join(usersDir, `${tenant.id}.log`);
@@ -668,8 +664,7 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
   });
 
   it('keeps a full round\'s delta link on disk with its users when the compaction its last page let go fails', async () => {
-    await store.close();
-    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 1000 });
+    await reopen({ usersLogCompactionBytes: 1000 });
     const tenant = await addTenant();
     const users = manyUsers(60);
     await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: users.slice(0, 30), fullRound: true });
@@ -688,8 +683,7 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
   });
 
   it('loads snapshot, log and the new segment in order when a crash came before the snapshot was in place', async () => {
-    await store.close();
-    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 2048 });
+    await reopen({ usersLogCompactionBytes: 2048 });
     const tenant = await addTenant();
     const usersDir = join(dir, USERS_DIR_NAME);
     await store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: manyUsers(3), deltaLink: 'd-1' });
@@ -717,8 +711,7 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
   });
 
   it('loads from the new snapshot and ignores the older log when a crash came between a compaction’s two steps', async () => {
-    await store.close();
-    store = await LowdbStore.open({ dataDir: dir, clock, checkpointIntervalMs: 60_000, usersLogCompactionBytes: 2048 });
+    await reopen({ usersLogCompactionBytes: 2048 });
     const tenant = await addTenant();
     const logPath = join(dir, USERS_DIR_NAME, `${tenant.id}.log`);
     const snapshotPath = join(dir, USERS_DIR_NAME, `${tenant.id}.snap.json`);
@@ -798,7 +791,7 @@ describe('LowdbStore: users as a snapshot and an append-only log', function () {
   });
 });
 
-describe('UsersLog: a load given a listing of the users directory', function () {
+describe('UsersLog on its own', function () {
   let dir: string;
   let cleanup: () => Promise<void>;
 
@@ -810,65 +803,56 @@ describe('UsersLog: a load given a listing of the users directory', function () 
     await cleanup();
   });
 
-  const noCompaction = (): SnapshotToWrite => {
-    throw new Error('no compaction in this test');
-  };
-
-  it('looks only for the files the listing showed, reads those as before, and takes an unlisted file as absent', async () => {
-    const user: StoredUser = { ...observed('u1'), lastChangedAt: 1, lastVerifiedAt: 1, lock: null };
-    const written = new UsersLog(dir, 't1', noCompaction);
-    await written.load(async () => null);
-    await written.append({ set: [user] });
-    const listed = new Set(await readdir(dir));
-    assert.deepEqual([...listed], ['t1.log'], 'a log and no snapshot: the common case after a first sync');
-
-    const asked: string[] = [];
-    const loaded = await new UsersLog(dir, 't1', noCompaction).load(async () => null, undefined, (path) => {
-      asked.push(basename(path));
-      return listed.has(basename(path));
-    });
-    assert.deepEqual(loaded.records.map((record) => record.set?.map(userOnDisk)), [[user]]);
-    assert.deepEqual([...new Set(asked)].sort(), ['t1.log', 't1.next.log', 't1.snap.json'], 'the listing answers for the tenant\'s three files');
-
-    const unlisted = await new UsersLog(dir, 't1', noCompaction).load(async () => null, undefined, () => false);
-    assert.deepEqual(unlisted.records, [], 'not listed means not there: the disk is not asked');
-  });
-});
-
-describe('UsersLog: a snapshot on request', function () {
-  let dir: string;
-  let cleanup: () => Promise<void>;
-
-  beforeEach(async () => {
-    ({ dir, cleanup } = await tempDataDir());
-  });
-
-  afterEach(async () => {
-    await cleanup();
-  });
-
-  it('takes its snapshot after the compaction under way, which froze memory before the request', async () => {
-    const user = (id: string): StoredUser => ({ ...observed(id), lastChangedAt: 1, lastVerifiedAt: 1, lock: null });
-    const memory: StoredUser[] = [];
-    let taken = 0;
-    const takeSnapshot = (): SnapshotToWrite => {
-      taken++;
-      const frozen = [...memory];
-      return { schemaVersion: USERS_FILE_SCHEMA_VERSION, tenantId: 't1', generation: 0, deltaLink: `d-${taken}`, users: { length: frozen.length, slice: (start, end) => frozen.slice(start, end) } };
+  describe('a load given a listing of the users directory', () => {
+    const noCompaction = (): SnapshotToWrite => {
+      throw new Error('no compaction in this test');
     };
-    const log = new UsersLog(dir, 't1', takeSnapshot, 100);
-    await log.load(async () => null);
-    memory.push(user('u1'));
-    // Past 100 bytes: a compaction starts as the append ends, and is writing its snapshot when this goes on.
-    await log.append({ set: [user('u1')] });
-    assert.equal(taken, 1);
-    memory.push(user('u2'));
-    await log.snapshotNow();
-    assert.equal(taken, 2, 'a snapshot of its own, taken after the one under way');
-    const snapshot = JSON.parse(await readFile(join(dir, 't1.snap.json'), 'utf8')) as { generation: number; deltaLink: string; users: UserTuple[] };
-    assert.deepEqual([snapshot.generation, snapshot.deltaLink, snapshot.users.map((tuple) => tuple[0])], [2, 'd-2', ['u1', 'u2']]);
-    await log.idle();
-    assert.deepEqual((await readdir(dir)).sort(), ['t1.log', 't1.snap.json']);
+
+    it('looks only for the files the listing showed, reads those as before, and takes an unlisted file as absent', async () => {
+      const user: StoredUser = { ...observed('u1'), lastChangedAt: 1, lastVerifiedAt: 1, lock: null };
+      const written = new UsersLog(dir, 't1', noCompaction);
+      await written.load(async () => null);
+      await written.append({ set: [user] });
+      const listed = new Set(await readdir(dir));
+      assert.deepEqual([...listed], ['t1.log'], 'a log and no snapshot: the common case after a first sync');
+
+      const asked: string[] = [];
+      const loaded = await new UsersLog(dir, 't1', noCompaction).load(async () => null, undefined, (path) => {
+        asked.push(basename(path));
+        return listed.has(basename(path));
+      });
+      assert.deepEqual(loaded.records.map((record) => record.set?.map(userOnDisk)), [[user]]);
+      assert.deepEqual([...new Set(asked)].sort(), ['t1.log', 't1.next.log', 't1.snap.json'], 'the listing answers for the tenant\'s three files');
+
+      const unlisted = await new UsersLog(dir, 't1', noCompaction).load(async () => null, undefined, () => false);
+      assert.deepEqual(unlisted.records, [], 'not listed means not there: the disk is not asked');
+    });
+  });
+
+  describe('a snapshot on request', () => {
+    it('takes its snapshot after the compaction under way, which froze memory before the request', async () => {
+      const user = (id: string): StoredUser => ({ ...observed(id), lastChangedAt: 1, lastVerifiedAt: 1, lock: null });
+      const memory: StoredUser[] = [];
+      let taken = 0;
+      const takeSnapshot = (): SnapshotToWrite => {
+        taken++;
+        const frozen = [...memory];
+        return { schemaVersion: USERS_FILE_SCHEMA_VERSION, tenantId: 't1', generation: 0, deltaLink: `d-${taken}`, users: { length: frozen.length, slice: (start, end) => frozen.slice(start, end) } };
+      };
+      const log = new UsersLog(dir, 't1', takeSnapshot, 100);
+      await log.load(async () => null);
+      memory.push(user('u1'));
+      // Past 100 bytes: a compaction starts as the append ends, and is writing its snapshot when this goes on.
+      await log.append({ set: [user('u1')] });
+      assert.equal(taken, 1);
+      memory.push(user('u2'));
+      await log.snapshotNow();
+      assert.equal(taken, 2, 'a snapshot of its own, taken after the one under way');
+      const snapshot = JSON.parse(await readFile(join(dir, 't1.snap.json'), 'utf8')) as { generation: number; deltaLink: string; users: UserTuple[] };
+      assert.deepEqual([snapshot.generation, snapshot.deltaLink, snapshot.users.map((tuple) => tuple[0])], [2, 'd-2', ['u1', 'u2']]);
+      await log.idle();
+      assert.deepEqual((await readdir(dir)).sort(), ['t1.log', 't1.snap.json']);
+    });
   });
 });
 
