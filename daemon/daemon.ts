@@ -23,6 +23,7 @@ import { loopbackHostRule, publicHostRule } from './server/apiSecurity';
 import { createDaemonApp } from './server/daemonApp';
 import type { DaemonServices } from './server/daemonServices';
 import { localAuthentication } from './server/localAuthentication';
+import { warmUpRequestPath } from './server/requestPathWarmUp';
 import { engineerAuthentication } from './team/engineerAuthentication';
 import { EngineerDirectory } from './team/engineerDirectory';
 import { ActivityTimeline } from './services/activityTimeline';
@@ -280,6 +281,8 @@ export class Daemon {
     runner.start();
     await poller.start();
     health.start(poller.firstRound);
+    // After the first round (at once without tenants), so that a restart's first round does not wait for it.
+    void poller.firstRound.then(() => setImmediate(warmUpRequestPath));
     await status.updateAll(storage.database ? (tenantId) => poller.holds(tenantId) : undefined);
     logger.info('daemon started', { url, dataDir: config.dataDir, tenants: (await store.listTenants()).length, pid: process.pid });
     return new Daemon(url, port, token, config.dataDir, store, foregroundRequests, {
