@@ -10,7 +10,10 @@ const usage = `m365-status simulator: the Microsoft identity platform and Graph 
 
 Usage: node dist/sim.js [options]
 
-  --port N          port on 127.0.0.1 (default 47443; 0 picks a free one)
+  --port N          port on 127.0.0.1 of Graph, the control API and the identity platform
+                    (default 47443; 0 picks a free one)
+  --identity-port N port of the identity platform alone, as Microsoft serves it from a host of its own
+                    (default: the port after --port, or a free one with --port 0)
   --state-dir DIR   where ca.pem and sim.json are written (default $M365_STATUS_SIM_DIR or ${join(tmpdir(), 'm365-status-sim')})
   --demo            create the demo tenants (healthy, wrong secret, expiring secret, missing permission)
                     and a partner tenant with a multi-tenant app and five GDAP customers
@@ -25,6 +28,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: '47443' },
+      'identity-port': { type: 'string' },
       'state-dir': { type: 'string' },
       demo: { type: 'boolean', default: false },
       tenants: { type: 'string', default: '0' },
@@ -43,8 +47,9 @@ async function main(): Promise<void> {
     return value;
   };
   const port = number('port', values.port);
+  const identityPort = values['identity-port'] === undefined ? (port === 0 ? 0 : port + 1) : number('identity-port', values['identity-port']);
   const stateDir = resolve(values['state-dir'] ?? process.env.M365_STATUS_SIM_DIR ?? join(tmpdir(), 'm365-status-sim'));
-  const sim = await SimServer.start({ port, seed: number('seed', values.seed) });
+  const sim = await SimServer.start({ port, identityPort, seed: number('seed', values.seed) });
   const demos: DemoTenant[] = values.demo ? createDemoTenants(sim.directory, sim.clock) : [];
   const demoPartner: DemoPartner | null = values.demo ? createDemoPartner(sim.directory) : null;
   const generated = number('tenants', values.tenants);
@@ -57,13 +62,13 @@ async function main(): Promise<void> {
   await writeFile(caPath, sim.caPem);
   // Written aside and renamed into place: whoever waits for this file to appear never reads half of it.
   const writingPath = `${statePath}.${process.pid}.tmp`;
-  await writeFile(writingPath, `${JSON.stringify({ url: sim.url, caPath, pid: process.pid, demoTenants: demos, demoPartner }, null, 2)}\n`, { mode: 0o600 });
+  await writeFile(writingPath, `${JSON.stringify({ url: sim.url, identityUrl: sim.identityUrl, caPath, pid: process.pid, demoTenants: demos, demoPartner }, null, 2)}\n`, { mode: 0o600 });
   await chmod(writingPath, 0o600);
   await rename(writingPath, statePath);
 
   const lines = [
     `m365-status simulator listening on ${sim.url}`,
-    `  authority      ${sim.url}/{tenant}   (msal-node knownAuthorities: ["${sim.authorityHost}"])`,
+    `  authority      ${sim.identityUrl}/{tenant}   (msal-node knownAuthorities: ["${new URL(sim.identityUrl).host}"]; also served on ${sim.url})`,
     `  Graph          ${sim.url}/v1.0`,
     `  control API    ${sim.url}/_sim/tenants`,
     `  CA certificate ${caPath}`,

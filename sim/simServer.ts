@@ -20,8 +20,10 @@ const maxBodyBytes = 4 * 1024 * 1024;
 
 export interface SimServerOptions {
   host?: string;
-  /** 0 picks a free port. */
+  /** Graph's and the control API's port (and the identity platform's too); 0 picks a free port. */
   port?: number;
+  /** The identity platform's own port, as Microsoft serves it from a host of its own; 0 (the default) picks a free one. */
+  identityPort?: number;
   /** Seeds fault injection, so a faulty run can be replayed. */
   seed?: number;
   /**
@@ -45,19 +47,27 @@ export interface ObservedRequest {
 }
 
 /**
- * The simulator: the identity platform, Graph v1.0 and the control API on one HTTPS port, with a
- * certificate authority made at start that clients are told to trust.
+ * The simulator: the identity platform, Graph v1.0 and the control API on one HTTPS port, and the identity
+ * platform alone on a second one, with a certificate authority made at start that clients are told to trust.
+ *
+ * Microsoft serves sign-ins and Graph from different hosts (`login.microsoftonline.com`,
+ * `graph.microsoft.com`), so a client keeps one pool of connections for each: a token request never waits for
+ * a connection that is downloading Graph pages. A client given `identityUrl` as its authority keeps them
+ * apart here too; the first port answers the identity platform as well, for a client given one URL.
  */
 export class SimServer {
   readonly clock = new SimClock();
   readonly directory = new SimDirectory(this.clock);
   private server: Server | undefined;
+  private identityServer: Server | undefined;
   private identity!: IdentityPlatform;
   private adminConsent!: AdminConsent;
   private graph!: GraphService;
   private control!: ControlApi;
   caPem = '';
   url = '';
+  /** The identity platform's own origin: an authority host whose connections carry sign-ins alone. */
+  identityUrl = '';
 
   private constructor(private readonly options: SimServerOptions) {}
 
@@ -80,19 +90,31 @@ export class SimServer {
       new SeededRandom(this.options.seed ?? 1),
     );
     this.control = new ControlApi(this.directory, this.clock, this.caPem);
-    this.server = createServer({ key: credentials.keyPem, cert: credentials.certPem }, (req, res) => {
-      this.serve(req, res).catch((error: unknown) => {
-        process.stderr.write(`sim: ${(error as Error).stack ?? String(error)}\n`);
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { code: 'generalException', message: 'The simulator failed on this request.' } }));
-      });
-    });
-    this.server.keepAliveTimeout = 30_000;
     const host = this.options.host ?? '127.0.0.1';
-    this.server.listen(this.options.port ?? 0, host);
-    await once(this.server, 'listening');
-    const { port } = this.server.address() as AddressInfo;
-    this.url = `https://${host}:${port}`;
+    const listen = async (port: number, identityOnly: boolean): Promise<{ server: Server; url: string }> => {
+      const server = createServer({ key: credentials.keyPem, cert: credentials.certPem }, (req, res) => {
+        this.serve(req, res, identityOnly).catch((error: unknown) => {
+          process.stderr.write(`sim: ${(error as Error).stack ?? String(error)}\n`);
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: { code: 'generalException', message: 'The simulator failed on this request.' } }));
+        });
+      });
+      server.keepAliveTimeout = 30_000;
+      server.listen(port, host);
+      await once(server, 'listening');
+      return { server, url: `https://${host}:${(server.address() as AddressInfo).port}` };
+    };
+    const main = await listen(this.options.port ?? 0, false);
+    this.server = main.server;
+    this.url = main.url;
+    try {
+      const identity = await listen(this.options.identityPort ?? 0, true);
+      this.identityServer = identity.server;
+      this.identityUrl = identity.url;
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
   }
 
   get port(): number {
@@ -105,16 +127,22 @@ export class SimServer {
   }
 
   async stop(): Promise<void> {
-    if (!this.server) return;
-    const closed = once(this.server, 'close');
-    this.server.close();
-    this.server.closeAllConnections();
-    await closed;
+    const servers = [this.server, this.identityServer].filter((server): server is Server => server !== undefined);
     this.server = undefined;
+    this.identityServer = undefined;
+    await Promise.all(
+      servers.map((server) => {
+        const closed = once(server, 'close');
+        server.close();
+        server.closeAllConnections();
+        return closed;
+      }),
+    );
   }
 
-  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const request = await readRequest(req, this.url);
+  /** `identityOnly`: the identity platform's own host, which serves neither Graph nor the control API. */
+  private async serve(req: IncomingMessage, res: ServerResponse, identityOnly: boolean): Promise<void> {
+    const request = await readRequest(req, identityOnly ? this.identityUrl : this.url);
     if (!request) {
       write(res, { status: 413, body: { error: { code: 'RequestEntityTooLarge', message: 'The request body is too large.' } } }, request);
       return;
@@ -123,7 +151,9 @@ export class SimServer {
     let response: SimResponse;
     let tenant: SimTenant | undefined;
     let match: RegExpMatchArray | null;
-    if (path.startsWith('/_sim/')) {
+    if (identityOnly && (path.startsWith('/_sim/') || path.startsWith('/v1.0/'))) {
+      response = { status: 404, body: { error: { code: 'NotFound', message: `The identity platform's host serves no ${path.startsWith('/_sim/') ? 'control API' : 'Graph'}: ${request.method} ${path}.` } } };
+    } else if (path.startsWith('/_sim/')) {
       response = await this.control.handle(request);
     } else if (path.startsWith('/v1.0/')) {
       ({ response, tenant } = await this.graph.handle(request));

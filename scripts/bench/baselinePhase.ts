@@ -48,8 +48,8 @@ interface OutsideChange {
 export async function runBaseline(options: BaselineOptions): Promise<Comparison> {
   const { dir, tenants, usersPerTenant, changes, changeWindowSeconds, log } = options;
   const sim = await BenchSim.start(join(dir, 'sim'));
-  const daemon = new BenchDaemon({ dataDir: join(dir, 'daemon'), simUrl: sim.url, caFile: sim.caFile, pollInterval: `${scaledProductIntervalSeconds}s` });
-  const endpoints = { authorityHost: sim.url, graphHost: sim.url, caPem: await readFile(sim.caFile, 'utf8') };
+  const daemon = new BenchDaemon({ dataDir: join(dir, 'daemon'), simUrl: sim.url, identityUrl: sim.identityUrl, caFile: sim.caFile, pollInterval: `${scaledProductIntervalSeconds}s` });
+  const endpoints = { authorityHost: sim.identityUrl, graphHost: sim.url, caPem: await readFile(sim.caFile, 'utf8') };
   const dispatcher = createHttpDispatcher(endpoints);
   // The baseline lists until this moment: whole periods, so each tenant has listed as often as the others.
   let stopAt = Number.POSITIVE_INFINITY;

@@ -8,6 +8,8 @@ import { procStats, type ProcStats } from './procStats';
 export interface BenchDaemonOptions {
   dataDir: string;
   simUrl: string;
+  /** The simulator's identity platform, on a port of its own as Microsoft's is on a host of its own. */
+  identityUrl: string;
   caFile: string;
   pollInterval: string;
   checkpointInterval?: string;
@@ -36,6 +38,7 @@ export class BenchDaemon {
     this.process = new DaemonProcess({
       dataDir: options.dataDir,
       simUrl: options.simUrl,
+      identityUrl: options.identityUrl,
       caFile: options.caFile,
       pollInterval: options.pollInterval,
       extraArgs: ['--checkpoint-interval', options.checkpointInterval ?? '5m', '--max-concurrent-syncs', '8'],

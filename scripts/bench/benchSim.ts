@@ -23,6 +23,8 @@ export class BenchSim {
   private constructor(
     private readonly child: ChildProcess,
     readonly url: string,
+    /** The identity platform's own origin: the daemons' authority host. */
+    readonly identityUrl: string,
     readonly caFile: string,
     readonly agent: Agent,
   ) {}
@@ -31,8 +33,8 @@ export class BenchSim {
     await mkdir(stateDir, { recursive: true });
     const child = spawn(process.execPath, ['dist/sim.js', '--port', '0', '--state-dir', stateDir], { stdio: ['ignore', 'ignore', 'inherit'] });
     for (;;) {
-      const state = await readFile(join(stateDir, 'sim.json'), 'utf8').then((t) => JSON.parse(t) as { url: string; caPath: string }, () => undefined);
-      if (state) return new BenchSim(child, state.url, state.caPath, new Agent({ connect: { ca: await readFile(state.caPath, 'utf8') } }));
+      const state = await readFile(join(stateDir, 'sim.json'), 'utf8').then((t) => JSON.parse(t) as { url: string; identityUrl: string; caPath: string }, () => undefined);
+      if (state) return new BenchSim(child, state.url, state.identityUrl, state.caPath, new Agent({ connect: { ca: await readFile(state.caPath, 'utf8') } }));
       if (child.exitCode !== null) throw new Error(`the simulator exited (${child.exitCode}) before it was up`);
       await sleep(20);
     }

@@ -56,7 +56,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   try {
     const simTenants: BenchSimTenant[] = [];
     for (let i = 0; i < tenants; i++) simTenants.push(await sim.addTenant(usersPerTenant, i + 1));
-    const daemonOptions = { dataDir, simUrl: sim.url, caFile: sim.caFile, pollInterval: `${intervalSeconds}s`, checkpointInterval: `${checkpointSeconds}s` };
+    const daemonOptions = { dataDir, simUrl: sim.url, identityUrl: sim.identityUrl, caFile: sim.caFile, pollInterval: `${intervalSeconds}s`, checkpointInterval: `${checkpointSeconds}s` };
     const live = new BenchDaemon(daemonOptions);
     daemon = live;
     await live.start();

@@ -37,7 +37,7 @@ const REFRESHES = 30;
 export async function runManyTenants(options: ManyTenantsOptions): Promise<ManyTenantsResult> {
   const { dir, tenants, usersPerTenant, intervalSeconds, changes, log } = options;
   const sim = await BenchSim.start(join(dir, 'sim'));
-  const daemon = new BenchDaemon({ dataDir: join(dir, 'daemon'), simUrl: sim.url, caFile: sim.caFile, pollInterval: `${intervalSeconds}s` });
+  const daemon = new BenchDaemon({ dataDir: join(dir, 'daemon'), simUrl: sim.url, identityUrl: sim.identityUrl, caFile: sim.caFile, pollInterval: `${intervalSeconds}s` });
   try {
     const simTenants: BenchSimTenant[] = [];
     for (let i = 0; i < tenants; i++) simTenants.push(await sim.addTenant(usersPerTenant, i + 1));

@@ -115,6 +115,7 @@ async function sharedSide(server: PostgresServer, sim: BenchSim, fleet: readonly
         store: url,
         vaultKeyFile,
         simUrl: sim.url,
+        identityUrl: sim.identityUrl,
         caFile: sim.caFile,
         pollInterval: `${intervalSeconds}s`,
         extraArgs: ['--max-concurrent-syncs', '8'],
@@ -180,7 +181,7 @@ async function sharedSide(server: PostgresServer, sim: BenchSim, fleet: readonly
 async function localSide(sim: BenchSim, fleet: readonly BenchSimTenant[], options: SharedOptions, windowSeconds: number): Promise<SideFigures> {
   const { dir, intervalSeconds, usersPerTenant } = options;
   const dataDir = join(dir, 'local');
-  const daemon = new BenchDaemon({ dataDir, simUrl: sim.url, caFile: sim.caFile, pollInterval: `${intervalSeconds}s`, checkpointInterval: `${intervalSeconds * 5}s` });
+  const daemon = new BenchDaemon({ dataDir, simUrl: sim.url, identityUrl: sim.identityUrl, caFile: sim.caFile, pollInterval: `${intervalSeconds}s`, checkpointInterval: `${intervalSeconds * 5}s` });
   await daemon.start();
   try {
     const registering = Date.now();

@@ -31,7 +31,7 @@ export async function runSingleTenant(options: SingleTenantOptions): Promise<Sin
   const sim = await BenchSim.start(join(dir, 'sim'));
   const dataDir = join(dir, 'daemon');
   // No checkpoint falls in the change window, so the bytes written are the change's own.
-  const daemon = new BenchDaemon({ dataDir, simUrl: sim.url, caFile: sim.caFile, pollInterval: `${intervalSeconds}s`, checkpointInterval: '1h' });
+  const daemon = new BenchDaemon({ dataDir, simUrl: sim.url, identityUrl: sim.identityUrl, caFile: sim.caFile, pollInterval: `${intervalSeconds}s`, checkpointInterval: '1h' });
   try {
     const small = await sim.addTenant(250, 1);
     const large = await sim.addTenant(users, 2);

@@ -59,7 +59,7 @@ export async function startLocalProduct({ dataDir, pollInterval = '15s', simPort
     const daemonArgs = [
       'dist/daemon.cjs',
       '--data-dir', daemonDir,
-      '--authority-host', sim.url,
+      '--authority-host', sim.identityUrl,
       '--graph-base-url', `${sim.url}/v1.0`,
       '--ca-file', sim.caPath,
       '--poll-interval', pollInterval,

@@ -26,6 +26,8 @@ export interface RawRequest {
 export interface DaemonProcessOptions {
   dataDir: string;
   simUrl: string;
+  /** The identity platform's own origin (the simulator's `identityUrl`); `simUrl` when not given. */
+  identityUrl?: string;
   caFile: string;
   pollInterval?: string;
   /** More daemon flags, after the defaults above so they win (`--checkpoint-interval 25s`). */
@@ -77,7 +79,7 @@ export class DaemonProcess {
         ...(this.options.nodeArgs ?? []),
         join(repoRoot, 'dist', 'daemon.cjs'),
         '--data-dir', this.options.dataDir,
-        '--authority-host', this.options.simUrl,
+        '--authority-host', this.options.identityUrl ?? this.options.simUrl,
         '--graph-base-url', `${this.options.simUrl}/v1.0`,
         '--ca-file', this.options.caFile,
         '--poll-interval', this.options.pollInterval ?? '5s',

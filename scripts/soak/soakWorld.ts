@@ -34,7 +34,7 @@ export class SoakWorld {
     const caFile = join(dir, 'sim-ca.pem');
     await writeFile(caFile, sim.caPem);
     const dataDir = join(dir, 'data');
-    const daemon = new DaemonProcess({ dataDir, simUrl: sim.url, caFile, ...(options.pollInterval ? { pollInterval: options.pollInterval } : {}) });
+    const daemon = new DaemonProcess({ dataDir, simUrl: sim.url, identityUrl: sim.identityUrl, caFile, ...(options.pollInterval ? { pollInterval: options.pollInterval } : {}) });
     await daemon.start();
     return new SoakWorld(sim, daemon, new Agent({ connect: { ca: sim.caPem } }), dir);
   }

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { fetch } from 'undici';
+import { createHttpDispatcher } from '../../daemon/microsoft/httpDispatcher';
+import { createTenantGraphClient } from '../../daemon/microsoft/tenantGraphClient';
+import { TenantTokenSource } from '../../daemon/microsoft/tenantTokenSource';
 import { createAppCertificate } from '../support/appCertificate';
 import { SimHarness } from '../support/simHarness';
 
@@ -92,6 +95,32 @@ describe('sim: identity platform (client credentials through msal-node)', () => 
       assert.equal(document.token_endpoint, `${harness.sim.url}/${segment}/oauth2/v2.0/token`);
       assert.equal(document.issuer, `${harness.sim.url}/{tenantid}/v2.0`);
       assert.equal(document.jwks_uri, `${harness.sim.url}/${segment}/discovery/v2.0/keys`);
+    }
+  });
+
+  it("answers sign-ins on a host of its own, as Microsoft's login host, which serves neither Graph nor the control API", async () => {
+    const { url, identityUrl } = harness.sim;
+    assert.notEqual(new URL(identityUrl).port, new URL(url).port);
+    // The daemon's way: the identity platform's origin as the authority host, Graph's as Graph's.
+    const endpoints = { ...harness.endpoints, authorityHost: identityUrl };
+    const dispatcher = createHttpDispatcher(endpoints);
+    try {
+      const tenant = await harness.createTenant({ users: 3 });
+      const tokens = new TenantTokenSource({ tenant: tenant.id, clientId: tenant.app.appId, credential: { kind: 'secret', clientSecret: tenant.app.secret } }, endpoints, dispatcher);
+      const users = (await createTenantGraphClient(tokens, endpoints, dispatcher, { maxRetries: 0, delaySeconds: 1 }).api('/users').get()) as { value: unknown[] };
+      assert.equal(users.value.length, 3);
+      const discovery = await fetch(`${identityUrl}/${tenant.id}/v2.0/.well-known/openid-configuration`, { dispatcher });
+      assert.equal(((await discovery.json()) as { token_endpoint: string }).token_endpoint, `${identityUrl}/${tenant.id}/oauth2/v2.0/token`);
+      const { accessToken } = await tokens.acquire();
+      for (const [path, what] of [['/v1.0/users', 'Graph'], ['/_sim/tenants', 'control API']] as const) {
+        const answer = await fetch(`${identityUrl}${path}`, { dispatcher, headers: { authorization: `Bearer ${accessToken}` } });
+        const body = (await answer.json()) as { error: { code: string; message: string } };
+        assert.equal(answer.status, 404, path);
+        assert.equal(body.error.code, 'NotFound');
+        assert.equal(body.error.message, `The identity platform's host serves no ${what}: GET ${path}.`);
+      }
+    } finally {
+      await dispatcher.close();
     }
   });
 

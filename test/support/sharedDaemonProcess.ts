@@ -14,6 +14,8 @@ export interface SharedDaemonOptions {
   store: string;
   vaultKeyFile: string;
   simUrl: string;
+  /** The identity platform's own origin (the simulator's `identityUrl`); `simUrl` when not given. */
+  identityUrl?: string;
   caFile: string;
   pollInterval: string;
   /** `--tenant-lease`; the daemon's default when unset. */
@@ -50,7 +52,7 @@ export class SharedDaemonProcess {
         '--store', options.store,
         '--vault-key-file', options.vaultKeyFile,
         '--data-dir', options.dataDir,
-        '--authority-host', options.simUrl,
+        '--authority-host', options.identityUrl ?? options.simUrl,
         '--graph-base-url', `${options.simUrl}/v1.0`,
         '--ca-file', options.caFile,
         '--poll-interval', options.pollInterval,
