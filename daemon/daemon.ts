@@ -15,7 +15,7 @@ import { ForegroundRequests } from './foregroundRequests';
 import { createDaemonLogger } from './logging/daemonLogger';
 import type { Logger } from './logging/logger';
 import { DirectoryIdResolver } from './microsoft/directoryIdResolver';
-import { connectAhead, createHttpDispatcher, loadFetchClasses } from './microsoft/httpDispatcher';
+import { connectAhead, createHttpDispatcher, loadFetchClasses, openConnectionsAhead } from './microsoft/httpDispatcher';
 import type { MicrosoftEndpoints } from './microsoft/microsoftEndpoints';
 import type { ApiAuthentication } from './server/apiAuthentication';
 import { listenApi, localListenPlan, sharedListenPlan, type ApiServer, type ListenPlan } from './server/apiListener';
@@ -173,8 +173,15 @@ export class Daemon {
     // sync only the tenants they come to hold. Without tokens to ask for, the connection is opened ahead
     // for the first registration.
     const tenantsAtStart = storage.database ? [] : await store.listTenants();
-    if (tenantsAtStart.length > 0) void connections.prefetchTokens(tenantsAtStart, config.maxConcurrentTenantSyncs, storage.usersLoaded);
-    else void connectAhead(dispatcher, endpoints);
+    if (tenantsAtStart.length > 0) {
+      void connections.prefetchTokens(tenantsAtStart, config.maxConcurrentTenantSyncs, storage.usersLoaded);
+      // The first round's syncs connect to Graph, a host of its own (unless configured as one): opened now too.
+      if (new URL(endpoints.graphHost).origin !== new URL(endpoints.authorityHost).origin) {
+        void openConnectionsAhead(dispatcher, endpoints.graphHost, Math.min(tenantsAtStart.length, config.maxConcurrentTenantSyncs));
+      }
+    } else {
+      void connectAhead(dispatcher, endpoints);
+    }
     try {
       await storage.usersLoaded;
     } catch (error) {

@@ -68,6 +68,8 @@ export class SimServer {
   url = '';
   /** The identity platform's own origin: an authority host whose connections carry sign-ins alone. */
   identityUrl = '';
+  /** Connections accepted on each port since the start: what a test of a client's connection pool reads. */
+  readonly connectionsAccepted = { main: 0, identity: 0 };
 
   private constructor(private readonly options: SimServerOptions) {}
 
@@ -100,6 +102,7 @@ export class SimServer {
         });
       });
       server.keepAliveTimeout = 30_000;
+      server.on('connection', () => this.connectionsAccepted[identityOnly ? 'identity' : 'main']++);
       server.listen(port, host);
       await once(server, 'listening');
       return { server, url: `https://${host}:${(server.address() as AddressInfo).port}` };

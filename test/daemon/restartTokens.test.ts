@@ -19,7 +19,7 @@ describe('daemon restart: tokens asked for while the users load', function () {
     return (await harness.sim.control<{ tokenRequests: number }>('GET', `/tenants/${simId}/counters`)).body.tokenRequests;
   }
 
-  it('asks every tenant its token before its users are loaded, and its first round uses that token', async () => {
+  it("asks every tenant its token and opens Graph's connections before its users are loaded, and its first round uses that token", async () => {
     const tenants = [await harness.registerTenant({ users: 30 }), await harness.registerTenant({ users: 30 }), await harness.registerTenant({ users: 30 })];
     for (const { id } of tenants) await harness.until(async () => (await harness.api<TenantView>('GET', `/v1/tenants/${id}`)).body.asOf, 10_000, 'the first sync');
     await harness.daemon.stop();
@@ -34,7 +34,9 @@ describe('daemon restart: tokens asked for while the users load', function () {
     execFileSync('mkfifo', ['-m', '600', logPath]);
 
     const restarting = Date.now();
-    const config = DaemonHarness.configFor(harness.sim, harness.dataDir, harness.caFile, { pollIntervalMs: '1h' });
+    // Signing in on the identity platform's own port, as on Microsoft's own host: Graph's connections are apart.
+    const config = DaemonHarness.configFor(harness.sim, harness.dataDir, harness.caFile, { pollIntervalMs: '1h', authorityHost: harness.sim.sim.identityUrl });
+    const graphConnections = harness.sim.sim.connectionsAccepted.main;
     const starting = Daemon.start({ config, logger: createLogger({ write: () => undefined }), random: () => 0.5 });
     let started = false;
     void starting.then(() => (started = true), () => (started = true));
@@ -42,10 +44,17 @@ describe('daemon restart: tokens asked for while the users load', function () {
       const counts = await Promise.all(tenants.map(({ sim }) => tokenRequests(sim.id)));
       return counts.every((count) => count === 1);
     }, 20_000, 'a token request from every tenant');
-    assert.equal(started, false, 'the daemon waited for the users');
+    // One for each of the three tenants' first syncs (at most `--max-concurrent-syncs`). Read without failing
+    // here: the users load waits for the pipe below.
+    const openedBy = Date.now() + 5_000;
+    while (harness.sim.sim.connectionsAccepted.main - graphConnections < 3 && Date.now() < openedBy) await new Promise((resolve) => setTimeout(resolve, 20));
+    const graphOpenedDuringLoad = harness.sim.sim.connectionsAccepted.main - graphConnections;
+    const startedDuringLoad = started;
 
     await writeFile(logPath, content);
     harness.daemon = await starting;
+    assert.equal(startedDuringLoad, false, 'the daemon waited for the users');
+    assert.ok(graphOpenedDuringLoad >= 3, `Graph's connections opened while the users loaded: ${graphOpenedDuringLoad}`);
     // The pipe is read; a regular file takes its place for the appends to come.
     await writeFile(`${logPath}.tmp`, content);
     await rename(`${logPath}.tmp`, logPath);
