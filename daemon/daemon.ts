@@ -175,7 +175,8 @@ export class Daemon {
     const tenantsAtStart = storage.database ? [] : await store.listTenants();
     if (tenantsAtStart.length > 0) {
       void connections.prefetchTokens(tenantsAtStart, config.maxConcurrentTenantSyncs, storage.usersLoaded);
-      // The first round's syncs connect to Graph, a host of its own (unless configured as one): opened now too.
+      // The first round's syncs connect to Graph: where it is a host of its own, as Microsoft's is, their
+      // connections are opened now too.
       if (new URL(endpoints.graphHost).origin !== new URL(endpoints.authorityHost).origin) {
         void openConnectionsAhead(dispatcher, endpoints.graphHost, Math.min(tenantsAtStart.length, config.maxConcurrentTenantSyncs));
       }
