@@ -400,6 +400,14 @@ export interface TenantBatchView {
 export const engineerRoles = ['reader', 'operator', 'admin'] as const;
 export type EngineerRole = (typeof engineerRoles)[number];
 
+/**
+ * Whether `role` may do what `needed` may: each role includes the ones before it. An unknown role (a
+ * shared deployment's session not read yet) allows nothing. The daemon grants by it; the extension offers by it.
+ */
+export function roleAllows(role: EngineerRole | undefined, needed: EngineerRole): boolean {
+  return role !== undefined && engineerRoles.indexOf(role) >= engineerRoles.indexOf(needed);
+}
+
 /** `GET /v1/session`: which kind of daemon this is and who the request was made as. */
 export interface SessionView {
   /** `local`: one engineer's daemon on its own files; `shared`: a team's daemon on PostgreSQL. */

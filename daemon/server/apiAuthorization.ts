@@ -1,12 +1,12 @@
 import type { RequestHandler } from 'express';
-import { tenantIdSchema } from '../../protocol/daemonApi';
+import { roleAllows, tenantIdSchema } from '../../protocol/daemonApi';
 import { AppError, type AppErrorDetails } from '../errors/AppError';
 import { handleError, type ErrorSinks } from '../errors/handleError';
 import type { Logger, LogFields } from '../logging/logger';
 import { throttleRefusals } from '../logging/refusalThrottle';
 import { callerOf } from './apiCaller';
 import { matchApiRoute } from './apiRouteShapes';
-import { roleAllows, routeAccess, routeKey, ROUTES_ACROSS_TENANTS } from './routeRoles';
+import { routeAccess, routeKey, ROUTES_ACROSS_TENANTS } from './routeRoles';
 import { mayReachTenant, type ScopedTenant } from './tenantScope';
 
 export interface ApiAuthorizationOptions {

@@ -1,4 +1,4 @@
-import { engineerRoles, type EngineerRole } from '../../protocol/daemonApi';
+import type { EngineerRole } from '../../protocol/daemonApi';
 import type { ApiRouteShape } from './apiRouteShapes';
 
 /** `open`: no token at all (the health check). */
@@ -62,9 +62,4 @@ export function routeKey(shape: Pick<ApiRouteShape, 'method' | 'path'>): string 
 /** The role a route needs; a route missing from the table needs admin, so a slip fails closed. */
 export function routeAccess(shape: Pick<ApiRouteShape, 'method' | 'path'>): RouteAccess {
   return ROUTE_ROLES[routeKey(shape)] ?? 'admin';
-}
-
-/** Each role includes the ones before it. */
-export function roleAllows(role: EngineerRole, needed: EngineerRole): boolean {
-  return engineerRoles.indexOf(role) >= engineerRoles.indexOf(needed);
 }

@@ -1,4 +1,4 @@
-import type { AppProfileView, EngineerRole, TenantView } from '../../protocol/daemonApi';
+import { roleAllows, type AppProfileView, type EngineerRole, type TenantView } from '../../protocol/daemonApi';
 import type { ConnectionNote, HostMessage } from '../../webview/credentialHealthProtocol';
 import type { Debounced } from '../common/debounce';
 import { debounce } from '../common/debounce';
@@ -6,7 +6,7 @@ import { DisposableBase } from '../common/disposableBase';
 import type { Logger } from '../common/logger';
 import type { Timers } from '../common/timers';
 import { credentialHealthViewModel } from './credentialHealthViewModel';
-import { roleAllows, sessionRole } from './sessionRole';
+import { sessionRole } from './sessionRole';
 import type { StatusModel } from './statusModel';
 import type { TenantsChange } from './statusModel';
 

@@ -1,6 +1,6 @@
-import type { EngineerRole, SessionView } from '../../protocol/daemonApi';
+import { roleAllows, type EngineerRole, type SessionView } from '../../protocol/daemonApi';
 import type { RoleNeed } from '../common/commandTable';
-import { roleAllows, sessionRole } from './sessionRole';
+import { sessionRole } from './sessionRole';
 
 const ARTICLE: Readonly<Record<EngineerRole, string>> = { reader: 'a reader', operator: 'an operator', admin: 'an admin' };
 

@@ -1,5 +1,4 @@
 import type { EngineerRole, SessionView } from '../../protocol/daemonApi';
-import { engineerRoles } from '../../protocol/daemonApi';
 
 /**
  * The role this window acts with. A shared deployment's session says; one's own local daemon belongs to
@@ -8,9 +7,4 @@ import { engineerRoles } from '../../protocol/daemonApi';
  */
 export function sessionRole(session: SessionView | undefined, mode: 'local' | 'shared'): EngineerRole | undefined {
   return session?.engineer.role ?? (mode === 'local' ? 'admin' : undefined);
-}
-
-/** Each role includes the ones before it, as the daemon grants them; an unknown role allows nothing. */
-export function roleAllows(role: EngineerRole | undefined, needed: EngineerRole): boolean {
-  return role !== undefined && engineerRoles.indexOf(role) >= engineerRoles.indexOf(needed);
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { engineerRoles } from '../../../protocol/daemonApi';
+import { engineerRoles, roleAllows } from '../../../protocol/daemonApi';
 import { API_ROUTE_SHAPES } from '../../../daemon/server/apiRouteShapes';
-import { ROUTE_ROLES, ROUTES_ACROSS_TENANTS, roleAllows, routeKey } from '../../../daemon/server/routeRoles';
+import { ROUTE_ROLES, ROUTES_ACROSS_TENANTS, routeKey } from '../../../daemon/server/routeRoles';
 
 describe('route roles: one table for every route of the API', () => {
   it('names the role of every route in the route table, and no route that does not exist', () => {
@@ -33,8 +33,9 @@ describe('route roles: one table for every route of the API', () => {
     for (const route of Object.keys(ROUTE_ROLES).filter((key) => key.includes('/app-profiles'))) assert.ok(ROUTES_ACROSS_TENANTS.has(route), route);
   });
 
-  it('lets each role do what the roles before it may, and nothing of the roles after it', () => {
+  it('lets each role do what the roles before it may, nothing of the roles after it, and a role not known yet nothing', () => {
     const allowed = engineerRoles.map((role) => engineerRoles.filter((needed) => roleAllows(role, needed)));
     assert.deepEqual(allowed, [['reader'], ['reader', 'operator'], ['reader', 'operator', 'admin']]);
+    assert.deepEqual(engineerRoles.filter((needed) => roleAllows(undefined, needed)), []);
   });
 });
