@@ -35,8 +35,9 @@ class ConnectionsAhead {
   };
 
   open(origin: URL, count: number): Promise<number> {
-    const key = originKey(origin.protocol, origin.hostname, origin.port);
+    // An IPv6 address without its brackets, as the pool gives it.
     const options = { hostname: origin.hostname.replace(/^\[(.*)\]$/, '$1'), host: origin.host, protocol: origin.protocol, port: origin.port, localAddress: null };
+    const key = originKey(options.protocol, options.hostname, options.port);
     const opening = Array.from(
       { length: count },
       () =>
@@ -79,7 +80,7 @@ class ConnectionsAhead {
 }
 
 function originKey(protocol: string, hostname: string, port: string): string {
-  return `${protocol}//${hostname.replace(/^\[(.*)\]$/, '$1')}:${port}`;
+  return `${protocol}//${hostname}:${port}`;
 }
 
 const connectionsAhead = new WeakMap<Agent, ConnectionsAhead>();
