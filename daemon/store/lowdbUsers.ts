@@ -213,8 +213,12 @@ export class LowdbUsers {
     const removed: string[] = [];
     const verified: Array<[number, string]> = [];
 
+    // A batch of more than a slice (a sync's page) gives way to the API requests in flight before its first
+    // slice too: it arrives from Graph while a registration or a lock waits on Graph or the disk, and would
+    // otherwise run ahead of them. A smaller one (a refresh's user, often a request's own) runs at once.
+    const sliced = batch.users.length > APPLY_USERS_PER_TURN;
     for (let i = 0; i < batch.users.length; i++) {
-      if (i > 0 && i % APPLY_USERS_PER_TURN === 0) {
+      if (i % APPLY_USERS_PER_TURN === 0 && (i > 0 || sliced)) {
         await this.#foregroundRequests.backgroundTurn();
         this.#stillApplyingTo(tenantId, slot);
       }

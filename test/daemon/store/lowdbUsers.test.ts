@@ -71,15 +71,15 @@ describe('LowdbStore: a sync page and a text search, a slice per turn', () => {
     assert.equal((await store.countUsers(tenant.id)).total, DELTA_PAGE_USERS);
   });
 
-  it('applies no further slice of a page while an API request is in flight, and the rest once it ends', async () => {
+  it('applies nothing of a page while an API request is in flight, and all of it once the request ends', async () => {
     const tenant = await addTenant('contoso.example');
     const end = foregroundRequests.begin();
     try {
       const page = store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: users(DELTA_PAGE_USERS), fullRound: true });
-      // Far fewer turns than the bound lasts: the request is what holds the page.
+      // Far fewer turns than the bound lasts: the request is what holds the page, its first slice included.
       for (let i = 0; i < 20; i++) {
         await nextTurn();
-        assert.equal((await store.countUsers(tenant.id)).total, APPLY_USERS_PER_TURN, `turn ${i}: only the slice before the first wait`);
+        assert.equal((await store.countUsers(tenant.id)).total, 0, `turn ${i}: no slice before the request ends`);
       }
       end();
       assert.equal((await page).added.length, DELTA_PAGE_USERS);
@@ -87,6 +87,20 @@ describe('LowdbStore: a sync page and a text search, a slice per turn', () => {
       end();
     }
     assert.equal((await store.countUsers(tenant.id)).total, DELTA_PAGE_USERS);
+  });
+
+  it(`applies a batch of up to ${APPLY_USERS_PER_TURN} users at once, even while an API request (often its own) is in flight`, async () => {
+    const tenant = await addTenant('contoso.example');
+    const end = foregroundRequests.begin();
+    try {
+      const applied = store.applyUserChanges(tenant.id, { observedAt: clock.now(), users: users(APPLY_USERS_PER_TURN), deltaLink: 'd-1' });
+      // In memory on the next turn; the answer itself waits for the disk.
+      await nextTurn();
+      assert.equal((await store.countUsers(tenant.id)).total, APPLY_USERS_PER_TURN);
+      assert.equal((await applied).added.length, APPLY_USERS_PER_TURN);
+    } finally {
+      end();
+    }
   });
 
   it('gives way only to its own daemon\'s requests: another daemon\'s request in flight holds no slice', async () => {
