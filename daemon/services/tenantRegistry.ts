@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CredentialInput } from '../../protocol/daemonApi';
 import { AppError } from '../errors/AppError';
+import { tenantNotFound } from '../errors/tenantNotFound';
 import type { ForegroundRequests } from '../foregroundRequests';
 import type { Logger } from '../logging/logger';
 import type { Store } from '../store/store';
@@ -193,6 +194,12 @@ export class TenantRegistry {
     }
     const { credential } = credentialFromInput(input);
     await this.vault.put(tenant.id, credential);
+    // A removal that went through while the credential was written (another daemon's, in a shared
+    // deployment) took the credential away before it landed: this one would outlive its tenant.
+    if (!(await this.store.getTenant(tenant.id))) {
+      await this.vault.remove(tenant.id);
+      throw tenantNotFound(tenant.id);
+    }
     this.connections.forget(tenant.id);
     await this.store.recordCredentialsRotated(tenant.id, credential.kind, by);
     const health = await this.health.check(tenant.id);

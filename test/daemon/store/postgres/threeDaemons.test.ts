@@ -342,6 +342,38 @@ describe('three daemon processes of one shared deployment on one PostgreSQL data
     }
   });
 
+  it("leaves no credential behind when one daemon removes a tenant while another's rotation of it waits to write", async () => {
+    const t = await sim.createTenant({ users: 2, seed: 2_000 });
+    const added = await daemon(0).api<{ id: string }>(tokens.ada, 'POST', '/v1/tenants', { tenant: t.id, appId: t.app.appId, credential: { kind: 'secret', clientSecret: 'a-secret-soon-rotated' } });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    const id = added.body.id;
+    const stored = async () => (await db.query<{ n: number }>('SELECT count(*)::integer AS n FROM vault_credentials WHERE credential_id = $1', [id])).rows[0]?.n;
+    assert.equal(await stored(), 1);
+    // A vault write first checks, under a shared lock, that the vault's key is the one it started with: held
+    // here, it holds the rotation's write while the removal (which writes no credential) goes through.
+    const holder = await db.connect();
+    let rotation: Promise<{ status: number; body: ApiError }> | undefined;
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT key_id FROM vault_key FOR UPDATE');
+      rotation = daemon(1).api<ApiError>(tokens.ada, 'PUT', `/v1/tenants/${id}/credentials`, { credential: { kind: 'secret', clientSecret: t.app.secret } });
+      await until(
+        async () => (await db.query<{ n: number }>(`SELECT count(*)::integer AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM vault_key FOR SHARE%'`)).rows[0]?.n === 1,
+        10_000,
+        "the rotation's write waiting for the key check",
+      );
+      assert.equal((await daemon(2).api(tokens.ada, 'DELETE', `/v1/tenants/${id}`)).status, 204);
+      assert.equal(await stored(), 0, 'the removal took the credential');
+    } finally {
+      await holder.query('COMMIT').catch(() => undefined);
+      holder.release();
+    }
+    const rotated = await rotation;
+    assert.equal(rotated?.status, 404, JSON.stringify(rotated?.body));
+    assert.equal(rotated?.body.error.code, 'TENANT_NOT_FOUND');
+    assert.equal(await stored(), 0, 'no credential outlives its tenant');
+  });
+
   it('moves a killed daemon’s tenants to the other two within a lease period and a round, losing no user state', async () => {
     const victim = 2;
     const survivors = [daemonIds[0] as string, daemonIds[1] as string];
