@@ -36,6 +36,10 @@ export class PostgresLeases {
         [me, now, until],
       );
       await tx.query('DELETE FROM daemons WHERE expires_at <= $1', [now]);
+      // A lease taken while its tenant was being removed (the removal had not committed when the insert
+      // below read the tenants) outlives the tenant: held, it would take a place of its daemon's share for
+      // ever, and with every daemon at its share one live tenant would go unsynced.
+      await tx.query('DELETE FROM tenant_leases l WHERE NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = l.tenant_id)');
       const { rows: sizes } = await tx.query<{ daemons: number; tenants: number }>(
         'SELECT (SELECT count(*) FROM daemons)::integer AS daemons, (SELECT count(*) FROM tenants)::integer AS tenants',
       );

@@ -96,6 +96,38 @@ describe('PostgresStore: work shared by three daemons on one database', function
     assert.ok([...lost].every((id) => held.filter((h) => h.has(id)).length === 1), 'each of its tenants taken by one daemon');
   });
 
+  it('lets go of a lease taken while its tenant was being removed, which would otherwise keep a place of its share for ever', async () => {
+    await addTenants(100);
+    await renewAll([0, 1, 2], 3);
+    const removed = await store(0).addTenant({ tenantIdOrDomain: 'removed.example', appId: 'app', credentialKind: 'secret', by: 'alice' });
+    // The removal's statements, not yet committed while the daemons renew: the insert of one short of its
+    // share still reads the tenant (the delete is not visible to it yet) and finds no lease in its way.
+    const removal = await (databases[0] as SharedDatabase).pool.connect();
+    let taker: number;
+    try {
+      await removal.query('BEGIN');
+      await removal.query('DELETE FROM tenant_leases WHERE tenant_id = $1', [removed.id]);
+      await removal.query('DELETE FROM tenants WHERE id = $1', [removed.id]);
+      taker = (await renewAll([0, 1, 2], 1)).findIndex((held) => held.has(removed.id));
+      assert.ok(taker >= 0, 'a daemon took the lease of the tenant being removed');
+      await removal.query('COMMIT');
+    } finally {
+      removal.release();
+    }
+    // Then another daemon stops: the two left take its tenants, 50 each, only if the taker lets that lease go.
+    const left = [0, 1, 2].filter((i) => i !== (taker + 1) % 3);
+    await renewAll([0, 1, 2], 1);
+    clock.advance(LEASE_MS / 3);
+    await renewAll(left, 1);
+    clock.advance(LEASE_MS - LEASE_MS / 3 + 1);
+    const held = await renewAll(left, 1);
+    assert.ok(!held.some((h) => h.has(removed.id)), 'the removed tenant is held by no one');
+    const owners = new Map<string, number>();
+    held.forEach((h) => h.forEach((id) => owners.set(id, (owners.get(id) ?? 0) + 1)));
+    assert.equal(owners.size, 100, `every tenant is held (${held.map((h) => h.size).join(' and ')})`);
+    assert.deepEqual(held.map((h) => h.size), [50, 50]);
+  });
+
   it('queues exactly one pair for 200 refreshes of one tenant spread over 3 daemons', async () => {
     const [tenant] = await addTenants(1);
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => store(i % 3).recordRefresh((tenant as StoredTenant).id, decide)));

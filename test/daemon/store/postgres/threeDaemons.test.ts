@@ -344,7 +344,7 @@ describe('three daemon processes of one shared deployment on one PostgreSQL data
 
   it("leaves no credential behind when one daemon removes a tenant while another's rotation of it waits to write", async () => {
     const t = await sim.createTenant({ users: 2, seed: 2_000 });
-    const added = await daemon(0).api<{ id: string }>(tokens.ada, 'POST', '/v1/tenants', { tenant: t.id, appId: t.app.appId, credential: { kind: 'secret', clientSecret: 'a-secret-soon-rotated' } });
+    const added = await daemon(0).api<{ id: string }>(tokens.ada, 'POST', '/v1/tenants', { tenant: t.id, appId: t.app.appId, credential: { kind: 'secret', clientSecret: t.app.secret } });
     assert.equal(added.status, 201, JSON.stringify(added.body));
     const id = added.body.id;
     const stored = async () => (await db.query<{ n: number }>('SELECT count(*)::integer AS n FROM vault_credentials WHERE credential_id = $1', [id])).rows[0]?.n;
