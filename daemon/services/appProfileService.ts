@@ -3,6 +3,7 @@ import { appProfileView } from '../api/appProfileView';
 import type { Clock } from '../clock';
 import type { Logger } from '../logging/logger';
 import type { Store } from '../store/store';
+import { appProfileNotFound } from '../store/storeRecords';
 import type { StoredActivity, StoredAppProfile } from '../store/storeTypes';
 import type { CredentialVault } from '../vault/credentialVault';
 import { vaultKeys } from '../vault/vaultKeys';
@@ -78,6 +79,12 @@ export class AppProfileService {
     const profile = await this.store.requireAppProfile(profileId);
     const { credential, expiresAt } = credentialFromInput(input);
     await this.vault.put(vaultKeys.appProfile(profile.id), credential);
+    // A removal that went through while the credential was written (another daemon's, in a shared
+    // deployment) took the credential away before it landed: this one would outlive its profile.
+    if (!(await this.store.getAppProfile(profile.id))) {
+      await this.vault.remove(vaultKeys.appProfile(profile.id));
+      throw appProfileNotFound(profile.id);
+    }
     const tenants = (await this.store.listTenants()).filter((t) => t.appProfileId === profile.id);
     for (const tenant of tenants) this.connections.forget(tenant.id);
     await this.store.recordAppProfileCredentialsRotated(profile.id, { kind: credential.kind, expiresAt }, by);

@@ -9,6 +9,7 @@ import { createLogger } from '../../../../daemon/logging/logger';
 import { openSharedDatabase } from '../../../../daemon/store/postgres/sharedDatabase';
 import { TASK_KINDS } from '../../../../daemon/tasks/taskKinds';
 import { EngineerDirectory } from '../../../../daemon/team/engineerDirectory';
+import { vaultKeys } from '../../../../daemon/vault/vaultKeys';
 import type { ObservedRequest } from '../../../../sim/simServer';
 import { startPostgres, type PostgresServer } from '../../../support/postgresServer';
 import { SharedDaemonProcess } from '../../../support/sharedDaemonProcess';
@@ -342,36 +343,70 @@ describe('three daemon processes of one shared deployment on one PostgreSQL data
     }
   });
 
-  it("leaves no credential behind when one daemon removes a tenant while another's rotation of it waits to write", async () => {
-    const t = await sim.createTenant({ users: 2, seed: 2_000 });
-    const added = await daemon(0).api<{ id: string }>(tokens.ada, 'POST', '/v1/tenants', { tenant: t.id, appId: t.app.appId, credential: { kind: 'secret', clientSecret: t.app.secret } });
-    assert.equal(added.status, 201, JSON.stringify(added.body));
-    const id = added.body.id;
-    const stored = async () => (await db.query<{ n: number }>('SELECT count(*)::integer AS n FROM vault_credentials WHERE credential_id = $1', [id])).rows[0]?.n;
-    assert.equal(await stored(), 1);
-    // A vault write first checks, under a shared lock, that the vault's key is the one it started with: held
-    // here, it holds the rotation's write while the removal (which writes no credential) goes through.
+  const credentialsStored = async (vaultKey: string) =>
+    (await db.query<{ n: number }>('SELECT count(*)::integer AS n FROM vault_credentials WHERE credential_id = $1', [vaultKey])).rows[0]?.n;
+
+  /**
+   * Asks daemon B to rotate a credential while its vault write is held, and daemon C to remove what it
+   * belongs to meanwhile: a vault write first checks, under a shared lock, that the vault's key is the one
+   * it started with, which is held here; a removal writes no credential and goes through. Answers the
+   * rotation's answer once the lock is let go.
+   */
+  const rotateWhileRemoved = async (vaultKey: string, rotate: () => Promise<{ status: number; body: ApiError }>, remove: () => Promise<{ status: number }>) => {
+    assert.equal(await credentialsStored(vaultKey), 1);
     const holder = await db.connect();
     let rotation: Promise<{ status: number; body: ApiError }> | undefined;
     try {
       await holder.query('BEGIN');
       await holder.query('SELECT key_id FROM vault_key FOR UPDATE');
-      rotation = daemon(1).api<ApiError>(tokens.ada, 'PUT', `/v1/tenants/${id}/credentials`, { credential: { kind: 'secret', clientSecret: t.app.secret } });
+      rotation = rotate();
       await until(
         async () => (await db.query<{ n: number }>(`SELECT count(*)::integer AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM vault_key FOR SHARE%'`)).rows[0]?.n === 1,
         10_000,
         "the rotation's write waiting for the key check",
       );
-      assert.equal((await daemon(2).api(tokens.ada, 'DELETE', `/v1/tenants/${id}`)).status, 204);
-      assert.equal(await stored(), 0, 'the removal took the credential');
+      assert.equal((await remove()).status, 204);
+      assert.equal(await credentialsStored(vaultKey), 0, 'the removal took the credential');
     } finally {
       await holder.query('COMMIT').catch(() => undefined);
       holder.release();
     }
-    const rotated = await rotation;
+    return rotation;
+  };
+
+  it("leaves no credential behind when one daemon removes a tenant while another's rotation of it waits to write", async () => {
+    const t = await sim.createTenant({ users: 2, seed: 2_000 });
+    const added = await daemon(0).api<{ id: string }>(tokens.ada, 'POST', '/v1/tenants', { tenant: t.id, appId: t.app.appId, credential: { kind: 'secret', clientSecret: t.app.secret } });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    const { id } = added.body;
+    const rotated = await rotateWhileRemoved(
+      id,
+      () => daemon(1).api<ApiError>(tokens.ada, 'PUT', `/v1/tenants/${id}/credentials`, { credential: { kind: 'secret', clientSecret: t.app.secret } }),
+      () => daemon(2).api(tokens.ada, 'DELETE', `/v1/tenants/${id}`),
+    );
     assert.equal(rotated?.status, 404, JSON.stringify(rotated?.body));
     assert.equal(rotated?.body.error.code, 'TENANT_NOT_FOUND');
-    assert.equal(await stored(), 0, 'no credential outlives its tenant');
+    assert.equal(await credentialsStored(id), 0, 'no credential outlives its tenant');
+  });
+
+  it("leaves no credential behind when one daemon removes an app profile while another's rotation of it waits to write", async () => {
+    const partner = await sim.createTenant({ users: 1, seed: 2_001, app: { multiTenant: true } });
+    const added = await daemon(0).api<{ id: string }>(tokens.ada, 'POST', '/v1/app-profiles', {
+      name: 'Profile removed while rotated',
+      partnerTenant: partner.domain,
+      appId: partner.app.appId,
+      credential: { kind: 'secret', clientSecret: partner.app.secret },
+    });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    const { id } = added.body;
+    const rotated = await rotateWhileRemoved(
+      vaultKeys.appProfile(id),
+      () => daemon(1).api<ApiError>(tokens.ada, 'POST', `/v1/app-profiles/${id}/credentials`, { credential: { kind: 'secret', clientSecret: partner.app.secret } }),
+      () => daemon(2).api(tokens.ada, 'DELETE', `/v1/app-profiles/${id}`),
+    );
+    assert.equal(rotated?.status, 404, JSON.stringify(rotated?.body));
+    assert.equal(rotated?.body.error.code, 'APP_PROFILE_NOT_FOUND');
+    assert.equal(await credentialsStored(vaultKeys.appProfile(id)), 0, 'no credential outlives its profile');
   });
 
   it('moves a killed daemon’s tenants to the other two within a lease period and a round, losing no user state', async () => {
