@@ -347,10 +347,9 @@ describe('three daemon processes of one shared deployment on one PostgreSQL data
     (await db.query<{ n: number }>('SELECT count(*)::integer AS n FROM vault_credentials WHERE credential_id = $1', [vaultKey])).rows[0]?.n;
 
   /**
-   * Asks daemon B to rotate a credential while its vault write is held, and daemon C to remove what it
-   * belongs to meanwhile: a vault write first checks, under a shared lock, that the vault's key is the one
-   * it started with, which is held here; a removal writes no credential and goes through. Answers the
-   * rotation's answer once the lock is let go.
+   * Runs `rotate` (on one daemon) while its vault write is held, and `remove` (on another) meanwhile: a vault
+   * write first checks, under a shared lock, that the vault's key is the one it started with, which is held
+   * here; a removal writes no credential and goes through. Answers the rotation's answer once the lock is let go.
    */
   const rotateWhileRemoved = async (vaultKey: string, rotate: () => Promise<{ status: number; body: ApiError }>, remove: () => Promise<{ status: number }>) => {
     assert.equal(await credentialsStored(vaultKey), 1);
