@@ -4,7 +4,7 @@ import { BenchDaemon } from './benchDaemon';
 import { percentile } from './benchReport';
 import { BenchSim, type BenchSimTenant } from './benchSim';
 import { measureChangeCost, type ChangeCost } from './changeCost';
-import { measureLatency, sampleWhile } from './measureLatency';
+import { measureWithDaemonTime, sampleWhile } from './measureLatency';
 import { directoryBytes, untilDirectorySettles } from './procStats';
 import { measureWindow, type WindowCost } from './quietWindow';
 
@@ -33,7 +33,11 @@ export interface FleetResult {
   storeBytes: number;
   usersPageDuringSyncMs: number[];
   tenantListMs: number[];
+  /** The same calls as the daemon timed them (Server-Timing). Absent from reports written before it was kept. */
+  tenantListDaemonMs?: number[];
   lockMs: number[];
+  /** The same locks as the daemon timed them (Server-Timing). Absent from reports written before it was kept. */
+  lockDaemonMs?: number[];
   quiet: WindowCost;
   /** The median of `restartRuns`. */
   restartSeconds: number;
@@ -90,7 +94,12 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     log(`  ${tenants} × ${usersPerTenant}: synced in ${syncSeconds.toFixed(1)} s, peak RSS ${(peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
 
     const tenantListMs: number[] = [];
-    for (let i = 0; i < 200; i++) tenantListMs.push(await measureLatency(() => live.tenants()));
+    const tenantListDaemonMs: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const call = await measureWithDaemonTime(() => live.timedApi('GET', '/v1/tenants'));
+      tenantListMs.push(call.ms);
+      tenantListDaemonMs.push(call.daemonMs);
+    }
     // The first checkpoint after the sync writes the sync's own bookkeeping (the rounds' task records,
     // every tenant's first delta link): the cost of the sync, not of a quiet hour, so the window starts
     // once it is done.
@@ -102,10 +111,13 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     // After the quiet window, not before: a lock's activity reaches store.json at its next deferred write,
     // which would otherwise land in the window and be counted as a quiet hour's cost.
     const lockMs: number[] = [];
+    const lockDaemonMs: number[] = [];
     const target = ids[Math.floor(ids.length / 2)] ?? first;
     const lockable = (await live.users(target, 'state=enabled&limit=20')).users;
     for (const user of lockable) {
-      lockMs.push(await measureLatency(() => live.api('POST', `/v1/tenants/${target}/users/${user.id}/lock`, {})));
+      const call = await measureWithDaemonTime(() => live.timedApi('POST', `/v1/tenants/${target}/users/${user.id}/lock`, {}));
+      lockMs.push(call.ms);
+      lockDaemonMs.push(call.daemonMs);
       await live.api('POST', `/v1/tenants/${target}/users/${user.id}/unlock`, {});
     }
 
@@ -135,7 +147,9 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
       storeBytes,
       usersPageDuringSyncMs,
       tenantListMs,
+      tenantListDaemonMs,
       lockMs,
+      lockDaemonMs,
       quiet,
       restartSeconds,
       restartRuns,

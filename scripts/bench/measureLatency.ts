@@ -5,6 +5,17 @@ export async function measureLatency(call: () => Promise<unknown>): Promise<numb
   return performance.now() - started;
 }
 
+/**
+ * Times one call of the daemon's API by the bench's clock, beside the daemon's own time that its answer
+ * reports (Server-Timing): what the first adds to the second is the client's, the network's and the wait
+ * for a turn of the daemon's event loop before its handler starts.
+ */
+export async function measureWithDaemonTime(call: () => Promise<{ daemonMs: number }>): Promise<{ ms: number; daemonMs: number }> {
+  const started = performance.now();
+  const { daemonMs } = await call();
+  return { ms: performance.now() - started, daemonMs };
+}
+
 /** Calls `step` one after another until `done` resolves, timing each; answers every timing in ms. */
 export async function sampleWhile(done: Promise<unknown>, step: () => Promise<unknown>, pauseMs = 50): Promise<number[]> {
   let finished = false;

@@ -65,7 +65,14 @@ export function reportRows({ fleet, single, many, intervalSeconds, mode, writeBy
   rows.push(changeRow('one changed user in a 100,000-user tenant, bytes written', big?.change, big?.users, 100_000));
   fleetRow('`GET /v1/tenants` at 100 tenants × 2,500 users', 'p99 under 10 ms', 250_000, (f) => {
     const p99 = percentile(f.tenantListMs, 99);
-    return { measured: `p99 ${ms(p99)}`, passed: p99 < 10, note: `${f.tenantListMs.length} calls one after another, every tenant synced` };
+    const own = f.tenantListDaemonMs;
+    return {
+      measured: `p99 ${ms(p99)}`,
+      passed: p99 < 10,
+      note:
+        `${f.tenantListMs.length} calls one after another, every tenant synced, p50 ${ms(percentile(f.tenantListMs, 50))}` +
+        (own ? `; the daemon's own time (Server-Timing, without the client's and the network's): p50 ${ms(percentile(own, 50))}, p99 ${ms(percentile(own, 99))}` : ''),
+    };
   });
   fleetRow('a users page while a 250,000-user sync runs', 'p99 under 50 ms', 250_000, (f) => {
     const p99 = percentile(f.usersPageDuringSyncMs, 99);
@@ -118,7 +125,14 @@ export function reportRows({ fleet, single, many, intervalSeconds, mode, writeBy
   }));
   fleetRow('a lock, API to answer', 'p50 under 10 ms', 0, (f) => {
     const p50 = percentile(f.lockMs, 50);
-    return { measured: `p50 ${ms(p50)}`, passed: p50 < 10, note: `${f.lockMs.length} locks (each undone), Graph PATCH to the simulator included` };
+    const own = f.lockDaemonMs;
+    return {
+      measured: `p50 ${ms(p50)}`,
+      passed: p50 < 10,
+      note:
+        `${f.lockMs.length} locks (each undone), Graph PATCH to the simulator included` +
+        (own ? `; the daemon's own time (Server-Timing): p50 ${ms(percentile(own, 50))}` : ''),
+    };
   });
   const duringName = 'one 100,000-user tenant: a users page / a lock / `GET /v1/tenants` during its sync';
   if (big) {
@@ -129,7 +143,13 @@ export function reportRows({ fleet, single, many, intervalSeconds, mode, writeBy
         'each p99 under 50 ms',
         `p99 ${ms(page)} / ${ms(lock)} / ${ms(list)}`,
         page < 50 && lock < 50 && list < 50,
-        [`${big.duringSync.usersPageMs.length} of each over a ${big.syncSeconds.toFixed(1)} s sync; locks in a 250-user tenant beside it`, scaleNote(big.users, 100_000)].filter(Boolean).join('; '),
+        [
+          `${big.duringSync.usersPageMs.length} of each over a ${big.syncSeconds.toFixed(1)} s sync; locks in a 250-user tenant beside it`,
+          big.duringSync.lockDaemonMs ? `the locks by the daemon's own time (Server-Timing): p99 ${ms(percentile(big.duringSync.lockDaemonMs, 99))}` : '',
+          scaleNote(big.users, 100_000),
+        ]
+          .filter(Boolean)
+          .join('; '),
         big.users >= 100_000,
       ),
     );

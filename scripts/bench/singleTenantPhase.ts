@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { BenchDaemon } from './benchDaemon';
 import { BenchSim } from './benchSim';
 import { measureChangeCost, type ChangeCost } from './changeCost';
-import { measureLatency, sampleWhile } from './measureLatency';
+import { measureLatency, measureWithDaemonTime, sampleWhile } from './measureLatency';
 import { directoryBytes } from './procStats';
 
 export interface SingleTenantOptions {
@@ -18,7 +18,13 @@ export interface SingleTenantResult {
   peakRssBytes: number;
   storeBytes: number;
   /** Asked one after another while the tenant's first sync runs. */
-  duringSync: { usersPageMs: number[]; lockMs: number[]; tenantListMs: number[] };
+  duringSync: {
+    usersPageMs: number[];
+    lockMs: number[];
+    /** The same locks as the daemon timed them (Server-Timing). Absent from reports written before it was kept. */
+    lockDaemonMs?: number[];
+    tenantListMs: number[];
+  };
   change: ChangeCost;
 }
 
@@ -43,7 +49,7 @@ export async function runSingleTenant(options: SingleTenantOptions): Promise<Sin
     const started = Date.now();
     const largeId = await daemon.register(large);
     const synced = daemon.untilSynced(new Map([[largeId, users]]));
-    const duringSync = { usersPageMs: [] as number[], lockMs: [] as number[], tenantListMs: [] as number[] };
+    const duringSync = { usersPageMs: [] as number[], lockMs: [] as number[], lockDaemonMs: [] as number[], tenantListMs: [] as number[] };
     let turn = 0;
     await sampleWhile(synced, async () => {
       const user = lockable[turn % lockable.length];
@@ -52,7 +58,9 @@ export async function runSingleTenant(options: SingleTenantOptions): Promise<Sin
       duringSync.tenantListMs.push(await measureLatency(() => daemon.tenants()));
       if (user) {
         const verb = Math.floor((turn - 1) / lockable.length) % 2 === 0 ? 'lock' : 'unlock';
-        duringSync.lockMs.push(await measureLatency(() => daemon.api('POST', `/v1/tenants/${smallId}/users/${user.id}/${verb}`, {})));
+        const call = await measureWithDaemonTime(() => daemon.timedApi('POST', `/v1/tenants/${smallId}/users/${user.id}/${verb}`, {}));
+        duringSync.lockMs.push(call.ms);
+        duringSync.lockDaemonMs.push(call.daemonMs);
       }
     });
     await synced;
