@@ -71,9 +71,8 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     const registerDaemonMs: number[] = [];
     const expected = new Map<string, number>();
     const register = async (t: BenchSimTenant) => {
-      const started = performance.now();
-      const { id, daemonMs } = await live.timedRegister(t);
-      registerMs.push(performance.now() - started);
+      const { id, daemonMs, ms } = await measureWithDaemonTime(() => live.timedRegister(t));
+      registerMs.push(ms);
       registerDaemonMs.push(daemonMs);
       ids.push(id);
       expected.set(id, usersPerTenant);

@@ -10,10 +10,11 @@ export async function measureLatency(call: () => Promise<unknown>): Promise<numb
  * reports (Server-Timing): what the first adds to the second is the client's, the network's and the wait
  * for a turn of the daemon's event loop before its handler starts.
  */
-export async function measureWithDaemonTime(call: () => Promise<{ daemonMs: number }>): Promise<{ ms: number; daemonMs: number }> {
+export async function measureWithDaemonTime<T extends { daemonMs: number }>(call: () => Promise<T>): Promise<T & { ms: number }> {
   const started = performance.now();
-  const { daemonMs } = await call();
-  return { ms: performance.now() - started, daemonMs };
+  const answer = await call();
+  const ms = performance.now() - started;
+  return { ...answer, ms };
 }
 
 /** Calls `step` one after another until `done` resolves, timing each; answers every timing in ms. */
