@@ -23,6 +23,19 @@ export const daemonContract = {
   defaultDataDirectory: '~/.m365-status',
 
   /**
+   * Node's flags for a daemon a client starts, before the script: `node <nodeFlags> dist/daemon.cjs …`.
+   * V8 takes them only as the process starts; a daemon started without them works the same.
+   *
+   * `--no-concurrent-marking`: V8 marks the old generation in small steps on the daemon's own thread
+   * instead of on a helper thread beside it. The daemon's heap is small (about 220 MiB at 250,000 users)
+   * and it shares the machine with the editor: on a busy machine the helper waits for a core, marking
+   * stays under way for longer, and the scavenges and stores that meet it cost more. On a 2-core machine
+   * with the simulator beside it, a quiet round cost about a tenth less CPU, and the API's answers during a
+   * large first sync waited less at p99 (docs/performance.md, "Marking on the daemon's thread").
+   */
+  nodeFlags: ['--no-concurrent-marking'],
+
+  /**
    * The settings a client passes to a daemon it starts, by flag or environment variable. The daemon's
    * settings table (daemon/config.ts) takes these names from here.
    */
