@@ -29,8 +29,8 @@ export const daemonContract = {
    * `--no-concurrent-marking`: V8 marks the old generation in small steps on the daemon's own thread
    * instead of on a helper thread beside it. The daemon's heap is small (about 220 MiB at 250,000 users)
    * and it shares the machine with the editor, where a helper thread often waits for a core. On a 2-core
-   * machine with the simulator beside it, a quiet round cost about a tenth less CPU, and a lock during a
-   * large first sync waited less at its slowest (docs/performance.md, "Marking on the daemon's thread").
+   * machine with the simulator beside it, a lock during a large first sync waited less at its slowest
+   * (docs/performance.md, "Marking on the daemon's thread").
    */
   nodeFlags: ['--no-concurrent-marking'],
 
