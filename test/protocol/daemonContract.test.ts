@@ -27,6 +27,7 @@ interface SettingSchema {
 }
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   contributes: { configuration: { properties: Record<string, SettingSchema> } };
+  scripts: Record<string, string>;
 };
 function declared(key: string): SettingSchema {
   const setting = packageJson.contributes.configuration.properties[`m365Status.${key}`];
@@ -202,8 +203,8 @@ describe('daemon contract: names and the data directory rule', () => {
     const plan = daemonLaunchPlan({ settings: defaultSettings, dataDirectory: HOME, execPath: 'node', daemonScript: DAEMON_SCRIPT, baseEnv: {} });
     assert.deepEqual(plan.args.slice(0, daemonContract.nodeFlags.length + 1), [...daemonContract.nodeFlags, DAEMON_SCRIPT]);
     assert.deepEqual(DAEMON_NODE_FLAGS, daemonContract.nodeFlags);
-    const scripts = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> }).scripts;
-    assert.ok(scripts.daemon?.includes(`node ${daemonContract.nodeFlags.join(' ')} dist/daemon.cjs`), scripts.daemon);
+    const daemonScript = packageJson.scripts.daemon;
+    assert.ok(daemonScript?.includes(`node ${daemonContract.nodeFlags.join(' ')} dist/daemon.cjs`), daemonScript);
     // A flag this Node did not know would stop the daemon before its first line: the built one starts.
     const built = fileURLToPath(new URL('../../dist/daemon.cjs', import.meta.url));
     const { stdout } = await promisify(execFile)(process.execPath, [...daemonContract.nodeFlags, built, '--version']);
