@@ -23,18 +23,6 @@ export const daemonContract = {
   defaultDataDirectory: '~/.m365-status',
 
   /**
-   * Node's flags for a daemon a client starts, before the script: `node <nodeFlags> dist/daemon.cjs …`.
-   * V8 takes them only as the process starts; a daemon started without them works the same.
-   *
-   * `--no-concurrent-marking`: V8 marks the old generation in small steps on the daemon's own thread
-   * instead of on a helper thread beside it. The daemon's heap is small (about 220 MiB at 250,000 users)
-   * and it shares the machine with the editor, where a helper thread often waits for a core. On a 2-core
-   * machine with the simulator beside it, a lock during a large first sync waited less at its slowest
-   * (docs/performance.md, "Marking on the daemon's thread").
-   */
-  nodeFlags: ['--no-concurrent-marking'],
-
-  /**
    * The settings a client passes to a daemon it starts, by flag or environment variable. The daemon's
    * settings table (daemon/config.ts) takes these names from here.
    */

@@ -17,9 +17,9 @@ export interface DaemonLaunchInputs {
 }
 
 /**
- * How the bundled daemon is started: under Node's flags for it, with the data directory and port on the
- * command line, the poll interval and thresholds in the environment variables the daemon's config reads
- * (protocol/daemonContract.ts), in the units it accepts (`60s`, `14d`).
+ * How the bundled daemon is started: data directory and port on the command line, the poll interval and
+ * thresholds in the environment variables the daemon's config reads (protocol/daemonContract.ts), in the
+ * units it accepts (`60s`, `14d`).
  */
 export function daemonLaunchPlan(inputs: DaemonLaunchInputs): DaemonLaunchPlan {
   const { settings } = inputs;
@@ -37,7 +37,7 @@ export function daemonLaunchPlan(inputs: DaemonLaunchInputs): DaemonLaunchPlan {
   env[names.dormantAfter.env] = `${Math.max(settings.polling.dormantAfterDays, settings.polling.inactiveAfterDays + 1)}d`;
   return {
     command: inputs.execPath,
-    args: [...daemonContract.nodeFlags, inputs.daemonScript, names.dataDirectory.flag, inputs.dataDirectory, names.port.flag, String(settings.daemon.port)],
+    args: [inputs.daemonScript, names.dataDirectory.flag, inputs.dataDirectory, names.port.flag, String(settings.daemon.port)],
     env,
   };
 }

@@ -1,8 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
 
-/** Node's flags for the daemon, as every client that starts it gives them (`daemonContract.nodeFlags`). */
-export declare const DAEMON_NODE_FLAGS: readonly string[];
-
 export interface SimState {
   url: string;
   caPath: string;

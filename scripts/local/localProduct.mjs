@@ -6,12 +6,6 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/**
- * Node's flags for the daemon, as every client that starts it gives them (`daemonContract.nodeFlags` in
- * protocol/daemonContract.ts; a test keeps the two the same).
- */
-export const DAEMON_NODE_FLAGS = ['--no-concurrent-marking'];
-
 async function waitForJson(path, what, child) {
   for (let i = 0; i < 400; i++) {
     if (child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode}) before it was ready`);
@@ -63,7 +57,6 @@ export async function startLocalProduct({ dataDir, pollInterval = '15s', simPort
   try {
     const sim = await waitForJson(join(simDir, 'sim.json'), 'the simulator', simProcess);
     const daemonArgs = [
-      ...DAEMON_NODE_FLAGS,
       'dist/daemon.cjs',
       '--data-dir', daemonDir,
       '--authority-host', sim.identityUrl,

@@ -4,7 +4,6 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DaemonEndpointFile } from '../../protocol/daemonApi';
-import { daemonContract } from '../../protocol/daemonContract';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -33,7 +32,7 @@ export interface DaemonProcessOptions {
   pollInterval?: string;
   /** More daemon flags, after the defaults above so they win (`--checkpoint-interval 25s`). */
   extraArgs?: readonly string[];
-  /** Node's own flags for the daemon process (`--cpu-prof`), before the script, after the ones every client gives it. */
+  /** Node's own flags for the daemon process (`--cpu-prof`), before the script. */
   nodeArgs?: readonly string[];
   /**
    * Keep connections open between requests, as the extension's client does; off by default, so that each
@@ -77,7 +76,6 @@ export class DaemonProcess {
     const child = spawn(
       process.execPath,
       [
-        ...daemonContract.nodeFlags,
         ...(this.options.nodeArgs ?? []),
         join(repoRoot, 'dist', 'daemon.cjs'),
         '--data-dir', this.options.dataDir,

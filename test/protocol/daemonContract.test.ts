@@ -11,7 +11,6 @@ import { daemonLaunchPlan } from '../../extension/client/daemonLaunchPlan';
 import { defaultSettings, readExtensionSettings, type ExtensionSettings } from '../../extension/common/extensionSettings';
 import { addTenantSchema } from '../../protocol/daemonApi';
 import { daemonContract, dataDirectoryRule, resolveDataDirectoryPath } from '../../protocol/daemonContract';
-import { DAEMON_NODE_FLAGS } from '../../scripts/local/localProduct.mjs';
 
 const SECOND = 1000;
 const DAY = 86_400_000;
@@ -27,7 +26,6 @@ interface SettingSchema {
 }
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   contributes: { configuration: { properties: Record<string, SettingSchema> } };
-  scripts: Record<string, string>;
 };
 function declared(key: string): SettingSchema {
   const setting = packageJson.contributes.configuration.properties[`m365Status.${key}`];
@@ -49,7 +47,7 @@ function launch(settings: ExtensionSettings, baseEnv: Record<string, string | un
   const env = { PATH: '/usr/bin', HOME, ...baseEnv };
   const meant = resolveDataDirectory(settings.daemon.dataDirectory, env, HOME);
   const plan = daemonLaunchPlan({ settings, dataDirectory: meant, execPath: '/usr/bin/node', daemonScript: DAEMON_SCRIPT, baseEnv: env });
-  const [script, ...args] = plan.args.slice(daemonContract.nodeFlags.length);
+  const [script, ...args] = plan.args;
   assert.equal(script, DAEMON_SCRIPT);
   const { overrides } = parseDaemonArguments(args);
   return { meant, config: loadConfig({ env: plan.env, overrides, home: plan.env.HOME ?? '' }) };
@@ -197,18 +195,6 @@ describe('daemon contract: names and the data directory rule', () => {
     const { stdout: help } = await promisify(execFile)(process.execPath, ['--import', 'tsx', daemonMain, '--help']);
     assert.ok(help.includes(dataDirectoryRule), help);
     assert.ok(help.includes(`defaults to ${daemonContract.defaultDataDirectory}`), help);
-  });
-
-  it("starts the daemon with Node's flags for it, as the local start and `npm run daemon` do, and the built daemon runs under them", async () => {
-    const plan = daemonLaunchPlan({ settings: defaultSettings, dataDirectory: HOME, execPath: 'node', daemonScript: DAEMON_SCRIPT, baseEnv: {} });
-    assert.deepEqual(plan.args.slice(0, daemonContract.nodeFlags.length + 1), [...daemonContract.nodeFlags, DAEMON_SCRIPT]);
-    assert.deepEqual(DAEMON_NODE_FLAGS, daemonContract.nodeFlags);
-    const daemonScript = packageJson.scripts.daemon;
-    assert.ok(daemonScript?.includes(`node ${daemonContract.nodeFlags.join(' ')} dist/daemon.cjs`), daemonScript);
-    // A flag this Node did not know would stop the daemon before its first line: the built one starts.
-    const built = fileURLToPath(new URL('../../dist/daemon.cjs', import.meta.url));
-    const { stdout } = await promisify(execFile)(process.execPath, [...daemonContract.nodeFlags, built, '--version']);
-    assert.match(stdout, /\d+\.\d+\.\d+/);
   });
 
   it('names in each polling setting description the environment variable the launcher sets', () => {

@@ -3,7 +3,6 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fetch } from 'undici';
-import { daemonContract } from '../../protocol/daemonContract';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 /** The built daemon, as an operator runs it on each host of a shared deployment. */
@@ -49,7 +48,6 @@ export class SharedDaemonProcess {
     const child = spawn(
       process.execPath,
       [
-        ...daemonContract.nodeFlags,
         BUILT_DAEMON,
         '--store', options.store,
         '--vault-key-file', options.vaultKeyFile,

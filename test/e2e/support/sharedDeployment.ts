@@ -7,7 +7,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Agent, fetch } from 'undici';
 import type { EngineerRole } from '../../../protocol/daemonApi';
-import { daemonContract } from '../../../protocol/daemonContract';
 import { repoRoot } from '../../../scripts/local/codeServer.mjs';
 import type { SimState } from '../../../scripts/local/localProduct.mjs';
 import { stopProcess } from '../../../scripts/local/localProduct.mjs';
@@ -147,7 +146,6 @@ export async function startSharedDeployment(options: SharedDeploymentOptions): P
         const name = String.fromCharCode('a'.charCodeAt(0) + index);
         const dataDir = join(base, `daemon-${name}`);
         const child = start(`daemon ${name}`, [
-          ...daemonContract.nodeFlags,
           'dist/daemon.cjs',
           '--store', store,
           '--vault-key-file', vaultKeyFile,

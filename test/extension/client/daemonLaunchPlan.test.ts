@@ -3,7 +3,7 @@ import { daemonLaunchPlan } from '../../../extension/client/daemonLaunchPlan';
 import { defaultSettings } from '../../../extension/common/extensionSettings';
 
 describe('extension client: how the bundled daemon is started', () => {
-  it("starts the bundled daemon under Node's flags for it, with the data directory and port as flags, and the poll settings in its environment", () => {
+  it('starts the bundled daemon with the data directory and port as flags, and the poll settings in its environment', () => {
     const plan = daemonLaunchPlan({
       settings: { ...defaultSettings, polling: { intervalSeconds: 30, staleAfterPolls: 4, inactiveAfterDays: 10, dormantAfterDays: 5 } },
       dataDirectory: '/home/op/.m365-status',
@@ -12,7 +12,7 @@ describe('extension client: how the bundled daemon is started', () => {
       baseEnv: { PATH: '/usr/bin', M365_STATUS_DATA_DIR: '/elsewhere', UNDEFINED: undefined },
     });
     assert.equal(plan.command, '/usr/bin/node');
-    assert.deepEqual(plan.args, ['--no-concurrent-marking', '/ext/dist/daemon.cjs', '--data-dir', '/home/op/.m365-status', '--port', '0']);
+    assert.deepEqual(plan.args, ['/ext/dist/daemon.cjs', '--data-dir', '/home/op/.m365-status', '--port', '0']);
     assert.equal(plan.env.M365_STATUS_POLL_INTERVAL, '30s');
     assert.equal(plan.env.M365_STATUS_STALE_AFTER_POLLS, '4');
     assert.equal(plan.env.M365_STATUS_INACTIVE_AFTER, '10d');
