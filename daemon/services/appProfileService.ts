@@ -6,6 +6,7 @@ import type { Store } from '../store/store';
 import { appProfileNotFound } from '../store/storeRecords';
 import type { StoredActivity, StoredAppProfile } from '../store/storeTypes';
 import type { CredentialVault } from '../vault/credentialVault';
+import { replaceCredentialOf } from '../vault/replaceCredential';
 import { vaultKeys } from '../vault/vaultKeys';
 import type { CredentialHealthService } from './credentialHealthService';
 import { credentialFromInput } from './credentialFromInput';
@@ -78,13 +79,8 @@ export class AppProfileService {
   async rotate(profileId: string, input: CredentialInput, by: string): Promise<StoredAppProfile> {
     const profile = await this.store.requireAppProfile(profileId);
     const { credential, expiresAt } = credentialFromInput(input);
-    await this.vault.put(vaultKeys.appProfile(profile.id), credential);
-    // A removal that went through while the credential was written (another daemon's, in a shared
-    // deployment) took the credential away before it landed: this one would outlive its profile.
-    if (!(await this.store.getAppProfile(profile.id))) {
-      await this.vault.remove(vaultKeys.appProfile(profile.id));
-      throw appProfileNotFound(profile.id);
-    }
+    const stillThere = async () => (await this.store.getAppProfile(profile.id)) !== undefined;
+    if (!(await replaceCredentialOf(this.vault, vaultKeys.appProfile(profile.id), credential, stillThere))) throw appProfileNotFound(profile.id);
     const tenants = (await this.store.listTenants()).filter((t) => t.appProfileId === profile.id);
     for (const tenant of tenants) this.connections.forget(tenant.id);
     await this.store.recordAppProfileCredentialsRotated(profile.id, { kind: credential.kind, expiresAt }, by);

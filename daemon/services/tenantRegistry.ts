@@ -9,6 +9,7 @@ import type { CredentialHealth, CredentialKind, StoredTenant } from '../store/st
 import type { CredentialVault } from '../vault/credentialVault';
 import type { TenantCredential } from '../microsoft/tenantTokenSource';
 import { KeyedMutex } from '../tasks/keyedMutex';
+import { replaceCredentialOf } from '../vault/replaceCredential';
 import { vaultKeys } from '../vault/vaultKeys';
 import { credentialFromInput } from './credentialFromInput';
 import type { CredentialHealthService } from './credentialHealthService';
@@ -193,13 +194,8 @@ export class TenantRegistry {
       );
     }
     const { credential } = credentialFromInput(input);
-    await this.vault.put(tenant.id, credential);
-    // A removal that went through while the credential was written (another daemon's, in a shared
-    // deployment) took the credential away before it landed: this one would outlive its tenant.
-    if (!(await this.store.getTenant(tenant.id))) {
-      await this.vault.remove(tenant.id);
-      throw tenantNotFound(tenant.id);
-    }
+    const stillRegistered = async () => (await this.store.getTenant(tenant.id)) !== undefined;
+    if (!(await replaceCredentialOf(this.vault, tenant.id, credential, stillRegistered))) throw tenantNotFound(tenant.id);
     this.connections.forget(tenant.id);
     await this.store.recordCredentialsRotated(tenant.id, credential.kind, by);
     const health = await this.health.check(tenant.id);
